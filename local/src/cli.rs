@@ -1,0 +1,306 @@
+//! `image-sources serve | init | keys ...`.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use shared::AppState;
+use shared::domain::{AccountId, ApiKey};
+use shared::store::{ClientSettings, Store, client_from_env, local_client, table};
+use tokio::net::TcpListener;
+
+use crate::dev_key::{DEV_KEY_FILE, describe, ensure_dev_key};
+use crate::{embedded, gateway};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "image-sources",
+    version,
+    about = "Image Sources API: local gateway and admin command"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the API on 127.0.0.1 over an embedded (or external) DynamoDB.
+    Serve(ServeArgs),
+    /// Create the table if it does not exist.
+    Init(Target),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Port of the API.
+    #[arg(long, default_value_t = 3000)]
+    pub port: u16,
+    /// Port of the embedded DynamoDB (for the AWS CLI, boto3, or `keys` while serving).
+    #[arg(long, default_value_t = 8000)]
+    pub dynamodb_port: u16,
+    /// Where the embedded DynamoDB keeps its data and where the dev API key is written.
+    #[arg(long, default_value = ".image-sources")]
+    pub data_dir: PathBuf,
+    /// Use this DynamoDB instead of the embedded one (DynamoDB Local, LocalStack, ...).
+    #[arg(long, env = "DYNAMODB_ENDPOINT")]
+    pub dynamodb_endpoint: Option<String>,
+    /// The table's name.
+    #[arg(long, env = "TABLE_NAME", default_value = "image-sources")]
+    pub table: String,
+}
+
+/// Which DynamoDB an admin command talks to.
+#[derive(Args, Debug)]
+pub struct Target {
+    /// A DynamoDB-compatible endpoint. Default: the running `serve`'s embedded DynamoDB on
+    /// 127.0.0.1:8000, or, if none is running, the data dir opened in-process.
+    #[arg(long, env = "DYNAMODB_ENDPOINT", conflicts_with = "aws")]
+    pub dynamodb_endpoint: Option<String>,
+    /// Use the standard AWS environment (region, credentials, `AWS_ENDPOINT_URL_DYNAMODB`): the
+    /// deployed table.
+    #[arg(long)]
+    pub aws: bool,
+    /// The embedded DynamoDB's port, when it is running.
+    #[arg(long, default_value_t = 8000)]
+    pub dynamodb_port: u16,
+    #[arg(long, default_value = ".image-sources")]
+    pub data_dir: PathBuf,
+    #[arg(long, env = "TABLE_NAME", default_value = "image-sources")]
+    pub table: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Create a key for an account and print it (alone, on stdout). It is shown only this once.
+    Create {
+        #[arg(long)]
+        account: String,
+        #[arg(long, default_value = "")]
+        label: String,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// List an account's keys (by key id: the SHA-256 of the key).
+    List {
+        #[arg(long)]
+        account: String,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Revoke one of an account's keys, by key id or a unique prefix of it (at least 8 characters).
+    Revoke {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        key_id: String,
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+pub async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Init(target) => {
+            let store = connect(&target).await?;
+            let created = table::ensure_table(store.client(), store.table_name())
+                .await
+                .map_err(describe)?;
+            println!(
+                "table {} {}",
+                store.table_name(),
+                if created { "created" } else { "already exists" }
+            );
+            Ok(())
+        }
+        Command::Keys(command) => keys(command).await,
+    }
+}
+
+async fn keys(command: KeysCommand) -> Result<(), String> {
+    match command {
+        KeysCommand::Create {
+            account,
+            label,
+            target,
+        } => {
+            let account = AccountId::parse(&account)?;
+            let store = connect(&target).await?;
+            let key = ApiKey::generate();
+            store
+                .put_api_key(&account, &key.hash(), &label)
+                .await
+                .map_err(describe)?;
+            println!("{}", key.reveal());
+            Ok(())
+        }
+        KeysCommand::List { account, target } => {
+            let account = AccountId::parse(&account)?;
+            let store = connect(&target).await?;
+            println!(
+                "{:<64}  {:<20}  {:<7}  label",
+                "key id", "created", "status"
+            );
+            for key in store.list_api_keys(&account).await.map_err(describe)? {
+                let status = if key.revoked { "revoked" } else { "active" };
+                println!(
+                    "{:<64}  {:<20}  {:<7}  {}",
+                    key.hash.as_str(),
+                    key.created_at,
+                    status,
+                    key.label
+                );
+            }
+            Ok(())
+        }
+        KeysCommand::Revoke {
+            account,
+            key_id,
+            target,
+        } => {
+            let account = AccountId::parse(&account)?;
+            if key_id.len() < 8 {
+                return Err("--key-id needs at least 8 characters of the key id".to_owned());
+            }
+            let store = connect(&target).await?;
+            let keys = store.list_api_keys(&account).await.map_err(describe)?;
+            let matching: Vec<_> = keys
+                .iter()
+                .filter(|k| k.hash.as_str().starts_with(&key_id))
+                .collect();
+            let [key] = matching.as_slice() else {
+                return Err(format!(
+                    "{} of account {account}'s keys match {key_id}; give a longer key id",
+                    matching.len()
+                ));
+            };
+            store
+                .revoke_api_key(&account, &key.hash)
+                .await
+                .map_err(describe)?;
+            println!("revoked {}", key.hash.as_str());
+            Ok(())
+        }
+    }
+}
+
+/// The store an admin command works on; the table is created if absent.
+async fn connect(target: &Target) -> Result<Store, String> {
+    let client = if target.aws {
+        client_from_env(ClientSettings::default()).await
+    } else {
+        let endpoint = match &target.dynamodb_endpoint {
+            Some(endpoint) => endpoint.clone(),
+            None => local_endpoint(target).await?,
+        };
+        local_client(&endpoint, ClientSettings::default())
+    };
+    let store = Store::new(client, target.table.clone());
+    if !target.aws {
+        table::ensure_table(store.client(), store.table_name())
+            .await
+            .map_err(describe)?;
+    }
+    Ok(store)
+}
+
+/// The running `serve`'s embedded DynamoDB if one answers, else the data dir opened here.
+async fn local_endpoint(target: &Target) -> Result<String, String> {
+    let running = SocketAddr::from((Ipv4Addr::LOCALHOST, target.dynamodb_port));
+    let probe = tokio::time::timeout(
+        Duration::from_millis(300),
+        tokio::net::TcpStream::connect(running),
+    )
+    .await;
+    if matches!(probe, Ok(Ok(_))) {
+        return Ok(format!("http://{running}"));
+    }
+    let db = embedded::open_persistent(&target.data_dir)?;
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
+    embedded::spawn(listener, db)
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let endpoint = match &args.dynamodb_endpoint {
+        Some(endpoint) => endpoint.clone(),
+        None => {
+            let db = embedded::open_persistent(&args.data_dir)?;
+            let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, args.dynamodb_port))
+                .await
+                .map_err(|e| {
+                    format!(
+                        "cannot listen on 127.0.0.1:{} for DynamoDB: {e}",
+                        args.dynamodb_port
+                    )
+                })?;
+            embedded::spawn(listener, db)?
+        }
+    };
+    let store = Store::new(
+        local_client(&endpoint, ClientSettings::default()),
+        args.table.clone(),
+    );
+    table::ensure_table(store.client(), store.table_name())
+        .await
+        .map_err(describe)?;
+    let key = ensure_dev_key(&store, &args.data_dir).await?;
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, args.port))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+
+    println!("Image Sources API on http://{address}/v1/sources (and /api/v1/sources)");
+    println!(
+        "DynamoDB ({}) on {endpoint}, table {}",
+        if args.dynamodb_endpoint.is_some() {
+            "external"
+        } else {
+            "embedded"
+        },
+        args.table
+    );
+    println!(
+        "API key of account dev (also in {}):",
+        args.data_dir.join(DEV_KEY_FILE).display()
+    );
+    println!("  {}", key.reveal());
+    println!("Try:");
+    println!(
+        "  curl -s http://{address}/v1/sources -H \"imageboss-api-key: $(cat {})\"",
+        args.data_dir.join(DEV_KEY_FILE).display()
+    );
+
+    gateway::serve(listener, AppState::new(store), shutdown_signal())
+        .await
+        .map_err(|e| format!("server failed: {e}"))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

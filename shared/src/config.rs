@@ -1,0 +1,36 @@
+//! What a function needs, built once per execution environment.
+
+use thiserror::Error;
+
+use crate::store::{ClientSettings, Store, client_from_env};
+
+/// The environment variable naming the table.
+pub const TABLE_NAME_VAR: &str = "TABLE_NAME";
+
+/// Shared by every request an execution environment serves.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Store,
+}
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("environment variable {TABLE_NAME_VAR} is not set")]
+    MissingTableName,
+}
+
+impl AppState {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    /// For Lambda: the table from `TABLE_NAME`, the client from the standard AWS environment.
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let table = std::env::var(TABLE_NAME_VAR)
+            .ok()
+            .filter(|t| !t.is_empty())
+            .ok_or(ConfigError::MissingTableName)?;
+        let client = client_from_env(ClientSettings::default()).await;
+        Ok(Self::new(Store::new(client, table)))
+    }
+}

@@ -1,0 +1,455 @@
+//! From the client's `{"source": {...}}` object to validated [`SourceFields`], for create (SPEC §5)
+//! and update (SPEC §6). Every problem is collected; nothing stops at the first.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+use thiserror::Error;
+
+use super::credentials::{CredentialValue, Credentials, display_key, is_secret_key};
+use super::{SECRET_PLACEHOLDER, SourceFields, SourceName, SourceType};
+
+/// The 422 messages, in the SPEC's wording.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[error("{} validation error(s)", .0.len())]
+pub struct ValidationErrors(pub Vec<String>);
+
+/// Keys inside `source` that clients echo from what they fetched; ignored.
+const READ_ONLY_ATTRIBUTES: [&str; 4] = ["id", "created_at", "updated_at", "credentials"];
+const REQUIRE_TOKEN: &str = "require_token";
+const SECRET_TOKEN: &str = "secret_token";
+
+enum CredentialChange {
+    Set(CredentialValue),
+    /// `null`: remove an optional key (or reset `require_token` to its default).
+    Remove,
+}
+
+/// The client's `source` object with its shape checked, its values not yet validated.
+pub struct SourceInput {
+    name: Option<Value>,
+    source_type: Option<Value>,
+    credentials: Vec<(String, CredentialChange)>,
+    /// Problems of shape found while reading (unknown attributes, non-string values, read-only keys).
+    errors: Vec<String>,
+}
+
+impl SourceInput {
+    pub fn from_json(source: &Map<String, Value>) -> Self {
+        let mut input = SourceInput {
+            name: None,
+            source_type: None,
+            credentials: Vec::new(),
+            errors: Vec::new(),
+        };
+        for (key, value) in source {
+            match key.as_str() {
+                "source" => input.name = Some(value.clone()),
+                "source_type" => input.source_type = Some(value.clone()),
+                "credential_attributes" => input.read_credentials(value),
+                k if READ_ONLY_ATTRIBUTES.contains(&k) => {}
+                other => input
+                    .errors
+                    .push(format!("Attribute {} is not supported", display_key(other))),
+            }
+        }
+        input
+    }
+
+    fn read_credentials(&mut self, value: &Value) {
+        let Value::Object(attributes) = value else {
+            self.errors
+                .push("Credential attributes must be an object".to_owned());
+            return;
+        };
+        for (key, value) in attributes {
+            if key == SECRET_TOKEN {
+                self.errors
+                    .push("Credential secret_token is read-only".to_owned());
+                continue;
+            }
+            let change = match value {
+                Value::Null => CredentialChange::Remove,
+                Value::String(s) => CredentialChange::Set(CredentialValue::new(key, s.clone())),
+                Value::Bool(b) if key == REQUIRE_TOKEN => {
+                    CredentialChange::Set(CredentialValue::Plain(b.to_string()))
+                }
+                _ if key == REQUIRE_TOKEN => {
+                    self.errors
+                        .push("Credential require_token must be true or false".to_owned());
+                    continue;
+                }
+                _ => {
+                    self.errors
+                        .push(format!("Credential {} must be a string", display_key(key)));
+                    continue;
+                }
+            };
+            self.credentials.push((key.clone(), change));
+        }
+    }
+
+    /// The new name, if this input names one (used to tell "Source has already been taken" alongside
+    /// other errors).
+    pub fn requested_name(&self) -> Option<SourceName> {
+        match &self.name {
+            Some(Value::String(s)) => SourceName::parse(s).ok(),
+            _ => None,
+        }
+    }
+
+    /// Validates a create request.
+    pub fn into_new_fields(self) -> Result<SourceFields, ValidationErrors> {
+        self.resolve(None)
+    }
+
+    /// Merges an update request into `stored` and validates the result as a whole.
+    pub fn apply_to(self, stored: &SourceFields) -> Result<SourceFields, ValidationErrors> {
+        self.resolve(Some(stored))
+    }
+
+    fn resolve(self, stored: Option<&SourceFields>) -> Result<SourceFields, ValidationErrors> {
+        let SourceInput {
+            name,
+            source_type,
+            credentials: changes,
+            mut errors,
+        } = self;
+
+        let name = match (name, stored) {
+            (None, Some(stored)) => Some(stored.name.clone()),
+            (Some(Value::String(raw)), _) => collect(SourceName::parse(&raw), &mut errors),
+            (Some(Value::Null) | None, _) => {
+                errors.push("Source can't be blank".to_owned());
+                None
+            }
+            (Some(_), _) => {
+                errors.push("Source is invalid".to_owned());
+                None
+            }
+        };
+
+        let source_type = match (source_type, stored) {
+            (None, Some(stored)) => Some(stored.source_type),
+            (Some(Value::String(raw)), _) => {
+                collect(SourceType::parse(&raw).map_err(|e| vec![e]), &mut errors)
+            }
+            (Some(Value::Null) | None, _) => {
+                errors.push("Source type can't be blank".to_owned());
+                None
+            }
+            (Some(_), _) => {
+                errors.push("Source type is not included in the list".to_owned());
+                None
+            }
+        };
+
+        // The stored credentials carry over only while the type stays the same.
+        let (mut values, mut require_token) = match stored {
+            Some(stored) if Some(stored.source_type) == source_type => {
+                (stored.credentials.clone().into_map(), stored.require_token)
+            }
+            Some(stored) => (BTreeMap::new(), stored.require_token),
+            None => (BTreeMap::new(), false),
+        };
+
+        for (key, change) in changes {
+            match change {
+                CredentialChange::Remove if key == REQUIRE_TOKEN => require_token = false,
+                CredentialChange::Remove => {
+                    values.remove(&key);
+                }
+                CredentialChange::Set(value) if key == REQUIRE_TOKEN => match value.expose() {
+                    "true" => require_token = true,
+                    "false" => require_token = false,
+                    _ => errors.push("Credential require_token must be true or false".to_owned()),
+                },
+                // "****" echoes what the client read: keep the stored secret, if there is one.
+                CredentialChange::Set(value) if is_secret_key(&key) && value.is_placeholder() => {
+                    if !values.contains_key(&key) {
+                        errors.push(format!(
+                            "Credential {key} must be the secret itself, not {SECRET_PLACEHOLDER}"
+                        ));
+                    }
+                }
+                CredentialChange::Set(value) => {
+                    values.insert(key, value);
+                }
+            }
+        }
+
+        let credentials = source_type.and_then(|t| Credentials::validate(t, values, &mut errors));
+
+        match (name, source_type, credentials) {
+            (Some(name), Some(source_type), Some(credentials)) if errors.is_empty() => {
+                Ok(SourceFields {
+                    name,
+                    source_type,
+                    credentials,
+                    require_token,
+                })
+            }
+            _ => Err(ValidationErrors(errors)),
+        }
+    }
+}
+
+fn collect<T>(result: Result<T, Vec<String>>, errors: &mut Vec<String>) -> Option<T> {
+    result.map_err(|e| errors.extend(e)).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn input(value: Value) -> SourceInput {
+        SourceInput::from_json(value.as_object().unwrap())
+    }
+
+    fn create(value: Value) -> Result<SourceFields, Vec<String>> {
+        input(value).into_new_fields().map_err(|e| e.0)
+    }
+
+    fn s3() -> Value {
+        json!({
+            "source": "my-images",
+            "source_type": "s3",
+            "credential_attributes": {
+                "access_key_id": "AKIA...",
+                "secret_access_key": "wJalr...",
+                "bucket": "my-bucket",
+                "region": "us-east-1",
+                "require_token": "true"
+            }
+        })
+    }
+
+    fn stored() -> SourceFields {
+        create(s3()).unwrap()
+    }
+
+    fn update(patch: Value) -> Result<SourceFields, Vec<String>> {
+        input(patch).apply_to(&stored()).map_err(|e| e.0)
+    }
+
+    #[test]
+    fn the_reference_example_creates() {
+        let fields = create(s3()).unwrap();
+        assert_eq!(fields.name.as_str(), "my-images");
+        assert!(fields.require_token);
+        assert_eq!(
+            fields
+                .credentials
+                .get("secret_access_key")
+                .unwrap()
+                .expose(),
+            "wJalr..."
+        );
+    }
+
+    #[test]
+    fn require_token_defaults_false_and_takes_booleans() {
+        let mut body = s3();
+        body["credential_attributes"]
+            .as_object_mut()
+            .map(|c| c.remove("require_token"));
+        assert!(!create(body).unwrap().require_token);
+        let mut with_bool = s3();
+        with_bool["credential_attributes"]["require_token"] = json!(true);
+        assert!(create(with_bool).unwrap().require_token);
+        let mut bad = s3();
+        bad["credential_attributes"]["require_token"] = json!("yes");
+        assert_eq!(
+            create(bad).unwrap_err(),
+            ["Credential require_token must be true or false"]
+        );
+        let mut number = s3();
+        number["credential_attributes"]["require_token"] = json!(1);
+        assert_eq!(
+            create(number).unwrap_err(),
+            ["Credential require_token must be true or false"]
+        );
+    }
+
+    #[test]
+    fn blank_body_reports_everything_at_once() {
+        assert_eq!(
+            create(json!({})).unwrap_err(),
+            ["Source can't be blank", "Source type can't be blank"]
+        );
+        let errors = create(json!({"source": "-bad", "source_type": "s3"})).unwrap_err();
+        assert_eq!(
+            errors,
+            [
+                "Source is invalid",
+                "Credential bucket is required for s3 sources",
+                "Credential region is required for s3 sources",
+                "Credential access_key_id is required for s3 sources",
+                "Credential secret_access_key is required for s3 sources",
+            ]
+        );
+    }
+
+    #[test]
+    fn type_messages() {
+        assert_eq!(
+            create(json!({"source": "a", "source_type": "ftp"})).unwrap_err(),
+            ["Source type is not included in the list"]
+        );
+        assert_eq!(
+            create(json!({"source": "a", "source_type": 3})).unwrap_err(),
+            ["Source type is not included in the list"]
+        );
+        assert_eq!(
+            create(json!({"source": "a", "source_type": null})).unwrap_err(),
+            ["Source type can't be blank"]
+        );
+    }
+
+    #[test]
+    fn name_of_the_wrong_json_type_is_invalid() {
+        let mut body = s3();
+        body["source"] = json!(["my-images"]);
+        assert_eq!(create(body).unwrap_err(), ["Source is invalid"]);
+        let mut null = s3();
+        null["source"] = Value::Null;
+        assert_eq!(create(null).unwrap_err(), ["Source can't be blank"]);
+    }
+
+    #[test]
+    fn unknown_attributes_and_read_only_keys() {
+        let mut body = s3();
+        body["account_id"] = json!("someone-else");
+        body["id"] = json!("69a99ae507f19000072d0125");
+        body["created_at"] = json!("2020-01-01T00:00:00Z");
+        body["credentials"] = json!({"secret_access_key": "****"});
+        body["credential_attributes"]["secret_token"] = json!("0000");
+        assert_eq!(
+            create(body).unwrap_err(),
+            [
+                "Attribute account_id is not supported",
+                "Credential secret_token is read-only"
+            ]
+        );
+    }
+
+    #[test]
+    fn credential_values_must_be_strings() {
+        let mut body = s3();
+        body["credential_attributes"]["bucket"] = json!(42);
+        body["credential_attributes"]["region"] = json!(["us-east-1"]);
+        assert_eq!(
+            create(body).unwrap_err(),
+            [
+                "Credential bucket must be a string",
+                "Credential region must be a string",
+                "Credential bucket is required for s3 sources",
+                "Credential region is required for s3 sources",
+            ]
+        );
+        assert_eq!(
+            create(
+                json!({"source": "a", "source_type": "url", "credential_attributes": "https://x"})
+            )
+            .unwrap_err(),
+            [
+                "Credential attributes must be an object",
+                "Credential url is required for url sources"
+            ]
+        );
+    }
+
+    #[test]
+    fn placeholder_is_not_a_secret_on_create() {
+        let mut body = s3();
+        body["credential_attributes"]["secret_access_key"] = json!("****");
+        assert_eq!(
+            create(body).unwrap_err(),
+            [
+                "Credential secret_access_key must be the secret itself, not ****",
+                "Credential secret_access_key is required for s3 sources",
+            ]
+        );
+    }
+
+    #[test]
+    fn patch_changes_only_what_is_given() {
+        let updated = update(json!({"credential_attributes": {"require_token": "false"}})).unwrap();
+        assert!(!updated.require_token);
+        assert_eq!(updated.credentials, stored().credentials);
+        assert_eq!(updated.name, stored().name);
+        assert_eq!(update(json!({})).unwrap(), stored());
+    }
+
+    #[test]
+    fn patch_echoing_placeholder_keeps_the_secret() {
+        let updated = update(json!({"credential_attributes": {"secret_access_key": "****", "bucket": "other-bucket"}}))
+            .unwrap();
+        assert_eq!(
+            updated
+                .credentials
+                .get("secret_access_key")
+                .unwrap()
+                .expose(),
+            "wJalr..."
+        );
+        assert_eq!(
+            updated.credentials.get("bucket").unwrap().expose(),
+            "other-bucket"
+        );
+    }
+
+    #[test]
+    fn patch_null_removes_optional_and_refuses_required() {
+        let with_prefix = update(json!({"credential_attributes": {"prefix": "p/"}})).unwrap();
+        let removed = input(json!({"credential_attributes": {"prefix": null}}))
+            .apply_to(&with_prefix)
+            .unwrap();
+        assert!(removed.credentials.get("prefix").is_none());
+        assert_eq!(
+            update(json!({"credential_attributes": {"bucket": null}})).unwrap_err(),
+            ["Credential bucket is required for s3 sources"]
+        );
+    }
+
+    #[test]
+    fn changing_type_drops_old_credentials_and_needs_the_new_set() {
+        assert_eq!(
+            update(json!({"source_type": "url"})).unwrap_err(),
+            ["Credential url is required for url sources"]
+        );
+        let to_url = update(
+            json!({"source_type": "url", "credential_attributes": {"url": "https://example.com"}}),
+        )
+        .unwrap();
+        assert_eq!(to_url.source_type, SourceType::Url);
+        assert!(to_url.credentials.get("bucket").is_none());
+        assert!(to_url.require_token, "require_token survives a type change");
+        assert_eq!(
+            update(json!({"source_type": "gcs", "credential_attributes": {"access_key": "k", "secret": "****", "bucket": "bkt"}}))
+                .unwrap_err(),
+            ["Credential secret must be the secret itself, not ****", "Credential secret is required for gcs sources"]
+        );
+    }
+
+    #[test]
+    fn patch_rename_is_validated() {
+        assert_eq!(
+            update(json!({"source": ""})).unwrap_err(),
+            ["Source can't be blank"]
+        );
+        assert_eq!(
+            update(json!({"source": "new-name"})).unwrap().name.as_str(),
+            "new-name"
+        );
+        assert_eq!(
+            update(json!({"source": "bad name", "credential_attributes": {"foo": "x"}}))
+                .unwrap_err(),
+            [
+                "Source is invalid",
+                "Credential foo is not supported for s3 sources"
+            ]
+        );
+    }
+}

@@ -1,0 +1,30 @@
+//! Domain types that cannot hold invalid values, and the rules that build them from client input.
+
+mod account;
+mod api_key;
+mod credentials;
+mod input;
+mod source;
+mod source_id;
+mod source_name;
+mod source_type;
+mod timestamp;
+
+pub use account::AccountId;
+pub use api_key::{ApiKey, ApiKeyHash};
+pub use credentials::{CredentialValue, Credentials, SECRET_PLACEHOLDER};
+pub use input::{SourceInput, ValidationErrors};
+pub use source::{PublicSource, SecretToken, Source, SourceFields};
+pub use source_id::SourceId;
+pub use source_name::SourceName;
+pub use source_type::SourceType;
+pub use timestamp::Timestamp;
+
+/// Fills `buf` from the operating system's CSPRNG. Failure here means the OS cannot give randomness,
+/// which no request can cause or fix, so it is fatal.
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    #[allow(clippy::expect_used)]
+    getrandom::fill(&mut buf).expect("the operating system's random number generator failed");
+    buf
+}

@@ -1,0 +1,107 @@
+use std::fmt;
+use validator::ValidateLength;
+
+/// A source's name: the first path segment of the CDN's image URLs, unique across all accounts,
+/// compared case-insensitively. 1–64 characters of `^[A-Za-z0-9][A-Za-z0-9_-]*$`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceName(String);
+
+pub const MAX_NAME_CHARS: u64 = 64;
+
+impl SourceName {
+    /// Every problem with `raw`, in the SPEC's wording, or the name.
+    pub fn parse(raw: &str) -> Result<Self, Vec<String>> {
+        if raw.is_empty() {
+            return Err(vec!["Source can't be blank".to_owned()]);
+        }
+        let mut errors = Vec::new();
+        if !raw.validate_length(None, Some(MAX_NAME_CHARS), None) {
+            errors.push(format!(
+                "Source is too long (maximum is {MAX_NAME_CHARS} characters)"
+            ));
+        }
+        let mut bytes = raw.bytes();
+        let well_formed = bytes.next().is_some_and(|b| b.is_ascii_alphanumeric())
+            && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !well_formed {
+            errors.push("Source is invalid".to_owned());
+        }
+        if errors.is_empty() {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The case-folded form that the global name claim is keyed on.
+    pub fn claim_key(&self) -> String {
+        self.0.to_ascii_lowercase()
+    }
+}
+
+impl fmt::Display for SourceName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_valid_names() {
+        for name in ["a", "my-images", "My_Images-2", &"x".repeat(64)] {
+            assert!(SourceName::parse(name).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn blank() {
+        assert_eq!(
+            SourceName::parse("").unwrap_err(),
+            ["Source can't be blank"]
+        );
+    }
+
+    #[test]
+    fn invalid() {
+        for name in [
+            "-lead",
+            "_lead",
+            "has space",
+            "dot.ted",
+            "slash/x",
+            "ｍy",
+            "mу-cyrillic",
+            "a\u{0}",
+        ] {
+            assert_eq!(
+                SourceName::parse(name).unwrap_err(),
+                ["Source is invalid"],
+                "{name:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn too_long() {
+        assert_eq!(
+            SourceName::parse(&"x".repeat(65)).unwrap_err(),
+            ["Source is too long (maximum is 64 characters)"]
+        );
+        assert_eq!(SourceName::parse(&"-".repeat(65)).unwrap_err().len(), 2);
+    }
+
+    #[test]
+    fn claim_key_folds_case() {
+        assert_eq!(
+            SourceName::parse("My-Images").unwrap().claim_key(),
+            "my-images"
+        );
+    }
+}

@@ -1,0 +1,131 @@
+//! The API's errors and their one mapping to HTTP (SPEC §8).
+
+use lambda_http::http::{HeaderValue, Method, StatusCode, header};
+use lambda_http::{Body, Response};
+use thiserror::Error;
+
+use crate::store::StoreError;
+
+/// The body of a 401, the same whatever was wrong with the key.
+pub const UNAUTHORIZED_MESSAGE: &str = "Invalid or missing API key";
+/// Seconds a client should wait before retrying a 503.
+pub const RETRY_AFTER_SECONDS: u32 = 1;
+/// Bodies larger than this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{UNAUTHORIZED_MESSAGE}")]
+    Unauthorized,
+    #[error("Source not found")]
+    SourceNotFound,
+    #[error("Route not found")]
+    RouteNotFound,
+    #[error("Method not allowed")]
+    MethodNotAllowed(Vec<Method>),
+    #[error("Source has changed since it was read (ETag does not match)")]
+    PreconditionFailed,
+    #[error("Request body is too large (maximum is {MAX_BODY_BYTES} bytes)")]
+    PayloadTooLarge,
+    #[error("validation failed")]
+    Validation(Vec<String>),
+    /// DynamoDB unavailable, throttling after retries, or too much contention on one source.
+    #[error("Service temporarily unavailable, retry later")]
+    Unavailable(#[source] Option<StoreError>),
+    #[error("Internal server error")]
+    Internal(#[source] Option<StoreError>),
+}
+
+pub const NAME_TAKEN_MESSAGE: &str = "Source has already been taken";
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => ApiError::SourceNotFound,
+            StoreError::NameTaken => ApiError::Validation(vec![NAME_TAKEN_MESSAGE.to_owned()]),
+            StoreError::VersionMismatch => ApiError::PreconditionFailed,
+            StoreError::Contention | StoreError::Unavailable(_) => ApiError::Unavailable(Some(err)),
+            StoreError::Unexpected(_) => ApiError::Internal(Some(err)),
+        }
+    }
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::SourceNotFound | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The messages a client sees: never internal detail.
+    pub fn messages(&self) -> Vec<String> {
+        match self {
+            ApiError::Validation(messages) => messages.clone(),
+            other => vec![other.to_string()],
+        }
+    }
+
+    pub fn into_response(self, request_id: &str) -> Response<Body> {
+        let mut response = json_response(
+            self.status(),
+            &serde_json::json!({ "errors": self.messages() }),
+            request_id,
+        );
+        let headers = response.headers_mut();
+        match &self {
+            ApiError::Unavailable(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+            }
+            ApiError::MethodNotAllowed(allowed) => {
+                let allow = allowed
+                    .iter()
+                    .map(Method::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                if let Ok(value) = HeaderValue::from_str(&allow) {
+                    headers.insert(header::ALLOW, value);
+                }
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// A JSON response with the headers every response carries.
+pub fn json_response(
+    status: StatusCode,
+    body: &impl serde::Serialize,
+    request_id: &str,
+) -> Response<Body> {
+    let (status, text) = match serde_json::to_string(body) {
+        Ok(text) => (status, text),
+        Err(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            r#"{"errors":["Internal server error"]}"#.to_owned(),
+        ),
+    };
+    let mut response = Response::new(Body::Text(text));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert(REQUEST_ID_HEADER, value);
+    }
+    response
+}

@@ -1,0 +1,13 @@
+//! Image Sources: the domain (validation, redaction), the DynamoDB store and the endpoint logic.
+//!
+//! Every Lambda binary in `functions/` and the local gateway in `local/` call into this crate, so the
+//! code that answers a request is the same everywhere.
+
+pub mod authorizer;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod store;
+pub mod telemetry;
+
+pub use config::AppState;

@@ -1,0 +1,197 @@
+//! API keys, stored only as their SHA-256: one item keyed by the hash for the authorizer's single
+//! GetItem, and a copy in the account's partition so that `keys list` is a Query, never a Scan.
+
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{AccountId, ApiKeyHash, Timestamp};
+
+use super::items::{account_pk, from_item, key, to_item};
+use super::{Store, StoreError};
+
+const APIKEY_SK: &str = "APIKEY";
+const APIKEY_SK_PREFIX: &str = "APIKEY#";
+/// Revoked keys stay listed this long, then the table's TTL removes them.
+const REVOKED_KEY_RETENTION_SECONDS: i64 = 90 * 24 * 3600;
+
+fn apikey_pk(hash: &ApiKeyHash) -> String {
+    format!("APIKEY#{}", hash.as_str())
+}
+
+#[derive(Serialize, Deserialize)]
+struct ApiKeyItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    key_hash: String,
+    account_id: String,
+    label: String,
+    created_at: String,
+    revoked: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expires_at: Option<i64>,
+}
+
+/// What the table knows about a key.
+#[derive(Clone, Debug)]
+pub struct ApiKeyRecord {
+    pub hash: ApiKeyHash,
+    pub account_id: AccountId,
+    pub label: String,
+    pub created_at: String,
+    pub revoked: bool,
+}
+
+impl ApiKeyItem {
+    fn into_record(self) -> Result<ApiKeyRecord, StoreError> {
+        Ok(ApiKeyRecord {
+            hash: ApiKeyHash::parse(&self.key_hash)
+                .ok_or_else(|| StoreError::unexpected("stored API key has a malformed hash"))?,
+            account_id: AccountId::parse(&self.account_id)
+                .map_err(|_| StoreError::unexpected("stored API key has a malformed account id"))?,
+            label: self.label,
+            created_at: self.created_at,
+            revoked: self.revoked,
+        })
+    }
+}
+
+impl Store {
+    /// Records a new key for `account`.
+    pub async fn put_api_key(
+        &self,
+        account: &AccountId,
+        hash: &ApiKeyHash,
+        label: &str,
+    ) -> Result<(), StoreError> {
+        let record = |pk: String, sk: String| ApiKeyItem {
+            pk,
+            sk,
+            key_hash: hash.as_str().to_owned(),
+            account_id: account.to_string(),
+            label: label.to_owned(),
+            created_at: Timestamp::now().to_string(),
+            revoked: false,
+            expires_at: None,
+        };
+        let by_hash = record(apikey_pk(hash), APIKEY_SK.to_owned());
+        let by_account = record(
+            account_pk(account),
+            format!("{APIKEY_SK_PREFIX}{}", hash.as_str()),
+        );
+        let put = |item: &ApiKeyItem| -> Result<TransactWriteItem, StoreError> {
+            let put = aws_sdk_dynamodb::types::Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(to_item(item)?))
+                .condition_expression("attribute_not_exists(PK)")
+                .build()?;
+            Ok(TransactWriteItem::builder().put(put).build())
+        };
+        self.client
+            .transact_write_items()
+            .transact_items(put(&by_hash)?)
+            .transact_items(put(&by_account)?)
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        Ok(())
+    }
+
+    /// The key with this hash, revoked or not: the authorizer's one round trip. Strongly consistent,
+    /// so a revocation takes effect at once (behind API Gateway's authorizer cache).
+    pub async fn find_api_key(
+        &self,
+        hash: &ApiKeyHash,
+    ) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(apikey_pk(hash), APIKEY_SK)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        output
+            .item
+            .map(|item| from_item::<ApiKeyItem>(item)?.into_record())
+            .transpose()
+    }
+
+    /// The account's keys, oldest first by hash order.
+    pub async fn list_api_keys(
+        &self,
+        account: &AccountId,
+    ) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let mut keys = Vec::new();
+        let mut start_key = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .expression_attribute_values(":pk", AttributeValue::S(account_pk(account)))
+                .expression_attribute_values(
+                    ":prefix",
+                    AttributeValue::S(APIKEY_SK_PREFIX.to_owned()),
+                )
+                .consistent_read(true)
+                .set_exclusive_start_key(start_key)
+                .send()
+                .await
+                .map_err(StoreError::from_sdk)?;
+            for item in page.items.unwrap_or_default() {
+                keys.push(from_item::<ApiKeyItem>(item)?.into_record()?);
+            }
+            match page.last_evaluated_key {
+                Some(last) if !last.is_empty() => start_key = Some(last),
+                _ => return Ok(keys),
+            }
+        }
+    }
+
+    /// Revokes one of the account's keys; a key of another account is `NotFound`.
+    pub async fn revoke_api_key(
+        &self,
+        account: &AccountId,
+        hash: &ApiKeyHash,
+    ) -> Result<(), StoreError> {
+        let expires_at = Timestamp::now().unix_seconds() + REVOKED_KEY_RETENTION_SECONDS;
+        let revoke = |pk: String, sk: String| -> Result<TransactWriteItem, StoreError> {
+            let update = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(pk, sk)))
+                .update_expression("SET revoked = :true, expires_at = :expires_at")
+                .condition_expression("account_id = :account")
+                .expression_attribute_values(":true", AttributeValue::Bool(true))
+                .expression_attribute_values(
+                    ":expires_at",
+                    AttributeValue::N(expires_at.to_string()),
+                )
+                .expression_attribute_values(":account", AttributeValue::S(account.to_string()))
+                .build()?;
+            Ok(TransactWriteItem::builder().update(update).build())
+        };
+        let outcome = self
+            .client
+            .transact_write_items()
+            .transact_items(revoke(apikey_pk(hash), APIKEY_SK.to_owned())?)
+            .transact_items(revoke(
+                account_pk(account),
+                format!("{APIKEY_SK_PREFIX}{}", hash.as_str()),
+            )?)
+            .send()
+            .await;
+        match outcome {
+            Ok(_) => Ok(()),
+            Err(aws_sdk_dynamodb::error::SdkError::ServiceError(e))
+                if e.err().is_transaction_canceled_exception() =>
+            {
+                Err(StoreError::NotFound)
+            }
+            Err(err) => Err(StoreError::from_sdk(err)),
+        }
+    }
+}

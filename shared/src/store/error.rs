@@ -1,0 +1,76 @@
+use std::error::Error as StdError;
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use thiserror::Error;
+
+type BoxError = Box<dyn StdError + Send + Sync>;
+
+/// What can go wrong in the store, in the terms the API answers in.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("no such item in this account")]
+    NotFound,
+    #[error("the source name is claimed by another source")]
+    NameTaken,
+    /// The caller pinned a version (If-Match) and the stored one differs.
+    #[error("the stored version is not the expected one")]
+    VersionMismatch,
+    #[error("the item kept changing under concurrent writes")]
+    Contention,
+    /// DynamoDB could not be reached, timed out, or kept throttling after the SDK's retries.
+    #[error("DynamoDB is unavailable")]
+    Unavailable(#[source] BoxError),
+    #[error("unexpected DynamoDB error")]
+    Unexpected(#[source] BoxError),
+}
+
+/// Error codes that mean "try again later" rather than "this request is wrong".
+const UNAVAILABLE_CODES: [&str; 7] = [
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "LimitExceededException",
+    "TransactionInProgressException",
+];
+
+impl StoreError {
+    pub(crate) fn from_sdk<E, R>(err: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        let unavailable = match &err {
+            SdkError::TimeoutError(_)
+            | SdkError::DispatchFailure(_)
+            | SdkError::ResponseError(_) => true,
+            SdkError::ServiceError(service) => service
+                .err()
+                .code()
+                .is_some_and(|code| UNAVAILABLE_CODES.contains(&code)),
+            _ => false,
+        };
+        if unavailable {
+            Self::Unavailable(Box::new(err))
+        } else {
+            Self::Unexpected(Box::new(err))
+        }
+    }
+
+    pub(crate) fn unexpected(message: impl Into<String>) -> Self {
+        Self::Unexpected(message.into().into())
+    }
+}
+
+impl From<serde_dynamo::Error> for StoreError {
+    fn from(err: serde_dynamo::Error) -> Self {
+        Self::Unexpected(Box::new(err))
+    }
+}
+
+impl From<aws_sdk_dynamodb::error::BuildError> for StoreError {
+    fn from(err: aws_sdk_dynamodb::error::BuildError) -> Self {
+        Self::Unexpected(Box::new(err))
+    }
+}

@@ -1,0 +1,136 @@
+//! The table's items as `serde_dynamo` writes them, and their keys.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{
+    AccountId, CredentialValue, Credentials, SecretToken, Source, SourceFields, SourceId,
+    SourceName, SourceType, Timestamp,
+};
+
+use super::StoreError;
+
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+pub(crate) fn account_pk(account: &AccountId) -> String {
+    format!("ACCOUNT#{account}")
+}
+
+pub(crate) fn source_sk(id: &SourceId) -> String {
+    format!("SOURCE#{id}")
+}
+
+pub(crate) const SOURCE_SK_PREFIX: &str = "SOURCE#";
+
+pub(crate) fn name_pk(name: &SourceName) -> String {
+    format!("NAME#{}", name.claim_key())
+}
+
+pub(crate) const NAME_SK: &str = "NAME";
+
+pub(crate) fn key(pk: String, sk: impl Into<String>) -> Item {
+    HashMap::from([
+        ("PK".to_owned(), AttributeValue::S(pk)),
+        ("SK".to_owned(), AttributeValue::S(sk.into())),
+    ])
+}
+
+/// A source as stored: its secrets in clear (the table is encrypted at rest and only the functions
+/// read it). Deliberately no `Debug`.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct SourceItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub id: String,
+    pub account_id: String,
+    pub source: String,
+    pub source_type: String,
+    pub credentials: BTreeMap<String, String>,
+    pub require_token: bool,
+    pub secret_token: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: u64,
+}
+
+impl SourceItem {
+    pub fn from_source(source: &Source) -> Self {
+        Self {
+            pk: account_pk(&source.account_id),
+            sk: source_sk(&source.id),
+            id: source.id.to_string(),
+            account_id: source.account_id.to_string(),
+            source: source.fields.name.to_string(),
+            source_type: source.fields.source_type.to_string(),
+            credentials: source.fields.credentials.exposed_map(),
+            require_token: source.fields.require_token,
+            secret_token: source.secret_token.expose().to_owned(),
+            created_at: source.created_at.to_string(),
+            updated_at: source.updated_at.to_string(),
+            version: source.version,
+        }
+    }
+
+    /// Stored items were validated when written; a malformed one is a bug or tampering, not a
+    /// client mistake.
+    pub fn into_source(self) -> Result<Source, StoreError> {
+        let corrupt =
+            |what: &str| StoreError::unexpected(format!("stored source has a malformed {what}"));
+        let credentials = self
+            .credentials
+            .into_iter()
+            .map(|(k, v)| {
+                let value = CredentialValue::new(&k, v);
+                (k, value)
+            })
+            .collect();
+        Ok(Source {
+            id: SourceId::parse(&self.id).ok_or_else(|| corrupt("id"))?,
+            account_id: AccountId::parse(&self.account_id).map_err(|_| corrupt("account id"))?,
+            fields: SourceFields {
+                name: SourceName::parse(&self.source).map_err(|_| corrupt("name"))?,
+                source_type: SourceType::parse(&self.source_type).map_err(|_| corrupt("type"))?,
+                credentials: Credentials::from_stored(credentials),
+                require_token: self.require_token,
+            },
+            secret_token: SecretToken::from_stored(self.secret_token),
+            created_at: Timestamp::parse(&self.created_at).ok_or_else(|| corrupt("created_at"))?,
+            updated_at: Timestamp::parse(&self.updated_at).ok_or_else(|| corrupt("updated_at"))?,
+            version: self.version,
+        })
+    }
+}
+
+/// The global claim on a source name (case-folded), so that no two sources anywhere share one.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct NameClaimItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub account_id: String,
+    pub source_id: String,
+}
+
+impl NameClaimItem {
+    pub fn for_source(source: &Source) -> Self {
+        Self {
+            pk: name_pk(&source.fields.name),
+            sk: NAME_SK.to_owned(),
+            account_id: source.account_id.to_string(),
+            source_id: source.id.to_string(),
+        }
+    }
+}
+
+pub(crate) fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
+    Ok(serde_dynamo::to_item(value)?)
+}
+
+pub(crate) fn from_item<'a, T: Deserialize<'a>>(item: Item) -> Result<T, StoreError> {
+    Ok(serde_dynamo::from_item(item)?)
+}
