@@ -1,1 +1,343 @@
+//! The test kit: a real DynamoDB-compatible server for every test (the embedded dynoxide on
+//! 127.0.0.1 port 0, or `DYNAMODB_TEST_ENDPOINT`), a fresh table per test, a request counter on the
+//! SDK client, captured log lines, and `spawn_app()`, which starts the whole local API on port 0.
 
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::Ipv4Addr;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use shared::AppState;
+use shared::domain::{AccountId, ApiKey};
+use shared::store::{ClientSettings, Store, local_config, table};
+use tokio::net::TcpListener;
+
+/// Set to a DynamoDB endpoint (e.g. `http://127.0.0.1:8000` for DynamoDB Local) to run the suite
+/// against it instead of the embedded server.
+pub const ENDPOINT_VAR: &str = "DYNAMODB_TEST_ENDPOINT";
+
+/// Counts the requests (attempts) the SDK sends, by operation name.
+#[derive(Clone, Debug, Default)]
+pub struct RequestCounter(Arc<Mutex<HashMap<String, usize>>>);
+
+impl RequestCounter {
+    pub fn reset(&self) {
+        self.lock().clear();
+    }
+
+    /// Requests per operation since the last reset.
+    pub fn snapshot(&self) -> HashMap<String, usize> {
+        self.lock().clone()
+    }
+
+    pub fn total(&self) -> usize {
+        self.lock().values().sum()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Intercept for RequestCounter {
+    fn name(&self) -> &'static str {
+        "RequestCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let operation = cfg
+            .load::<Metadata>()
+            .map(|m| m.name().to_owned())
+            .unwrap_or_else(|| "unknown".to_owned());
+        *self.lock().entry(operation).or_default() += 1;
+        Ok(())
+    }
+}
+
+/// A DynamoDB-compatible server with a fresh table, and a store on it that counts its requests.
+pub struct TestDb {
+    pub endpoint: String,
+    pub table: String,
+    pub store: Store,
+    pub counter: RequestCounter,
+    /// An uncounted client for looking inside the table.
+    pub inspector: Client,
+}
+
+impl TestDb {
+    pub async fn start() -> Self {
+        Self::start_with(ClientSettings::default()).await
+    }
+
+    pub async fn start_with(settings: ClientSettings) -> Self {
+        let endpoint = match std::env::var(ENDPOINT_VAR) {
+            Ok(endpoint) if !endpoint.is_empty() => endpoint,
+            _ => start_embedded_dynamodb().await,
+        };
+        let table = format!("sources-test-{}", uuid::Uuid::new_v4().simple());
+        // Generous timeouts for setup: a JVM-based server can be slow to create its first table.
+        let inspector = Client::from_conf(local_config(&endpoint, setup_settings()).build());
+        table::ensure_table(&inspector, &table)
+            .await
+            .unwrap_or_else(|e| panic!("cannot create table {table} at {endpoint}: {e:?}"));
+        let counter = RequestCounter::default();
+        let client = Client::from_conf(
+            local_config(&endpoint, settings)
+                .interceptor(counter.clone())
+                .build(),
+        );
+        let store = Store::new(client, table.clone());
+        Self { endpoint, table, store, counter, inspector }
+    }
+
+    /// Every item of the table (a Scan: for tests only, never on a request path).
+    pub async fn all_items(&self) -> Vec<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .inspector
+                .scan()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("scan");
+            items.extend(page.items.unwrap_or_default());
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return items,
+            }
+        }
+    }
+
+    /// The partition keys of the table's name claims.
+    pub async fn name_claims(&self) -> Vec<String> {
+        let mut claims: Vec<String> = self
+            .all_items()
+            .await
+            .into_iter()
+            .filter_map(|item| item.get("PK").and_then(|v| v.as_s().ok()).cloned())
+            .filter(|pk| pk.starts_with("NAME#"))
+            .collect();
+        claims.sort();
+        claims
+    }
+
+    /// Creates an API key for `account` and returns it.
+    pub async fn api_key(&self, account: &str) -> String {
+        let account = AccountId::parse(account).expect("account id");
+        let key = ApiKey::generate();
+        self.store
+            .put_api_key(&account, &key.hash(), "test")
+            .await
+            .expect("put api key");
+        key.reveal().to_owned()
+    }
+}
+
+fn setup_settings() -> ClientSettings {
+    ClientSettings {
+        connect_timeout: Duration::from_secs(5),
+        attempt_timeout: Duration::from_secs(30),
+        operation_timeout: Duration::from_secs(60),
+        max_attempts: 3,
+    }
+}
+
+/// Starts dynoxide in memory on 127.0.0.1 port 0, in the current runtime; returns its endpoint.
+pub async fn start_embedded_dynamodb() -> String {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind");
+    let db = dynoxide::Database::memory().expect("in-memory dynoxide");
+    image_sources::embedded::spawn(listener, db).expect("embedded DynamoDB")
+}
+
+/// The whole API (embedded DynamoDB, authorizer, gateway, endpoints) on 127.0.0.1 port 0.
+pub struct TestApp {
+    pub base_url: String,
+    pub db: TestDb,
+    pub http: reqwest::Client,
+}
+
+pub async fn spawn_app() -> TestApp {
+    capture_logs();
+    let db = TestDb::start().await;
+    let base_url = spawn_gateway(db.store.clone()).await;
+    TestApp {
+        base_url,
+        db,
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("http client"),
+    }
+}
+
+/// The local gateway over `store`, on 127.0.0.1 port 0; returns its base URL.
+pub async fn spawn_gateway(store: Store) -> String {
+    capture_logs();
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(image_sources::gateway::serve(listener, AppState::new(store), std::future::pending()));
+    format!("http://{address}")
+}
+
+/// An endpoint where nothing listens: a DynamoDB that is down.
+pub async fn dead_endpoint() -> String {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    drop(listener);
+    format!("http://{address}")
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `errors` of an error body, which must have exactly that shape.
+    pub fn errors(&self) -> Vec<String> {
+        let body = self.json();
+        let object = body.as_object().expect("error body is an object");
+        assert_eq!(object.len(), 1, "error body has only `errors`: {body}");
+        object["errors"]
+            .as_array()
+            .expect("errors is an array")
+            .iter()
+            .map(|e| e.as_str().expect("each error is a string").to_owned())
+            .collect()
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> TestResponse {
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body read");
+        let response = TestResponse { status, headers, text };
+        record_body(&response.text);
+        response
+    }
+
+    pub async fn get(&self, path: &str, key: &str) -> TestResponse {
+        self.send(self.http.get(self.url(path)).header("imageboss-api-key", key)).await
+    }
+
+    pub async fn delete(&self, path: &str, key: &str) -> TestResponse {
+        self.send(self.http.delete(self.url(path)).header("imageboss-api-key", key)).await
+    }
+
+    pub async fn post(&self, path: &str, key: &str, body: &serde_json::Value) -> TestResponse {
+        self.send(
+            self.http
+                .post(self.url(path))
+                .header("imageboss-api-key", key)
+                .header("content-type", "application/json")
+                .body(body.to_string()),
+        )
+        .await
+    }
+
+    pub async fn patch(&self, path: &str, key: &str, body: &serde_json::Value) -> TestResponse {
+        self.send(
+            self.http
+                .patch(self.url(path))
+                .header("imageboss-api-key", key)
+                .header("content-type", "application/json")
+                .body(body.to_string()),
+        )
+        .await
+    }
+}
+
+/// Every response body the kit has seen in this process, for the leak checks.
+fn bodies() -> &'static Mutex<Vec<String>> {
+    static BODIES: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+    BODIES.get_or_init(Default::default)
+}
+
+fn record_body(text: &str) {
+    bodies().lock().unwrap_or_else(|p| p.into_inner()).push(text.to_owned());
+}
+
+/// The process's log lines, captured by the same JSON subscriber the functions use.
+fn log_buffer() -> &'static Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(Default::default)
+}
+
+#[derive(Clone)]
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Installs the log capture (once per test process).
+pub fn capture_logs() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let buffer = log_buffer().clone();
+        shared::telemetry::init_with_writer(move || LogWriter(buffer.clone()));
+    });
+}
+
+/// The captured log lines so far.
+pub fn captured_logs() -> Vec<String> {
+    let bytes = log_buffer().lock().unwrap_or_else(|p| p.into_inner()).clone();
+    String::from_utf8_lossy(&bytes).lines().map(str::to_owned).collect()
+}
+
+/// Fails if any response body or log line seen so far holds any of `secrets`.
+pub fn assert_no_leaks(secrets: &[&str]) {
+    let logs = captured_logs();
+    let bodies = bodies().lock().unwrap_or_else(|p| p.into_inner()).clone();
+    for secret in secrets {
+        assert!(secret.len() >= 6, "too short to search for: {secret:?}");
+        for line in &logs {
+            assert!(!line.contains(secret), "a log line holds a secret: {line}");
+        }
+        for body in &bodies {
+            assert!(!body.contains(secret), "a response body holds a secret: {body}");
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! The Lambda path: each file in `events/` goes through `lambda_http`'s own deserialization (as
+//! the Lambda runtime does) into the same handler the function binaries run.
+
+use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest;
+use integration_tests::TestDb;
+use lambda_http::Body;
+use serde_json::Value;
+use shared::AppState;
+use shared::authorizer::{AuthorizerError, authorize};
+use shared::http::{Endpoint, handle};
+
+const EVENT_REQUEST_ID: &str = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef";
+
+fn event(name: &str) -> Value {
+    let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Points an event at `id`, as API Gateway would for `/v1/sources/<id>`.
+fn with_id(mut event: Value, id: &str) -> Value {
+    let resource = event["resource"].as_str().unwrap().to_owned();
+    event["path"] = Value::from(resource.replace("{id}", id));
+    event["pathParameters"]["id"] = Value::from(id);
+    event
+}
+
+async fn invoke(state: &AppState, endpoint: Endpoint, event: &Value) -> (u16, Value) {
+    let request = lambda_http::request::from_str(&event.to_string()).expect("lambda_http accepts the event");
+    let response = handle(state, endpoint, request).await;
+    assert_eq!(
+        response.headers().get("x-request-id").and_then(|v| v.to_str().ok()),
+        Some(EVENT_REQUEST_ID),
+        "the API Gateway request id is passed on"
+    );
+    let body = match response.body() {
+        Body::Text(text) => serde_json::from_str(text).unwrap(),
+        other => panic!("unexpected body {other:?}"),
+    };
+    (response.status().as_u16(), body)
+}
+
+#[tokio::test]
+async fn every_endpoint_event_runs_through_lambda_http() {
+    let db = TestDb::start().await;
+    let state = AppState::new(db.store.clone());
+
+    let (status, body) = invoke(&state, Endpoint::GetSource, &event("get-source")).await;
+    assert_eq!((status, body), (404, serde_json::json!({"errors": ["Source not found"]})));
+
+    let (status, created) = invoke(&state, Endpoint::CreateSource, &event("create-source")).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["source"], "my-images");
+    assert_eq!(created["credentials"]["secret_access_key"], "****");
+    let id = created["id"].as_str().unwrap();
+
+    let (status, listed) = invoke(&state, Endpoint::ListSources, &event("list-sources")).await;
+    assert_eq!((status, listed), (200, Value::Array(vec![created.clone()])));
+
+    let (status, got) = invoke(&state, Endpoint::GetSource, &with_id(event("get-source"), id)).await;
+    assert_eq!((status, &got), (200, &created));
+
+    let (status, updated) = invoke(&state, Endpoint::UpdateSource, &with_id(event("update-source"), id)).await;
+    assert_eq!(status, 200);
+    assert_eq!(updated["credentials"]["require_token"], "false");
+
+    let (status, deleted) = invoke(&state, Endpoint::DeleteSource, &with_id(event("delete-source"), id)).await;
+    assert_eq!((status, deleted), (200, serde_json::json!({})));
+    let (status, _) = invoke(&state, Endpoint::GetSource, &with_id(event("get-source"), id)).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn an_event_without_authorizer_context_is_refused() {
+    let db = TestDb::start().await;
+    let state = AppState::new(db.store.clone());
+    let mut unauthorized = event("list-sources");
+    unauthorized["requestContext"]
+        .as_object_mut()
+        .unwrap()
+        .remove("authorizer");
+    let (status, body) = invoke(&state, Endpoint::ListSources, &unauthorized).await;
+    assert_eq!((status, body), (401, serde_json::json!({"errors": ["Invalid or missing API key"]})));
+}
+
+#[tokio::test]
+async fn the_authorizer_event_allows_a_known_key_and_refuses_others() {
+    let db = TestDb::start().await;
+    let key = db.api_key("acme").await;
+    let mut known = event("authorizer");
+    known["headers"]["imageboss-api-key"] = Value::from(key.as_str());
+    known["multiValueHeaders"]["imageboss-api-key"] = serde_json::json!([key]);
+    let request: ApiGatewayCustomAuthorizerRequestTypeRequest = serde_json::from_value(known).unwrap();
+    let response = authorize(&db.store, request).await.unwrap();
+    let response = serde_json::to_value(&response).unwrap();
+    assert_eq!(response["context"]["accountId"], "acme");
+    assert_eq!(response["principalId"], "acme");
+    assert_eq!(response["policyDocument"]["Statement"][0]["Effect"], "Allow");
+    assert_eq!(
+        response["policyDocument"]["Statement"][0]["Resource"][0],
+        "arn:aws:execute-api:us-east-1:123456789012:abcdef123/prod/*"
+    );
+
+    // The file's own key is a placeholder nobody holds.
+    let unknown: ApiGatewayCustomAuthorizerRequestTypeRequest = serde_json::from_value(event("authorizer")).unwrap();
+    assert!(matches!(authorize(&db.store, unknown).await, Err(AuthorizerError::Unauthorized)));
+}
+
+#[test]
+fn there_is_one_event_per_function() {
+    let dir = format!("{}/../events", env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let mut expected: Vec<String> = Endpoint::ALL
+        .iter()
+        .map(|e| format!("{}.json", e.function_name()))
+        .chain(["authorizer.json".to_owned()])
+        .collect();
+    expected.sort();
+    assert_eq!(files, expected);
+}

@@ -1,0 +1,363 @@
+//! The store against a real DynamoDB-compatible server (SPEC §5–§7, §9).
+
+use std::collections::HashSet;
+
+use integration_tests::TestDb;
+use serde_json::json;
+use shared::domain::{AccountId, ApiKey, Source, SourceFields, SourceInput, ValidationErrors};
+use shared::store::StoreError;
+
+fn account(id: &str) -> AccountId {
+    AccountId::parse(id).unwrap()
+}
+
+fn fields(body: serde_json::Value) -> SourceFields {
+    SourceInput::from_json(body.as_object().unwrap())
+        .into_new_fields()
+        .unwrap()
+}
+
+fn r2(name: &str) -> SourceFields {
+    fields(json!({
+        "source": name,
+        "source_type": "r2",
+        "credential_attributes": {"access_key": "key-id", "secret": "r2-secret-value", "bucket": "images"}
+    }))
+}
+
+fn patch(body: serde_json::Value) -> impl FnMut(&Source) -> Result<Option<Source>, ValidationErrors> {
+    move |stored: &Source| {
+        let fields = SourceInput::from_json(body.as_object().unwrap()).apply_to(&stored.fields)?;
+        Ok(stored.with_fields(fields))
+    }
+}
+
+async fn create(db: &TestDb, owner: &str, name: &str) -> Source {
+    let source = Source::new(account(owner), r2(name));
+    db.store.create_source(&source).await.unwrap();
+    source
+}
+
+#[tokio::test]
+async fn create_get_list_update_delete_round_trip() {
+    let db = TestDb::start().await;
+    let acme = account("acme");
+    let source = create(&db, "acme", "my-images").await;
+
+    let got = db.store.get_source(&acme, &source.id).await.unwrap();
+    assert_eq!(got.fields, source.fields);
+    assert_eq!(got.secret_token.expose(), source.secret_token.expose());
+    assert_eq!(got.created_at, source.created_at);
+    assert_eq!(got.version, 1);
+    assert_eq!(got.fields.credentials.get("secret").unwrap().expose(), "r2-secret-value");
+
+    let second = create(&db, "acme", "second").await;
+    let listed: Vec<_> = db.store.list_sources(&acme).await.unwrap().into_iter().map(|s| s.id).collect();
+    let mut expected = vec![source.id.clone(), second.id.clone()];
+    expected.sort();
+    assert_eq!(listed, expected, "listed in id order, which is creation order");
+
+    let outcome = db
+        .store
+        .update_source(&acme, &source.id, None, patch(json!({"credential_attributes": {"prefix": "p/"}})))
+        .await
+        .unwrap();
+    assert!(outcome.changed);
+    let updated = outcome.result.unwrap();
+    assert_eq!(updated.version, 2);
+    let reread = db.store.get_source(&acme, &source.id).await.unwrap();
+    assert_eq!(reread.fields.credentials.get("prefix").unwrap().expose(), "p/");
+    assert_eq!(reread.fields.credentials.get("secret").unwrap().expose(), "r2-secret-value");
+
+    db.store.delete_source(&acme, &source.id, None).await.unwrap();
+    assert!(matches!(db.store.get_source(&acme, &source.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(db.store.delete_source(&acme, &source.id, None).await, Err(StoreError::NotFound)));
+    assert_eq!(db.name_claims().await, ["NAME#second"]);
+}
+
+#[tokio::test]
+async fn an_update_that_changes_nothing_writes_nothing() {
+    let db = TestDb::start().await;
+    let source = create(&db, "acme", "same").await;
+    db.counter.reset();
+    let outcome = db
+        .store
+        .update_source(&account("acme"), &source.id, None, patch(json!({"credential_attributes": {"secret": "****", "bucket": "images"}})))
+        .await
+        .unwrap();
+    assert!(!outcome.changed);
+    let after = outcome.result.unwrap();
+    assert_eq!(after.version, 1);
+    assert_eq!(after.updated_at, source.updated_at);
+    assert_eq!(db.counter.snapshot().get("GetItem"), Some(&1));
+    assert_eq!(db.counter.total(), 1);
+}
+
+#[tokio::test]
+async fn one_name_once_across_case_and_accounts() {
+    let db = TestDb::start().await;
+    // Concurrent creates of one name, in different cases, from two accounts.
+    let attempts = [("acme", "shared-name"), ("acme", "Shared-Name"), ("other", "SHARED-NAME"), ("other", "shared-name")];
+    let results = futures_join(attempts.iter().map(|(owner, name)| {
+        let store = db.store.clone();
+        let source = Source::new(account(owner), r2(name));
+        async move { store.create_source(&source).await }
+    }))
+    .await;
+    let created = results.iter().filter(|r| r.is_ok()).count();
+    let taken = results.iter().filter(|r| matches!(r, Err(StoreError::NameTaken))).count();
+    assert_eq!((created, taken), (1, 3), "{results:?}");
+    assert_eq!(db.name_claims().await, ["NAME#shared-name"]);
+    let sources = db.store.list_sources(&account("acme")).await.unwrap().len()
+        + db.store.list_sources(&account("other")).await.unwrap().len();
+    assert_eq!(sources, 1);
+}
+
+/// Runs futures concurrently on the current runtime, as separate tasks.
+async fn futures_join<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut results = Vec::new();
+    for handle in handles {
+        results.push(handle.await.unwrap());
+    }
+    results
+}
+
+#[tokio::test]
+async fn rename_moves_the_claim_atomically() {
+    let db = TestDb::start().await;
+    let acme = account("acme");
+    let first = create(&db, "acme", "first").await;
+    let _taken = create(&db, "other", "taken").await;
+
+    let renamed = db
+        .store
+        .update_source(&acme, &first.id, None, patch(json!({"source": "renamed"})))
+        .await
+        .unwrap()
+        .result
+        .unwrap();
+    assert_eq!(renamed.fields.name.as_str(), "renamed");
+    assert_eq!(db.name_claims().await, ["NAME#renamed", "NAME#taken"]);
+
+    // The old name is free again.
+    create(&db, "other", "first").await;
+
+    // A taken name: refused, and nothing moved.
+    let refused = db
+        .store
+        .update_source(&acme, &first.id, None, patch(json!({"source": "Taken"})))
+        .await;
+    assert!(matches!(refused, Err(StoreError::NameTaken)));
+    assert_eq!(db.name_claims().await, ["NAME#first", "NAME#renamed", "NAME#taken"]);
+    assert_eq!(db.store.get_source(&acme, &first.id).await.unwrap().fields.name.as_str(), "renamed");
+
+    // A change of case only keeps the same claim.
+    let recased = db
+        .store
+        .update_source(&acme, &first.id, None, patch(json!({"source": "ReNamed"})))
+        .await
+        .unwrap()
+        .result
+        .unwrap();
+    assert_eq!(recased.fields.name.as_str(), "ReNamed");
+    assert_eq!(db.name_claims().await, ["NAME#first", "NAME#renamed", "NAME#taken"]);
+}
+
+#[tokio::test]
+async fn concurrent_updates_of_different_keys_all_survive() {
+    let db = TestDb::start().await;
+    let acme = account("acme");
+    let source = create(&db, "acme", "contended").await;
+    // 16 tasks; each sets one key to a value naming the task. Keys repeat, so the check is that
+    // every update was applied on top of the one before it: the version counts all 16.
+    let keys = ["prefix", "account_id", "access_key", "bucket"];
+    let tasks = (0..16).map(|task| {
+        let store = db.store.clone();
+        let acme = acme.clone();
+        let id = source.id.clone();
+        let key = keys[task % keys.len()];
+        let value = match key {
+            "account_id" => format!("{task:032x}"),
+            "bucket" => format!("bucket-{task}"),
+            _ => format!("value-{task}"),
+        };
+        async move {
+            store
+                .update_source(&acme, &id, None, patch(json!({"credential_attributes": {key: value}})))
+                .await
+                .map(|o| o.changed)
+        }
+    });
+    let results = futures_join(tasks).await;
+    assert!(results.iter().all(|r| matches!(r, Ok(true))), "{results:?}");
+    let stored = db.store.get_source(&acme, &source.id).await.unwrap();
+    assert_eq!(stored.version, 17, "no update was lost");
+    for (i, key) in keys.iter().enumerate() {
+        let value = stored.fields.credentials.get(key).unwrap().expose().to_owned();
+        let written: HashSet<String> = (0..16)
+            .filter(|t| t % keys.len() == i)
+            .map(|t| match *key {
+                "account_id" => format!("{t:032x}"),
+                "bucket" => format!("bucket-{t}"),
+                _ => format!("value-{t}"),
+            })
+            .collect();
+        assert!(written.contains(&value), "{key} = {value}");
+    }
+    assert_eq!(stored.fields.credentials.get("secret").unwrap().expose(), "r2-secret-value");
+}
+
+#[tokio::test]
+async fn a_stale_pinned_version_is_refused_and_changes_nothing() {
+    let db = TestDb::start().await;
+    let acme = account("acme");
+    let source = create(&db, "acme", "pinned").await;
+    db.store
+        .update_source(&acme, &source.id, Some(1), patch(json!({"credential_attributes": {"prefix": "v2/"}})))
+        .await
+        .unwrap();
+    let stale = db
+        .store
+        .update_source(&acme, &source.id, Some(1), patch(json!({"source": "moved", "credential_attributes": {"prefix": "stale/"}})))
+        .await;
+    assert!(matches!(stale, Err(StoreError::VersionMismatch)));
+    let stale_delete = db.store.delete_source(&acme, &source.id, Some(1)).await;
+    assert!(matches!(stale_delete, Err(StoreError::VersionMismatch)));
+    let stored = db.store.get_source(&acme, &source.id).await.unwrap();
+    assert_eq!(stored.version, 2);
+    assert_eq!(stored.fields.credentials.get("prefix").unwrap().expose(), "v2/");
+    assert_eq!(db.name_claims().await, ["NAME#pinned"]);
+    db.store.delete_source(&acme, &source.id, Some(2)).await.unwrap();
+    assert!(db.name_claims().await.is_empty());
+}
+
+#[tokio::test]
+async fn another_accounts_source_is_invisible() {
+    let db = TestDb::start().await;
+    let source = create(&db, "acme", "private").await;
+    let intruder = account("intruder");
+    assert!(matches!(db.store.get_source(&intruder, &source.id).await, Err(StoreError::NotFound)));
+    assert!(db.store.list_sources(&intruder).await.unwrap().is_empty());
+    let update = db
+        .store
+        .update_source(&intruder, &source.id, None, patch(json!({"source": "stolen"})))
+        .await;
+    assert!(matches!(update, Err(StoreError::NotFound)));
+    assert!(matches!(db.store.delete_source(&intruder, &source.id, None).await, Err(StoreError::NotFound)));
+    let stored = db.store.get_source(&account("acme"), &source.id).await.unwrap();
+    assert_eq!(stored.fields.name.as_str(), "private");
+    assert_eq!(stored.version, 1);
+}
+
+#[tokio::test]
+async fn a_deleted_name_can_be_used_again() {
+    let db = TestDb::start().await;
+    let source = create(&db, "acme", "reused").await;
+    db.store.delete_source(&account("acme"), &source.id, None).await.unwrap();
+    let again = create(&db, "other", "Reused").await;
+    assert_eq!(db.store.list_sources(&account("other")).await.unwrap()[0].id, again.id);
+}
+
+#[tokio::test]
+async fn list_follows_pages_to_the_end() {
+    let db = TestDb::start().await;
+    let acme = account("acme");
+    // ~3 KB per item: 450 of them are well over one 1 MB page.
+    let big = "s".repeat(1000);
+    let mut ids = Vec::new();
+    for i in 0..450 {
+        let fields = fields(json!({
+            "source": format!("big-{i}"),
+            "source_type": "r2",
+            "credential_attributes": {"access_key": big, "secret": big, "bucket": "images", "prefix": big}
+        }));
+        let source = Source::new(acme.clone(), fields);
+        db.store.create_source(&source).await.unwrap();
+        ids.push(source.id);
+    }
+    create(&db, "other", "not-mine").await;
+    db.counter.reset();
+    let listed: Vec<_> = db.store.list_sources(&acme).await.unwrap().into_iter().map(|s| s.id).collect();
+    ids.sort();
+    assert_eq!(listed, ids);
+    let queries = db.counter.snapshot().get("Query").copied().unwrap_or(0);
+    assert!(queries >= 2, "more than one page was read ({queries} queries)");
+    assert_eq!(db.counter.total(), queries, "nothing but Query");
+}
+
+#[tokio::test]
+async fn request_budget_per_operation() {
+    let db = TestDb::start().await;
+    let acme = account("acme");
+    let count = |db: &TestDb| {
+        let snapshot = db.counter.snapshot();
+        db.counter.reset();
+        snapshot
+    };
+    let source = Source::new(acme.clone(), r2("budget"));
+    db.counter.reset();
+    db.store.create_source(&source).await.unwrap();
+    assert_eq!(count(&db), [("TransactWriteItems".to_owned(), 1)].into());
+
+    db.store.get_source(&acme, &source.id).await.unwrap();
+    assert_eq!(count(&db), [("GetItem".to_owned(), 1)].into());
+
+    db.store.list_sources(&acme).await.unwrap();
+    assert_eq!(count(&db), [("Query".to_owned(), 1)].into());
+
+    db.store
+        .update_source(&acme, &source.id, None, patch(json!({"credential_attributes": {"prefix": "x/"}})))
+        .await
+        .unwrap();
+    assert_eq!(count(&db), [("GetItem".to_owned(), 1), ("PutItem".to_owned(), 1)].into());
+
+    db.store
+        .update_source(&acme, &source.id, None, patch(json!({"source": "budget-renamed"})))
+        .await
+        .unwrap();
+    assert_eq!(count(&db), [("GetItem".to_owned(), 1), ("TransactWriteItems".to_owned(), 1)].into());
+
+    db.store.delete_source(&acme, &source.id, None).await.unwrap();
+    assert_eq!(count(&db), [("GetItem".to_owned(), 1), ("TransactWriteItems".to_owned(), 1)].into());
+
+    let key = ApiKey::generate();
+    db.store.put_api_key(&acme, &key.hash(), "k").await.unwrap();
+    count(&db);
+    shared::authorizer::account_for_key(&db.store, Some(key.reveal())).await.unwrap();
+    assert_eq!(count(&db), [("GetItem".to_owned(), 1)].into());
+}
+
+#[tokio::test]
+async fn api_keys_resolve_list_and_revoke() {
+    let db = TestDb::start().await;
+    let acme = account("acme");
+    let key = ApiKey::generate();
+    db.store.put_api_key(&acme, &key.hash(), "ci").await.unwrap();
+    let other = ApiKey::generate();
+    db.store.put_api_key(&account("other"), &other.hash(), "").await.unwrap();
+
+    let resolved = shared::authorizer::account_for_key(&db.store, Some(key.reveal())).await.unwrap();
+    assert_eq!(resolved, acme);
+    let listed = db.store.list_api_keys(&acme).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].hash, key.hash());
+    assert_eq!(listed[0].label, "ci");
+
+    // Only the owner can revoke.
+    assert!(matches!(db.store.revoke_api_key(&account("other"), &key.hash()).await, Err(StoreError::NotFound)));
+    db.store.revoke_api_key(&acme, &key.hash()).await.unwrap();
+    assert!(shared::authorizer::account_for_key(&db.store, Some(key.reveal())).await.is_err());
+    assert!(db.store.list_api_keys(&acme).await.unwrap()[0].revoked);
+    assert!(shared::authorizer::account_for_key(&db.store, Some(other.reveal())).await.is_ok());
+    assert!(shared::authorizer::account_for_key(&db.store, Some("isk_unknown")).await.is_err());
+    assert!(shared::authorizer::account_for_key(&db.store, None).await.is_err());
+
+    // Only hashes are stored.
+    let items = format!("{:?}", db.all_items().await);
+    assert!(!items.contains(key.reveal()) && !items.contains(other.reveal()));
+}
