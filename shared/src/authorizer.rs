@@ -14,6 +14,10 @@ use crate::domain::{AccountId, ApiKey};
 use crate::store::{Store, StoreError};
 
 pub const API_KEY_HEADER: &str = "imageboss-api-key";
+/// The DynamoDB actions the authorizer calls (see `Endpoint::dynamodb_actions`).
+pub const DYNAMODB_ACTIONS: &[&str] = &["dynamodb:GetItem"];
+/// The authorizer function's binary name.
+pub const FUNCTION_NAME: &str = "authorizer";
 /// The authorizer context key the endpoint functions read the account from.
 pub const ACCOUNT_CONTEXT_KEY: &str = "accountId";
 

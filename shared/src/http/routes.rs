@@ -42,6 +42,24 @@ impl Endpoint {
         }
     }
 
+    /// The DynamoDB actions this function's code calls: what `template.yaml` grants it, and nothing
+    /// more (a test holds the template, this list and the requests the code sends together).
+    pub fn dynamodb_actions(&self) -> &'static [&'static str] {
+        match self {
+            Endpoint::ListSources => &["dynamodb:Query"],
+            Endpoint::GetSource => &["dynamodb:GetItem"],
+            // GetItem: the name check on the error path.
+            Endpoint::CreateSource => &["dynamodb:GetItem", "dynamodb:PutItem"],
+            // DeleteItem: a rename releases the old name claim.
+            Endpoint::UpdateSource => &[
+                "dynamodb:DeleteItem",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+            ],
+            Endpoint::DeleteSource => &["dynamodb:DeleteItem", "dynamodb:GetItem"],
+        }
+    }
+
     /// The resource path under a prefix, in API Gateway's `{param}` syntax.
     pub fn resource(&self) -> &'static str {
         match self {

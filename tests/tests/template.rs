@@ -1,0 +1,471 @@
+//! `template.yaml` against the code: routes, functions, the table and IAM. Changing one side only
+//! makes one of these fail.
+
+use std::collections::BTreeSet;
+
+use integration_tests::TestDb;
+use serde_json::{Value as Json, json};
+use serde_norway::Value;
+use shared::AppState;
+use shared::authorizer::{API_KEY_HEADER, DYNAMODB_ACTIONS, FUNCTION_NAME};
+use shared::http::{Endpoint, handle};
+use shared::store::{ClientSettings, table};
+
+fn template() -> Value {
+    let path = format!("{}/../template.yaml", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_norway::from_str(&text).expect("template.yaml is YAML")
+}
+
+fn resources(template: &Value) -> Vec<(String, &Value)> {
+    template["Resources"]
+        .as_mapping()
+        .expect("Resources")
+        .iter()
+        .map(|(name, resource)| (name.as_str().unwrap().to_owned(), resource))
+        .collect()
+}
+
+/// `(logical id, binary name, resource)` of every function.
+fn functions(template: &Value) -> Vec<(String, String, &Value)> {
+    resources(template)
+        .into_iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::Serverless::Function"))
+        .map(|(name, r)| {
+            assert_eq!(
+                r["Metadata"]["BuildMethod"].as_str(),
+                Some("rust-cargolambda"),
+                "{name}"
+            );
+            let binary = r["Metadata"]["BuildProperties"]["Binary"]
+                .as_str()
+                .expect("Binary")
+                .to_owned();
+            (name, binary, r)
+        })
+        .collect()
+}
+
+/// The value of a `!Tag value` node, as (tag, value).
+fn tagged(value: &Value) -> (String, String) {
+    match value {
+        Value::Tagged(t) => (
+            t.tag.to_string(),
+            t.value.as_str().unwrap_or_default().to_owned(),
+        ),
+        other => panic!("expected a tagged value, found {other:?}"),
+    }
+}
+
+#[test]
+fn template_routes_equal_the_local_gateways() {
+    let template = template();
+    let mut in_template = BTreeSet::new();
+    for (name, binary, function) in functions(&template) {
+        for (_, event) in function["Properties"]["Events"]
+            .as_mapping()
+            .into_iter()
+            .flatten()
+        {
+            assert_eq!(event["Type"].as_str(), Some("Api"), "{name}");
+            assert_eq!(
+                tagged(&event["Properties"]["RestApiId"]),
+                ("!Ref".to_owned(), "SourcesApi".to_owned())
+            );
+            let method = event["Properties"]["Method"]
+                .as_str()
+                .unwrap()
+                .to_uppercase();
+            let path = event["Properties"]["Path"].as_str().unwrap().to_owned();
+            in_template.insert((method, path, binary.clone()));
+        }
+    }
+    let in_code: BTreeSet<(String, String, String)> = image_sources::gateway::routes()
+        .into_iter()
+        .map(|(method, path, function)| (method, path, function.to_owned()))
+        .collect();
+    assert_eq!(in_template, in_code);
+}
+
+#[test]
+fn every_function_is_a_binary_in_functions() {
+    let template = template();
+    let in_template: BTreeSet<String> = functions(&template)
+        .into_iter()
+        .map(|(_, b, _)| b)
+        .collect();
+    let in_code: BTreeSet<String> = Endpoint::ALL
+        .iter()
+        .map(|e| e.function_name().to_owned())
+        .chain([FUNCTION_NAME.to_owned()])
+        .collect();
+    assert_eq!(in_template, in_code);
+
+    let dir = format!("{}/../functions", env!("CARGO_MANIFEST_DIR"));
+    let mut binaries = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let manifest = entry.unwrap().path().join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        for line in text.lines().filter(|l| l.starts_with("name = ")) {
+            binaries.insert(
+                line.trim_start_matches("name = ")
+                    .trim_matches('"')
+                    .to_owned(),
+            );
+        }
+    }
+    assert_eq!(
+        binaries, in_template,
+        "each functions/<name> crate builds the binary <name>"
+    );
+}
+
+#[test]
+fn the_table_matches_the_definition_in_code() {
+    let template = template();
+    let table = &template["Resources"]["SourcesTable"];
+    assert_eq!(table["Type"].as_str(), Some("AWS::DynamoDB::Table"));
+    assert_eq!(table["DeletionPolicy"].as_str(), Some("Retain"));
+    assert_eq!(table["UpdateReplacePolicy"].as_str(), Some("Retain"));
+    let properties = &table["Properties"];
+    assert_eq!(
+        properties["BillingMode"].as_str(),
+        Some(table::BILLING_MODE.as_str())
+    );
+    let keys: Vec<(&str, &str)> = properties["KeySchema"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["AttributeName"].as_str().unwrap(),
+                k["KeyType"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [(table::PARTITION_KEY, "HASH"), (table::SORT_KEY, "RANGE")]
+    );
+    let attributes: Vec<(&str, &str)> = properties["AttributeDefinitions"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["AttributeName"].as_str().unwrap(),
+                k["AttributeType"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        attributes,
+        [(table::PARTITION_KEY, "S"), (table::SORT_KEY, "S")]
+    );
+    assert_eq!(
+        properties["TimeToLiveSpecification"]["AttributeName"].as_str(),
+        Some(table::TTL_ATTRIBUTE)
+    );
+    assert_eq!(
+        properties["TimeToLiveSpecification"]["Enabled"].as_bool(),
+        Some(true)
+    );
+    assert_eq!(
+        properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool(),
+        Some(true)
+    );
+    assert_eq!(
+        properties["SSESpecification"]["SSEEnabled"].as_bool(),
+        Some(true)
+    );
+    assert_eq!(
+        properties["DeletionProtectionEnabled"].as_bool(),
+        Some(true)
+    );
+}
+
+#[test]
+fn functions_run_as_the_spec_says() {
+    let template = template();
+    let globals = &template["Globals"]["Function"];
+    assert_eq!(globals["Runtime"].as_str(), Some("provided.al2023"));
+    assert_eq!(globals["Architectures"][0].as_str(), Some("arm64"));
+    assert_eq!(globals["Handler"].as_str(), Some("bootstrap"));
+    assert_eq!(globals["MemorySize"].as_u64(), Some(128));
+    assert_eq!(globals["LoggingConfig"]["LogFormat"].as_str(), Some("JSON"));
+    let timeout = globals["Timeout"].as_u64().unwrap();
+    assert!(timeout as f64 > ClientSettings::default().operation_timeout.as_secs_f64());
+    assert_eq!(
+        tagged(&globals["Environment"]["Variables"][shared::config::TABLE_NAME_VAR]),
+        ("!Ref".to_owned(), "SourcesTable".to_owned())
+    );
+    let auth = &template["Resources"]["SourcesApi"]["Properties"]["Auth"];
+    assert_eq!(auth["DefaultAuthorizer"].as_str(), Some("ApiKeyAuthorizer"));
+    let authorizer = &auth["Authorizers"]["ApiKeyAuthorizer"];
+    assert_eq!(authorizer["FunctionPayloadType"].as_str(), Some("REQUEST"));
+    assert_eq!(
+        authorizer["Identity"]["Headers"][0].as_str(),
+        Some(API_KEY_HEADER)
+    );
+    assert_eq!(
+        authorizer["Identity"]["ReauthorizeEvery"].as_u64(),
+        Some(300)
+    );
+    assert_eq!(
+        tagged(&authorizer["FunctionArn"]).1,
+        "AuthorizerFunction.Arn"
+    );
+}
+
+#[test]
+fn gateway_responses_use_the_error_shape_and_carry_the_request_id() {
+    let template = template();
+    let responses = template["Resources"]["SourcesApi"]["Properties"]["GatewayResponses"]
+        .as_mapping()
+        .unwrap();
+    for required in [
+        "UNAUTHORIZED",
+        "ACCESS_DENIED",
+        "MISSING_AUTHENTICATION_TOKEN",
+        "AUTHORIZER_FAILURE",
+        "THROTTLED",
+        "REQUEST_TOO_LARGE",
+        "DEFAULT_4XX",
+        "DEFAULT_5XX",
+    ] {
+        assert!(responses.contains_key(required), "{required}");
+    }
+    for (name, response) in responses {
+        let headers = &response["ResponseParameters"]["Headers"];
+        assert_eq!(
+            headers["x-request-id"].as_str(),
+            Some("context.requestId"),
+            "{name:?}"
+        );
+        assert_eq!(
+            headers["Content-Type"].as_str(),
+            Some("'application/json'"),
+            "{name:?}"
+        );
+        let body = response["ResponseTemplates"]["application/json"]
+            .as_str()
+            .unwrap();
+        // `$context.error.messageString` is already a quoted JSON string.
+        let body: Json =
+            serde_json::from_str(&body.replace("$context.error.messageString", "\"m\""))
+                .unwrap_or_else(|e| panic!("{name:?}: {e}"));
+        let object = body.as_object().unwrap();
+        assert_eq!(object.len(), 1, "{name:?}");
+        assert!(
+            object["errors"]
+                .as_array()
+                .is_some_and(|e| e.len() == 1 && e[0].is_string())
+        );
+    }
+    let unauthorized: Json = serde_json::from_str(
+        responses["UNAUTHORIZED"]["ResponseTemplates"]["application/json"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        unauthorized,
+        json!({"errors": [shared::http::error::UNAUTHORIZED_MESSAGE]})
+    );
+}
+
+/// The DynamoDB actions granted to each function binary.
+fn granted_actions(template: &Value) -> Vec<(String, BTreeSet<String>)> {
+    functions(template)
+        .into_iter()
+        .map(|(name, binary, function)| {
+            let mut actions = BTreeSet::new();
+            for policy in function["Properties"]["Policies"].as_sequence().unwrap() {
+                for statement in policy["Statement"].as_sequence().unwrap() {
+                    assert_eq!(statement["Effect"].as_str(), Some("Allow"));
+                    assert_eq!(
+                        tagged(&statement["Resource"]),
+                        ("!GetAtt".to_owned(), "SourcesTable.Arn".to_owned()),
+                        "{name}: this table only"
+                    );
+                    for action in statement["Action"].as_sequence().unwrap() {
+                        actions.insert(action.as_str().unwrap().to_owned());
+                    }
+                }
+            }
+            (binary, actions)
+        })
+        .collect()
+}
+
+fn declared_actions(binary: &str) -> BTreeSet<String> {
+    let declared = match Endpoint::ALL.iter().find(|e| e.function_name() == binary) {
+        Some(endpoint) => endpoint.dynamodb_actions(),
+        None if binary == FUNCTION_NAME => DYNAMODB_ACTIONS,
+        None => panic!("unknown function {binary}"),
+    };
+    declared.iter().map(|a| a.to_string()).collect()
+}
+
+#[test]
+fn each_function_is_granted_exactly_its_declared_actions() {
+    for (binary, granted) in granted_actions(&template()) {
+        assert_eq!(granted, declared_actions(&binary), "{binary}");
+    }
+}
+
+/// A request as API Gateway hands it to `endpoint`'s function, built from its event file.
+fn request(endpoint: Endpoint, id: Option<&str>, body: Option<Json>) -> lambda_http::Request {
+    let path = format!(
+        "{}/../events/{}.json",
+        env!("CARGO_MANIFEST_DIR"),
+        endpoint.function_name()
+    );
+    let mut event: Json = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    if let Some(id) = id {
+        event["pathParameters"]["id"] = Json::from(id);
+    }
+    if let Some(body) = body {
+        event["body"] = Json::from(body.to_string());
+    }
+    lambda_http::request::from_str(&event.to_string()).unwrap()
+}
+
+fn r2(name: &str) -> Json {
+    json!({"source": {"source": name, "source_type": "r2",
+        "credential_attributes": {"access_key": "k", "secret": "secret-value", "bucket": "images"}}})
+}
+
+#[tokio::test]
+async fn the_code_calls_exactly_the_declared_actions() {
+    let db = TestDb::start().await;
+    let state = AppState::new(db.store.clone());
+    let run = |endpoint: Endpoint, id: Option<String>, body: Option<Json>| {
+        let state = state.clone();
+        async move {
+            handle(&state, endpoint, request(endpoint, id.as_deref(), body))
+                .await
+                .status()
+                .as_u16()
+        }
+    };
+    let key = db.api_key("acme").await;
+    db.api_key("other").await;
+    let other = shared::domain::Source::new(
+        shared::domain::AccountId::parse("other").unwrap(),
+        shared::domain::SourceInput::from_json(r2("taken")["source"].as_object().unwrap())
+            .into_new_fields()
+            .unwrap(),
+    );
+    db.store.create_source(&other).await.unwrap();
+
+    // Every path through each function: success, validation errors, taken names, renames, misses.
+    db.counter.reset();
+    assert_eq!(
+        run(Endpoint::CreateSource, None, Some(r2("mine"))).await,
+        201
+    );
+    assert_eq!(
+        run(Endpoint::CreateSource, None, Some(r2("taken"))).await,
+        422
+    );
+    assert_eq!(
+        run(
+            Endpoint::CreateSource,
+            None,
+            Some(json!({"source": {"source": "taken"}}))
+        )
+        .await,
+        422
+    );
+    let create_actions = db.counter.iam_actions();
+
+    let id = db
+        .store
+        .list_sources(&shared::domain::AccountId::parse("acme").unwrap())
+        .await
+        .unwrap()[0]
+        .id
+        .to_string();
+    db.counter.reset();
+    assert_eq!(run(Endpoint::GetSource, Some(id.clone()), None).await, 200);
+    assert_eq!(
+        run(
+            Endpoint::GetSource,
+            Some("69a99ae507f19000072d0125".into()),
+            None
+        )
+        .await,
+        404
+    );
+    let get_actions = db.counter.iam_actions();
+
+    db.counter.reset();
+    assert_eq!(run(Endpoint::ListSources, None, None).await, 200);
+    let list_actions = db.counter.iam_actions();
+
+    db.counter.reset();
+    let patch = |body: Json| Some(json!({"source": body}));
+    assert_eq!(
+        run(
+            Endpoint::UpdateSource,
+            Some(id.clone()),
+            patch(json!({"credential_attributes": {"prefix": "p/"}}))
+        )
+        .await,
+        200
+    );
+    assert_eq!(
+        run(
+            Endpoint::UpdateSource,
+            Some(id.clone()),
+            patch(json!({"source": "renamed"}))
+        )
+        .await,
+        200
+    );
+    assert_eq!(
+        run(
+            Endpoint::UpdateSource,
+            Some(id.clone()),
+            patch(json!({"source": "taken"}))
+        )
+        .await,
+        422
+    );
+    assert_eq!(
+        run(
+            Endpoint::UpdateSource,
+            Some(id.clone()),
+            patch(json!({"source": "taken", "source_type": "x"}))
+        )
+        .await,
+        422
+    );
+    let update_actions = db.counter.iam_actions();
+
+    db.counter.reset();
+    assert_eq!(
+        run(Endpoint::DeleteSource, Some(id.clone()), None).await,
+        200
+    );
+    assert_eq!(run(Endpoint::DeleteSource, Some(id), None).await, 404);
+    let delete_actions = db.counter.iam_actions();
+
+    db.counter.reset();
+    shared::authorizer::account_for_key(&db.store, Some(&key))
+        .await
+        .unwrap();
+    let authorizer_actions = db.counter.iam_actions();
+
+    for (binary, observed) in [
+        ("create-source", create_actions),
+        ("get-source", get_actions),
+        ("list-sources", list_actions),
+        ("update-source", update_actions),
+        ("delete-source", delete_actions),
+        (FUNCTION_NAME, authorizer_actions),
+    ] {
+        assert_eq!(observed, declared_actions(binary), "{binary}");
+    }
+}
