@@ -2,16 +2,19 @@
 //! 127.0.0.1 port 0, or `DYNAMODB_TEST_ENDPOINT`), a fresh table per test, a request counter on the
 //! SDK client, captured log lines, and `spawn_app()`, which starts the whole local API on port 0.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
@@ -20,17 +23,35 @@ use shared::domain::{AccountId, ApiKey};
 use shared::store::{ClientSettings, Store, local_config, table};
 use tokio::net::TcpListener;
 
+pub mod fault_proxy;
+
 /// Set to a DynamoDB endpoint (e.g. `http://127.0.0.1:8000` for DynamoDB Local) to run the suite
 /// against it instead of the embedded server.
 pub const ENDPOINT_VAR: &str = "DYNAMODB_TEST_ENDPOINT";
 
-/// Counts the requests (attempts) the SDK sends, by operation name.
+/// Counts the requests (attempts) the SDK sends, by operation name, and records the IAM actions
+/// the calls need (a transaction needs the actions of its items).
 #[derive(Clone, Debug, Default)]
-pub struct RequestCounter(Arc<Mutex<HashMap<String, usize>>>);
+pub struct RequestCounter(
+    Arc<Mutex<HashMap<String, usize>>>,
+    Arc<Mutex<BTreeSet<String>>>,
+);
 
 impl RequestCounter {
     pub fn reset(&self) {
         self.lock().clear();
+        self.actions_lock().clear();
+    }
+
+    /// The IAM actions (`dynamodb:GetItem`, ...) of the calls since the last reset.
+    pub fn iam_actions(&self) -> BTreeSet<String> {
+        self.actions_lock().clone()
+    }
+
+    fn actions_lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
+        self.1
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Requests per operation since the last reset.
@@ -43,13 +64,40 @@ impl RequestCounter {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
 impl Intercept for RequestCounter {
     fn name(&self) -> &'static str {
         "RequestCounter"
+    }
+
+    fn read_before_execution(
+        &self,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let _ = cfg;
+        // Other operations are recorded in `read_before_transmit`, where their name is known.
+        if let Some(transaction) = context.input().downcast_ref::<TransactWriteItemsInput>() {
+            let mut actions = self.actions_lock();
+            for item in transaction.transact_items() {
+                let action = if item.put().is_some() {
+                    "PutItem"
+                } else if item.delete().is_some() {
+                    "DeleteItem"
+                } else if item.update().is_some() {
+                    "UpdateItem"
+                } else {
+                    "ConditionCheckItem"
+                };
+                actions.insert(format!("dynamodb:{action}"));
+            }
+        }
+        Ok(())
     }
 
     fn read_before_transmit(
@@ -62,6 +110,9 @@ impl Intercept for RequestCounter {
             .load::<Metadata>()
             .map(|m| m.name().to_owned())
             .unwrap_or_else(|| "unknown".to_owned());
+        if operation != "TransactWriteItems" {
+            self.actions_lock().insert(format!("dynamodb:{operation}"));
+        }
         *self.lock().entry(operation).or_default() += 1;
         Ok(())
     }
@@ -100,7 +151,13 @@ impl TestDb {
                 .build(),
         );
         let store = Store::new(client, table.clone());
-        Self { endpoint, table, store, counter, inspector }
+        Self {
+            endpoint,
+            table,
+            store,
+            counter,
+            inspector,
+        }
     }
 
     /// Every item of the table (a Scan: for tests only, never on a request path).
@@ -146,6 +203,7 @@ impl TestDb {
             .put_api_key(&account, &key.hash(), "test")
             .await
             .expect("put api key");
+        register_secret(key.reveal());
         key.reveal().to_owned()
     }
 }
@@ -161,7 +219,9 @@ fn setup_settings() -> ClientSettings {
 
 /// Starts dynoxide in memory on 127.0.0.1 port 0, in the current runtime; returns its endpoint.
 pub async fn start_embedded_dynamodb() -> String {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind");
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .expect("bind");
     let db = dynoxide::Database::memory().expect("in-memory dynoxide");
     image_sources::embedded::spawn(listener, db).expect("embedded DynamoDB")
 }
@@ -190,15 +250,23 @@ pub async fn spawn_app() -> TestApp {
 /// The local gateway over `store`, on 127.0.0.1 port 0; returns its base URL.
 pub async fn spawn_gateway(store: Store) -> String {
     capture_logs();
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind");
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .expect("bind");
     let address = listener.local_addr().expect("address");
-    tokio::spawn(image_sources::gateway::serve(listener, AppState::new(store), std::future::pending()));
+    tokio::spawn(image_sources::gateway::serve(
+        listener,
+        AppState::new(store),
+        std::future::pending(),
+    ));
     format!("http://{address}")
 }
 
 /// An endpoint where nothing listens: a DynamoDB that is down.
 pub async fn dead_endpoint() -> String {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind");
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .expect("bind");
     let address = listener.local_addr().expect("address");
     drop(listener);
     format!("http://{address}")
@@ -246,20 +314,35 @@ impl TestApp {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = response.text().await.expect("body read");
-        let response = TestResponse { status, headers, text };
+        let response = TestResponse {
+            status,
+            headers,
+            text,
+        };
         record_body(&response.text);
         response
     }
 
     pub async fn get(&self, path: &str, key: &str) -> TestResponse {
-        self.send(self.http.get(self.url(path)).header("imageboss-api-key", key)).await
+        self.send(
+            self.http
+                .get(self.url(path))
+                .header("imageboss-api-key", key),
+        )
+        .await
     }
 
     pub async fn delete(&self, path: &str, key: &str) -> TestResponse {
-        self.send(self.http.delete(self.url(path)).header("imageboss-api-key", key)).await
+        self.send(
+            self.http
+                .delete(self.url(path))
+                .header("imageboss-api-key", key),
+        )
+        .await
     }
 
     pub async fn post(&self, path: &str, key: &str, body: &serde_json::Value) -> TestResponse {
+        register_secrets_in(body);
         self.send(
             self.http
                 .post(self.url(path))
@@ -271,6 +354,7 @@ impl TestApp {
     }
 
     pub async fn patch(&self, path: &str, key: &str, body: &serde_json::Value) -> TestResponse {
+        register_secrets_in(body);
         self.send(
             self.http
                 .patch(self.url(path))
@@ -289,7 +373,10 @@ fn bodies() -> &'static Mutex<Vec<String>> {
 }
 
 fn record_body(text: &str) {
-    bodies().lock().unwrap_or_else(|p| p.into_inner()).push(text.to_owned());
+    bodies()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(text.to_owned());
 }
 
 /// The process's log lines, captured by the same JSON subscriber the functions use.
@@ -303,7 +390,10 @@ struct LogWriter(Arc<Mutex<Vec<u8>>>);
 
 impl Write for LogWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(buf);
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
         Ok(buf.len())
     }
 
@@ -323,8 +413,62 @@ pub fn capture_logs() {
 
 /// The captured log lines so far.
 pub fn captured_logs() -> Vec<String> {
-    let bytes = log_buffer().lock().unwrap_or_else(|p| p.into_inner()).clone();
-    String::from_utf8_lossy(&bytes).lines().map(str::to_owned).collect()
+    let bytes = log_buffer()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    String::from_utf8_lossy(&bytes)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn secrets() -> &'static Mutex<BTreeSet<String>> {
+    static SECRETS: OnceLock<Mutex<BTreeSet<String>>> = OnceLock::new();
+    SECRETS.get_or_init(Default::default)
+}
+
+/// Remembers a value the tests sent that must never come back in a body or a log line.
+pub fn register_secret(secret: &str) {
+    // Short values could match by accident; `****` is what redaction prints.
+    if secret.len() >= 6 && secret != shared::domain::SECRET_PLACEHOLDER {
+        secrets()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(secret.to_owned());
+    }
+}
+
+/// Registers the storage secrets in a request body (`secret_access_key`, `secret`, `sas_token`).
+pub fn register_secrets_in(body: &serde_json::Value) {
+    if let Some(attributes) = body["source"]["credential_attributes"].as_object() {
+        for key in ["secret_access_key", "secret", "sas_token"] {
+            if let Some(value) = attributes.get(key).and_then(|v| v.as_str()) {
+                register_secret(value);
+            }
+        }
+    }
+}
+
+/// Scans every response body and log line seen so far for every registered secret and API key.
+pub fn assert_no_registered_leaks() {
+    let registered: Vec<String> = secrets()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .cloned()
+        .collect();
+    let registered: Vec<&str> = registered.iter().map(String::as_str).collect();
+    assert_no_leaks(&registered);
+}
+
+/// Every test that talks to the app ends with the leak scan.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            assert_no_registered_leaks();
+        }
+    }
 }
 
 /// Fails if any response body or log line seen so far holds any of `secrets`.
@@ -337,7 +481,10 @@ pub fn assert_no_leaks(secrets: &[&str]) {
             assert!(!line.contains(secret), "a log line holds a secret: {line}");
         }
         for body in &bodies {
-            assert!(!body.contains(secret), "a response body holds a secret: {body}");
+            assert!(
+                !body.contains(secret),
+                "a response body holds a secret: {body}"
+            );
         }
     }
 }

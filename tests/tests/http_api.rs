@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use integration_tests::{TestApp, TestResponse, assert_no_leaks, dead_endpoint, spawn_app, spawn_gateway};
+use integration_tests::{
+    TestApp, TestResponse, assert_no_leaks, dead_endpoint, spawn_app, spawn_gateway,
+};
 use serde_json::{Value, json};
 use shared::store::{ClientSettings, Store, local_client};
 
@@ -37,7 +39,9 @@ async fn create(app: &TestApp, key: &str, body: &Value) -> Value {
 
 fn assert_common_headers(response: &TestResponse) {
     assert_eq!(response.header("content-type"), Some("application/json"));
-    let request_id = response.header("x-request-id").expect("x-request-id on every response");
+    let request_id = response
+        .header("x-request-id")
+        .expect("x-request-id on every response");
     assert!(!request_id.is_empty());
 }
 
@@ -59,13 +63,31 @@ async fn create_answers_201_with_the_documented_shape() {
     let id = body["id"].as_str().unwrap();
     assert_eq!(id.len(), 24);
     assert!(id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')));
-    assert_eq!(response.header("location"), Some(format!("/v1/sources/{id}").as_str()));
+    assert_eq!(
+        response.header("location"),
+        Some(format!("/v1/sources/{id}").as_str())
+    );
     assert_eq!(response.header("etag"), Some("\"1\""));
 
-    let keys: Vec<&str> = body.as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: Vec<&str> = body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     let mut sorted = keys.clone();
     sorted.sort();
-    assert_eq!(sorted, ["created_at", "credentials", "id", "source", "source_type", "updated_at"]);
+    assert_eq!(
+        sorted,
+        [
+            "created_at",
+            "credentials",
+            "id",
+            "source",
+            "source_type",
+            "updated_at"
+        ]
+    );
     assert_eq!(body["source"], "my-images");
     assert_eq!(body["source_type"], "s3");
     assert!(is_timestamp(&body["created_at"]));
@@ -75,14 +97,25 @@ async fn create_answers_201_with_the_documented_shape() {
     credential_keys.sort();
     assert_eq!(
         credential_keys,
-        ["access_key_id", "bucket", "region", "require_token", "secret_access_key", "secret_token"]
+        [
+            "access_key_id",
+            "bucket",
+            "region",
+            "require_token",
+            "secret_access_key",
+            "secret_token"
+        ]
     );
     assert_eq!(credentials["secret_access_key"], "****");
     assert_eq!(credentials["require_token"], "true");
     assert_eq!(credentials["bucket"], "my-bucket");
     let token = credentials["secret_token"].as_str().unwrap();
     assert_eq!(token.len(), 64);
-    assert!(token.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')));
+    assert!(
+        token
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    );
 
     // GET one and LIST give the same document.
     let got = app.get(&format!("/v1/sources/{id}"), &key).await;
@@ -106,7 +139,12 @@ async fn list_is_oldest_first_and_only_the_accounts_own() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let second = create(&app, &key, &s3_body("second")).await;
     let listed = app.get("/v1/sources", &key).await.json();
-    let names: Vec<&str> = listed.as_array().unwrap().iter().map(|s| s["source"].as_str().unwrap()).collect();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["source"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["first", "second"]);
     assert_eq!(listed[0]["id"], first["id"]);
     assert_eq!(listed[1]["id"], second["id"]);
@@ -120,7 +158,11 @@ async fn patch_merges_keeps_echoed_secrets_and_bumps_the_etag() {
 
     // The reference document's PATCH.
     let response = app
-        .patch(&path, &key, &json!({"source": {"credential_attributes": {"require_token": "false"}}}))
+        .patch(
+            &path,
+            &key,
+            &json!({"source": {"credential_attributes": {"require_token": "false"}}}),
+        )
         .await;
     assert_eq!(response.status, 200, "{}", response.text);
     assert_common_headers(&response);
@@ -128,7 +170,10 @@ async fn patch_merges_keeps_echoed_secrets_and_bumps_the_etag() {
     let body = response.json();
     assert_eq!(body["credentials"]["require_token"], "false");
     assert_eq!(body["credentials"]["secret_access_key"], "****");
-    assert_eq!(body["credentials"]["secret_token"], created["credentials"]["secret_token"]);
+    assert_eq!(
+        body["credentials"]["secret_token"],
+        created["credentials"]["secret_token"]
+    );
     assert_eq!(body["created_at"], created["created_at"]);
 
     // A client echoes everything it read, `****` and read-only fields included: nothing changes.
@@ -142,23 +187,47 @@ async fn patch_merges_keeps_echoed_secrets_and_bumps_the_etag() {
     }});
     let unchanged = app.patch(&path, &key, &echo).await;
     assert_eq!(unchanged.status, 200, "{}", unchanged.text);
-    assert_eq!(unchanged.header("etag"), Some("\"2\""), "nothing changed, nothing written");
+    assert_eq!(
+        unchanged.header("etag"),
+        Some("\"2\""),
+        "nothing changed, nothing written"
+    );
     assert_eq!(unchanged.json(), body);
 
     // The stored secret is still the one sent at creation.
     let account = shared::domain::AccountId::parse("acme").unwrap();
     let id = shared::domain::SourceId::parse(body["id"].as_str().unwrap()).unwrap();
     let stored = app.db.store.get_source(&account, &id).await.unwrap();
-    assert_eq!(stored.fields.credentials.get("secret_access_key").unwrap().expose(), SECRET_ACCESS_KEY);
+    assert_eq!(
+        stored
+            .fields
+            .credentials
+            .get("secret_access_key")
+            .unwrap()
+            .expose(),
+        SECRET_ACCESS_KEY
+    );
 
     // A new secret replaces it, and is not shown.
     let rotated = "rotated-secret-value-0123456789";
     let response = app
-        .patch(&path, &key, &json!({"source": {"credential_attributes": {"secret_access_key": rotated}}}))
+        .patch(
+            &path,
+            &key,
+            &json!({"source": {"credential_attributes": {"secret_access_key": rotated}}}),
+        )
         .await;
     assert_eq!(response.json()["credentials"]["secret_access_key"], "****");
     let stored = app.db.store.get_source(&account, &id).await.unwrap();
-    assert_eq!(stored.fields.credentials.get("secret_access_key").unwrap().expose(), rotated);
+    assert_eq!(
+        stored
+            .fields
+            .credentials
+            .get("secret_access_key")
+            .unwrap()
+            .expose(),
+        rotated
+    );
     assert_no_leaks(&[SECRET_ACCESS_KEY, rotated, &key]);
 }
 
@@ -170,12 +239,16 @@ async fn rename_and_taken_names() {
     create(&app, &other_key, &s3_body("taken")).await;
     let path = format!("/v1/sources/{}", created["id"].as_str().unwrap());
 
-    let renamed = app.patch(&path, &key, &json!({"source": {"source": "new-name"}})).await;
+    let renamed = app
+        .patch(&path, &key, &json!({"source": {"source": "new-name"}}))
+        .await;
     assert_eq!(renamed.status, 200);
     assert_eq!(renamed.json()["source"], "new-name");
     assert_eq!(app.db.name_claims().await, ["NAME#new-name", "NAME#taken"]);
 
-    let refused = app.patch(&path, &key, &json!({"source": {"source": "TAKEN"}})).await;
+    let refused = app
+        .patch(&path, &key, &json!({"source": {"source": "TAKEN"}}))
+        .await;
     assert_eq!(refused.status, 422);
     assert_eq!(refused.errors(), ["Source has already been taken"]);
 
@@ -193,22 +266,36 @@ async fn validation_errors_are_422_all_at_once() {
     create(&app, &key, &s3_body("my-images")).await;
     // The reference document's example: a missing credential and a taken name in one answer.
     let mut body = s3_body("my-images");
-    body["source"]["credential_attributes"].as_object_mut().unwrap().remove("access_key_id");
+    body["source"]["credential_attributes"]
+        .as_object_mut()
+        .unwrap()
+        .remove("access_key_id");
     let response = app.post("/v1/sources", &key, &body).await;
     assert_eq!(response.status, 422);
     assert_common_headers(&response);
     assert_eq!(
         response.errors(),
-        ["Credential access_key_id is required for s3 sources", "Source has already been taken"]
+        [
+            "Credential access_key_id is required for s3 sources",
+            "Source has already been taken"
+        ]
     );
 
     let response = app
-        .post("/v1/sources", &key, &json!({"source": {"source": "", "source_type": "ftp", "extra": 1}}))
+        .post(
+            "/v1/sources",
+            &key,
+            &json!({"source": {"source": "", "source_type": "ftp", "extra": 1}}),
+        )
         .await;
     assert_eq!(response.status, 422);
     assert_eq!(
         response.errors(),
-        ["Attribute extra is not supported", "Source can't be blank", "Source type is not included in the list"]
+        [
+            "Attribute extra is not supported",
+            "Source can't be blank",
+            "Source type is not included in the list"
+        ]
     );
 
     let response = app
@@ -217,9 +304,21 @@ async fn validation_errors_are_422_all_at_once() {
         .await;
     assert_eq!(
         response.errors(),
-        ["Credential secret_token is read-only", "Credential url must be a public http(s) URL"]
+        [
+            "Credential secret_token is read-only",
+            "Credential url must be a public http(s) URL"
+        ]
     );
-    assert_eq!(app.get("/v1/sources", &key).await.json().as_array().unwrap().len(), 1, "nothing was created");
+    assert_eq!(
+        app.get("/v1/sources", &key)
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "nothing was created"
+    );
 }
 
 #[tokio::test]
@@ -234,15 +333,27 @@ async fn malformed_bodies_are_400_and_oversized_413() {
             .body(body)
     };
     let cases: [(&[u8], &str); 6] = [
-        (b"", "Request body is empty: expected a JSON object with a \"source\" object"),
+        (
+            b"",
+            "Request body is empty: expected a JSON object with a \"source\" object",
+        ),
         (b"{not json", "Request body is not valid JSON"),
         (b"\xff\xfe{}", "Request body is not valid JSON"),
         (b"[1,2]", "Request body must be a JSON object"),
-        (b"{\"name\": \"x\"}", "Request body must have a \"source\" object"),
-        (b"{\"source\": \"x\"}", "Request body's \"source\" must be an object"),
+        (
+            b"{\"name\": \"x\"}",
+            "Request body must have a \"source\" object",
+        ),
+        (
+            b"{\"source\": \"x\"}",
+            "Request body's \"source\" must be an object",
+        ),
     ];
     for (body, message) in cases {
-        for (method, target) in [(reqwest::Method::POST, "/v1/sources"), (reqwest::Method::PATCH, path.as_str())] {
+        for (method, target) in [
+            (reqwest::Method::POST, "/v1/sources"),
+            (reqwest::Method::PATCH, path.as_str()),
+        ] {
             let response = app.send(raw(method.clone(), target, body.to_vec())).await;
             assert_eq!(response.status, 400, "{method} {body:?}");
             assert_common_headers(&response);
@@ -251,25 +362,53 @@ async fn malformed_bodies_are_400_and_oversized_413() {
     }
     let mut big = s3_body("big");
     big["source"]["credential_attributes"]["prefix"] = json!("p".repeat(64 * 1024));
-    let response = app.send(raw(reqwest::Method::POST, "/v1/sources", big.to_string().into_bytes())).await;
+    let response = app
+        .send(raw(
+            reqwest::Method::POST,
+            "/v1/sources",
+            big.to_string().into_bytes(),
+        ))
+        .await;
     assert_eq!(response.status, 413);
-    assert_eq!(response.errors(), ["Request body is too large (maximum is 65536 bytes)"]);
+    assert_eq!(
+        response.errors(),
+        ["Request body is too large (maximum is 65536 bytes)"]
+    );
     let exactly_limit = format!("{{\"source\":{{}}}}{}", " ".repeat(64 * 1024 - 13));
     assert_eq!(exactly_limit.len(), 64 * 1024);
-    let response = app.send(raw(reqwest::Method::POST, "/v1/sources", exactly_limit.into_bytes())).await;
-    assert_eq!(response.status, 422, "64 KiB exactly is accepted and validated");
+    let response = app
+        .send(raw(
+            reqwest::Method::POST,
+            "/v1/sources",
+            exactly_limit.into_bytes(),
+        ))
+        .await;
+    assert_eq!(
+        response.status, 422,
+        "64 KiB exactly is accepted and validated"
+    );
     let mut over = vec![b' '; 64 * 1024 + 1];
     over[..2].copy_from_slice(b"{}");
     let response = app.send(raw(reqwest::Method::PATCH, &path, over)).await;
     assert_eq!(response.status, 413);
-    assert_eq!(app.db.store.list_sources(&shared::domain::AccountId::parse("acme").unwrap()).await.unwrap().len(), 1);
+    assert_eq!(
+        app.db
+            .store
+            .list_sources(&shared::domain::AccountId::parse("acme").unwrap())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
 async fn auth_failures_are_401_with_one_body() {
     let (app, key) = app_with_key().await;
     let revoked = app.db.api_key("acme").await;
-    let hash = shared::domain::ApiKey::from_header(&revoked).unwrap().hash();
+    let hash = shared::domain::ApiKey::from_header(&revoked)
+        .unwrap()
+        .hash();
     app.db
         .store
         .revoke_api_key(&shared::domain::AccountId::parse("acme").unwrap(), &hash)
@@ -279,8 +418,20 @@ async fn auth_failures_are_401_with_one_body() {
     let wrong = app.get("/v1/sources", "isk_not-a-real-key").await;
     let empty = app.get("/v1/sources", "").await;
     let revoked_response = app.get("/v1/sources", &revoked).await;
-    let create_without_key = app.send(app.http.post(app.url("/v1/sources")).body(s3_body("x").to_string())).await;
-    for response in [&no_key, &wrong, &empty, &revoked_response, &create_without_key] {
+    let create_without_key = app
+        .send(
+            app.http
+                .post(app.url("/v1/sources"))
+                .body(s3_body("x").to_string()),
+        )
+        .await;
+    for response in [
+        &no_key,
+        &wrong,
+        &empty,
+        &revoked_response,
+        &create_without_key,
+    ] {
         assert_eq!(response.status, 401);
         assert_common_headers(response);
         assert_eq!(response.errors(), ["Invalid or missing API key"]);
@@ -311,7 +462,12 @@ async fn unknown_sources_routes_and_methods() {
         assert_eq!(response.text, missing.text);
     }
     // Almost-ids are unknown sources.
-    for id in ["69a99ae507f19000072d012", "69a99ae507f19000072d01250", "69a99ae507f19000072d012z", "..%2F..%2Fsecrets"] {
+    for id in [
+        "69a99ae507f19000072d012",
+        "69a99ae507f19000072d01250",
+        "69a99ae507f19000072d012z",
+        "..%2F..%2Fsecrets",
+    ] {
         let response = app.get(&format!("/v1/sources/{id}"), &key).await;
         assert_eq!(response.status, 404, "{id}");
         assert_eq!(response.errors(), ["Source not found"]);
@@ -322,7 +478,13 @@ async fn unknown_sources_routes_and_methods() {
     assert_eq!(unknown_route.errors(), ["Route not found"]);
     assert_eq!(app.get("/v2/sources", &key).await.status, 404);
 
-    let wrong_method = app.send(app.http.put(app.url(&foreign_path)).header("imageboss-api-key", &key)).await;
+    let wrong_method = app
+        .send(
+            app.http
+                .put(app.url(&foreign_path))
+                .header("imageboss-api-key", &key),
+        )
+        .await;
     assert_eq!(wrong_method.status, 405);
     assert_common_headers(&wrong_method);
     assert_eq!(wrong_method.header("allow"), Some("GET, PATCH, DELETE"));
@@ -356,15 +518,28 @@ async fn if_match_guards_patch_and_delete() {
         let response = app.send(pinned(stale)).await;
         assert_eq!(response.status, 412, "{stale}");
         assert_common_headers(&response);
-        assert_eq!(response.errors(), ["Source has changed since it was read (ETag does not match)"]);
+        assert_eq!(
+            response.errors(),
+            ["Source has changed since it was read (ETag does not match)"]
+        );
     }
     let stale_delete = app
-        .send(app.http.delete(app.url(&path)).header("imageboss-api-key", &key).header("if-match", "\"1\""))
+        .send(
+            app.http
+                .delete(app.url(&path))
+                .header("imageboss-api-key", &key)
+                .header("if-match", "\"1\""),
+        )
         .await;
     assert_eq!(stale_delete.status, 412);
     assert_eq!(app.get(&path, &key).await.header("etag"), Some("\"2\""));
     let delete = app
-        .send(app.http.delete(app.url(&path)).header("imageboss-api-key", &key).header("if-match", "\"2\""))
+        .send(
+            app.http
+                .delete(app.url(&path))
+                .header("imageboss-api-key", &key)
+                .header("if-match", "\"2\""),
+        )
         .await;
     assert_eq!(delete.status, 200);
     assert_eq!(delete.json(), json!({}));
@@ -401,14 +576,25 @@ async fn account_cannot_be_named_by_the_client() {
         .await;
     assert_eq!(sneaky.status, 200);
     assert_eq!(sneaky.json(), json!([]));
-    let path = format!("/v1/sources/{}?accountId=other", foreign["id"].as_str().unwrap());
+    let path = format!(
+        "/v1/sources/{}?accountId=other",
+        foreign["id"].as_str().unwrap()
+    );
     assert_eq!(app.get(&path, &key).await.status, 404);
     let mut body = s3_body("mine");
     body["source"]["account_id"] = json!("other");
     let response = app.post("/v1/sources", &key, &body).await;
     assert_eq!(response.status, 422);
     assert_eq!(response.errors(), ["Attribute account_id is not supported"]);
-    assert_eq!(app.get("/v1/sources", &other_key).await.json().as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.get("/v1/sources", &other_key)
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -418,22 +604,40 @@ async fn warm_get_costs_one_request_plus_the_authorizer() {
     let path = format!("/v1/sources/{}", created["id"].as_str().unwrap());
     app.db.counter.reset();
     assert_eq!(app.get(&path, &key).await.status, 200);
-    assert_eq!(app.db.counter.snapshot(), [("GetItem".to_owned(), 2)].into());
-    app.db.counter.reset();
-    assert_eq!(app.get("/v1/sources", &key).await.status, 200);
-    assert_eq!(app.db.counter.snapshot(), [("GetItem".to_owned(), 1), ("Query".to_owned(), 1)].into());
-    app.db.counter.reset();
-    assert_eq!(app.post("/v1/sources", &key, &s3_body("budget-2")).await.status, 201);
     assert_eq!(
         app.db.counter.snapshot(),
-        [("GetItem".to_owned(), 1), ("TransactWriteItems".to_owned(), 1)].into()
+        [("GetItem".to_owned(), 2)].into()
+    );
+    app.db.counter.reset();
+    assert_eq!(app.get("/v1/sources", &key).await.status, 200);
+    assert_eq!(
+        app.db.counter.snapshot(),
+        [("GetItem".to_owned(), 1), ("Query".to_owned(), 1)].into()
+    );
+    app.db.counter.reset();
+    assert_eq!(
+        app.post("/v1/sources", &key, &s3_body("budget-2"))
+            .await
+            .status,
+        201
+    );
+    assert_eq!(
+        app.db.counter.snapshot(),
+        [
+            ("GetItem".to_owned(), 1),
+            ("TransactWriteItems".to_owned(), 1)
+        ]
+        .into()
     );
 }
 
 #[tokio::test]
 async fn a_dead_dynamodb_is_503_with_retry_after_quickly() {
     let endpoint = dead_endpoint().await;
-    let store = Store::new(local_client(&endpoint, ClientSettings::default()), "image-sources");
+    let store = Store::new(
+        local_client(&endpoint, ClientSettings::default()),
+        "image-sources",
+    );
     let base_url = spawn_gateway(store).await;
     let started = Instant::now();
     let response = reqwest::Client::new()
@@ -447,7 +651,10 @@ async fn a_dead_dynamodb_is_503_with_retry_after_quickly() {
     assert_eq!(response.headers().get("retry-after").unwrap(), "1");
     assert!(response.headers().contains_key("x-request-id"));
     let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
-    assert_eq!(body, json!({"errors": ["Service temporarily unavailable, retry later"]}));
+    assert_eq!(
+        body,
+        json!({"errors": ["Service temporarily unavailable, retry later"]})
+    );
     assert!(elapsed < Duration::from_secs(3), "answered in {elapsed:?}");
 }
 
@@ -473,7 +680,12 @@ async fn an_unexpected_dynamodb_error_is_500_without_detail() {
 async fn one_json_log_line_per_request_without_secrets() {
     let (app, key) = app_with_key().await;
     let created = create(&app, &key, &s3_body("logged")).await;
-    let response = app.get(&format!("/v1/sources/{}", created["id"].as_str().unwrap()), &key).await;
+    let response = app
+        .get(
+            &format!("/v1/sources/{}", created["id"].as_str().unwrap()),
+            &key,
+        )
+        .await;
     let request_id = response.header("x-request-id").unwrap().to_owned();
     let lines: Vec<Value> = integration_tests::captured_logs()
         .iter()

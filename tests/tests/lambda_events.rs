@@ -26,10 +26,14 @@ fn with_id(mut event: Value, id: &str) -> Value {
 }
 
 async fn invoke(state: &AppState, endpoint: Endpoint, event: &Value) -> (u16, Value) {
-    let request = lambda_http::request::from_str(&event.to_string()).expect("lambda_http accepts the event");
+    let request =
+        lambda_http::request::from_str(&event.to_string()).expect("lambda_http accepts the event");
     let response = handle(state, endpoint, request).await;
     assert_eq!(
-        response.headers().get("x-request-id").and_then(|v| v.to_str().ok()),
+        response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok()),
         Some(EVENT_REQUEST_ID),
         "the API Gateway request id is passed on"
     );
@@ -46,7 +50,10 @@ async fn every_endpoint_event_runs_through_lambda_http() {
     let state = AppState::new(db.store.clone());
 
     let (status, body) = invoke(&state, Endpoint::GetSource, &event("get-source")).await;
-    assert_eq!((status, body), (404, serde_json::json!({"errors": ["Source not found"]})));
+    assert_eq!(
+        (status, body),
+        (404, serde_json::json!({"errors": ["Source not found"]}))
+    );
 
     let (status, created) = invoke(&state, Endpoint::CreateSource, &event("create-source")).await;
     assert_eq!(status, 201, "{created}");
@@ -57,16 +64,36 @@ async fn every_endpoint_event_runs_through_lambda_http() {
     let (status, listed) = invoke(&state, Endpoint::ListSources, &event("list-sources")).await;
     assert_eq!((status, listed), (200, Value::Array(vec![created.clone()])));
 
-    let (status, got) = invoke(&state, Endpoint::GetSource, &with_id(event("get-source"), id)).await;
+    let (status, got) = invoke(
+        &state,
+        Endpoint::GetSource,
+        &with_id(event("get-source"), id),
+    )
+    .await;
     assert_eq!((status, &got), (200, &created));
 
-    let (status, updated) = invoke(&state, Endpoint::UpdateSource, &with_id(event("update-source"), id)).await;
+    let (status, updated) = invoke(
+        &state,
+        Endpoint::UpdateSource,
+        &with_id(event("update-source"), id),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(updated["credentials"]["require_token"], "false");
 
-    let (status, deleted) = invoke(&state, Endpoint::DeleteSource, &with_id(event("delete-source"), id)).await;
+    let (status, deleted) = invoke(
+        &state,
+        Endpoint::DeleteSource,
+        &with_id(event("delete-source"), id),
+    )
+    .await;
     assert_eq!((status, deleted), (200, serde_json::json!({})));
-    let (status, _) = invoke(&state, Endpoint::GetSource, &with_id(event("get-source"), id)).await;
+    let (status, _) = invoke(
+        &state,
+        Endpoint::GetSource,
+        &with_id(event("get-source"), id),
+    )
+    .await;
     assert_eq!(status, 404);
 }
 
@@ -80,7 +107,13 @@ async fn an_event_without_authorizer_context_is_refused() {
         .unwrap()
         .remove("authorizer");
     let (status, body) = invoke(&state, Endpoint::ListSources, &unauthorized).await;
-    assert_eq!((status, body), (401, serde_json::json!({"errors": ["Invalid or missing API key"]})));
+    assert_eq!(
+        (status, body),
+        (
+            401,
+            serde_json::json!({"errors": ["Invalid or missing API key"]})
+        )
+    );
 }
 
 #[tokio::test]
@@ -90,20 +123,28 @@ async fn the_authorizer_event_allows_a_known_key_and_refuses_others() {
     let mut known = event("authorizer");
     known["headers"]["imageboss-api-key"] = Value::from(key.as_str());
     known["multiValueHeaders"]["imageboss-api-key"] = serde_json::json!([key]);
-    let request: ApiGatewayCustomAuthorizerRequestTypeRequest = serde_json::from_value(known).unwrap();
+    let request: ApiGatewayCustomAuthorizerRequestTypeRequest =
+        serde_json::from_value(known).unwrap();
     let response = authorize(&db.store, request).await.unwrap();
     let response = serde_json::to_value(&response).unwrap();
     assert_eq!(response["context"]["accountId"], "acme");
     assert_eq!(response["principalId"], "acme");
-    assert_eq!(response["policyDocument"]["Statement"][0]["Effect"], "Allow");
+    assert_eq!(
+        response["policyDocument"]["Statement"][0]["Effect"],
+        "Allow"
+    );
     assert_eq!(
         response["policyDocument"]["Statement"][0]["Resource"][0],
         "arn:aws:execute-api:us-east-1:123456789012:abcdef123/prod/*"
     );
 
     // The file's own key is a placeholder nobody holds.
-    let unknown: ApiGatewayCustomAuthorizerRequestTypeRequest = serde_json::from_value(event("authorizer")).unwrap();
-    assert!(matches!(authorize(&db.store, unknown).await, Err(AuthorizerError::Unauthorized)));
+    let unknown: ApiGatewayCustomAuthorizerRequestTypeRequest =
+        serde_json::from_value(event("authorizer")).unwrap();
+    assert!(matches!(
+        authorize(&db.store, unknown).await,
+        Err(AuthorizerError::Unauthorized)
+    ));
 }
 
 #[test]

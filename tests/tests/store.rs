@@ -25,7 +25,9 @@ fn r2(name: &str) -> SourceFields {
     }))
 }
 
-fn patch(body: serde_json::Value) -> impl FnMut(&Source) -> Result<Option<Source>, ValidationErrors> {
+fn patch(
+    body: serde_json::Value,
+) -> impl FnMut(&Source) -> Result<Option<Source>, ValidationErrors> {
     move |stored: &Source| {
         let fields = SourceInput::from_json(body.as_object().unwrap()).apply_to(&stored.fields)?;
         Ok(stored.with_fields(fields))
@@ -49,29 +51,62 @@ async fn create_get_list_update_delete_round_trip() {
     assert_eq!(got.secret_token.expose(), source.secret_token.expose());
     assert_eq!(got.created_at, source.created_at);
     assert_eq!(got.version, 1);
-    assert_eq!(got.fields.credentials.get("secret").unwrap().expose(), "r2-secret-value");
+    assert_eq!(
+        got.fields.credentials.get("secret").unwrap().expose(),
+        "r2-secret-value"
+    );
 
     let second = create(&db, "acme", "second").await;
-    let listed: Vec<_> = db.store.list_sources(&acme).await.unwrap().into_iter().map(|s| s.id).collect();
+    let listed: Vec<_> = db
+        .store
+        .list_sources(&acme)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
     let mut expected = vec![source.id.clone(), second.id.clone()];
     expected.sort();
-    assert_eq!(listed, expected, "listed in id order, which is creation order");
+    assert_eq!(
+        listed, expected,
+        "listed in id order, which is creation order"
+    );
 
     let outcome = db
         .store
-        .update_source(&acme, &source.id, None, patch(json!({"credential_attributes": {"prefix": "p/"}})))
+        .update_source(
+            &acme,
+            &source.id,
+            None,
+            patch(json!({"credential_attributes": {"prefix": "p/"}})),
+        )
         .await
         .unwrap();
     assert!(outcome.changed);
     let updated = outcome.result.unwrap();
     assert_eq!(updated.version, 2);
     let reread = db.store.get_source(&acme, &source.id).await.unwrap();
-    assert_eq!(reread.fields.credentials.get("prefix").unwrap().expose(), "p/");
-    assert_eq!(reread.fields.credentials.get("secret").unwrap().expose(), "r2-secret-value");
+    assert_eq!(
+        reread.fields.credentials.get("prefix").unwrap().expose(),
+        "p/"
+    );
+    assert_eq!(
+        reread.fields.credentials.get("secret").unwrap().expose(),
+        "r2-secret-value"
+    );
 
-    db.store.delete_source(&acme, &source.id, None).await.unwrap();
-    assert!(matches!(db.store.get_source(&acme, &source.id).await, Err(StoreError::NotFound)));
-    assert!(matches!(db.store.delete_source(&acme, &source.id, None).await, Err(StoreError::NotFound)));
+    db.store
+        .delete_source(&acme, &source.id, None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        db.store.get_source(&acme, &source.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        db.store.delete_source(&acme, &source.id, None).await,
+        Err(StoreError::NotFound)
+    ));
     assert_eq!(db.name_claims().await, ["NAME#second"]);
 }
 
@@ -82,7 +117,12 @@ async fn an_update_that_changes_nothing_writes_nothing() {
     db.counter.reset();
     let outcome = db
         .store
-        .update_source(&account("acme"), &source.id, None, patch(json!({"credential_attributes": {"secret": "****", "bucket": "images"}})))
+        .update_source(
+            &account("acme"),
+            &source.id,
+            None,
+            patch(json!({"credential_attributes": {"secret": "****", "bucket": "images"}})),
+        )
         .await
         .unwrap();
     assert!(!outcome.changed);
@@ -97,7 +137,12 @@ async fn an_update_that_changes_nothing_writes_nothing() {
 async fn one_name_once_across_case_and_accounts() {
     let db = TestDb::start().await;
     // Concurrent creates of one name, in different cases, from two accounts.
-    let attempts = [("acme", "shared-name"), ("acme", "Shared-Name"), ("other", "SHARED-NAME"), ("other", "shared-name")];
+    let attempts = [
+        ("acme", "shared-name"),
+        ("acme", "Shared-Name"),
+        ("other", "SHARED-NAME"),
+        ("other", "shared-name"),
+    ];
     let results = futures_join(attempts.iter().map(|(owner, name)| {
         let store = db.store.clone();
         let source = Source::new(account(owner), r2(name));
@@ -105,11 +150,18 @@ async fn one_name_once_across_case_and_accounts() {
     }))
     .await;
     let created = results.iter().filter(|r| r.is_ok()).count();
-    let taken = results.iter().filter(|r| matches!(r, Err(StoreError::NameTaken))).count();
+    let taken = results
+        .iter()
+        .filter(|r| matches!(r, Err(StoreError::NameTaken)))
+        .count();
     assert_eq!((created, taken), (1, 3), "{results:?}");
     assert_eq!(db.name_claims().await, ["NAME#shared-name"]);
     let sources = db.store.list_sources(&account("acme")).await.unwrap().len()
-        + db.store.list_sources(&account("other")).await.unwrap().len();
+        + db.store
+            .list_sources(&account("other"))
+            .await
+            .unwrap()
+            .len();
     assert_eq!(sources, 1);
 }
 
@@ -153,8 +205,20 @@ async fn rename_moves_the_claim_atomically() {
         .update_source(&acme, &first.id, None, patch(json!({"source": "Taken"})))
         .await;
     assert!(matches!(refused, Err(StoreError::NameTaken)));
-    assert_eq!(db.name_claims().await, ["NAME#first", "NAME#renamed", "NAME#taken"]);
-    assert_eq!(db.store.get_source(&acme, &first.id).await.unwrap().fields.name.as_str(), "renamed");
+    assert_eq!(
+        db.name_claims().await,
+        ["NAME#first", "NAME#renamed", "NAME#taken"]
+    );
+    assert_eq!(
+        db.store
+            .get_source(&acme, &first.id)
+            .await
+            .unwrap()
+            .fields
+            .name
+            .as_str(),
+        "renamed"
+    );
 
     // A change of case only keeps the same claim.
     let recased = db
@@ -165,7 +229,10 @@ async fn rename_moves_the_claim_atomically() {
         .result
         .unwrap();
     assert_eq!(recased.fields.name.as_str(), "ReNamed");
-    assert_eq!(db.name_claims().await, ["NAME#first", "NAME#renamed", "NAME#taken"]);
+    assert_eq!(
+        db.name_claims().await,
+        ["NAME#first", "NAME#renamed", "NAME#taken"]
+    );
 }
 
 #[tokio::test]
@@ -188,7 +255,12 @@ async fn concurrent_updates_of_different_keys_all_survive() {
         };
         async move {
             store
-                .update_source(&acme, &id, None, patch(json!({"credential_attributes": {key: value}})))
+                .update_source(
+                    &acme,
+                    &id,
+                    None,
+                    patch(json!({"credential_attributes": {key: value}})),
+                )
                 .await
                 .map(|o| o.changed)
         }
@@ -198,7 +270,13 @@ async fn concurrent_updates_of_different_keys_all_survive() {
     let stored = db.store.get_source(&acme, &source.id).await.unwrap();
     assert_eq!(stored.version, 17, "no update was lost");
     for (i, key) in keys.iter().enumerate() {
-        let value = stored.fields.credentials.get(key).unwrap().expose().to_owned();
+        let value = stored
+            .fields
+            .credentials
+            .get(key)
+            .unwrap()
+            .expose()
+            .to_owned();
         let written: HashSet<String> = (0..16)
             .filter(|t| t % keys.len() == i)
             .map(|t| match *key {
@@ -209,7 +287,10 @@ async fn concurrent_updates_of_different_keys_all_survive() {
             .collect();
         assert!(written.contains(&value), "{key} = {value}");
     }
-    assert_eq!(stored.fields.credentials.get("secret").unwrap().expose(), "r2-secret-value");
+    assert_eq!(
+        stored.fields.credentials.get("secret").unwrap().expose(),
+        "r2-secret-value"
+    );
 }
 
 #[tokio::test]
@@ -218,21 +299,37 @@ async fn a_stale_pinned_version_is_refused_and_changes_nothing() {
     let acme = account("acme");
     let source = create(&db, "acme", "pinned").await;
     db.store
-        .update_source(&acme, &source.id, Some(1), patch(json!({"credential_attributes": {"prefix": "v2/"}})))
+        .update_source(
+            &acme,
+            &source.id,
+            Some(1),
+            patch(json!({"credential_attributes": {"prefix": "v2/"}})),
+        )
         .await
         .unwrap();
     let stale = db
         .store
-        .update_source(&acme, &source.id, Some(1), patch(json!({"source": "moved", "credential_attributes": {"prefix": "stale/"}})))
+        .update_source(
+            &acme,
+            &source.id,
+            Some(1),
+            patch(json!({"source": "moved", "credential_attributes": {"prefix": "stale/"}})),
+        )
         .await;
     assert!(matches!(stale, Err(StoreError::VersionMismatch)));
     let stale_delete = db.store.delete_source(&acme, &source.id, Some(1)).await;
     assert!(matches!(stale_delete, Err(StoreError::VersionMismatch)));
     let stored = db.store.get_source(&acme, &source.id).await.unwrap();
     assert_eq!(stored.version, 2);
-    assert_eq!(stored.fields.credentials.get("prefix").unwrap().expose(), "v2/");
+    assert_eq!(
+        stored.fields.credentials.get("prefix").unwrap().expose(),
+        "v2/"
+    );
     assert_eq!(db.name_claims().await, ["NAME#pinned"]);
-    db.store.delete_source(&acme, &source.id, Some(2)).await.unwrap();
+    db.store
+        .delete_source(&acme, &source.id, Some(2))
+        .await
+        .unwrap();
     assert!(db.name_claims().await.is_empty());
 }
 
@@ -241,15 +338,30 @@ async fn another_accounts_source_is_invisible() {
     let db = TestDb::start().await;
     let source = create(&db, "acme", "private").await;
     let intruder = account("intruder");
-    assert!(matches!(db.store.get_source(&intruder, &source.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        db.store.get_source(&intruder, &source.id).await,
+        Err(StoreError::NotFound)
+    ));
     assert!(db.store.list_sources(&intruder).await.unwrap().is_empty());
     let update = db
         .store
-        .update_source(&intruder, &source.id, None, patch(json!({"source": "stolen"})))
+        .update_source(
+            &intruder,
+            &source.id,
+            None,
+            patch(json!({"source": "stolen"})),
+        )
         .await;
     assert!(matches!(update, Err(StoreError::NotFound)));
-    assert!(matches!(db.store.delete_source(&intruder, &source.id, None).await, Err(StoreError::NotFound)));
-    let stored = db.store.get_source(&account("acme"), &source.id).await.unwrap();
+    assert!(matches!(
+        db.store.delete_source(&intruder, &source.id, None).await,
+        Err(StoreError::NotFound)
+    ));
+    let stored = db
+        .store
+        .get_source(&account("acme"), &source.id)
+        .await
+        .unwrap();
     assert_eq!(stored.fields.name.as_str(), "private");
     assert_eq!(stored.version, 1);
 }
@@ -258,9 +370,15 @@ async fn another_accounts_source_is_invisible() {
 async fn a_deleted_name_can_be_used_again() {
     let db = TestDb::start().await;
     let source = create(&db, "acme", "reused").await;
-    db.store.delete_source(&account("acme"), &source.id, None).await.unwrap();
+    db.store
+        .delete_source(&account("acme"), &source.id, None)
+        .await
+        .unwrap();
     let again = create(&db, "other", "Reused").await;
-    assert_eq!(db.store.list_sources(&account("other")).await.unwrap()[0].id, again.id);
+    assert_eq!(
+        db.store.list_sources(&account("other")).await.unwrap()[0].id,
+        again.id
+    );
 }
 
 #[tokio::test]
@@ -282,11 +400,21 @@ async fn list_follows_pages_to_the_end() {
     }
     create(&db, "other", "not-mine").await;
     db.counter.reset();
-    let listed: Vec<_> = db.store.list_sources(&acme).await.unwrap().into_iter().map(|s| s.id).collect();
+    let listed: Vec<_> = db
+        .store
+        .list_sources(&acme)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
     ids.sort();
     assert_eq!(listed, ids);
     let queries = db.counter.snapshot().get("Query").copied().unwrap_or(0);
-    assert!(queries >= 2, "more than one page was read ({queries} queries)");
+    assert!(
+        queries >= 2,
+        "more than one page was read ({queries} queries)"
+    );
     assert_eq!(db.counter.total(), queries, "nothing but Query");
 }
 
@@ -311,24 +439,56 @@ async fn request_budget_per_operation() {
     assert_eq!(count(&db), [("Query".to_owned(), 1)].into());
 
     db.store
-        .update_source(&acme, &source.id, None, patch(json!({"credential_attributes": {"prefix": "x/"}})))
+        .update_source(
+            &acme,
+            &source.id,
+            None,
+            patch(json!({"credential_attributes": {"prefix": "x/"}})),
+        )
         .await
         .unwrap();
-    assert_eq!(count(&db), [("GetItem".to_owned(), 1), ("PutItem".to_owned(), 1)].into());
+    assert_eq!(
+        count(&db),
+        [("GetItem".to_owned(), 1), ("PutItem".to_owned(), 1)].into()
+    );
 
     db.store
-        .update_source(&acme, &source.id, None, patch(json!({"source": "budget-renamed"})))
+        .update_source(
+            &acme,
+            &source.id,
+            None,
+            patch(json!({"source": "budget-renamed"})),
+        )
         .await
         .unwrap();
-    assert_eq!(count(&db), [("GetItem".to_owned(), 1), ("TransactWriteItems".to_owned(), 1)].into());
+    assert_eq!(
+        count(&db),
+        [
+            ("GetItem".to_owned(), 1),
+            ("TransactWriteItems".to_owned(), 1)
+        ]
+        .into()
+    );
 
-    db.store.delete_source(&acme, &source.id, None).await.unwrap();
-    assert_eq!(count(&db), [("GetItem".to_owned(), 1), ("TransactWriteItems".to_owned(), 1)].into());
+    db.store
+        .delete_source(&acme, &source.id, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        count(&db),
+        [
+            ("GetItem".to_owned(), 1),
+            ("TransactWriteItems".to_owned(), 1)
+        ]
+        .into()
+    );
 
     let key = ApiKey::generate();
     db.store.put_api_key(&acme, &key.hash(), "k").await.unwrap();
     count(&db);
-    shared::authorizer::account_for_key(&db.store, Some(key.reveal())).await.unwrap();
+    shared::authorizer::account_for_key(&db.store, Some(key.reveal()))
+        .await
+        .unwrap();
     assert_eq!(count(&db), [("GetItem".to_owned(), 1)].into());
 }
 
@@ -337,11 +497,19 @@ async fn api_keys_resolve_list_and_revoke() {
     let db = TestDb::start().await;
     let acme = account("acme");
     let key = ApiKey::generate();
-    db.store.put_api_key(&acme, &key.hash(), "ci").await.unwrap();
+    db.store
+        .put_api_key(&acme, &key.hash(), "ci")
+        .await
+        .unwrap();
     let other = ApiKey::generate();
-    db.store.put_api_key(&account("other"), &other.hash(), "").await.unwrap();
+    db.store
+        .put_api_key(&account("other"), &other.hash(), "")
+        .await
+        .unwrap();
 
-    let resolved = shared::authorizer::account_for_key(&db.store, Some(key.reveal())).await.unwrap();
+    let resolved = shared::authorizer::account_for_key(&db.store, Some(key.reveal()))
+        .await
+        .unwrap();
     assert_eq!(resolved, acme);
     let listed = db.store.list_api_keys(&acme).await.unwrap();
     assert_eq!(listed.len(), 1);
@@ -349,13 +517,34 @@ async fn api_keys_resolve_list_and_revoke() {
     assert_eq!(listed[0].label, "ci");
 
     // Only the owner can revoke.
-    assert!(matches!(db.store.revoke_api_key(&account("other"), &key.hash()).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        db.store
+            .revoke_api_key(&account("other"), &key.hash())
+            .await,
+        Err(StoreError::NotFound)
+    ));
     db.store.revoke_api_key(&acme, &key.hash()).await.unwrap();
-    assert!(shared::authorizer::account_for_key(&db.store, Some(key.reveal())).await.is_err());
+    assert!(
+        shared::authorizer::account_for_key(&db.store, Some(key.reveal()))
+            .await
+            .is_err()
+    );
     assert!(db.store.list_api_keys(&acme).await.unwrap()[0].revoked);
-    assert!(shared::authorizer::account_for_key(&db.store, Some(other.reveal())).await.is_ok());
-    assert!(shared::authorizer::account_for_key(&db.store, Some("isk_unknown")).await.is_err());
-    assert!(shared::authorizer::account_for_key(&db.store, None).await.is_err());
+    assert!(
+        shared::authorizer::account_for_key(&db.store, Some(other.reveal()))
+            .await
+            .is_ok()
+    );
+    assert!(
+        shared::authorizer::account_for_key(&db.store, Some("isk_unknown"))
+            .await
+            .is_err()
+    );
+    assert!(
+        shared::authorizer::account_for_key(&db.store, None)
+            .await
+            .is_err()
+    );
 
     // Only hashes are stored.
     let items = format!("{:?}", db.all_items().await);

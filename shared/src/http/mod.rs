@@ -4,6 +4,7 @@ pub mod endpoints;
 pub mod error;
 pub mod request;
 pub mod routes;
+pub mod strict_json;
 
 use std::time::Instant;
 

@@ -7,6 +7,7 @@ use lambda_http::{Body, Request, RequestExt};
 use serde_json::{Map, Value};
 
 use super::error::{ApiError, MAX_BODY_BYTES};
+use super::strict_json::{self, StrictJsonError};
 use crate::authorizer::ACCOUNT_CONTEXT_KEY;
 use crate::domain::{AccountId, SourceId};
 
@@ -72,8 +73,10 @@ pub fn source_object(req: &Request) -> Result<Map<String, Value>, ApiError> {
             "Request body is empty: expected a JSON object with a \"source\" object",
         ));
     }
-    let value: Value =
-        serde_json::from_slice(bytes).map_err(|_| bad_request("Request body is not valid JSON"))?;
+    let value = strict_json::parse(bytes).map_err(|err| match err {
+        StrictJsonError::Syntax => bad_request("Request body is not valid JSON"),
+        StrictJsonError::DuplicateKey => bad_request("Request body has a duplicate key"),
+    })?;
     let Value::Object(mut body) = value else {
         return Err(bad_request("Request body must be a JSON object"));
     };

@@ -37,8 +37,12 @@ impl ClientSettings {
             .build()
     }
 
+    /// Short backoffs, so that throttling of a few requests is absorbed within the operation timeout.
     fn retries(&self) -> RetryConfig {
-        RetryConfig::standard().with_max_attempts(self.max_attempts)
+        RetryConfig::standard()
+            .with_max_attempts(self.max_attempts)
+            .with_initial_backoff(Duration::from_millis(50))
+            .with_max_backoff(Duration::from_millis(500))
     }
 }
 
