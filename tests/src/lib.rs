@@ -247,6 +247,29 @@ pub async fn spawn_app() -> TestApp {
     }
 }
 
+/// The whole API with the fault proxy between it and DynamoDB (the table itself is set up directly).
+pub async fn spawn_app_with_faults() -> (TestApp, fault_proxy::FaultProxy) {
+    capture_logs();
+    let mut db = TestDb::start().await;
+    let proxy = fault_proxy::FaultProxy::start(&db.endpoint).await;
+    let client = Client::from_conf(
+        local_config(&proxy.endpoint, ClientSettings::default())
+            .interceptor(db.counter.clone())
+            .build(),
+    );
+    db.store = Store::new(client, db.table.clone());
+    let base_url = spawn_gateway(db.store.clone()).await;
+    let app = TestApp {
+        base_url,
+        db,
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("http client"),
+    };
+    (app, proxy)
+}
+
 /// The local gateway over `store`, on 127.0.0.1 port 0; returns its base URL.
 pub async fn spawn_gateway(store: Store) -> String {
     capture_logs();
@@ -486,5 +509,35 @@ pub fn assert_no_leaks(secrets: &[&str]) {
                 "a response body holds a secret: {body}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[should_panic(expected = "a response body holds a secret")]
+    fn the_leak_scan_catches_a_secret_in_a_body() {
+        record_body(r#"{"secret_access_key": "planted-secret-value"}"#);
+        assert_no_leaks(&["planted-secret-value"]);
+    }
+
+    #[test]
+    #[should_panic(expected = "a log line holds a secret")]
+    fn the_leak_scan_catches_a_secret_in_a_log_line() {
+        capture_logs();
+        tracing::info!(leaked = "planted-log-secret", "oops");
+        assert_no_leaks(&["planted-log-secret"]);
+    }
+
+    #[test]
+    fn secrets_in_request_bodies_are_registered() {
+        register_secrets_in(&serde_json::json!({"source": {"credential_attributes": {
+            "secret": "registered-secret-1", "sas_token": "****", "bucket": "not-a-secret"}}}));
+        let registered = secrets().lock().unwrap().clone();
+        assert!(registered.contains("registered-secret-1"));
+        assert!(!registered.contains("****"));
+        assert!(!registered.contains("not-a-secret"));
     }
 }

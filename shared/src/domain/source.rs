@@ -122,3 +122,47 @@ impl Serialize for PublicCredentials<'_> {
         map.end()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::SourceInput;
+
+    #[test]
+    fn debug_output_holds_no_secret_and_public_json_redacts() {
+        let body = serde_json::json!({"source": "debugged", "source_type": "azure", "credential_attributes": {
+            "account_name": "acct", "service_type": "blob", "container_name": "images",
+            "sas_token": "sv=2024&sig=very-secret-signature"}});
+        let fields = SourceInput::from_json(body.as_object().unwrap())
+            .into_new_fields()
+            .unwrap();
+        let source = Source::new(AccountId::parse("acme").unwrap(), fields);
+        let debug = format!("{source:?}");
+        assert!(!debug.contains("very-secret-signature"), "{debug}");
+        assert!(!debug.contains(source.secret_token.expose()), "{debug}");
+        let public = serde_json::to_value(source.public()).unwrap();
+        assert_eq!(public["credentials"]["sas_token"], "****");
+        assert_eq!(public["credentials"]["require_token"], "false");
+        assert_eq!(
+            public["credentials"]["secret_token"],
+            source.secret_token.expose()
+        );
+        assert_eq!(source.etag(), "\"1\"");
+    }
+
+    #[test]
+    fn with_fields_moves_updated_at_and_version_only_on_change() {
+        let body = serde_json::json!({"source": "same", "source_type": "url", "credential_attributes": {"url": "https://example.com"}});
+        let fields = SourceInput::from_json(body.as_object().unwrap())
+            .into_new_fields()
+            .unwrap();
+        let source = Source::new(AccountId::parse("acme").unwrap(), fields.clone());
+        assert!(source.with_fields(fields.clone()).is_none());
+        let mut changed = fields;
+        changed.require_token = true;
+        let updated = source.with_fields(changed).unwrap();
+        assert_eq!(updated.version, 2);
+        assert_eq!(updated.id, source.id);
+        assert_eq!(updated.created_at, source.created_at);
+    }
+}

@@ -1,0 +1,186 @@
+//! The local default is durable: `image-sources serve` killed with SIGKILL in the middle of a
+//! stream of creates keeps, after a restart, every create it acknowledged, and nothing half-written.
+
+use std::net::{Ipv4Addr, TcpListener};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use shared::store::{ClientSettings, local_client};
+
+fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Server {
+    child: Child,
+    api: String,
+    dynamodb: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start(data_dir: &Path) -> Server {
+    let (api_port, dynamodb_port) = (free_port(), free_port());
+    let child = Command::new(env!("CARGO_BIN_EXE_image-sources"))
+        .args([
+            "serve",
+            "--port",
+            &api_port.to_string(),
+            "--dynamodb-port",
+            &dynamodb_port.to_string(),
+        ])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("DYNAMODB_ENDPOINT")
+        .env_remove("TABLE_NAME")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("image-sources starts");
+    let server = Server {
+        child,
+        api: format!("http://127.0.0.1:{api_port}"),
+        dynamodb: format!("http://127.0.0.1:{dynamodb_port}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tokio::net::TcpStream::connect(("127.0.0.1", api_port))
+        .await
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "serve did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server
+}
+
+fn body(name: &str) -> String {
+    serde_json::json!({"source": {"source": name, "source_type": "url",
+        "credential_attributes": {"url": "https://images.example.com/"}}})
+    .to_string()
+}
+
+#[tokio::test]
+async fn sigkill_mid_stream_loses_no_acknowledged_create() {
+    let data_dir = std::env::temp_dir().join(format!(
+        "image-sources-durability-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let server = start(&data_dir).await;
+    let key = std::fs::read_to_string(data_dir.join("dev-api-key"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+
+    // Four writers stream creates; the server is killed while they are in flight.
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..4)
+        .map(|writer| {
+            let (http, key, api, stop) =
+                (http.clone(), key.clone(), server.api.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut acknowledged = Vec::new();
+                for i in 0.. {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let name = format!("w{writer}-{i}");
+                    let sent = http
+                        .post(format!("{api}/v1/sources"))
+                        .header("imageboss-api-key", &key)
+                        .body(body(&name))
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(response) if response.status() == 201 => acknowledged.push(name),
+                        Ok(response) => panic!("{name}: {}", response.status()),
+                        Err(_) => break, // the server is gone
+                    }
+                }
+                acknowledged
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut server = server;
+    server.child.kill().unwrap(); // SIGKILL
+    server.child.wait().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    let mut acknowledged = Vec::new();
+    for writer in writers {
+        acknowledged.extend(writer.await.unwrap());
+    }
+    drop(server);
+    assert!(
+        acknowledged.len() >= 20,
+        "only {} creates before the kill",
+        acknowledged.len()
+    );
+
+    let restarted = start(&data_dir).await;
+    let listed = http
+        .get(format!("{}/v1/sources", restarted.api))
+        .header("imageboss-api-key", &key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    let stored: std::collections::BTreeSet<String> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["source"].as_str().unwrap().to_owned())
+        .collect();
+    for name in &acknowledged {
+        assert!(stored.contains(name), "acknowledged create {name} was lost");
+    }
+
+    // Nothing half-written: the name claims are exactly the stored sources' names.
+    let client = local_client(&restarted.dynamodb, ClientSettings::default());
+    let items = client
+        .scan()
+        .table_name("image-sources")
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap_or_default();
+    let claims: std::collections::BTreeSet<String> = items
+        .iter()
+        .filter_map(|item| {
+            item["PK"]
+                .as_s()
+                .ok()?
+                .strip_prefix("NAME#")
+                .map(str::to_owned)
+        })
+        .collect();
+    let lowered: std::collections::BTreeSet<String> =
+        stored.iter().map(|s| s.to_lowercase()).collect();
+    assert_eq!(claims, lowered);
+    println!(
+        "{} creates acknowledged before SIGKILL, {} stored after restart (the rest were in flight)",
+        acknowledged.len(),
+        stored.len()
+    );
+    drop(restarted);
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
