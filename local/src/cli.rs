@@ -122,6 +122,17 @@ pub async fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
+/// The store for a keys command; a local table is created if absent (the deployed one never is).
+async fn connect_for_keys(target: &Target) -> Result<Store, String> {
+    let store = connect(target).await?;
+    if !target.aws {
+        table::ensure_table(store.client(), store.table_name())
+            .await
+            .map_err(describe)?;
+    }
+    Ok(store)
+}
+
 async fn keys(command: KeysCommand) -> Result<(), String> {
     match command {
         KeysCommand::Create {
@@ -130,7 +141,7 @@ async fn keys(command: KeysCommand) -> Result<(), String> {
             target,
         } => {
             let account = AccountId::parse(&account)?;
-            let store = connect(&target).await?;
+            let store = connect_for_keys(&target).await?;
             let key = ApiKey::generate();
             store
                 .put_api_key(&account, &key.hash(), &label)
@@ -141,7 +152,7 @@ async fn keys(command: KeysCommand) -> Result<(), String> {
         }
         KeysCommand::List { account, target } => {
             let account = AccountId::parse(&account)?;
-            let store = connect(&target).await?;
+            let store = connect_for_keys(&target).await?;
             println!(
                 "{:<64}  {:<20}  {:<7}  label",
                 "key id", "created", "status"
@@ -167,17 +178,25 @@ async fn keys(command: KeysCommand) -> Result<(), String> {
             if key_id.len() < 8 {
                 return Err("--key-id needs at least 8 characters of the key id".to_owned());
             }
-            let store = connect(&target).await?;
+            let store = connect_for_keys(&target).await?;
             let keys = store.list_api_keys(&account).await.map_err(describe)?;
             let matching: Vec<_> = keys
                 .iter()
                 .filter(|k| k.hash.as_str().starts_with(&key_id))
                 .collect();
-            let [key] = matching.as_slice() else {
-                return Err(format!(
-                    "{} of account {account}'s keys match {key_id}; give a longer key id",
-                    matching.len()
-                ));
+            let key = match matching.as_slice() {
+                [key] => key,
+                [] => {
+                    return Err(format!(
+                        "no key of account {account} has an id starting with {key_id}"
+                    ));
+                }
+                _ => {
+                    return Err(format!(
+                        "{} of account {account}'s keys match {key_id}; give a longer key id",
+                        matching.len()
+                    ));
+                }
             };
             store
                 .revoke_api_key(&account, &key.hash)
@@ -189,7 +208,7 @@ async fn keys(command: KeysCommand) -> Result<(), String> {
     }
 }
 
-/// The store an admin command works on; the table is created if absent.
+/// The store an admin command works on.
 async fn connect(target: &Target) -> Result<Store, String> {
     let client = if target.aws {
         client_from_env(ClientSettings::default()).await
@@ -200,13 +219,7 @@ async fn connect(target: &Target) -> Result<Store, String> {
         };
         local_client(&endpoint, ClientSettings::default())
     };
-    let store = Store::new(client, target.table.clone());
-    if !target.aws {
-        table::ensure_table(store.client(), store.table_name())
-            .await
-            .map_err(describe)?;
-    }
-    Ok(store)
+    Ok(Store::new(client, target.table.clone()))
 }
 
 /// The running `serve`'s embedded DynamoDB if one answers, else the data dir opened here.

@@ -1,0 +1,140 @@
+//! `image-sources keys ...` and `init` on a data dir, as an operator runs them.
+
+use std::net::{Ipv4Addr, TcpListener};
+use std::process::{Command, Output};
+
+use helpers::sha256_hex;
+
+fn run(data_dir: &std::path::Path, port: u16, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_image-sources"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["--dynamodb-port", &port.to_string()])
+        .env_remove("DYNAMODB_ENDPOINT")
+        .env_remove("TABLE_NAME")
+        .output()
+        .expect("image-sources runs")
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+mod helpers {
+    /// The key id `keys list` shows, computed the way the store does.
+    pub fn sha256_hex(key: &str) -> String {
+        shared::domain::ApiKey::from_header(key)
+            .unwrap()
+            .hash()
+            .as_str()
+            .to_owned()
+    }
+}
+
+#[test]
+fn create_list_revoke() {
+    let data_dir = std::env::temp_dir().join(format!(
+        "image-sources-cli-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    // A port where no `serve` runs: the commands open the data dir themselves.
+    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+
+    assert_eq!(
+        stdout(&run(&data_dir, port, &["init"])).trim(),
+        "table image-sources created"
+    );
+    assert_eq!(
+        stdout(&run(&data_dir, port, &["init"])).trim(),
+        "table image-sources already exists"
+    );
+
+    let created = stdout(&run(
+        &data_dir,
+        port,
+        &["keys", "create", "--account", "acme", "--label", "ci"],
+    ));
+    let lines: Vec<&str> = created.lines().collect();
+    assert_eq!(lines.len(), 1, "the key alone on stdout: {created:?}");
+    let key = lines[0];
+    assert!(key.starts_with("isk_") && key.len() == 68);
+    let key_id = sha256_hex(key);
+
+    let listed = stdout(&run(
+        &data_dir,
+        port,
+        &["keys", "list", "--account", "acme"],
+    ));
+    assert!(
+        listed.contains(&key_id) && listed.contains("active") && listed.contains("ci"),
+        "{listed}"
+    );
+    assert!(!listed.contains(key), "the key itself is never shown again");
+    assert!(
+        !stdout(&run(
+            &data_dir,
+            port,
+            &["keys", "list", "--account", "other"]
+        ))
+        .contains(&key_id)
+    );
+
+    let refused = run(
+        &data_dir,
+        port,
+        &[
+            "keys",
+            "revoke",
+            "--account",
+            "other",
+            "--key-id",
+            &key_id[..12],
+        ],
+    );
+    assert!(
+        !refused.status.success(),
+        "another account cannot revoke it"
+    );
+    let short = run(
+        &data_dir,
+        port,
+        &["keys", "revoke", "--account", "acme", "--key-id", "abc"],
+    );
+    assert!(!short.status.success());
+
+    let revoked = stdout(&run(
+        &data_dir,
+        port,
+        &[
+            "keys",
+            "revoke",
+            "--account",
+            "acme",
+            "--key-id",
+            &key_id[..12],
+        ],
+    ));
+    assert_eq!(revoked.trim(), format!("revoked {key_id}"));
+    assert!(
+        stdout(&run(
+            &data_dir,
+            port,
+            &["keys", "list", "--account", "acme"]
+        ))
+        .contains("revoked")
+    );
+
+    let bad_account = run(&data_dir, port, &["keys", "create", "--account", "a#b"]);
+    assert!(!bad_account.status.success());
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
