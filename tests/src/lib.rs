@@ -226,6 +226,33 @@ pub async fn start_embedded_dynamodb() -> String {
     image_sources::embedded::spawn(listener, db).expect("embedded DynamoDB")
 }
 
+/// A request as API Gateway hands it to `endpoint`'s function: its event file from `events/`, read
+/// through `lambda_http`'s own deserialization, pointed at `id` and carrying `body` if given.
+pub fn lambda_request(
+    endpoint: shared::http::Endpoint,
+    id: Option<&str>,
+    body: Option<Vec<u8>>,
+) -> lambda_http::Request {
+    let path = format!(
+        "{}/../events/{}.json",
+        env!("CARGO_MANIFEST_DIR"),
+        endpoint.function_name()
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut event: serde_json::Value = serde_json::from_str(&text).expect("event JSON");
+    if let Some(id) = id {
+        event["pathParameters"]["id"] = serde_json::Value::from(id);
+        let resource = event["resource"].as_str().unwrap_or_default().to_owned();
+        event["path"] = serde_json::Value::from(resource.replace("{id}", id));
+    }
+    let mut request =
+        lambda_http::request::from_str(&event.to_string()).expect("lambda_http accepts the event");
+    if let Some(body) = body {
+        *request.body_mut() = lambda_http::Body::Binary(body);
+    }
+    request
+}
+
 /// The whole API (embedded DynamoDB, authorizer, gateway, endpoints) on 127.0.0.1 port 0.
 pub struct TestApp {
     pub base_url: String,

@@ -2,7 +2,7 @@
 //! bytes through the endpoint handlers. Never a panic, never a 5xx, always the SPEC's error shape,
 //! and nothing written.
 
-use integration_tests::{TestApp, TestDb, TestResponse, spawn_app};
+use integration_tests::{TestApp, TestDb, TestResponse, lambda_request, spawn_app};
 use lambda_http::Body;
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -339,10 +339,10 @@ impl Harness {
             let response = handle(
                 &state,
                 Endpoint::CreateSource,
-                request(
+                lambda_request(
                     Endpoint::CreateSource,
                     None,
-                    s3("existing").to_string().into_bytes(),
+                    Some(s3("existing").to_string().into_bytes()),
                 ),
             )
             .await;
@@ -368,9 +368,11 @@ impl Harness {
     /// Sends `body` to `endpoint`; checks the answer is a 2xx or a 4xx in the error shape.
     fn check(&self, endpoint: Endpoint, body: Vec<u8>) -> u16 {
         let id = (endpoint == Endpoint::UpdateSource).then_some(self.existing_id.as_str());
-        let response =
-            self.runtime
-                .block_on(handle(&self.state, endpoint, request(endpoint, id, body)));
+        let response = self.runtime.block_on(handle(
+            &self.state,
+            endpoint,
+            lambda_request(endpoint, id, Some(body)),
+        ));
         let status = response.status().as_u16();
         assert!(
             matches!(status, 200 | 201 | 400 | 404 | 412 | 413 | 422),
@@ -386,21 +388,6 @@ impl Harness {
         }
         status
     }
-}
-
-fn request(endpoint: Endpoint, id: Option<&str>, body: Vec<u8>) -> lambda_http::Request {
-    let path = format!(
-        "{}/../events/{}.json",
-        env!("CARGO_MANIFEST_DIR"),
-        endpoint.function_name()
-    );
-    let mut event: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    if let Some(id) = id {
-        event["pathParameters"]["id"] = Value::from(id);
-    }
-    let mut request = lambda_http::request::from_str(&event.to_string()).unwrap();
-    *request.body_mut() = Body::Binary(body);
-    request
 }
 
 proptest! {

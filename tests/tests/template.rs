@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use integration_tests::TestDb;
+use integration_tests::{TestDb, lambda_request};
 use serde_json::{Value as Json, json};
 use serde_norway::Value;
 use shared::AppState;
@@ -314,23 +314,6 @@ fn each_function_is_granted_exactly_its_declared_actions() {
     }
 }
 
-/// A request as API Gateway hands it to `endpoint`'s function, built from its event file.
-fn request(endpoint: Endpoint, id: Option<&str>, body: Option<Json>) -> lambda_http::Request {
-    let path = format!(
-        "{}/../events/{}.json",
-        env!("CARGO_MANIFEST_DIR"),
-        endpoint.function_name()
-    );
-    let mut event: Json = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    if let Some(id) = id {
-        event["pathParameters"]["id"] = Json::from(id);
-    }
-    if let Some(body) = body {
-        event["body"] = Json::from(body.to_string());
-    }
-    lambda_http::request::from_str(&event.to_string()).unwrap()
-}
-
 fn r2(name: &str) -> Json {
     json!({"source": {"source": name, "source_type": "r2",
         "credential_attributes": {"access_key": "k", "secret": "secret-value", "bucket": "images"}}})
@@ -343,10 +326,18 @@ async fn the_code_calls_exactly_the_declared_actions() {
     let run = |endpoint: Endpoint, id: Option<String>, body: Option<Json>| {
         let state = state.clone();
         async move {
-            handle(&state, endpoint, request(endpoint, id.as_deref(), body))
-                .await
-                .status()
-                .as_u16()
+            handle(
+                &state,
+                endpoint,
+                lambda_request(
+                    endpoint,
+                    id.as_deref(),
+                    body.map(|b| b.to_string().into_bytes()),
+                ),
+            )
+            .await
+            .status()
+            .as_u16()
         }
     };
     let key = db.api_key("acme").await;

@@ -124,32 +124,11 @@ impl Store {
         &self,
         account: &AccountId,
     ) -> Result<Vec<ApiKeyRecord>, StoreError> {
-        let mut keys = Vec::new();
-        let mut start_key = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-                .expression_attribute_values(":pk", AttributeValue::S(account_pk(account)))
-                .expression_attribute_values(
-                    ":prefix",
-                    AttributeValue::S(APIKEY_SK_PREFIX.to_owned()),
-                )
-                .consistent_read(true)
-                .set_exclusive_start_key(start_key)
-                .send()
-                .await
-                .map_err(StoreError::from_sdk)?;
-            for item in page.items.unwrap_or_default() {
-                keys.push(from_item::<ApiKeyItem>(item)?.into_record()?);
-            }
-            match page.last_evaluated_key {
-                Some(last) if !last.is_empty() => start_key = Some(last),
-                _ => return Ok(keys),
-            }
-        }
+        self.query_prefix(account_pk(account), APIKEY_SK_PREFIX)
+            .await?
+            .into_iter()
+            .map(|item| from_item::<ApiKeyItem>(item)?.into_record())
+            .collect()
     }
 
     /// Revokes one of the account's keys; a key of another account is `NotFound`.

@@ -14,6 +14,7 @@ pub use error::StoreError;
 pub use sources::UpdateOutcome;
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
 
 /// The table behind the API. Cheap to clone; build it once per execution environment.
 #[derive(Clone, Debug)]
@@ -36,5 +37,31 @@ impl Store {
 
     pub fn table_name(&self) -> &str {
         &self.table
+    }
+
+    /// Every item of partition `pk` whose sort key starts with `prefix`: one strongly consistent
+    /// Query per 1 MB page, following `LastEvaluatedKey` to the end. Never a Scan.
+    async fn query_prefix(&self, pk: String, prefix: &str) -> Result<Vec<items::Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start_key = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+                .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start_key)
+                .send()
+                .await
+                .map_err(StoreError::from_sdk)?;
+            items.extend(page.items.unwrap_or_default());
+            match page.last_evaluated_key {
+                Some(last) if !last.is_empty() => start_key = Some(last),
+                _ => return Ok(items),
+            }
+        }
     }
 }

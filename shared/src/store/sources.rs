@@ -91,32 +91,11 @@ impl Store {
 
     /// All of the account's sources, oldest first: one Query of its partition per 1 MB page.
     pub async fn list_sources(&self, account: &AccountId) -> Result<Vec<Source>, StoreError> {
-        let mut sources = Vec::new();
-        let mut start_key = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-                .expression_attribute_values(":pk", AttributeValue::S(account_pk(account)))
-                .expression_attribute_values(
-                    ":prefix",
-                    AttributeValue::S(SOURCE_SK_PREFIX.to_owned()),
-                )
-                .consistent_read(true)
-                .set_exclusive_start_key(start_key)
-                .send()
-                .await
-                .map_err(StoreError::from_sdk)?;
-            for item in page.items.unwrap_or_default() {
-                sources.push(from_item::<SourceItem>(item)?.into_source()?);
-            }
-            match page.last_evaluated_key {
-                Some(last) if !last.is_empty() => start_key = Some(last),
-                _ => return Ok(sources),
-            }
-        }
+        self.query_prefix(account_pk(account), SOURCE_SK_PREFIX)
+            .await?
+            .into_iter()
+            .map(|item| from_item::<SourceItem>(item)?.into_source())
+            .collect()
     }
 
     /// Whether a source other than `except` holds the claim on `name`.
