@@ -1,10 +1,13 @@
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::{Credentials, Region};
+use aws_sdk_dynamodb::config::{Credentials, Region, SharedHttpClient};
+use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 
 /// Timeouts and retries of the DynamoDB client. The defaults keep a whole request, retries
 /// included, under 3 s, well below the functions' timeout.
@@ -46,15 +49,44 @@ impl ClientSettings {
     }
 }
 
-/// The client for Lambda: region, credentials and endpoint from the standard AWS environment
-/// (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB`, ...).
+/// The client for the admin command and other hosts: region, credentials and endpoint through the
+/// SDK's full provider chain (environment, profiles, SSO, IMDS, ...).
 pub async fn client_from_env(settings: ClientSettings) -> Client {
+    let trust = Trust::for_endpoint(configured_endpoint().as_deref());
     let config = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client(trust))
         .timeout_config(settings.timeouts())
         .retry_config(settings.retries())
         .load()
         .await;
     Client::new(&config)
+}
+
+/// The environment variables [`lambda_client`] reads its region from, in order.
+pub const REGION_VARS: [&str; 2] = ["AWS_REGION", "AWS_DEFAULT_REGION"];
+
+/// The client for a Lambda function, from the environment Lambda gives every function: the region
+/// (`AWS_REGION`), the role's credentials (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+/// `AWS_SESSION_TOKEN`) and, when set, the endpoint (`AWS_ENDPOINT_URL_DYNAMODB`,
+/// `AWS_ENDPOINT_URL`). It skips the SDK's general loader: profile files, IMDS, SSO and
+/// web-identity providers do not exist in Lambda, and building them was a third of what init
+/// still spent after the trust store (docs/BENCHMARKS.md). `None` without a region.
+pub fn lambda_client(settings: ClientSettings) -> Option<Client> {
+    let region = REGION_VARS
+        .iter()
+        .find_map(|var| std::env::var(var).ok().filter(|v| !v.trim().is_empty()))?;
+    let endpoint = configured_endpoint();
+    let mut config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .http_client(http_client(Trust::for_endpoint(endpoint.as_deref())))
+        .region(Region::new(region))
+        .credentials_provider(EnvironmentVariableCredentialsProvider::new())
+        .timeout_config(settings.timeouts())
+        .retry_config(settings.retries());
+    if let Some(endpoint) = endpoint {
+        config = config.endpoint_url(endpoint);
+    }
+    Some(Client::from_conf(config.build()))
 }
 
 /// A client for a local DynamoDB-compatible server, with static test credentials and a fixed region
@@ -70,6 +102,7 @@ pub fn local_config(
 ) -> aws_sdk_dynamodb::config::Builder {
     aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(http_client(Trust::for_endpoint(Some(endpoint_url))))
         .endpoint_url(endpoint_url)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new(
@@ -81,4 +114,79 @@ pub fn local_config(
         ))
         .timeout_config(settings.timeouts())
         .retry_config(settings.retries())
+}
+
+/// Which certificate authorities the DynamoDB client trusts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trust {
+    /// The Amazon Trust Services roots, which AWS's DynamoDB endpoints chain to. Parsing these five
+    /// bundled certificates instead of loading the OS store (hundreds of files on a Debian host)
+    /// was most of the functions' init time (docs/BENCHMARKS.md), and it trusts no more than needed.
+    AmazonRoots,
+    /// The OS trust store: for a custom `https://` endpoint, which may have its own CA
+    /// (LocalStack, a proxy).
+    OsStore,
+}
+
+/// Amazon Root CA 1-4 and Starfield Services Root CA G2 (which cross-signs them), as AWS lists
+/// them at https://www.amazontrust.com/repository/.
+const AMAZON_TRUST_SERVICES_ROOTS: &[u8] = include_bytes!("../../certs/amazon-trust-services.pem");
+
+impl Trust {
+    pub fn for_endpoint(endpoint_url: Option<&str>) -> Self {
+        match endpoint_url {
+            Some(url) if url.trim().to_ascii_lowercase().starts_with("https://") => Self::OsStore,
+            _ => Self::AmazonRoots,
+        }
+    }
+}
+
+/// The endpoint the standard AWS environment sets for DynamoDB, if any.
+fn configured_endpoint() -> Option<String> {
+    ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"]
+        .iter()
+        .find_map(|var| std::env::var(var).ok().filter(|v| !v.trim().is_empty()))
+}
+
+/// The SDK's own hyper + rustls (aws-lc) client, with the trust store chosen above.
+fn http_client(trust: Trust) -> SharedHttpClient {
+    let store = match trust {
+        Trust::AmazonRoots => TrustStore::empty()
+            .with_native_roots(false)
+            .with_pem_certificate(AMAZON_TRUST_SERVICES_ROOTS),
+        Trust::OsStore => TrustStore::default(),
+    };
+    let builder = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc));
+    // Building a context from a trust store cannot fail today; if it ever does, the SDK's
+    // defaults (the OS store) are the safe fallback.
+    match TlsContext::builder().with_trust_store(store).build() {
+        Ok(context) => builder.tls_context(context).build_https(),
+        Err(_) => builder.build_https(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_custom_https_endpoint_gets_the_os_trust_store() {
+        assert_eq!(Trust::for_endpoint(None), Trust::AmazonRoots);
+        assert_eq!(
+            Trust::for_endpoint(Some("http://127.0.0.1:8000")),
+            Trust::AmazonRoots
+        );
+        assert_eq!(
+            Trust::for_endpoint(Some("HTTPS://localhost.localstack.cloud:4566")),
+            Trust::OsStore
+        );
+    }
+
+    #[test]
+    fn the_bundled_roots_are_the_five_amazon_trust_services_certificates() {
+        let pem = String::from_utf8_lossy(AMAZON_TRUST_SERVICES_ROOTS);
+        assert_eq!(pem.matches("-----BEGIN CERTIFICATE-----").count(), 5);
+        assert_eq!(pem.matches("-----END CERTIFICATE-----").count(), 5);
+    }
 }

@@ -9,7 +9,9 @@ mod sources;
 pub mod table;
 
 pub use api_keys::ApiKeyRecord;
-pub use client::{ClientSettings, client_from_env, local_client, local_config};
+pub use client::{
+    ClientSettings, REGION_VARS, Trust, client_from_env, lambda_client, local_client, local_config,
+};
 pub use error::StoreError;
 pub use sources::UpdateOutcome;
 
