@@ -1,0 +1,170 @@
+//! The binaries under test, built the way they ship: `cargo build --release` for this machine, and
+//! `cargo lambda build --release --arm64 --output-format zip` for the sizes Lambda sees.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde::Deserialize;
+
+/// The packages built for the bench: the six functions and the bare baseline.
+pub const HELLO_WORLD: &str = "hello-world";
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("cannot run {command}: {source}")]
+    Spawn {
+        command: String,
+        source: std::io::Error,
+    },
+    #[error("{command} failed ({status})")]
+    Failed { command: String, status: String },
+    #[error("{command} built no executable for {package}")]
+    Missing { command: String, package: String },
+}
+
+#[derive(Deserialize)]
+struct Message {
+    reason: String,
+    #[serde(default)]
+    executable: Option<PathBuf>,
+    #[serde(default)]
+    target: Option<MessageTarget>,
+}
+
+#[derive(Deserialize)]
+struct MessageTarget {
+    name: String,
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+/// Builds `packages` in release and returns each one's executable.
+pub fn release_binaries(
+    workspace: &Path,
+    packages: &[&str],
+) -> Result<BTreeMap<String, PathBuf>, BuildError> {
+    binaries(workspace, packages, true)
+}
+
+/// Builds `packages` (in release or dev) and returns each one's executable, found from cargo's
+/// own messages (so `CARGO_TARGET_DIR` and the like are respected).
+pub fn binaries(
+    workspace: &Path,
+    packages: &[&str],
+    release: bool,
+) -> Result<BTreeMap<String, PathBuf>, BuildError> {
+    let mut command = Command::new(cargo());
+    command
+        .current_dir(workspace)
+        .args(["build", "--message-format=json-render-diagnostics"]);
+    if release {
+        command.arg("--release");
+    }
+    for package in packages {
+        command.args(["-p", package]);
+    }
+    let shown = format!(
+        "cargo build{} -p {}",
+        if release { " --release" } else { "" },
+        packages.join(" -p ")
+    );
+    let output = command
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|source| BuildError::Spawn {
+            command: shown.clone(),
+            source,
+        })?;
+    if !output.status.success() {
+        return Err(BuildError::Failed {
+            command: shown,
+            status: output.status.to_string(),
+        });
+    }
+    let mut binaries = BTreeMap::new();
+    for line in output.stdout.split(|b| *b == b'\n') {
+        let Ok(message) = serde_json::from_slice::<Message>(line) else {
+            continue;
+        };
+        if let (true, Some(executable), Some(target)) = (
+            message.reason == "compiler-artifact",
+            message.executable,
+            message.target,
+        ) {
+            binaries.insert(target.name, executable);
+        }
+    }
+    for package in packages {
+        if !binaries.contains_key(*package) {
+            return Err(BuildError::Missing {
+                command: shown,
+                package: (*package).to_owned(),
+            });
+        }
+    }
+    Ok(binaries)
+}
+
+/// Whether `cargo lambda` can be run.
+pub fn cargo_lambda_available() -> bool {
+    Command::new(cargo())
+        .args(["lambda", "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Builds the arm64 `bootstrap.zip` of each package into `lambda_dir/<package>/bootstrap.zip`.
+pub fn arm64_zips(
+    workspace: &Path,
+    packages: &[&str],
+    lambda_dir: &Path,
+) -> Result<BTreeMap<String, PathBuf>, BuildError> {
+    let mut command = Command::new(cargo());
+    command.current_dir(workspace).args([
+        "lambda",
+        "build",
+        "--release",
+        "--arm64",
+        "--output-format",
+        "zip",
+        "--lambda-dir",
+    ]);
+    command.arg(lambda_dir);
+    for package in packages {
+        command.args(["-p", package]);
+    }
+    let shown = "cargo lambda build --release --arm64 --output-format zip".to_owned();
+    let status = command
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit())
+        .status()
+        .map_err(|source| BuildError::Spawn {
+            command: shown.clone(),
+            source,
+        })?;
+    if !status.success() {
+        return Err(BuildError::Failed {
+            command: shown,
+            status: status.to_string(),
+        });
+    }
+    packages
+        .iter()
+        .map(|package| {
+            let zip = lambda_dir.join(package).join("bootstrap.zip");
+            if zip.is_file() {
+                Ok(((*package).to_owned(), zip))
+            } else {
+                Err(BuildError::Missing {
+                    command: shown.clone(),
+                    package: (*package).to_owned(),
+                })
+            }
+        })
+        .collect()
+}

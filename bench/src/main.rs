@@ -1,0 +1,323 @@
+//! `cargo run --release -p bench`: builds the functions, measures them, and writes
+//! `docs/bench/results.{json,md}`, `docs/bench/cold-start.svg` and the results section of
+//! `docs/BENCHMARKS.md`. See docs/BENCHMARKS.md for what each figure means.
+
+use std::path::{Path, PathBuf};
+
+use bench::lambda::{Case, EventSource};
+use bench::process::{Backend, Subject};
+use bench::report::{Results, Settings, Size};
+use bench::workload::{Events, FUNCTIONS, events_dir, seed_sources, source_body};
+use bench::{artifacts, chart, gateway, lambda, machine, python, report};
+use clap::Parser;
+use integration_tests::fault_proxy::FaultProxy;
+use serde_json::json;
+
+#[derive(Debug, Parser)]
+#[command(about = "Cold start, memory, size, round trips, latency and scale of the functions")]
+struct Args {
+    /// Fresh processes per subject for the cold-start figures.
+    #[arg(long, default_value_t = 30)]
+    runs: usize,
+    /// Invocations of one process before its peak RSS is read.
+    #[arg(long, default_value_t = 200)]
+    warm_invocations: usize,
+    /// Requests per endpoint and concurrency level through the local gateway.
+    #[arg(long, default_value_t = 400)]
+    requests: usize,
+    /// Requests per scale point (GET and LIST each).
+    #[arg(long, default_value_t = 1_000)]
+    scale_requests: usize,
+    /// Items of other accounts in the table for the second scale point.
+    #[arg(long, default_value_t = 100_000)]
+    foreign_items: usize,
+    /// Leave out the Python reference.
+    #[arg(long)]
+    no_python: bool,
+    /// Leave out the arm64 zips even if cargo-lambda is installed (they take minutes to build).
+    #[arg(long)]
+    no_zip: bool,
+    /// Small numbers everywhere, results under the target directory: checks the harness itself.
+    #[arg(long)]
+    quick: bool,
+    /// An extra cold-start subject, `NAME=PATH`: a get-source binary from another commit, say, to
+    /// measure a change before and after. Invoked with the get-source event. Repeatable.
+    #[arg(long, value_parser = parse_compare)]
+    compare: Vec<(String, PathBuf)>,
+    /// Where results.json, results.md and cold-start.svg go [default: docs/bench, or
+    /// target/bench/quick with --quick].
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+fn parse_compare(raw: &str) -> Result<(String, PathBuf), String> {
+    let (name, path) = raw.split_once('=').ok_or("expected NAME=PATH")?;
+    let path = PathBuf::from(path);
+    if name.is_empty() || !path.is_file() {
+        return Err(format!("{raw}: expected NAME=PATH of an executable"));
+    }
+    Ok((name.to_owned(), path))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    let mut args = Args::parse();
+    if args.quick {
+        (args.runs, args.warm_invocations, args.requests) = (3, 10, 32);
+        (args.scale_requests, args.foreign_items, args.no_zip) = (50, 2_000, true);
+    }
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .ok_or("no workspace above bench/")?
+        .to_path_buf();
+    let machine = machine::Machine::read(&workspace);
+    let mut notes = Vec::new();
+
+    eprintln!("building the functions and hello-world (release profile) ...");
+    let mut packages: Vec<&str> = FUNCTIONS.to_vec();
+    packages.push(artifacts::HELLO_WORLD);
+    let binaries = artifacts::release_binaries(&workspace, &packages)?;
+    let target_dir = binaries[artifacts::HELLO_WORLD]
+        .parent()
+        .and_then(Path::parent)
+        .ok_or("no target directory")?
+        .to_path_buf();
+    let bench_dir = target_dir.join("bench");
+    let out = args.out.clone().unwrap_or_else(|| {
+        if args.quick {
+            bench_dir.join("quick")
+        } else {
+            workspace.join("docs/bench")
+        }
+    });
+    let home = bench_dir.join("home");
+    std::fs::create_dir_all(&home)?;
+
+    let python = if args.no_python {
+        notes.push("the Python reference was left out (--no-python)".to_owned());
+        None
+    } else {
+        eprintln!("preparing the Python reference (venv with awslambdaric and boto3) ...");
+        match python::reference(&workspace.join("bench"), &python::default_venv(&target_dir)) {
+            Ok(subject) => Some(subject),
+            Err(why) => {
+                notes.push(format!("no Python reference: {why}"));
+                None
+            }
+        }
+    };
+
+    eprintln!("starting the embedded DynamoDB and the local gateway, seeding ...");
+    let app = integration_tests::spawn_app().await;
+    let proxy = FaultProxy::start(&app.db.endpoint).await;
+    let direct = Backend {
+        dynamodb_endpoint: app.db.endpoint.clone(),
+        table: app.db.table.clone(),
+        home: home.clone(),
+    };
+    let counted = Backend {
+        dynamodb_endpoint: proxy.endpoint.clone(),
+        ..direct.clone()
+    };
+    let events = Events::new(events_dir(&workspace));
+    let acme_key = app.db.api_key("acme").await;
+    let acme_ids = seed_sources(&app, &acme_key, "acme", 20).await?;
+    let delete_key = app.db.api_key("bench-delete").await;
+
+    let subject = |name: &str| Subject {
+        name: name.to_owned(),
+        program: binaries[name].clone(),
+        args: Vec::new(),
+        working_dir: None,
+        env: Vec::new(),
+    };
+    let get_event = events.endpoint("get-source", "acme", Some(&acme_ids[0]), None)?;
+    let fixed = |event: axum::body::Bytes| -> EventSource<'_> {
+        Box::new(move || {
+            let event = event.clone();
+            Box::pin(async move { Ok(event) })
+        })
+    };
+    let (events, app_ref, delete_key) = (&events, &app, delete_key.as_str());
+    let patch_id = acme_ids[1].clone();
+    let mut creates = 0usize;
+    let mut patches = 0usize;
+    let mut deletes = 0usize;
+    let mut cases: Vec<Case> = vec![
+        Case {
+            subject: subject("get-source"),
+            events: fixed(get_event.clone()),
+        },
+        Case {
+            subject: subject("list-sources"),
+            events: fixed(events.endpoint("list-sources", "acme", None, None)?),
+        },
+        Case {
+            subject: subject("create-source"),
+            events: Box::new(move || {
+                creates += 1;
+                let body = source_body(&format!("cold-created-{creates}"));
+                Box::pin(async move {
+                    events.endpoint("create-source", "bench-create", None, Some(&body))
+                })
+            }),
+        },
+        Case {
+            subject: subject("update-source"),
+            events: Box::new(move || {
+                patches += 1;
+                let flag = if patches.is_multiple_of(2) {
+                    "true"
+                } else {
+                    "false"
+                };
+                let body =
+                    json!({ "source": { "credential_attributes": { "require_token": flag } } });
+                let id = patch_id.clone();
+                Box::pin(
+                    async move { events.endpoint("update-source", "acme", Some(&id), Some(&body)) },
+                )
+            }),
+        },
+        Case {
+            subject: subject("delete-source"),
+            // Each invocation deletes a source seeded for it just before.
+            events: Box::new(move || {
+                deletes += 1;
+                let n = deletes;
+                Box::pin(async move {
+                    let ids = seed_sources(app_ref, delete_key, &format!("doomed-{n}"), 1).await?;
+                    events.endpoint("delete-source", "bench-delete", Some(&ids[0]), None)
+                })
+            }),
+        },
+        Case {
+            subject: subject("authorizer"),
+            events: fixed(events.authorizer(&acme_key)?),
+        },
+        Case {
+            subject: subject(artifacts::HELLO_WORLD),
+            events: fixed(get_event.clone()),
+        },
+    ];
+    if let Some(python) = python {
+        cases.push(Case {
+            subject: python,
+            events: fixed(get_event.clone()),
+        });
+    }
+
+    // Compared builds are interleaved with the rest in the cold starts, and left out after.
+    let measured = cases.len();
+    cases.extend(args.compare.iter().map(|(name, path)| Case {
+        subject: Subject {
+            name: name.clone(),
+            program: path.clone(),
+            ..subject("get-source")
+        },
+        events: fixed(get_event.clone()),
+    }));
+
+    eprintln!("cold starts ({} per subject) ...", args.runs);
+    let mut cold_starts = lambda::cold_starts(&mut cases, &direct, args.runs).await?;
+    let compared = cold_starts.split_off(measured);
+    cases.truncate(measured);
+    eprintln!(
+        "warm runs ({} invocations, DynamoDB counted) ...",
+        args.warm_invocations
+    );
+    let warm = lambda::warm_runs(&mut cases, &counted, &proxy, args.warm_invocations).await?;
+    drop(cases);
+
+    eprintln!("latency through the local gateway ...");
+    let latency = gateway::latency(&app, &[1, 16], args.requests).await?;
+    drop(app);
+
+    eprintln!("scale ({} foreign items) ...", args.foreign_items);
+    let scale_app = integration_tests::spawn_app().await;
+    let scale = gateway::scale(&scale_app, 20, args.foreign_items, args.scale_requests).await?;
+    drop(scale_app);
+
+    let zips = if args.no_zip {
+        notes.push("arm64 zips left out (--no-zip)".to_owned());
+        None
+    } else if !artifacts::cargo_lambda_available() {
+        notes.push("arm64 zips not built: cargo-lambda is not installed".to_owned());
+        None
+    } else {
+        eprintln!("building the arm64 zips with cargo-lambda (minutes) ...");
+        Some(artifacts::arm64_zips(
+            &workspace,
+            &FUNCTIONS,
+            &bench_dir.join("lambda"),
+        )?)
+    };
+    let mut sizes = Vec::new();
+    for function in FUNCTIONS.iter().chain([&artifacts::HELLO_WORLD]) {
+        let zip_bytes = match zips.as_ref().and_then(|z| z.get(*function)) {
+            Some(zip) => Some(std::fs::metadata(zip)?.len()),
+            None => None,
+        };
+        sizes.push(Size {
+            function: (*function).to_owned(),
+            bootstrap_bytes: std::fs::metadata(&binaries[*function])?.len(),
+            zip_bytes,
+        });
+    }
+
+    let mut results = Results {
+        machine,
+        settings: Settings {
+            cold_start_runs: args.runs,
+            warm_invocations: args.warm_invocations,
+            latency_requests: args.requests,
+            concurrency_levels: vec![1, 16],
+            scale_requests: args.scale_requests,
+            foreign_items: args.foreign_items,
+        },
+        cold_starts,
+        compared,
+        warm,
+        sizes,
+        latency,
+        scale,
+        notes,
+        targets: Vec::new(),
+    };
+    results.judge(&FUNCTIONS, python::NAME);
+    write_results(
+        &results,
+        &out,
+        (!args.quick).then(|| workspace.join("docs/BENCHMARKS.md")),
+    )?;
+    Ok(())
+}
+
+fn write_results(results: &Results, out: &Path, doc: Option<PathBuf>) -> Result<(), BoxError> {
+    std::fs::create_dir_all(out)?;
+    let markdown = results.markdown();
+    std::fs::write(
+        out.join("results.json"),
+        serde_json::to_string_pretty(results)?,
+    )?;
+    std::fs::write(out.join("results.md"), &markdown)?;
+    let charted: Vec<_> = results
+        .cold_starts
+        .iter()
+        .chain(&results.compared)
+        .cloned()
+        .collect();
+    chart::cold_starts(&out.join("cold-start.svg"), &charted)?;
+    if let Some(doc) = doc {
+        let text = std::fs::read_to_string(&doc).unwrap_or_default();
+        match report::splice(&text, &markdown) {
+            Some(updated) => std::fs::write(&doc, updated)?,
+            None => eprintln!("{} has no bench markers; left alone", doc.display()),
+        }
+    }
+    println!("{markdown}");
+    eprintln!("results in {}", out.display());
+    Ok(())
+}

@@ -1,0 +1,371 @@
+//! The results, the targets they are judged by, and their JSON and markdown forms.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::artifacts::HELLO_WORLD;
+use crate::gateway::{LatencyResult, ScaleResult};
+use crate::lambda::{ColdStartResult, WarmResult};
+use crate::machine::Machine;
+
+/// Sizes are in MB of 10^6 bytes, as the targets are.
+pub const MB: f64 = 1_000_000.0;
+
+pub const INIT_VS_HELLO_MAX: f64 = 1.5;
+pub const PYTHON_SPEEDUP_MIN: f64 = 10.0;
+pub const PEAK_RSS_MAX_MB: f64 = 20.0;
+pub const ZIP_MAX_MB: f64 = 6.0;
+pub const SCALE_RATIO_MAX: f64 = 1.2;
+
+/// DynamoDB requests per call, without contention: SPEC §9 ("Round trips").
+pub fn round_trip_budget(function: &str) -> Option<usize> {
+    match function {
+        "get-source" | "list-sources" | "create-source" | "authorizer" => Some(1),
+        "update-source" | "delete-source" => Some(2),
+        _ => None,
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Settings {
+    pub cold_start_runs: usize,
+    pub warm_invocations: usize,
+    pub latency_requests: usize,
+    pub concurrency_levels: Vec<usize>,
+    pub scale_requests: usize,
+    pub foreign_items: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Size {
+    pub function: String,
+    pub bootstrap_bytes: u64,
+    pub zip_bytes: Option<u64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Target {
+    pub name: String,
+    /// `None` when it could not be measured in this run.
+    pub holds: Option<bool>,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Results {
+    pub machine: Machine,
+    pub settings: Settings,
+    pub cold_starts: Vec<ColdStartResult>,
+    /// Extra subjects given with `--compare` (builds of other commits), not judged.
+    pub compared: Vec<ColdStartResult>,
+    pub warm: Vec<WarmResult>,
+    pub sizes: Vec<Size>,
+    pub latency: Vec<LatencyResult>,
+    pub scale: ScaleResult,
+    /// Why a part was not measured (no Python, no cargo-lambda).
+    pub notes: Vec<String>,
+    pub targets: Vec<Target>,
+}
+
+fn target(name: String, holds: Option<bool>, detail: String) -> Target {
+    Target {
+        name,
+        holds,
+        detail,
+    }
+}
+
+impl Results {
+    fn cold(&self, subject: &str) -> Option<&ColdStartResult> {
+        self.cold_starts.iter().find(|c| c.subject == subject)
+    }
+
+    /// Judges every target; call once all the parts are in.
+    pub fn judge(&mut self, functions: &[&str], python: &str) {
+        let mut targets = Vec::new();
+        let hello = self.cold(HELLO_WORLD).map(|c| c.init.p50_ms);
+        let py = self.cold(python).map(|c| c.init.p50_ms);
+        for function in functions {
+            let init = self.cold(function).map(|c| c.init.p50_ms);
+            let (holds, detail) = match (init, hello) {
+                (Some(init), Some(hello)) => (
+                    Some(init <= INIT_VS_HELLO_MAX * hello),
+                    format!(
+                        "init p50 {init:.2} ms = {:.2} x hello-world ({hello:.2} ms)",
+                        init / hello
+                    ),
+                ),
+                _ => (None, "not measured".into()),
+            };
+            targets.push(target(
+                format!("{function}: init <= {INIT_VS_HELLO_MAX} x hello-world"),
+                holds,
+                detail,
+            ));
+            let (holds, detail) = match (init, py) {
+                (Some(init), Some(py)) => (
+                    Some(py >= PYTHON_SPEEDUP_MIN * init),
+                    format!("Python init p50 {py:.1} ms = {:.0} x this", py / init),
+                ),
+                _ => (None, "Python reference not measured".into()),
+            };
+            targets.push(target(
+                format!("{function}: init >= {PYTHON_SPEEDUP_MIN} x faster than Python"),
+                holds,
+                detail,
+            ));
+        }
+        for warm in self
+            .warm
+            .iter()
+            .filter(|w| functions.contains(&w.subject.as_str()))
+        {
+            let rss_mb = warm.peak_rss_mib.map(|mib| mib * 1024.0 * 1024.0 / MB);
+            targets.push(target(
+                format!("{}: peak RSS <= {PEAK_RSS_MAX_MB} MB", warm.subject),
+                rss_mb.map(|mb| mb <= PEAK_RSS_MAX_MB),
+                rss_mb.map_or("not measured".into(), |mb| {
+                    format!("{mb:.1} MB after {} invocations", warm.invocations)
+                }),
+            ));
+            let budget = round_trip_budget(&warm.subject);
+            targets.push(target(
+                format!("{}: DynamoDB round trips = SPEC budget", warm.subject),
+                budget.map(|b| warm.dynamodb_requests_per_call == b as f64),
+                format!(
+                    "{:.2} per call (budget {}): {}",
+                    warm.dynamodb_requests_per_call,
+                    budget.map_or("?".into(), |b| b.to_string()),
+                    operations(&warm.dynamodb_requests)
+                ),
+            ));
+        }
+        let scans: usize = self
+            .warm
+            .iter()
+            .filter_map(|w| w.dynamodb_requests.get("Scan"))
+            .sum();
+        targets.push(target(
+            "no Scan anywhere".into(),
+            Some(scans == 0),
+            format!("{scans} Scan requests over all warm invocations"),
+        ));
+        for size in &self.sizes {
+            targets.push(target(
+                format!("{}: arm64 zip <= {ZIP_MAX_MB} MB", size.function),
+                size.zip_bytes.map(|z| z as f64 <= ZIP_MAX_MB * MB),
+                size.zip_bytes
+                    .map_or("not built (no cargo-lambda)".into(), |z| {
+                        format!("{:.2} MB", z as f64 / MB)
+                    }),
+            ));
+        }
+        for (what, ratio, empty, loaded) in [
+            (
+                "GET",
+                self.scale.get_p50_ratio,
+                self.scale.empty.get.p50_ms,
+                self.scale.loaded.get.p50_ms,
+            ),
+            (
+                "LIST",
+                self.scale.list_p50_ratio,
+                self.scale.empty.list.p50_ms,
+                self.scale.loaded.list.p50_ms,
+            ),
+        ] {
+            targets.push(target(
+                format!(
+                    "{what} p50 with {} foreign items <= {SCALE_RATIO_MAX} x empty",
+                    self.scale.loaded.foreign_items
+                ),
+                Some(ratio <= SCALE_RATIO_MAX),
+                format!("{loaded:.3} ms vs {empty:.3} ms = {ratio:.2} x"),
+            ));
+        }
+        self.targets = targets;
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut md = String::new();
+        let m = &self.machine;
+        let _ = writeln!(
+            md,
+            "Taken {} at `{}` on {} ({} cores, {} GiB), {}, Linux {}, {}, {}.\n",
+            m.taken_at, m.commit, m.cpu, m.cores, m.memory_gib, m.os, m.kernel, m.rustc, m.python
+        );
+        let s = &self.settings;
+        let _ = writeln!(
+            md,
+            "Settings: {} cold starts per subject, {} warm invocations, {} requests per endpoint \
+             and concurrency level {:?}, {} requests per scale point, {} foreign items.\n",
+            s.cold_start_runs,
+            s.warm_invocations,
+            s.latency_requests,
+            s.concurrency_levels,
+            s.scale_requests,
+            s.foreign_items
+        );
+        for note in &self.notes {
+            let _ = writeln!(md, "> Note: {note}\n");
+        }
+
+        md.push_str("### Targets\n\n| target | holds | measured |\n| --- | --- | --- |\n");
+        for t in &self.targets {
+            let holds = match t.holds {
+                Some(true) => "yes",
+                Some(false) => "**NO**",
+                None => "not measured",
+            };
+            let _ = writeln!(md, "| {} | {holds} | {} |", t.name, t.detail);
+        }
+
+        let hello = self.cold(HELLO_WORLD);
+        md.push_str(
+            "\n### Cold start (exec to first `next` poll = init; to first answer = init + first \
+             request)\n\n| subject | init p50 | init p90 | first answer p50 | first answer p90 \
+             | init / hello-world | Python init / init |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+        );
+        let python = self
+            .cold_starts
+            .iter()
+            .find(|c| c.subject.starts_with("python"));
+        for c in self.cold_starts.iter().chain(&self.compared) {
+            let vs_hello = hello.map_or("-".into(), |h| {
+                format!("{:.2}", c.init.p50_ms / h.init.p50_ms)
+            });
+            let py = python.map_or("-".into(), |p| {
+                format!("{:.0}", p.init.p50_ms / c.init.p50_ms)
+            });
+            let _ = writeln!(
+                md,
+                "| {} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {vs_hello} | {py} |",
+                c.subject,
+                c.init.p50_ms,
+                c.init.p90_ms,
+                c.first_response.p50_ms,
+                c.first_response.p90_ms
+            );
+        }
+
+        md.push_str(
+            "\n### Warm invocations through the Runtime API\n\n| function | invocations | peak RSS \
+             | DynamoDB requests per call | by operation | answer p50 | answer p99 |\n| --- | ---: \
+             | ---: | ---: | --- | ---: | ---: |\n",
+        );
+        for w in &self.warm {
+            let rss = w.peak_rss_mib.map_or("-".into(), |mib| {
+                format!("{:.1} MB", mib * 1024.0 * 1024.0 / MB)
+            });
+            let _ = writeln!(
+                md,
+                "| {} | {} | {rss} | {:.2} | {} | {:.2} ms | {:.2} ms |",
+                w.subject,
+                w.invocations,
+                w.dynamodb_requests_per_call,
+                operations(&w.dynamodb_requests),
+                w.warm.p50_ms,
+                w.warm.p99_ms
+            );
+        }
+
+        md.push_str(
+            "\n### Size\n\n| function | stripped `bootstrap` (this machine) | arm64 `bootstrap.zip` \
+             |\n| --- | ---: | ---: |\n",
+        );
+        for size in &self.sizes {
+            let zip = size
+                .zip_bytes
+                .map_or("-".into(), |z| format!("{:.2} MB", z as f64 / MB));
+            let _ = writeln!(
+                md,
+                "| {} | {:.2} MB | {zip} |",
+                size.function,
+                size.bootstrap_bytes as f64 / MB
+            );
+        }
+
+        md.push_str(
+            "\n### Warm latency through the local gateway (authorizer + endpoint)\n\n| endpoint | \
+             concurrency | p50 | p99 | requests/s |\n| --- | ---: | ---: | ---: | ---: |\n",
+        );
+        for l in &self.latency {
+            let _ = writeln!(
+                md,
+                "| `{}` | {} | {:.2} ms | {:.2} ms | {:.0} |",
+                l.endpoint,
+                l.concurrency,
+                l.latency.p50_ms,
+                l.latency.p99_ms,
+                l.requests_per_second
+            );
+        }
+
+        let sc = &self.scale;
+        let _ = write!(
+            md,
+            "\n### Scale (one account with {} sources, through the local gateway)\n\n| foreign \
+             items | GET p50 | GET p99 | LIST p50 | LIST p99 |\n| ---: | ---: | ---: | ---: | ---: |\n",
+            sc.account_sources
+        );
+        for p in [&sc.empty, &sc.loaded] {
+            let _ = writeln!(
+                md,
+                "| {} | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms |",
+                p.foreign_items, p.get.p50_ms, p.get.p99_ms, p.list.p50_ms, p.list.p99_ms
+            );
+        }
+        let _ = writeln!(
+            md,
+            "\nRatios loaded/empty: GET {:.2}, LIST {:.2}; loading the foreign items took {:.1} s.",
+            sc.get_p50_ratio, sc.list_p50_ratio, sc.load_seconds
+        );
+        md
+    }
+}
+
+fn operations(counts: &BTreeMap<String, usize>) -> String {
+    if counts.is_empty() {
+        return "none".into();
+    }
+    counts
+        .iter()
+        .map(|(op, n)| format!("{op} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Replaces what lies between the bench markers of `doc` with `generated`.
+pub fn splice(doc: &str, generated: &str) -> Option<String> {
+    const BEGIN: &str = "<!-- bench:begin -->";
+    const END: &str = "<!-- bench:end -->";
+    let start = doc.find(BEGIN)? + BEGIN.len();
+    let end = doc[start..].find(END)? + start;
+    Some(format!("{}\n\n{generated}\n{}", &doc[..start], &doc[end..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splice_replaces_only_between_the_markers() {
+        let doc = "intro\n<!-- bench:begin -->\nold\n<!-- bench:end -->\nafter\n";
+        let done = splice(doc, "new").unwrap();
+        assert_eq!(
+            done,
+            "intro\n<!-- bench:begin -->\n\nnew\n<!-- bench:end -->\nafter\n"
+        );
+        assert_eq!(splice("no markers", "new"), None);
+    }
+
+    #[test]
+    fn budgets_follow_the_spec() {
+        assert_eq!(round_trip_budget("get-source"), Some(1));
+        assert_eq!(round_trip_budget("update-source"), Some(2));
+        assert_eq!(round_trip_budget("delete-source"), Some(2));
+        assert_eq!(round_trip_budget("hello-world"), None);
+    }
+}

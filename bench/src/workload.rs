@@ -1,0 +1,140 @@
+//! What the benchmarks ask of the API: sources seeded through the real API, and Lambda events from
+//! `events/` pointed at them.
+
+use std::path::{Path, PathBuf};
+
+use axum::body::Bytes;
+use integration_tests::TestApp;
+use serde_json::{Value, json};
+
+/// The functions as Lambda runs them, with the event file each one is invoked with.
+pub const FUNCTIONS: [&str; 6] = [
+    "get-source",
+    "list-sources",
+    "create-source",
+    "update-source",
+    "delete-source",
+    "authorizer",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkloadError {
+    #[error("{path}: {message}")]
+    Event { path: String, message: String },
+    #[error("seeding failed: {0}")]
+    Seed(String),
+}
+
+/// The `events/` directory of the workspace.
+pub fn events_dir(workspace: &Path) -> PathBuf {
+    workspace.join("events")
+}
+
+/// A body for a valid S3 source called `name`.
+pub fn source_body(name: &str) -> Value {
+    json!({ "source": {
+        "source": name,
+        "source_type": "s3",
+        "credential_attributes": {
+            "access_key_id": "AKIABENCHMARK0000000",
+            "secret_access_key": "bench-secret-access-key-0000000000000000",
+            "bucket": "bench-bucket",
+            "region": "us-east-1",
+        },
+    }})
+}
+
+/// Creates `count` sources named `<prefix>-<n>` for the key's account; returns their ids.
+pub async fn seed_sources(
+    app: &TestApp,
+    key: &str,
+    prefix: &str,
+    count: usize,
+) -> Result<Vec<String>, WorkloadError> {
+    let mut ids = Vec::with_capacity(count);
+    for n in 0..count {
+        let created = app
+            .post("/v1/sources", key, &source_body(&format!("{prefix}-{n}")))
+            .await;
+        if created.status != 201 {
+            return Err(WorkloadError::Seed(format!(
+                "POST answered {}: {}",
+                created.status, created.text
+            )));
+        }
+        let id = created.json()["id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| WorkloadError::Seed("no id in the POST answer".into()))?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// Builds events from the files in `events/`.
+#[derive(Clone, Debug)]
+pub struct Events {
+    dir: PathBuf,
+}
+
+impl Events {
+    pub fn new(dir: PathBuf) -> Self {
+        Self { dir }
+    }
+
+    fn template(&self, function: &str) -> Result<Value, WorkloadError> {
+        let path = self.dir.join(format!("{function}.json"));
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(&path).map_err(|e| WorkloadError::Event {
+            path: shown.clone(),
+            message: e.to_string(),
+        })?;
+        serde_json::from_str(&text).map_err(|e| WorkloadError::Event {
+            path: shown,
+            message: e.to_string(),
+        })
+    }
+
+    /// An API Gateway REST event for `function`, as the authorizer lets it through for `account`,
+    /// addressed to source `id` (if the route has one) and carrying `body` (if given).
+    pub fn endpoint(
+        &self,
+        function: &str,
+        account: &str,
+        id: Option<&str>,
+        body: Option<&Value>,
+    ) -> Result<Bytes, WorkloadError> {
+        let mut event = self.template(function)?;
+        event["requestContext"]["authorizer"] =
+            json!({ "principalId": account, "accountId": account });
+        if let Some(id) = id {
+            event["pathParameters"] = json!({ "id": id });
+            let resource = event["resource"].as_str().unwrap_or_default().to_owned();
+            event["path"] = Value::from(resource.replace("{id}", id));
+        }
+        if let Some(body) = body {
+            event["body"] = Value::from(body.to_string());
+        }
+        Ok(Bytes::from(event.to_string()))
+    }
+
+    /// The authorizer's event, carrying `key`.
+    pub fn authorizer(&self, key: &str) -> Result<Bytes, WorkloadError> {
+        let mut event = self.template("authorizer")?;
+        event["headers"][shared::authorizer::API_KEY_HEADER] = Value::from(key);
+        event["multiValueHeaders"][shared::authorizer::API_KEY_HEADER] = json!([key]);
+        Ok(Bytes::from(event.to_string()))
+    }
+}
+
+/// Whether a function's answer is the success it should be: a 2xx for the HTTP functions, an
+/// Allow policy for the authorizer.
+pub fn is_success(answer: &[u8]) -> bool {
+    let Ok(answer) = serde_json::from_slice::<Value>(answer) else {
+        return false;
+    };
+    if let Some(status) = answer["statusCode"].as_u64() {
+        return (200..300).contains(&status);
+    }
+    answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+}

@@ -1,0 +1,101 @@
+//! The bench's own parts against real processes: the Runtime API emulator serves a real
+//! `lambda_runtime` function (dev build), which answers from a real embedded DynamoDB, and the
+//! counting proxy sees exactly its requests.
+
+use std::path::Path;
+
+use bench::artifacts;
+use bench::process::{Backend, Subject};
+use bench::workload::{Events, events_dir, is_success, seed_sources};
+use integration_tests::fault_proxy::FaultProxy;
+
+fn subject(name: &str, program: &Path) -> Subject {
+    Subject {
+        name: name.into(),
+        program: program.to_path_buf(),
+        args: Vec::new(),
+        working_dir: None,
+        env: Vec::new(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_function_process_is_timed_and_counted_through_the_emulator() {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let built = tokio::task::spawn_blocking({
+        let workspace = workspace.to_path_buf();
+        move || artifacts::binaries(&workspace, &["get-source", "hello-world"], false)
+    })
+    .await
+    .unwrap()
+    .expect("dev build of get-source and hello-world");
+
+    let app = integration_tests::spawn_app().await;
+    let proxy = FaultProxy::start(&app.db.endpoint).await;
+    let home = std::env::temp_dir().join(format!("bench-home-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    let backend = Backend {
+        dynamodb_endpoint: proxy.endpoint.clone(),
+        table: app.db.table.clone(),
+        home,
+    };
+    let key = app.db.api_key("acme").await;
+    let ids = seed_sources(&app, &key, "harness", 2).await.unwrap();
+    let events = Events::new(events_dir(workspace));
+    let get = events
+        .endpoint("get-source", "acme", Some(&ids[0]), None)
+        .unwrap();
+
+    // A cold start: init ends before the first answer, both within a sane bound.
+    let get_source = subject("get-source", &built["get-source"]);
+    let cold = get_source
+        .cold_start(&backend, get.clone(), is_success)
+        .await
+        .expect("cold start");
+    assert!(cold.init < cold.first_response, "{cold:?}");
+    assert!(cold.first_response.as_secs() < 30, "{cold:?}");
+
+    // Warm: every event answered, in order, with the source asked for; one GetItem each.
+    proxy.reset_counts();
+    let run = get_source
+        .warm_run(&backend, vec![get.clone(); 5], is_success)
+        .await
+        .expect("warm run");
+    assert_eq!(run.answers.len(), 5);
+    let answer: serde_json::Value = serde_json::from_slice(&run.answers[0].body).unwrap();
+    assert_eq!(answer["statusCode"], 200, "{answer}");
+    assert!(answer["body"].as_str().unwrap().contains(&ids[0]));
+    assert_eq!(proxy.forwarded().get("GetItem"), Some(&5));
+    assert_eq!(proxy.forwarded().values().sum::<usize>(), 5);
+    assert!(run.peak_rss_kib.is_some_and(|kib| kib > 100));
+
+    // A source that is not there is a 404, which the bench does not take for a success.
+    let missing = events
+        .endpoint("get-source", "acme", Some("69a99ae507f19000072d0125"), None)
+        .unwrap();
+    let refused = get_source
+        .cold_start(&backend, missing, is_success)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("404"), "{refused}");
+
+    // A process that dies during init is reported, not waited for.
+    let broken = Backend {
+        table: String::new(),
+        ..backend.clone()
+    };
+    let died = get_source
+        .cold_start(&broken, get.clone(), is_success)
+        .await
+        .unwrap_err();
+    assert!(died.to_string().contains("exited"), "{died}");
+
+    // The baseline answers too, without touching DynamoDB.
+    proxy.reset_counts();
+    let hello = subject("hello-world", &built["hello-world"]);
+    hello
+        .cold_start(&backend, get, is_success)
+        .await
+        .expect("hello-world cold start");
+    assert!(proxy.forwarded().is_empty());
+}
