@@ -2,7 +2,7 @@
 
 use thiserror::Error;
 
-use crate::store::{ClientSettings, REGION_VARS, Store, lambda_client};
+use crate::store::{ClientSettings, Store, function_client};
 
 /// The environment variable naming the table.
 pub const TABLE_NAME_VAR: &str = "TABLE_NAME";
@@ -17,8 +17,6 @@ pub struct AppState {
 pub enum ConfigError {
     #[error("environment variable {TABLE_NAME_VAR} is not set")]
     MissingTableName,
-    #[error("no AWS region: set {} (Lambda sets AWS_REGION)", REGION_VARS.join(" or "))]
-    MissingRegion,
 }
 
 impl AppState {
@@ -27,12 +25,12 @@ impl AppState {
     }
 
     /// For Lambda: the table from `TABLE_NAME`, the client from the standard AWS environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
+    pub async fn from_env() -> Result<Self, ConfigError> {
         let table = std::env::var(TABLE_NAME_VAR)
             .ok()
             .filter(|t| !t.is_empty())
             .ok_or(ConfigError::MissingTableName)?;
-        let client = lambda_client(ClientSettings::default()).ok_or(ConfigError::MissingRegion)?;
+        let client = function_client(ClientSettings::default()).await;
         Ok(Self::new(Store::new(client, table)))
     }
 }

@@ -8,7 +8,7 @@ use shared::authorizer::authorize;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let state = AppState::from_env()?;
+    let state = AppState::from_env().await?;
     let store = &state.store;
     run(service_fn(
         move |event: LambdaEvent<ApiGatewayCustomAuthorizerRequestTypeRequest>| async move {

@@ -7,7 +7,7 @@ use shared::http::{Endpoint, handle};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let state = AppState::from_env()?;
+    let state = AppState::from_env().await?;
     let state = &state;
     run(service_fn(move |req: Request| async move {
         Ok::<_, Error>(handle(state, Endpoint::ListSources, req).await)

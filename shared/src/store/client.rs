@@ -62,19 +62,26 @@ pub async fn client_from_env(settings: ClientSettings) -> Client {
     Client::new(&config)
 }
 
-/// The environment variables [`lambda_client`] reads its region from, in order.
-pub const REGION_VARS: [&str; 2] = ["AWS_REGION", "AWS_DEFAULT_REGION"];
+/// The client for a Lambda function. Lambda puts the region (`AWS_REGION`) and the role's
+/// credentials (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) in the
+/// environment; when they are there, the client is built from the environment alone (with the
+/// endpoint variables), skipping the SDK's general loader: profile files, IMDS, SSO and
+/// web-identity providers do not exist in Lambda, and building them was a third of what init still
+/// spent after the trust store (docs/BENCHMARKS.md). Anywhere else, the full chain.
+pub async fn function_client(settings: ClientSettings) -> Client {
+    match environment_only_client(settings) {
+        Some(client) => client,
+        None => client_from_env(settings).await,
+    }
+}
 
-/// The client for a Lambda function, from the environment Lambda gives every function: the region
-/// (`AWS_REGION`), the role's credentials (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
-/// `AWS_SESSION_TOKEN`) and, when set, the endpoint (`AWS_ENDPOINT_URL_DYNAMODB`,
-/// `AWS_ENDPOINT_URL`). It skips the SDK's general loader: profile files, IMDS, SSO and
-/// web-identity providers do not exist in Lambda, and building them was a third of what init
-/// still spent after the trust store (docs/BENCHMARKS.md). `None` without a region.
-pub fn lambda_client(settings: ClientSettings) -> Option<Client> {
-    let region = REGION_VARS
-        .iter()
-        .find_map(|var| std::env::var(var).ok().filter(|v| !v.trim().is_empty()))?;
+fn env_value(var: &str) -> Option<String> {
+    std::env::var(var).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn environment_only_client(settings: ClientSettings) -> Option<Client> {
+    let region = env_value("AWS_REGION").or_else(|| env_value("AWS_DEFAULT_REGION"))?;
+    env_value("AWS_ACCESS_KEY_ID")?;
     let endpoint = configured_endpoint();
     let mut config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
@@ -145,7 +152,7 @@ impl Trust {
 fn configured_endpoint() -> Option<String> {
     ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"]
         .iter()
-        .find_map(|var| std::env::var(var).ok().filter(|v| !v.trim().is_empty()))
+        .find_map(|var| env_value(var))
 }
 
 /// The SDK's own hyper + rustls (aws-lc) client, with the trust store chosen above.

@@ -10,7 +10,7 @@ pub mod table;
 
 pub use api_keys::ApiKeyRecord;
 pub use client::{
-    ClientSettings, REGION_VARS, Trust, client_from_env, lambda_client, local_client, local_config,
+    ClientSettings, Trust, client_from_env, function_client, local_client, local_config,
 };
 pub use error::StoreError;
 pub use sources::UpdateOutcome;
