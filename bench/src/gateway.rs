@@ -209,6 +209,8 @@ pub struct ScalePoint {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ScaleResult {
+    /// The DynamoDB-compatible server the table lived on.
+    pub server: String,
     pub account_sources: usize,
     pub empty: ScalePoint,
     pub loaded: ScalePoint,
@@ -249,6 +251,7 @@ async fn scale_point(
 /// as the API writes them).
 pub async fn scale(
     app: &TestApp,
+    server: String,
     account_sources: usize,
     foreign_items: usize,
     requests: usize,
@@ -262,6 +265,7 @@ pub async fn scale(
     eprintln!("  scale: {foreign_items} foreign items loaded in {load_seconds:.1} s");
     let loaded = scale_point(app, &key, &ids, requests, foreign_items).await?;
     Ok(ScaleResult {
+        server,
         account_sources,
         get_p50_ratio: loaded.get.p50_ms / empty.get.p50_ms,
         list_p50_ratio: loaded.list.p50_ms / empty.list.p50_ms,

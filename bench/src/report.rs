@@ -63,7 +63,8 @@ pub struct Results {
     pub warm: Vec<WarmResult>,
     pub sizes: Vec<Size>,
     pub latency: Vec<LatencyResult>,
-    pub scale: ScaleResult,
+    /// On the bench's own server, then on each `--scale-endpoint`.
+    pub scale: Vec<ScaleResult>,
     /// Why a part was not measured (no Python, no cargo-lambda).
     pub notes: Vec<String>,
     pub targets: Vec<Target>,
@@ -162,28 +163,30 @@ impl Results {
                     }),
             ));
         }
-        for (what, ratio, empty, loaded) in [
-            (
-                "GET",
-                self.scale.get_p50_ratio,
-                self.scale.empty.get.p50_ms,
-                self.scale.loaded.get.p50_ms,
-            ),
-            (
-                "LIST",
-                self.scale.list_p50_ratio,
-                self.scale.empty.list.p50_ms,
-                self.scale.loaded.list.p50_ms,
-            ),
-        ] {
-            targets.push(target(
-                format!(
-                    "{what} p50 with {} foreign items <= {SCALE_RATIO_MAX} x empty",
-                    self.scale.loaded.foreign_items
+        for scale in &self.scale {
+            for (what, ratio, empty, loaded) in [
+                (
+                    "GET",
+                    scale.get_p50_ratio,
+                    scale.empty.get.p50_ms,
+                    scale.loaded.get.p50_ms,
                 ),
-                Some(ratio <= SCALE_RATIO_MAX),
-                format!("{loaded:.3} ms vs {empty:.3} ms = {ratio:.2} x"),
-            ));
+                (
+                    "LIST",
+                    scale.list_p50_ratio,
+                    scale.empty.list.p50_ms,
+                    scale.loaded.list.p50_ms,
+                ),
+            ] {
+                targets.push(target(
+                    format!(
+                        "{what} p50 with {} foreign items <= {SCALE_RATIO_MAX} x empty ({})",
+                        scale.loaded.foreign_items, scale.server
+                    ),
+                    Some(ratio <= SCALE_RATIO_MAX),
+                    format!("{loaded:.3} ms vs {empty:.3} ms = {ratio:.2} x"),
+                ));
+            }
         }
         self.targets = targets;
     }
@@ -303,25 +306,27 @@ impl Results {
             );
         }
 
-        let sc = &self.scale;
-        let _ = write!(
-            md,
-            "\n### Scale (one account with {} sources, through the local gateway)\n\n| foreign \
-             items | GET p50 | GET p99 | LIST p50 | LIST p99 |\n| ---: | ---: | ---: | ---: | ---: |\n",
-            sc.account_sources
-        );
-        for p in [&sc.empty, &sc.loaded] {
+        for sc in &self.scale {
+            let _ = write!(
+                md,
+                "\n### Scale on {} (one account with {} sources, through the local gateway)\n\n\
+                 | foreign items | GET p50 | GET p99 | LIST p50 | LIST p99 |\n| ---: | ---: | ---: \
+                 | ---: | ---: |\n",
+                sc.server, sc.account_sources
+            );
+            for p in [&sc.empty, &sc.loaded] {
+                let _ = writeln!(
+                    md,
+                    "| {} | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms |",
+                    p.foreign_items, p.get.p50_ms, p.get.p99_ms, p.list.p50_ms, p.list.p99_ms
+                );
+            }
             let _ = writeln!(
                 md,
-                "| {} | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms |",
-                p.foreign_items, p.get.p50_ms, p.get.p99_ms, p.list.p50_ms, p.list.p99_ms
+                "\nRatios loaded/empty: GET {:.2}, LIST {:.2}; loading the foreign items took {:.1} s.",
+                sc.get_p50_ratio, sc.list_p50_ratio, sc.load_seconds
             );
         }
-        let _ = writeln!(
-            md,
-            "\nRatios loaded/empty: GET {:.2}, LIST {:.2}; loading the foreign items took {:.1} s.",
-            sc.get_p50_ratio, sc.list_p50_ratio, sc.load_seconds
-        );
         md
     }
 }

@@ -138,6 +138,11 @@ impl TestDb {
             Ok(endpoint) if !endpoint.is_empty() => endpoint,
             _ => start_embedded_dynamodb().await,
         };
+        Self::start_at(endpoint, settings).await
+    }
+
+    /// A fresh table on the DynamoDB-compatible server at `endpoint`.
+    pub async fn start_at(endpoint: String, settings: ClientSettings) -> Self {
         let table = format!("sources-test-{}", uuid::Uuid::new_v4().simple());
         // Generous timeouts for setup: a JVM-based server can be slow to create its first table.
         let inspector = Client::from_conf(local_config(&endpoint, setup_settings()).build());
@@ -262,7 +267,16 @@ pub struct TestApp {
 
 pub async fn spawn_app() -> TestApp {
     capture_logs();
-    let db = TestDb::start().await;
+    app_on(TestDb::start().await).await
+}
+
+/// The whole API on a fresh table of the DynamoDB-compatible server at `endpoint`.
+pub async fn spawn_app_at(endpoint: String) -> TestApp {
+    capture_logs();
+    app_on(TestDb::start_at(endpoint, ClientSettings::default()).await).await
+}
+
+async fn app_on(db: TestDb) -> TestApp {
     let base_url = spawn_gateway(db.store.clone()).await;
     TestApp {
         base_url,
