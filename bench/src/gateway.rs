@@ -212,65 +212,120 @@ pub struct ScaleResult {
     /// The DynamoDB-compatible server the table lived on.
     pub server: String,
     pub account_sources: usize,
+    /// The table without foreign items, measured interleaved with the loaded one.
     pub empty: ScalePoint,
     pub loaded: ScalePoint,
     pub load_seconds: f64,
+    /// Second table / first while both were empty: the noise floor of the ratios below.
+    pub control_get_p50_ratio: f64,
+    pub control_list_p50_ratio: f64,
     pub get_p50_ratio: f64,
     pub list_p50_ratio: f64,
 }
 
-async fn scale_point(
-    app: &TestApp,
-    key: &str,
-    ids: &[String],
-    requests: usize,
-    foreign_items: usize,
-) -> Result<ScalePoint, GatewayBenchError> {
-    use reqwest::Method;
-    let gets = (0..requests)
-        .map(|n| {
-            let id = &ids[n % ids.len()];
-            call(Method::GET, format!("/v1/sources/{id}"), None, 200)
-        })
-        .collect();
-    let lists = (0..requests)
-        .map(|_| call(Method::GET, "/v1/sources".into(), None, 200))
-        .collect();
-    let (get, _) = run_load(app, key, "scale GET", gets, 1).await?;
-    let (list, _) = run_load(app, key, "scale LIST", lists, 1).await?;
-    let none = || GatewayBenchError::BulkLoad("no samples".into());
-    Ok(ScalePoint {
-        foreign_items,
-        get: Summary::of(&get).ok_or_else(none)?,
-        list: Summary::of(&list).ok_or_else(none)?,
-    })
+/// One table of the scale comparison: its app, the account's key and its sources.
+pub struct ScaleTable<'a> {
+    pub app: &'a TestApp,
+    key: String,
+    ids: Vec<String>,
 }
 
-/// An account with `account_sources` sources, measured on an otherwise empty table and again once
-/// the table holds `foreign_items` items of other accounts (half sources, half their name claims,
-/// as the API writes them).
+impl<'a> ScaleTable<'a> {
+    /// Seeds an account with `sources` sources in `app`'s table.
+    pub async fn seed(app: &'a TestApp, sources: usize) -> Result<Self, GatewayBenchError> {
+        let key = app.db.api_key("scale").await;
+        let ids = seed_sources(app, &key, "scale", sources).await?;
+        Ok(Self { app, key, ids })
+    }
+
+    async fn gets(&self, from: usize, count: usize) -> Result<Vec<Duration>, GatewayBenchError> {
+        let calls = (from..from + count)
+            .map(|n| {
+                let id = &self.ids[n % self.ids.len()];
+                call(reqwest::Method::GET, format!("/v1/sources/{id}"), None, 200)
+            })
+            .collect();
+        Ok(run_load(self.app, &self.key, "scale GET", calls, 1)
+            .await?
+            .0)
+    }
+
+    async fn lists(&self, count: usize) -> Result<Vec<Duration>, GatewayBenchError> {
+        let calls = (0..count)
+            .map(|_| call(reqwest::Method::GET, "/v1/sources".into(), None, 200))
+            .collect();
+        Ok(run_load(self.app, &self.key, "scale LIST", calls, 1)
+            .await?
+            .0)
+    }
+}
+
+const BLOCK: usize = 50;
+
+/// `requests` GETs and LISTs on each table, in alternating blocks (which table goes first
+/// alternates too), so that drift in the machine's speed falls on both alike.
+async fn interleaved(
+    a: &ScaleTable<'_>,
+    b: &ScaleTable<'_>,
+    requests: usize,
+    foreign_items: (usize, usize),
+) -> Result<(ScalePoint, ScalePoint), GatewayBenchError> {
+    let (mut a_get, mut a_list, mut b_get, mut b_list) = (vec![], vec![], vec![], vec![]);
+    for block in 0..requests.div_ceil(BLOCK) {
+        let from = block * BLOCK;
+        let count = BLOCK.min(requests - from);
+        let (first, second) = if block % 2 == 0 { (a, b) } else { (b, a) };
+        for table in [first, second] {
+            let (get, list) = if std::ptr::eq(table, a) {
+                (&mut a_get, &mut a_list)
+            } else {
+                (&mut b_get, &mut b_list)
+            };
+            get.extend(table.gets(from, count).await?);
+            list.extend(table.lists(count).await?);
+        }
+    }
+    let point = |items, get: &[Duration], list: &[Duration]| {
+        let none = || GatewayBenchError::BulkLoad("no samples".into());
+        Ok::<_, GatewayBenchError>(ScalePoint {
+            foreign_items: items,
+            get: Summary::of(get).ok_or_else(none)?,
+            list: Summary::of(list).ok_or_else(none)?,
+        })
+    };
+    Ok((
+        point(foreign_items.0, &a_get, &a_list)?,
+        point(foreign_items.1, &b_get, &b_list)?,
+    ))
+}
+
+/// Two tables on the same server, each with an account of `account_sources` sources. Measured
+/// side by side while both hold nothing else (the control: how far apart two identical tables
+/// measure), then again once the second holds `foreign_items` items of other accounts (half
+/// sources, half their name claims, as the API writes them).
 pub async fn scale(
-    app: &TestApp,
+    empty: &ScaleTable<'_>,
+    loaded: &ScaleTable<'_>,
     server: String,
-    account_sources: usize,
     foreign_items: usize,
     requests: usize,
 ) -> Result<ScaleResult, GatewayBenchError> {
-    let key = app.db.api_key("scale").await;
-    let ids = seed_sources(app, &key, "scale", account_sources).await?;
-    let empty = scale_point(app, &key, &ids, requests, 0).await?;
+    let (control_a, control_b) = interleaved(empty, loaded, requests, (0, 0)).await?;
     let started = Instant::now();
-    bulk_load_foreign(app, foreign_items).await?;
+    bulk_load_foreign(loaded.app, foreign_items).await?;
     let load_seconds = started.elapsed().as_secs_f64();
     eprintln!("  scale: {foreign_items} foreign items loaded in {load_seconds:.1} s");
-    let loaded = scale_point(app, &key, &ids, requests, foreign_items).await?;
+    let (empty_point, loaded_point) =
+        interleaved(empty, loaded, requests, (0, foreign_items)).await?;
     Ok(ScaleResult {
         server,
-        account_sources,
-        get_p50_ratio: loaded.get.p50_ms / empty.get.p50_ms,
-        list_p50_ratio: loaded.list.p50_ms / empty.list.p50_ms,
-        empty,
-        loaded,
+        account_sources: empty.ids.len(),
+        control_get_p50_ratio: control_b.get.p50_ms / control_a.get.p50_ms,
+        control_list_p50_ratio: control_b.list.p50_ms / control_a.list.p50_ms,
+        get_p50_ratio: loaded_point.get.p50_ms / empty_point.get.p50_ms,
+        list_p50_ratio: loaded_point.list.p50_ms / empty_point.list.p50_ms,
+        empty: empty_point,
+        loaded: loaded_point,
         load_seconds,
     })
 }

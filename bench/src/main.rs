@@ -250,35 +250,36 @@ async fn main() -> Result<(), BoxError> {
     drop(app);
 
     eprintln!("scale ({} foreign items) ...", args.foreign_items);
-    let scale_app = integration_tests::spawn_app().await;
     let server = match std::env::var("DYNAMODB_TEST_ENDPOINT") {
         Ok(endpoint) if !endpoint.is_empty() => endpoint,
         _ => "embedded dynoxide".to_owned(),
     };
-    let mut scale = vec![
-        gateway::scale(
-            &scale_app,
-            server,
-            20,
+    let mut servers = vec![(server, None)];
+    servers.extend(
+        args.scale_endpoint
+            .iter()
+            .map(|(name, url)| (name.clone(), Some(url.clone()))),
+    );
+    let mut scale = Vec::new();
+    for (name, url) in servers {
+        eprintln!("scale on {name} ...");
+        let empty_app = match url {
+            Some(url) => integration_tests::spawn_app_at(url).await,
+            None => integration_tests::spawn_app().await,
+        };
+        // The second table lives on the same server as the first.
+        let loaded_app = integration_tests::spawn_app_at(empty_app.db.endpoint.clone()).await;
+        let empty = gateway::ScaleTable::seed(&empty_app, 20).await?;
+        let loaded = gateway::ScaleTable::seed(&loaded_app, 20).await?;
+        let result = gateway::scale(
+            &empty,
+            &loaded,
+            name,
             args.foreign_items,
             args.scale_requests,
         )
-        .await?,
-    ];
-    drop(scale_app);
-    for (name, endpoint) in &args.scale_endpoint {
-        eprintln!("scale on {name} ...");
-        let scale_app = integration_tests::spawn_app_at(endpoint.clone()).await;
-        scale.push(
-            gateway::scale(
-                &scale_app,
-                name.clone(),
-                20,
-                args.foreign_items,
-                args.scale_requests,
-            )
-            .await?,
-        );
+        .await?;
+        scale.push(result);
     }
 
     let zips = if args.no_zip {
