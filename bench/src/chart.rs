@@ -100,7 +100,7 @@ pub fn cold_starts(path: &Path, results: &[ColdStartResult]) -> Result<(), Strin
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
+        .position(SeriesLabelPosition::UpperRight)
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()
