@@ -99,3 +99,54 @@ async fn a_function_process_is_timed_and_counted_through_the_emulator() {
         .expect("hello-world cold start");
     assert!(proxy.forwarded().is_empty());
 }
+
+/// Outside Lambda's environment (no access key in it) a function falls back to the SDK's full
+/// provider chain: here, credentials from a shared credentials file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_function_without_credentials_in_its_environment_uses_the_full_chain() {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let built = tokio::task::spawn_blocking({
+        let workspace = workspace.to_path_buf();
+        move || artifacts::binaries(&workspace, &["get-source"], false)
+    })
+    .await
+    .unwrap()
+    .expect("dev build of get-source");
+
+    let app = integration_tests::spawn_app().await;
+    let home = std::env::temp_dir().join(format!("bench-home-chain-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    let credentials = home.join("credentials");
+    std::fs::write(
+        &credentials,
+        "[default]\naws_access_key_id = from-file\naws_secret_access_key = from-file\n",
+    )
+    .unwrap();
+    let backend = Backend {
+        dynamodb_endpoint: app.db.endpoint.clone(),
+        table: app.db.table.clone(),
+        home: home.clone(),
+    };
+    let key = app.db.api_key("acme").await;
+    let ids = seed_sources(&app, &key, "chain", 1).await.unwrap();
+    let get = Events::new(events_dir(workspace))
+        .endpoint("get-source", "acme", Some(&ids[0]), None)
+        .unwrap();
+
+    let mut get_source = subject("get-source", &built["get-source"]);
+    get_source.env = vec![
+        ("AWS_ACCESS_KEY_ID".into(), String::new()),
+        ("AWS_SECRET_ACCESS_KEY".into(), String::new()),
+        ("AWS_SESSION_TOKEN".into(), String::new()),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE".into(),
+            credentials.to_string_lossy().into_owned(),
+        ),
+        ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+    ];
+    let run = get_source
+        .warm_run(&backend, vec![get], is_success)
+        .await
+        .expect("answers with credentials from the file");
+    assert!(String::from_utf8_lossy(&run.answers[0].body).contains(&ids[0]));
+}
