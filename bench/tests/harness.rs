@@ -2,7 +2,8 @@
 //! `lambda_runtime` function (dev build), which answers from a real embedded DynamoDB, and the
 //! counting proxy sees exactly its requests.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use bench::artifacts;
 use bench::process::{Backend, Subject};
@@ -19,29 +20,39 @@ fn subject(name: &str, program: &Path) -> Subject {
     }
 }
 
+fn workspace() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
+}
+
+/// Dev builds of `packages`, by the bench's own build step.
+async fn dev_build(packages: &'static [&'static str]) -> BTreeMap<String, PathBuf> {
+    tokio::task::spawn_blocking(move || artifacts::binaries(workspace(), packages, false))
+        .await
+        .unwrap()
+        .expect("dev build")
+}
+
+/// An empty directory to stand in for the process's home.
+fn empty_home(tag: &str) -> PathBuf {
+    let home = std::env::temp_dir().join(format!("bench-home-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    home
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_function_process_is_timed_and_counted_through_the_emulator() {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let built = tokio::task::spawn_blocking({
-        let workspace = workspace.to_path_buf();
-        move || artifacts::binaries(&workspace, &["get-source", "hello-world"], false)
-    })
-    .await
-    .unwrap()
-    .expect("dev build of get-source and hello-world");
+    let built = dev_build(&["get-source", "hello-world"]).await;
 
     let app = integration_tests::spawn_app().await;
     let proxy = FaultProxy::start(&app.db.endpoint).await;
-    let home = std::env::temp_dir().join(format!("bench-home-{}", std::process::id()));
-    std::fs::create_dir_all(&home).unwrap();
     let backend = Backend {
         dynamodb_endpoint: proxy.endpoint.clone(),
         table: app.db.table.clone(),
-        home,
+        home: empty_home("emulator"),
     };
     let key = app.db.api_key("acme").await;
     let ids = seed_sources(&app, &key, "harness", 2).await.unwrap();
-    let events = Events::new(events_dir(workspace));
+    let events = Events::new(events_dir(workspace()));
     let get = events
         .endpoint("get-source", "acme", Some(&ids[0]), None)
         .unwrap();
@@ -104,18 +115,10 @@ async fn a_function_process_is_timed_and_counted_through_the_emulator() {
 /// provider chain: here, credentials from a shared credentials file.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_function_without_credentials_in_its_environment_uses_the_full_chain() {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let built = tokio::task::spawn_blocking({
-        let workspace = workspace.to_path_buf();
-        move || artifacts::binaries(&workspace, &["get-source"], false)
-    })
-    .await
-    .unwrap()
-    .expect("dev build of get-source");
+    let built = dev_build(&["get-source"]).await;
 
     let app = integration_tests::spawn_app().await;
-    let home = std::env::temp_dir().join(format!("bench-home-chain-{}", std::process::id()));
-    std::fs::create_dir_all(&home).unwrap();
+    let home = empty_home("chain");
     let credentials = home.join("credentials");
     std::fs::write(
         &credentials,
@@ -129,7 +132,7 @@ async fn a_function_without_credentials_in_its_environment_uses_the_full_chain()
     };
     let key = app.db.api_key("acme").await;
     let ids = seed_sources(&app, &key, "chain", 1).await.unwrap();
-    let get = Events::new(events_dir(workspace))
+    let get = Events::new(events_dir(workspace()))
         .endpoint("get-source", "acme", Some(&ids[0]), None)
         .unwrap();
 

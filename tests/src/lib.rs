@@ -276,6 +276,7 @@ pub async fn spawn_app_at(endpoint: String) -> TestApp {
     app_on(TestDb::start_at(endpoint, ClientSettings::default()).await).await
 }
 
+/// The local gateway over `db`'s store, and an HTTP client for it.
 async fn app_on(db: TestDb) -> TestApp {
     let base_url = spawn_gateway(db.store.clone()).await;
     TestApp {
@@ -299,16 +300,7 @@ pub async fn spawn_app_with_faults() -> (TestApp, fault_proxy::FaultProxy) {
             .build(),
     );
     db.store = Store::new(client, db.table.clone());
-    let base_url = spawn_gateway(db.store.clone()).await;
-    let app = TestApp {
-        base_url,
-        db,
-        http: reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("http client"),
-    };
-    (app, proxy)
+    (app_on(db).await, proxy)
 }
 
 /// The local gateway over `store`, on 127.0.0.1 port 0; returns its base URL.
