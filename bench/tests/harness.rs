@@ -119,10 +119,11 @@ async fn a_function_without_credentials_in_its_environment_uses_the_full_chain()
 
     let app = integration_tests::spawn_app().await;
     let home = empty_home("chain");
+    // DynamoDB Local accepts only letters and digits in access key ids.
     let credentials = home.join("credentials");
     std::fs::write(
         &credentials,
-        "[default]\naws_access_key_id = from-file\naws_secret_access_key = from-file\n",
+        "[default]\naws_access_key_id = fromfile\naws_secret_access_key = fromfile\n",
     )
     .unwrap();
     let backend = Backend {
