@@ -4,7 +4,9 @@ use std::collections::HashSet;
 
 use integration_tests::TestDb;
 use serde_json::json;
-use shared::domain::{AccountId, ApiKey, Source, SourceFields, SourceInput, ValidationErrors};
+use shared::domain::{
+    AccountId, ApiKey, Source, SourceFields, SourceInput, ValidationErrors, VersionMatch,
+};
 use shared::store::StoreError;
 
 fn account(id: &str) -> AccountId {
@@ -77,7 +79,7 @@ async fn create_get_list_update_delete_round_trip() {
         .update_source(
             &acme,
             &source.id,
-            None,
+            &VersionMatch::Any,
             patch(json!({"credential_attributes": {"prefix": "p/"}})),
         )
         .await
@@ -96,7 +98,7 @@ async fn create_get_list_update_delete_round_trip() {
     );
 
     db.store
-        .delete_source(&acme, &source.id, None)
+        .delete_source(&acme, &source.id, &VersionMatch::Any)
         .await
         .unwrap();
     assert!(matches!(
@@ -104,7 +106,9 @@ async fn create_get_list_update_delete_round_trip() {
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        db.store.delete_source(&acme, &source.id, None).await,
+        db.store
+            .delete_source(&acme, &source.id, &VersionMatch::Any)
+            .await,
         Err(StoreError::NotFound)
     ));
     assert_eq!(db.name_claims().await, ["NAME#second"]);
@@ -120,7 +124,7 @@ async fn an_update_that_changes_nothing_writes_nothing() {
         .update_source(
             &account("acme"),
             &source.id,
-            None,
+            &VersionMatch::Any,
             patch(json!({"credential_attributes": {"secret": "****", "bucket": "images"}})),
         )
         .await
@@ -188,7 +192,12 @@ async fn rename_moves_the_claim_atomically() {
 
     let renamed = db
         .store
-        .update_source(&acme, &first.id, None, patch(json!({"source": "renamed"})))
+        .update_source(
+            &acme,
+            &first.id,
+            &VersionMatch::Any,
+            patch(json!({"source": "renamed"})),
+        )
         .await
         .unwrap()
         .result
@@ -202,7 +211,12 @@ async fn rename_moves_the_claim_atomically() {
     // A taken name: refused, and nothing moved.
     let refused = db
         .store
-        .update_source(&acme, &first.id, None, patch(json!({"source": "Taken"})))
+        .update_source(
+            &acme,
+            &first.id,
+            &VersionMatch::Any,
+            patch(json!({"source": "Taken"})),
+        )
         .await;
     assert!(matches!(refused, Err(StoreError::NameTaken)));
     assert_eq!(
@@ -223,7 +237,12 @@ async fn rename_moves_the_claim_atomically() {
     // A change of case only keeps the same claim.
     let recased = db
         .store
-        .update_source(&acme, &first.id, None, patch(json!({"source": "ReNamed"})))
+        .update_source(
+            &acme,
+            &first.id,
+            &VersionMatch::Any,
+            patch(json!({"source": "ReNamed"})),
+        )
         .await
         .unwrap()
         .result
@@ -258,7 +277,7 @@ async fn concurrent_updates_of_different_keys_all_survive() {
                 .update_source(
                     &acme,
                     &id,
-                    None,
+                    &VersionMatch::Any,
                     patch(json!({"credential_attributes": {key: value}})),
                 )
                 .await
@@ -302,7 +321,7 @@ async fn a_stale_pinned_version_is_refused_and_changes_nothing() {
         .update_source(
             &acme,
             &source.id,
-            Some(1),
+            &VersionMatch::only(1),
             patch(json!({"credential_attributes": {"prefix": "v2/"}})),
         )
         .await
@@ -312,12 +331,15 @@ async fn a_stale_pinned_version_is_refused_and_changes_nothing() {
         .update_source(
             &acme,
             &source.id,
-            Some(1),
+            &VersionMatch::only(1),
             patch(json!({"source": "moved", "credential_attributes": {"prefix": "stale/"}})),
         )
         .await;
     assert!(matches!(stale, Err(StoreError::VersionMismatch)));
-    let stale_delete = db.store.delete_source(&acme, &source.id, Some(1)).await;
+    let stale_delete = db
+        .store
+        .delete_source(&acme, &source.id, &VersionMatch::only(1))
+        .await;
     assert!(matches!(stale_delete, Err(StoreError::VersionMismatch)));
     let stored = db.store.get_source(&acme, &source.id).await.unwrap();
     assert_eq!(stored.version, 2);
@@ -327,7 +349,7 @@ async fn a_stale_pinned_version_is_refused_and_changes_nothing() {
     );
     assert_eq!(db.name_claims().await, ["NAME#pinned"]);
     db.store
-        .delete_source(&acme, &source.id, Some(2))
+        .delete_source(&acme, &source.id, &VersionMatch::only(2))
         .await
         .unwrap();
     assert!(db.name_claims().await.is_empty());
@@ -348,13 +370,15 @@ async fn another_accounts_source_is_invisible() {
         .update_source(
             &intruder,
             &source.id,
-            None,
+            &VersionMatch::Any,
             patch(json!({"source": "stolen"})),
         )
         .await;
     assert!(matches!(update, Err(StoreError::NotFound)));
     assert!(matches!(
-        db.store.delete_source(&intruder, &source.id, None).await,
+        db.store
+            .delete_source(&intruder, &source.id, &VersionMatch::Any)
+            .await,
         Err(StoreError::NotFound)
     ));
     let stored = db
@@ -371,7 +395,7 @@ async fn a_deleted_name_can_be_used_again() {
     let db = TestDb::start().await;
     let source = create(&db, "acme", "reused").await;
     db.store
-        .delete_source(&account("acme"), &source.id, None)
+        .delete_source(&account("acme"), &source.id, &VersionMatch::Any)
         .await
         .unwrap();
     let again = create(&db, "other", "Reused").await;
@@ -442,7 +466,7 @@ async fn request_budget_per_operation() {
         .update_source(
             &acme,
             &source.id,
-            None,
+            &VersionMatch::Any,
             patch(json!({"credential_attributes": {"prefix": "x/"}})),
         )
         .await
@@ -456,7 +480,7 @@ async fn request_budget_per_operation() {
         .update_source(
             &acme,
             &source.id,
-            None,
+            &VersionMatch::Any,
             patch(json!({"source": "budget-renamed"})),
         )
         .await
@@ -471,7 +495,7 @@ async fn request_budget_per_operation() {
     );
 
     db.store
-        .delete_source(&acme, &source.id, None)
+        .delete_source(&acme, &source.id, &VersionMatch::Any)
         .await
         .unwrap();
     assert_eq!(

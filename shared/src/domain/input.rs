@@ -4,15 +4,10 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
-use thiserror::Error;
 
-use super::credentials::{CredentialValue, Credentials, display_key, is_secret_key};
-use super::{SECRET_PLACEHOLDER, SourceFields, SourceName, SourceType};
-
-/// The 422 messages, in the SPEC's wording.
-#[derive(Debug, Clone, PartialEq, Error)]
-#[error("{} validation error(s)", .0.len())]
-pub struct ValidationErrors(pub Vec<String>);
+use super::credentials::{CredentialValue, Credentials, secret_key};
+use super::validation::{Invalid, ValidationErrors, display_key};
+use super::{SourceFields, SourceName, SourceType};
 
 /// Keys inside `source` that clients echo from what they fetched; ignored.
 const READ_ONLY_ATTRIBUTES: [&str; 4] = ["id", "created_at", "updated_at", "credentials"];
@@ -20,8 +15,8 @@ const REQUIRE_TOKEN: &str = "require_token";
 const SECRET_TOKEN: &str = "secret_token";
 
 enum CredentialChange {
-    Set(CredentialValue),
-    /// `null`: remove an optional key (or reset `require_token` to its default).
+    Set(String),
+    /// `null`: remove an optional key.
     Remove,
 }
 
@@ -30,8 +25,10 @@ pub struct SourceInput {
     name: Option<Value>,
     source_type: Option<Value>,
     credentials: Vec<(String, CredentialChange)>,
+    /// `Some(false)` for `null` too: removing it restores the default.
+    require_token: Option<bool>,
     /// Problems of shape found while reading (unknown attributes, non-string values, read-only keys).
-    errors: Vec<String>,
+    errors: Vec<Invalid>,
 }
 
 impl SourceInput {
@@ -40,6 +37,7 @@ impl SourceInput {
             name: None,
             source_type: None,
             credentials: Vec::new(),
+            require_token: None,
             errors: Vec::new(),
         };
         for (key, value) in source {
@@ -50,7 +48,7 @@ impl SourceInput {
                 k if READ_ONLY_ATTRIBUTES.contains(&k) => {}
                 other => input
                     .errors
-                    .push(format!("Attribute {} is not supported", display_key(other))),
+                    .push(Invalid::AttributeNotSupported(display_key(other))),
             }
         }
         input
@@ -58,34 +56,32 @@ impl SourceInput {
 
     fn read_credentials(&mut self, value: &Value) {
         let Value::Object(attributes) = value else {
-            self.errors
-                .push("Credential attributes must be an object".to_owned());
+            self.errors.push(Invalid::CredentialsNotObject);
             return;
         };
         for (key, value) in attributes {
             if key == SECRET_TOKEN {
-                self.errors
-                    .push("Credential secret_token is read-only".to_owned());
-                continue;
+                self.errors.push(Invalid::SecretTokenReadOnly);
+            } else if key == REQUIRE_TOKEN {
+                match value {
+                    Value::Null => self.require_token = Some(false),
+                    Value::Bool(b) => self.require_token = Some(*b),
+                    Value::String(s) if s == "true" => self.require_token = Some(true),
+                    Value::String(s) if s == "false" => self.require_token = Some(false),
+                    _ => self.errors.push(Invalid::RequireTokenNotBoolean),
+                }
+            } else {
+                let change = match value {
+                    Value::Null => CredentialChange::Remove,
+                    Value::String(s) => CredentialChange::Set(s.clone()),
+                    _ => {
+                        self.errors
+                            .push(Invalid::CredentialNotString(display_key(key)));
+                        continue;
+                    }
+                };
+                self.credentials.push((key.clone(), change));
             }
-            let change = match value {
-                Value::Null => CredentialChange::Remove,
-                Value::String(s) => CredentialChange::Set(CredentialValue::new(key, s.clone())),
-                Value::Bool(b) if key == REQUIRE_TOKEN => {
-                    CredentialChange::Set(CredentialValue::Plain(b.to_string()))
-                }
-                _ if key == REQUIRE_TOKEN => {
-                    self.errors
-                        .push("Credential require_token must be true or false".to_owned());
-                    continue;
-                }
-                _ => {
-                    self.errors
-                        .push(format!("Credential {} must be a string", display_key(key)));
-                    continue;
-                }
-            };
-            self.credentials.push((key.clone(), change));
         }
     }
 
@@ -113,73 +109,18 @@ impl SourceInput {
             name,
             source_type,
             credentials: changes,
+            require_token,
             mut errors,
         } = self;
-
-        let name = match (name, stored) {
-            (None, Some(stored)) => Some(stored.name.clone()),
-            (Some(Value::String(raw)), _) => collect(SourceName::parse(&raw), &mut errors),
-            (Some(Value::Null) | None, _) => {
-                errors.push("Source can't be blank".to_owned());
-                None
-            }
-            (Some(_), _) => {
-                errors.push("Source is invalid".to_owned());
-                None
-            }
-        };
-
-        let source_type = match (source_type, stored) {
-            (None, Some(stored)) => Some(stored.source_type),
-            (Some(Value::String(raw)), _) => {
-                collect(SourceType::parse(&raw).map_err(|e| vec![e]), &mut errors)
-            }
-            (Some(Value::Null) | None, _) => {
-                errors.push("Source type can't be blank".to_owned());
-                None
-            }
-            (Some(_), _) => {
-                errors.push("Source type is not included in the list".to_owned());
-                None
-            }
-        };
-
-        // The stored credentials carry over only while the type stays the same.
-        let (mut values, mut require_token) = match stored {
-            Some(stored) if Some(stored.source_type) == source_type => {
-                (stored.credentials.clone().into_map(), stored.require_token)
-            }
-            Some(stored) => (BTreeMap::new(), stored.require_token),
-            None => (BTreeMap::new(), false),
-        };
-
-        for (key, change) in changes {
-            match change {
-                CredentialChange::Remove if key == REQUIRE_TOKEN => require_token = false,
-                CredentialChange::Remove => {
-                    values.remove(&key);
-                }
-                CredentialChange::Set(value) if key == REQUIRE_TOKEN => match value.expose() {
-                    "true" => require_token = true,
-                    "false" => require_token = false,
-                    _ => errors.push("Credential require_token must be true or false".to_owned()),
-                },
-                // "****" echoes what the client read: keep the stored secret, if there is one.
-                CredentialChange::Set(value) if is_secret_key(&key) && value.is_placeholder() => {
-                    if !values.contains_key(&key) {
-                        errors.push(format!(
-                            "Credential {key} must be the secret itself, not {SECRET_PLACEHOLDER}"
-                        ));
-                    }
-                }
-                CredentialChange::Set(value) => {
-                    values.insert(key, value);
-                }
-            }
-        }
-
-        let credentials = source_type.and_then(|t| Credentials::validate(t, values, &mut errors));
-
+        let name = resolve_name(name, stored, &mut errors);
+        let source_type = resolve_type(source_type, stored, &mut errors);
+        let require_token = require_token
+            .or(stored.map(|s| s.require_token))
+            .unwrap_or(false);
+        let credentials = source_type.and_then(|source_type| {
+            let values = merge_credentials(changes, stored, source_type, &mut errors);
+            Credentials::validate(source_type, values, &mut errors)
+        });
         match (name, source_type, credentials) {
             (Some(name), Some(source_type), Some(credentials)) if errors.is_empty() => {
                 Ok(SourceFields {
@@ -194,8 +135,87 @@ impl SourceInput {
     }
 }
 
-fn collect<T>(result: Result<T, Vec<String>>, errors: &mut Vec<String>) -> Option<T> {
-    result.map_err(|e| errors.extend(e)).ok()
+/// The name given, else (on update) the stored one.
+fn resolve_name(
+    given: Option<Value>,
+    stored: Option<&SourceFields>,
+    errors: &mut Vec<Invalid>,
+) -> Option<SourceName> {
+    match (given, stored) {
+        (None, Some(stored)) => Some(stored.name.clone()),
+        (Some(Value::String(raw)), _) => SourceName::parse(&raw).map_err(|e| errors.extend(e)).ok(),
+        (Some(Value::Null) | None, _) => {
+            errors.push(Invalid::NameBlank);
+            None
+        }
+        (Some(_), _) => {
+            errors.push(Invalid::NameInvalid);
+            None
+        }
+    }
+}
+
+/// The type given, else (on update) the stored one.
+fn resolve_type(
+    given: Option<Value>,
+    stored: Option<&SourceFields>,
+    errors: &mut Vec<Invalid>,
+) -> Option<SourceType> {
+    match (given, stored) {
+        (None, Some(stored)) => Some(stored.source_type),
+        (Some(Value::String(raw)), _) => SourceType::parse(&raw).map_err(|e| errors.push(e)).ok(),
+        (Some(Value::Null) | None, _) => {
+            errors.push(Invalid::TypeBlank);
+            None
+        }
+        (Some(_), _) => {
+            errors.push(Invalid::TypeNotIncluded);
+            None
+        }
+    }
+}
+
+/// The stored credentials (while the type stays the same) with the client's changes applied:
+/// `null` removes a key the type takes, and `****` for a secret keeps the stored one.
+fn merge_credentials(
+    changes: Vec<(String, CredentialChange)>,
+    stored: Option<&SourceFields>,
+    source_type: SourceType,
+    errors: &mut Vec<Invalid>,
+) -> BTreeMap<String, CredentialValue> {
+    let mut values = match stored {
+        Some(stored) if stored.source_type == source_type => stored.credentials.to_values(),
+        _ => BTreeMap::new(),
+    };
+    for (key, change) in changes {
+        match change {
+            // Unknown keys are refused whatever their value, `null` included.
+            CredentialChange::Remove if !Credentials::supports(source_type, &key) => {
+                errors.push(Invalid::CredentialNotSupported {
+                    key: display_key(&key),
+                    source_type,
+                });
+            }
+            CredentialChange::Remove => {
+                values.remove(&key);
+            }
+            CredentialChange::Set(value) => {
+                let value = CredentialValue::new(&key, value);
+                match secret_key(&key) {
+                    // "****" echoes what the client read: keep the stored secret, if there is one.
+                    Some(secret) if value.is_placeholder() => {
+                        if !values.contains_key(secret) {
+                            errors.push(Invalid::PlaceholderIsNotASecret(secret));
+                        }
+                    }
+                    _ => {
+                        values.insert(key, value);
+                    }
+                }
+            }
+        }
+    }
+    values
 }
 
 #[cfg(test)]
@@ -208,7 +228,7 @@ mod tests {
     }
 
     fn create(value: Value) -> Result<SourceFields, Vec<String>> {
-        input(value).into_new_fields().map_err(|e| e.0)
+        input(value).into_new_fields().map_err(|e| e.messages())
     }
 
     fn s3() -> Value {
@@ -230,7 +250,7 @@ mod tests {
     }
 
     fn update(patch: Value) -> Result<SourceFields, Vec<String>> {
-        input(patch).apply_to(&stored()).map_err(|e| e.0)
+        input(patch).apply_to(&stored()).map_err(|e| e.messages())
     }
 
     #[test]

@@ -1,24 +1,31 @@
 //! Domain types that cannot hold invalid values, and the rules that build them from client input.
 
 mod account;
+pub mod address_policy;
 mod api_key;
 mod credentials;
 mod input;
+mod public_url;
 mod source;
 mod source_id;
 mod source_name;
 mod source_type;
 mod timestamp;
+mod validation;
+mod version_match;
 
 pub use account::AccountId;
 pub use api_key::{ApiKey, ApiKeyHash};
 pub use credentials::{CredentialValue, Credentials, SECRET_PLACEHOLDER};
-pub use input::{SourceInput, ValidationErrors};
+pub use input::SourceInput;
+pub use public_url::PublicUrl;
 pub use source::{PublicSource, SecretToken, Source, SourceFields};
 pub use source_id::SourceId;
 pub use source_name::SourceName;
 pub use source_type::SourceType;
 pub use timestamp::Timestamp;
+pub use validation::{Invalid, UrlProblem, ValidationErrors, ValueProblem};
+pub use version_match::VersionMatch;
 
 /// Fills `buf` from the operating system's CSPRNG. Failure here means the OS cannot give randomness,
 /// which no request can cause or fix, so it is fatal.

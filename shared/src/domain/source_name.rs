@@ -1,6 +1,8 @@
 use std::fmt;
 use validator::ValidateLength;
 
+use super::validation::Invalid;
+
 /// A source's name: the first path segment of the CDN's image URLs, unique across all accounts,
 /// compared case-insensitively. 1–64 characters of `^[A-Za-z0-9][A-Za-z0-9_-]*$`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -10,21 +12,19 @@ pub const MAX_NAME_CHARS: u64 = 64;
 
 impl SourceName {
     /// Every problem with `raw`, in the SPEC's wording, or the name.
-    pub fn parse(raw: &str) -> Result<Self, Vec<String>> {
+    pub fn parse(raw: &str) -> Result<Self, Vec<Invalid>> {
         if raw.is_empty() {
-            return Err(vec!["Source can't be blank".to_owned()]);
+            return Err(vec![Invalid::NameBlank]);
         }
         let mut errors = Vec::new();
         if !raw.validate_length(None, Some(MAX_NAME_CHARS), None) {
-            errors.push(format!(
-                "Source is too long (maximum is {MAX_NAME_CHARS} characters)"
-            ));
+            errors.push(Invalid::NameTooLong);
         }
         let mut bytes = raw.bytes();
         let well_formed = bytes.next().is_some_and(|b| b.is_ascii_alphanumeric())
             && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         if !well_formed {
-            errors.push("Source is invalid".to_owned());
+            errors.push(Invalid::NameInvalid);
         }
         if errors.is_empty() {
             Ok(Self(raw.to_owned()))
@@ -62,10 +62,7 @@ mod tests {
 
     #[test]
     fn blank() {
-        assert_eq!(
-            SourceName::parse("").unwrap_err(),
-            ["Source can't be blank"]
-        );
+        assert_eq!(SourceName::parse("").unwrap_err(), [Invalid::NameBlank]);
     }
 
     #[test]
@@ -82,7 +79,7 @@ mod tests {
         ] {
             assert_eq!(
                 SourceName::parse(name).unwrap_err(),
-                ["Source is invalid"],
+                [Invalid::NameInvalid],
                 "{name:?}"
             );
         }
@@ -92,7 +89,7 @@ mod tests {
     fn too_long() {
         assert_eq!(
             SourceName::parse(&"x".repeat(65)).unwrap_err(),
-            ["Source is too long (maximum is 64 characters)"]
+            [Invalid::NameTooLong]
         );
         assert_eq!(SourceName::parse(&"-".repeat(65)).unwrap_err().len(), 2);
     }

@@ -1,5 +1,7 @@
 use std::fmt;
 
+use super::validation::Invalid;
+
 /// Where a source's master images live.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SourceType {
@@ -39,14 +41,14 @@ impl SourceType {
     }
 
     /// Case-sensitive, as the API documents the values in lowercase.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
         if raw.is_empty() {
-            return Err("Source type can't be blank".to_owned());
+            return Err(Invalid::TypeBlank);
         }
         Self::ALL
             .into_iter()
             .find(|t| t.as_str() == raw)
-            .ok_or_else(|| "Source type is not included in the list".to_owned())
+            .ok_or(Invalid::TypeNotIncluded)
     }
 }
 
@@ -70,15 +72,15 @@ mod tests {
     #[test]
     fn messages() {
         assert_eq!(
-            SourceType::parse("").unwrap_err(),
+            SourceType::parse("").unwrap_err().to_string(),
             "Source type can't be blank"
         );
         assert_eq!(
-            SourceType::parse("ftp").unwrap_err(),
+            SourceType::parse("ftp").unwrap_err().to_string(),
             "Source type is not included in the list"
         );
         assert_eq!(
-            SourceType::parse("S3").unwrap_err(),
+            SourceType::parse("S3").unwrap_err().to_string(),
             "Source type is not included in the list"
         );
     }

@@ -3,10 +3,12 @@
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 
-use super::error::{ApiError, NAME_TAKEN_MESSAGE, json_response};
-use super::request::{if_match, source_id, source_object};
+use super::error::{ApiError, json_response};
+use super::request::{if_match, route_prefix, source_id, source_object};
 use crate::AppState;
-use crate::domain::{AccountId, Source, SourceInput, ValidationErrors};
+use crate::domain::{
+    AccountId, Invalid, Source, SourceId, SourceInput, SourceName, ValidationErrors,
+};
 
 type Outcome = Result<Response<Body>, ApiError>;
 
@@ -41,6 +43,7 @@ pub async fn create_source(
     req: Request,
     request_id: &str,
 ) -> Outcome {
+    let prefix = route_prefix(&req);
     let input = SourceInput::from_json(&source_object(&req)?);
     let requested_name = input.requested_name();
     let fields = match input.into_new_fields() {
@@ -50,7 +53,7 @@ pub async fn create_source(
     let source = Source::new(account.clone(), fields);
     state.store.create_source(&source).await?;
     let mut response = source_response(StatusCode::CREATED, &source, request_id);
-    let location = format!("/v1/sources/{}", source.id);
+    let location = format!("{prefix}/sources/{}", source.id);
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);
     }
@@ -65,12 +68,12 @@ pub async fn update_source(
     request_id: &str,
 ) -> Outcome {
     let id = source_id(&req)?;
-    let expected_version = if_match(&req)?;
+    let expected = if_match(&req);
     let body = source_object(&req)?;
     let requested_name = SourceInput::from_json(&body).requested_name();
     let outcome = state
         .store
-        .update_source(account, &id, expected_version, |stored| {
+        .update_source(account, &id, &expected, |stored| {
             let fields = SourceInput::from_json(&body).apply_to(&stored.fields)?;
             Ok::<_, ValidationErrors>(stored.with_fields(fields))
         })
@@ -89,11 +92,8 @@ pub async fn delete_source(
     request_id: &str,
 ) -> Outcome {
     let id = source_id(&req)?;
-    let expected_version = if_match(&req)?;
-    state
-        .store
-        .delete_source(account, &id, expected_version)
-        .await?;
+    let expected = if_match(&req);
+    state.store.delete_source(account, &id, &expected).await?;
     Ok(json_response(
         StatusCode::OK,
         &serde_json::json!({}),
@@ -113,17 +113,16 @@ fn source_response(status: StatusCode, source: &Source, request_id: &str) -> Res
 /// reference API does. Costs one read, on the error path only.
 async fn with_name_check(
     state: &AppState,
-    errors: ValidationErrors,
-    requested_name: Option<crate::domain::SourceName>,
-    source: Option<&crate::domain::SourceId>,
+    mut errors: ValidationErrors,
+    requested_name: Option<SourceName>,
+    source: Option<&SourceId>,
 ) -> ApiError {
-    let mut messages = errors.0;
     if let Some(name) = requested_name {
         match state.store.name_taken(&name, source).await {
-            Ok(true) => messages.push(NAME_TAKEN_MESSAGE.to_owned()),
+            Ok(true) => errors.0.push(Invalid::NameTaken),
             Ok(false) => {}
             Err(err) => return err.into(),
         }
     }
-    ApiError::Validation(messages)
+    ApiError::Validation(errors)
 }

@@ -4,6 +4,7 @@ use lambda_http::http::{HeaderValue, Method, StatusCode, header};
 use lambda_http::{Body, Response};
 use thiserror::Error;
 
+use crate::domain::{Invalid, ValidationErrors};
 use crate::store::StoreError;
 
 /// The body of a 401, the same whatever was wrong with the key.
@@ -29,8 +30,14 @@ pub enum ApiError {
     PreconditionFailed,
     #[error("Request body is too large (maximum is {MAX_BODY_BYTES} bytes)")]
     PayloadTooLarge,
+    /// The local gateway's limit on a request head, API Gateway's 10,240 bytes.
+    #[error("Request header fields are too large (maximum is 10240 bytes)")]
+    HeadersTooLarge,
+    /// The client did not send the whole request in time (the local gateway's limit).
+    #[error("Request timed out: it did not arrive in time")]
+    RequestTimeout,
     #[error("validation failed")]
-    Validation(Vec<String>),
+    Validation(ValidationErrors),
     /// DynamoDB unavailable, throttling after retries, or too much contention on one source.
     #[error("Service temporarily unavailable, retry later")]
     Unavailable(#[source] Option<StoreError>),
@@ -38,13 +45,13 @@ pub enum ApiError {
     Internal(#[source] Option<StoreError>),
 }
 
-pub const NAME_TAKEN_MESSAGE: &str = "Source has already been taken";
-
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound => ApiError::SourceNotFound,
-            StoreError::NameTaken => ApiError::Validation(vec![NAME_TAKEN_MESSAGE.to_owned()]),
+            StoreError::NameTaken => {
+                ApiError::Validation(ValidationErrors(vec![Invalid::NameTaken]))
+            }
             StoreError::VersionMismatch => ApiError::PreconditionFailed,
             StoreError::Contention | StoreError::Unavailable(_) => ApiError::Unavailable(Some(err)),
             StoreError::Unexpected(_) => ApiError::Internal(Some(err)),
@@ -61,6 +68,8 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -70,7 +79,7 @@ impl ApiError {
     /// The messages a client sees: never internal detail.
     pub fn messages(&self) -> Vec<String> {
         match self {
-            ApiError::Validation(messages) => messages.clone(),
+            ApiError::Validation(errors) => errors.messages(),
             other => vec![other.to_string()],
         }
     }

@@ -7,9 +7,10 @@ use lambda_http::{Body, Request, RequestExt};
 use serde_json::{Map, Value};
 
 use super::error::{ApiError, MAX_BODY_BYTES};
+use super::routes::PREFIXES;
 use super::strict_json::{self, StrictJsonError};
 use crate::authorizer::ACCOUNT_CONTEXT_KEY;
-use crate::domain::{AccountId, SourceId};
+use crate::domain::{AccountId, SourceId, VersionMatch};
 
 /// The account the authorizer resolved the API key to. Nothing else in the request can name one.
 pub fn account_id(req: &Request) -> Result<AccountId, ApiError> {
@@ -46,6 +47,21 @@ pub fn resource_path(req: &Request) -> Option<String> {
         Some(RequestContext::ApiGatewayV1(context)) => context.resource_path.clone(),
         _ => None,
     }
+}
+
+/// The prefix (`/v1` or `/api/v1`) of the route the request came in on, for links back into the
+/// API; `/v1` when the request carries no route (an event made by hand).
+pub fn route_prefix(req: &Request) -> &'static str {
+    let resource = resource_path(req).unwrap_or_default();
+    PREFIXES
+        .iter()
+        .copied()
+        .find(|prefix| {
+            resource
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with('/'))
+        })
+        .unwrap_or(PREFIXES[0])
 }
 
 /// The `{id}` path parameter; anything that is not 24 hex characters is an unknown source.
@@ -91,23 +107,138 @@ fn bad_request(message: &str) -> ApiError {
     ApiError::BadRequest(message.to_owned())
 }
 
-/// The version `If-Match` pins, if any. `*` pins nothing; a value that is no ETag of ours can
-/// never match, so it is a 412.
-pub fn if_match(req: &Request) -> Result<Option<u64>, ApiError> {
-    let Some(value) = req.headers().get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    let text = value
-        .to_str()
-        .map_err(|_| ApiError::PreconditionFailed)?
-        .trim();
-    if text == "*" {
-        return Ok(None);
+/// The versions `If-Match` allows (RFC 9110 §13.1.1): every `If-Match` field of the request
+/// read as one list; `*` allows any; a tag matches when it is one of our ETags, `"<version>"`,
+/// also in its weak form `W/"<version>"` (intermediaries that compress weaken ETags). A field
+/// that is not a list of entity-tags allows nothing, so it is a 412.
+pub fn if_match(req: &Request) -> VersionMatch {
+    let mut fields = req.headers().get_all(header::IF_MATCH).iter().peekable();
+    if fields.peek().is_none() {
+        return VersionMatch::Any;
     }
-    let tag = text.strip_prefix("W/").unwrap_or(text);
-    tag.strip_prefix('"')
-        .and_then(|t| t.strip_suffix('"'))
-        .and_then(|v| v.parse::<u64>().ok())
-        .map(Some)
-        .ok_or(ApiError::PreconditionFailed)
+    let mut versions = Vec::new();
+    for field in fields {
+        let Some(tags) = entity_tags(field.as_bytes()) else {
+            return VersionMatch::OneOf(Vec::new());
+        };
+        for tag in tags {
+            match tag {
+                EntityTag::Any => return VersionMatch::Any,
+                EntityTag::Opaque(opaque) => versions.extend(
+                    std::str::from_utf8(opaque)
+                        .ok()
+                        .and_then(|v| v.parse::<u64>().ok()),
+                ),
+            }
+        }
+    }
+    VersionMatch::OneOf(versions)
+}
+
+enum EntityTag<'a> {
+    Any,
+    /// Between the quotes, weak or strong.
+    Opaque(&'a [u8]),
+}
+
+/// `"*"`, or a comma-separated list of `[W/]"<etagc>*"` (empty elements allowed, RFC 9110 §5.6.1);
+/// `None` if the field is anything else.
+fn entity_tags(field: &[u8]) -> Option<Vec<EntityTag<'_>>> {
+    let is_ows = |b: &u8| *b == b' ' || *b == b'\t';
+    let trimmed = field.trim_ascii();
+    if trimmed == b"*" {
+        return Some(vec![EntityTag::Any]);
+    }
+    let mut tags = Vec::new();
+    let mut rest = trimmed;
+    loop {
+        while let [first, tail @ ..] = rest {
+            if is_ows(first) || *first == b',' {
+                rest = tail;
+            } else {
+                break;
+            }
+        }
+        if rest.is_empty() {
+            return Some(tags);
+        }
+        let quoted = rest
+            .strip_prefix(b"W/")
+            .unwrap_or(rest)
+            .strip_prefix(b"\"")?;
+        // etagc: %x21 / %x23-7E / obs-text (anything visible but the quote).
+        let end = quoted.iter().position(|b| *b == b'"')?;
+        let opaque = &quoted[..end];
+        if !opaque
+            .iter()
+            .all(|b| *b == 0x21 || *b >= 0x23 && *b != 0x7f)
+        {
+            return None;
+        }
+        tags.push(EntityTag::Opaque(opaque));
+        rest = &quoted[end + 1..];
+        let after = rest.iter().position(|b| !is_ows(b)).unwrap_or(rest.len());
+        rest = &rest[after..];
+        match rest.first() {
+            None | Some(b',') => {}
+            Some(_) => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_if_match(values: &[&str]) -> VersionMatch {
+        let mut builder = lambda_http::http::Request::builder();
+        for value in values {
+            builder = builder.header(header::IF_MATCH, *value);
+        }
+        if_match(&builder.body(Body::Empty).unwrap())
+    }
+
+    #[test]
+    fn no_if_match_or_a_star_allows_any_version() {
+        assert_eq!(with_if_match(&[]), VersionMatch::Any);
+        assert_eq!(with_if_match(&["*"]), VersionMatch::Any);
+        assert_eq!(with_if_match(&[" * "]), VersionMatch::Any);
+    }
+
+    #[test]
+    fn any_tag_of_a_list_or_of_several_fields_matches() {
+        assert_eq!(with_if_match(&["\"3\""]), VersionMatch::only(3));
+        assert_eq!(with_if_match(&["W/\"3\""]), VersionMatch::only(3));
+        assert_eq!(
+            with_if_match(&["\"1\", \"4\""]),
+            VersionMatch::OneOf(vec![1, 4])
+        );
+        assert_eq!(
+            with_if_match(&["\"1\"", "W/\"4\""]),
+            VersionMatch::OneOf(vec![1, 4])
+        );
+        assert_eq!(
+            with_if_match(&[" , \"1\" ,, \"x,y\" ,"]),
+            VersionMatch::only(1)
+        );
+    }
+
+    #[test]
+    fn tags_not_ours_or_malformed_fields_match_nothing() {
+        for field in [
+            "\"abc\"",
+            "1",
+            "\"1",
+            "\"1\" \"2\"",
+            "W/1",
+            "\"1\"x",
+            "*, \"1\"",
+        ] {
+            assert_eq!(
+                with_if_match(&[field]),
+                VersionMatch::OneOf(Vec::new()),
+                "{field}"
+            );
+        }
+    }
 }

@@ -6,8 +6,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    AccountId, CredentialValue, Credentials, SecretToken, Source, SourceFields, SourceId,
-    SourceName, SourceType, Timestamp,
+    AccountId, Credentials, SecretToken, Source, SourceFields, SourceId, SourceName, SourceType,
+    Timestamp,
 };
 
 use super::StoreError;
@@ -80,21 +80,16 @@ impl SourceItem {
     pub fn into_source(self) -> Result<Source, StoreError> {
         let corrupt =
             |what: &str| StoreError::unexpected(format!("stored source has a malformed {what}"));
-        let credentials = self
-            .credentials
-            .into_iter()
-            .map(|(k, v)| {
-                let value = CredentialValue::new(&k, v);
-                (k, value)
-            })
-            .collect();
+        let source_type = SourceType::parse(&self.source_type).map_err(|_| corrupt("type"))?;
+        let credentials = Credentials::from_stored(source_type, self.credentials)
+            .ok_or_else(|| corrupt("credential key"))?;
         Ok(Source {
             id: SourceId::parse(&self.id).ok_or_else(|| corrupt("id"))?,
             account_id: AccountId::parse(&self.account_id).map_err(|_| corrupt("account id"))?,
             fields: SourceFields {
                 name: SourceName::parse(&self.source).map_err(|_| corrupt("name"))?,
-                source_type: SourceType::parse(&self.source_type).map_err(|_| corrupt("type"))?,
-                credentials: Credentials::from_stored(credentials),
+                source_type,
+                credentials,
                 require_token: self.require_token,
             },
             secret_token: SecretToken::from_stored(self.secret_token),

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 
-use crate::domain::{AccountId, Source, SourceId, SourceName};
+use crate::domain::{AccountId, Source, SourceId, SourceName, VersionMatch};
 
 use super::items::{
     NAME_SK, NameClaimItem, SOURCE_SK_PREFIX, SourceItem, account_pk, from_item, key, name_pk,
@@ -121,18 +121,19 @@ impl Store {
     }
 
     /// Read, let `change` compute the new source, write conditionally on the version read; on a
-    /// conflict read again and retry, unless the caller pinned `expected_version` (If-Match).
+    /// conflict read again and retry, as long as the stored version is one `expected` allows
+    /// (If-Match).
     /// `change` answers `Ok(None)` when nothing changes, and then nothing is written.
     pub async fn update_source<E>(
         &self,
         account: &AccountId,
         id: &SourceId,
-        expected_version: Option<u64>,
+        expected: &VersionMatch,
         mut change: impl FnMut(&Source) -> Result<Option<Source>, E>,
     ) -> Result<UpdateOutcome<E>, StoreError> {
         for attempt in 1..=MAX_WRITE_ATTEMPTS {
             let stored = self.get_source(account, id).await?;
-            if expected_version.is_some_and(|v| v != stored.version) {
+            if !expected.allows(stored.version) {
                 return Err(StoreError::VersionMismatch);
             }
             let updated = match change(&stored) {
@@ -158,9 +159,7 @@ impl Store {
                     });
                 }
                 Some(WriteConflict::NameTaken) => return Err(StoreError::NameTaken),
-                Some(WriteConflict::Version) if expected_version.is_some() => {
-                    return Err(StoreError::VersionMismatch);
-                }
+                // The next read tells whether the new version is still one `expected` allows.
                 Some(WriteConflict::Version | WriteConflict::Transient) => backoff(attempt).await,
             }
         }
@@ -232,16 +231,16 @@ impl Store {
     }
 
     /// Deletes the source and frees its name in one transaction; retried on a concurrent write
-    /// unless the caller pinned `expected_version`.
+    /// while the stored version is one `expected` allows.
     pub async fn delete_source(
         &self,
         account: &AccountId,
         id: &SourceId,
-        expected_version: Option<u64>,
+        expected: &VersionMatch,
     ) -> Result<(), StoreError> {
         for attempt in 1..=MAX_WRITE_ATTEMPTS {
             let stored = self.get_source(account, id).await?;
-            if expected_version.is_some_and(|v| v != stored.version) {
+            if !expected.allows(stored.version) {
                 return Err(StoreError::VersionMismatch);
             }
             let delete_source = Delete::builder()
@@ -261,9 +260,6 @@ impl Store {
                 Ok(_) => return Ok(()),
                 Err(err) => match cancellation(&err) {
                     Some(Cancelled::Conditions(failed)) if failed.first() == Some(&true) => {
-                        if expected_version.is_some() {
-                            return Err(StoreError::VersionMismatch);
-                        }
                         backoff(attempt).await;
                     }
                     Some(Cancelled::Conflict) => backoff(attempt).await,

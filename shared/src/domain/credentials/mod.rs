@@ -1,0 +1,603 @@
+//! Credential attributes (SPEC §4): the value type that keeps secrets out of every print, and the
+//! credential set of a source, which only the per-type rules can build.
+
+mod buckets;
+mod rules;
+mod values;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::SourceType;
+use super::validation::{Invalid, display_key};
+
+/// What a secret looks like on the way out, and what a client echoes to mean "keep the stored one".
+pub const SECRET_PLACEHOLDER: &str = "****";
+pub const MAX_VALUE_CHARS: usize = 1024;
+
+/// The storage secrets: write-only, shown as `****`.
+const SECRET_KEYS: [&str; 3] = ["secret_access_key", "secret", "sas_token"];
+
+/// The secret key `key` names, as the `'static` name the messages carry.
+pub(crate) fn secret_key(key: &str) -> Option<&'static str> {
+    SECRET_KEYS.iter().copied().find(|k| *k == key)
+}
+
+/// One credential attribute's value. Secrets are kept in a [`SecretString`] so that no `Debug`,
+/// log line or error can print them.
+#[derive(Clone)]
+pub enum CredentialValue {
+    Plain(String),
+    Secret(SecretString),
+}
+
+impl CredentialValue {
+    pub fn new(key: &str, value: String) -> Self {
+        if secret_key(key).is_some() {
+            Self::Secret(SecretString::from(value))
+        } else {
+            Self::Plain(value)
+        }
+    }
+
+    /// The real value, for storage and for the checks.
+    pub fn expose(&self) -> &str {
+        match self {
+            Self::Plain(v) => v,
+            Self::Secret(s) => s.expose_secret(),
+        }
+    }
+
+    /// The value a client may see.
+    pub fn public(&self) -> &str {
+        match self {
+            Self::Plain(v) => v,
+            Self::Secret(_) => SECRET_PLACEHOLDER,
+        }
+    }
+
+    pub(crate) fn is_placeholder(&self) -> bool {
+        self.expose() == SECRET_PLACEHOLDER
+    }
+}
+
+impl PartialEq for CredentialValue {
+    fn eq(&self, other: &Self) -> bool {
+        self.expose() == other.expose()
+    }
+}
+
+impl fmt::Debug for CredentialValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.public())
+    }
+}
+
+/// A credential set that satisfies its source type's rules (`require_token` and `secret_token`
+/// are held by the source itself). Built only by [`Credentials::validate`], from the values it
+/// checked, or from the table, which holds only what was validated when it was written.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Credentials(BTreeMap<&'static str, CredentialValue>);
+
+impl Credentials {
+    /// Values read back from the table; `None` if one has a key the type does not take (never
+    /// written by this code: a bug or tampering).
+    pub(crate) fn from_stored(
+        source_type: SourceType,
+        values: BTreeMap<String, String>,
+    ) -> Option<Self> {
+        values
+            .into_iter()
+            .map(|(key, value)| {
+                let key = rules::rule(source_type, &key)?.key;
+                Some((key, CredentialValue::new(key, value)))
+            })
+            .collect::<Option<_>>()
+            .map(Self)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&CredentialValue> {
+        self.0.get(key)
+    }
+
+    /// In the type's table order, the order the reference document shows them in.
+    pub fn iter_for(
+        &self,
+        source_type: SourceType,
+    ) -> impl Iterator<Item = (&'static str, &CredentialValue)> {
+        rules::rules_for(source_type)
+            .iter()
+            .filter_map(|rule| Some((rule.key, self.0.get(rule.key)?)))
+    }
+
+    /// The values, for merging an update into them.
+    pub(crate) fn to_values(&self) -> BTreeMap<String, CredentialValue> {
+        self.0
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
+    }
+
+    pub fn exposed_map(&self) -> BTreeMap<String, String> {
+        self.0
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.expose().to_owned()))
+            .collect()
+    }
+
+    /// Whether `source_type` takes a credential named `key`.
+    pub(crate) fn supports(source_type: SourceType, key: &str) -> bool {
+        rules::rule(source_type, key).is_some()
+    }
+
+    /// Checks `values` against `source_type`'s rules, pushing every problem onto `errors`. The set
+    /// it returns holds each value exactly as it was checked.
+    pub(crate) fn validate(
+        source_type: SourceType,
+        mut values: BTreeMap<String, CredentialValue>,
+        errors: &mut Vec<Invalid>,
+    ) -> Option<Self> {
+        let before = errors.len();
+        let mut checked = BTreeMap::new();
+        let mut given = Vec::new();
+        for rule in rules::rules_for(source_type) {
+            if values.contains_key(rule.key) {
+                given.push(rule.key);
+            }
+            match values.remove(rule.key) {
+                None if rule.required => errors.push(Invalid::CredentialRequired {
+                    key: rule.key,
+                    source_type,
+                }),
+                None => {}
+                Some(value) => match values::check_value(rule.kind, value.expose()) {
+                    Ok(()) => {
+                        checked.insert(rule.key, value);
+                    }
+                    Err(problem) => errors.push(Invalid::Credential {
+                        key: rule.key,
+                        problem,
+                    }),
+                },
+            }
+        }
+        // What no rule took is not a credential of this type.
+        for key in values.keys() {
+            errors.push(Invalid::CredentialNotSupported {
+                key: display_key(key),
+                source_type,
+            });
+        }
+        if source_type == SourceType::Azure {
+            check_azure_service_type(&checked, &given, errors);
+        }
+        (errors.len() == before).then_some(Self(checked))
+    }
+}
+
+/// Azure's one conditional rule: the container for blob storage, the share for file shares.
+fn check_azure_service_type(
+    checked: &BTreeMap<&'static str, CredentialValue>,
+    given: &[&'static str],
+    errors: &mut Vec<Invalid>,
+) {
+    let (service_type, needed, refused) =
+        match checked.get("service_type").map(CredentialValue::expose) {
+            Some("blob") => ("blob", "container_name", "share_name"),
+            Some("file-share") => ("file-share", "share_name", "container_name"),
+            _ => return,
+        };
+    if !given.contains(&needed) {
+        errors.push(Invalid::CredentialRequiredForService {
+            key: needed,
+            service_type,
+        });
+    }
+    if given.contains(&refused) {
+        errors.push(Invalid::CredentialNotSupportedForService {
+            key: refused,
+            service_type,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(t: SourceType, pairs: &[(&str, &str)]) -> Vec<String> {
+        let values = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), CredentialValue::new(k, v.to_string())))
+            .collect();
+        let mut errors = Vec::new();
+        let ok = Credentials::validate(t, values, &mut errors);
+        assert_eq!(ok.is_some(), errors.is_empty());
+        errors.iter().map(Invalid::to_string).collect()
+    }
+
+    const S3_OK: [(&str, &str); 4] = [
+        ("access_key_id", "AKIA..."),
+        ("secret_access_key", "wJalr..."),
+        ("bucket", "my-bucket"),
+        ("region", "us-east-1"),
+    ];
+
+    fn s3_with(key: &str, value: &str) -> Vec<String> {
+        let mut pairs: Vec<(&str, &str)> =
+            S3_OK.iter().copied().filter(|(k, _)| *k != key).collect();
+        pairs.push((key, value));
+        check(SourceType::S3, &pairs)
+    }
+
+    #[test]
+    fn a_complete_set_of_every_type_is_valid() {
+        assert!(check(SourceType::S3, &S3_OK).is_empty());
+        let common = [("access_key", "GOOG1E"), ("secret", "s3cr3t")];
+        let with = |extra: &[(&'static str, &'static str)]| -> Vec<(&str, &str)> {
+            common.iter().chain(extra).copied().collect()
+        };
+        assert!(
+            check(
+                SourceType::Gcs,
+                &with(&[("bucket", "my_bucket.example.com")])
+            )
+            .is_empty()
+        );
+        assert!(
+            check(
+                SourceType::Dos,
+                &with(&[("bucket", "space"), ("region", "nyc3")])
+            )
+            .is_empty()
+        );
+        assert!(
+            check(
+                SourceType::R2,
+                &with(&[
+                    ("bucket", "r2-bucket"),
+                    ("account_id", "0123456789abcdef0123456789abcdef")
+                ])
+            )
+            .is_empty()
+        );
+        assert!(
+            check(
+                SourceType::Akamai,
+                &with(&[
+                    ("bucket", "123456/images"),
+                    ("endpoint", "https://example-nsu.akamaihd.net")
+                ])
+            )
+            .is_empty()
+        );
+        assert!(
+            check(
+                SourceType::Wasabi,
+                &with(&[("bucket", "w-bucket"), ("region", "eu-central-1")])
+            )
+            .is_empty()
+        );
+        assert!(
+            check(
+                SourceType::Azure,
+                &[
+                    ("account_name", "myaccount"),
+                    ("service_type", "blob"),
+                    ("container_name", "images"),
+                    ("sas_token", "sv=2020&sig=x")
+                ]
+            )
+            .is_empty()
+        );
+        assert!(
+            check(
+                SourceType::Azure,
+                &[
+                    ("account_name", "myaccount"),
+                    ("service_type", "file-share"),
+                    ("share_name", "images"),
+                    ("sas_token", "sv=2020&sig=x")
+                ]
+            )
+            .is_empty()
+        );
+        assert!(
+            check(
+                SourceType::Url,
+                &[("url", "https://images.example.com/base/")]
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn every_missing_required_key_is_reported_with_the_type() {
+        assert_eq!(
+            check(SourceType::S3, &[]),
+            [
+                "Credential bucket is required for s3 sources",
+                "Credential region is required for s3 sources",
+                "Credential access_key_id is required for s3 sources",
+                "Credential secret_access_key is required for s3 sources",
+            ]
+        );
+        assert_eq!(
+            check(SourceType::Url, &[]),
+            ["Credential url is required for url sources"]
+        );
+        assert_eq!(
+            check(SourceType::Azure, &[]),
+            [
+                "Credential account_name is required for azure sources",
+                "Credential service_type is required for azure sources",
+                "Credential sas_token is required for azure sources",
+            ]
+        );
+        for (t, keys) in [
+            (SourceType::Gcs, &["bucket", "access_key", "secret"][..]),
+            (
+                SourceType::Dos,
+                &["bucket", "region", "access_key", "secret"],
+            ),
+            (SourceType::R2, &["bucket", "access_key", "secret"]),
+            (
+                SourceType::Akamai,
+                &["bucket", "endpoint", "access_key", "secret"],
+            ),
+            (SourceType::Wasabi, &["bucket", "access_key", "secret"]),
+        ] {
+            let expected: Vec<String> = keys
+                .iter()
+                .map(|k| format!("Credential {k} is required for {t} sources"))
+                .collect();
+            assert_eq!(check(t, &[]), expected);
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_not_dropped() {
+        assert_eq!(
+            s3_with("foo", "x"),
+            ["Credential foo is not supported for s3 sources"]
+        );
+        assert_eq!(
+            check(
+                SourceType::Url,
+                &[("url", "https://example.com"), ("bucket", "b")]
+            ),
+            ["Credential bucket is not supported for url sources"]
+        );
+        assert_eq!(
+            s3_with("account_id", "x"),
+            ["Credential account_id is not supported for s3 sources"]
+        );
+    }
+
+    #[test]
+    fn azure_service_type_decides_container_or_share() {
+        let base = [("account_name", "acct"), ("sas_token", "sig")];
+        let with = |extra: &[(&'static str, &'static str)]| -> Vec<(&str, &str)> {
+            base.iter().chain(extra).copied().collect()
+        };
+        assert_eq!(
+            check(SourceType::Azure, &with(&[("service_type", "blob")])),
+            ["Credential container_name is required for azure sources with service_type blob"]
+        );
+        assert_eq!(
+            check(SourceType::Azure, &with(&[("service_type", "file-share")])),
+            ["Credential share_name is required for azure sources with service_type file-share"]
+        );
+        assert_eq!(
+            check(
+                SourceType::Azure,
+                &with(&[
+                    ("service_type", "blob"),
+                    ("container_name", "c01"),
+                    ("share_name", "s01")
+                ])
+            ),
+            ["Credential share_name is not supported for azure sources with service_type blob"]
+        );
+        assert_eq!(
+            check(
+                SourceType::Azure,
+                &with(&[("service_type", "queue"), ("container_name", "c01")])
+            ),
+            ["Credential service_type is not included in the list"]
+        );
+        assert_eq!(
+            check(
+                SourceType::Azure,
+                &with(&[("service_type", "blob"), ("container_name", "Bad--Name")])
+            ),
+            ["Credential container_name is invalid"]
+        );
+        assert_eq!(
+            check(
+                SourceType::Azure,
+                &[
+                    ("account_name", "UPPER"),
+                    ("service_type", "blob"),
+                    ("container_name", "c01"),
+                    ("sas_token", "s")
+                ]
+            ),
+            ["Credential account_name is invalid"]
+        );
+    }
+
+    #[test]
+    fn generic_value_rules() {
+        assert_eq!(s3_with("bucket", ""), ["Credential bucket can't be blank"]);
+        assert_eq!(
+            s3_with("secret_access_key", &"x".repeat(1025)),
+            ["Credential secret_access_key is too long (maximum is 1024 characters)"]
+        );
+        assert!(s3_with("secret_access_key", &"x".repeat(1024)).is_empty());
+        assert_eq!(
+            s3_with("access_key_id", "AKIA\u{0}X"),
+            ["Credential access_key_id must not contain control characters"]
+        );
+        assert_eq!(
+            s3_with("prefix", "a\nb"),
+            ["Credential prefix must not contain control characters"]
+        );
+        assert_eq!(
+            s3_with("access_key_id", "AKIA X"),
+            ["Credential access_key_id is invalid"]
+        );
+        assert!(s3_with("prefix", "images/2026/").is_empty());
+    }
+
+    #[test]
+    fn bucket_names_per_provider() {
+        for bad in [
+            "ab",
+            "My-Bucket",
+            "-bucket",
+            "bucket-",
+            "a..b",
+            "192.168.1.1",
+            "under_score",
+            &"b".repeat(64),
+        ] {
+            assert_eq!(
+                s3_with("bucket", bad),
+                ["Credential bucket is invalid"],
+                "{bad}"
+            );
+        }
+        let gcs = |bucket: &'static str| {
+            check(
+                SourceType::Gcs,
+                &[("access_key", "k"), ("secret", "s"), ("bucket", bucket)],
+            )
+        };
+        assert!(gcs("with_underscore").is_empty());
+        assert_eq!(gcs("google-thing"), ["Credential bucket is invalid"]);
+        let r2 = |bucket: &'static str| {
+            check(
+                SourceType::R2,
+                &[("access_key", "k"), ("secret", "s"), ("bucket", bucket)],
+            )
+        };
+        assert_eq!(r2("dotted.name"), ["Credential bucket is invalid"]);
+        let akamai = |bucket: &'static str| {
+            check(
+                SourceType::Akamai,
+                &[
+                    ("access_key", "k"),
+                    ("secret", "s"),
+                    ("endpoint", "https://e.example"),
+                    ("bucket", bucket),
+                ],
+            )
+        };
+        assert_eq!(akamai("/abs"), ["Credential bucket is invalid"]);
+        assert_eq!(akamai("123/../etc"), ["Credential bucket is invalid"]);
+    }
+
+    #[test]
+    fn regions_per_provider() {
+        for good in [
+            "us-east-1",
+            "ap-southeast-2",
+            "us-gov-west-1",
+            "eu-central-2",
+        ] {
+            assert!(s3_with("region", good).is_empty(), "{good}");
+        }
+        for bad in ["us-east", "US-EAST-1", "useast1", "us-east-123", "nyc3"] {
+            assert_eq!(
+                s3_with("region", bad),
+                ["Credential region is invalid"],
+                "{bad}"
+            );
+        }
+        let dos = |region: &'static str| {
+            check(
+                SourceType::Dos,
+                &[
+                    ("access_key", "k"),
+                    ("secret", "s"),
+                    ("bucket", "space"),
+                    ("region", region),
+                ],
+            )
+        };
+        assert!(dos("ams3").is_empty());
+        assert_eq!(dos("us-east-1"), ["Credential region is invalid"]);
+        let r2 = |id: &'static str| {
+            check(
+                SourceType::R2,
+                &[
+                    ("access_key", "k"),
+                    ("secret", "s"),
+                    ("bucket", "bkt"),
+                    ("account_id", id),
+                ],
+            )
+        };
+        assert_eq!(r2("not-hex"), ["Credential account_id is invalid"]);
+    }
+
+    #[test]
+    fn url_problems_are_named_after_the_key() {
+        let url = |u: &str| check(SourceType::Url, &[("url", u)]);
+        assert!(url("https://images.example.com/base/").is_empty());
+        assert_eq!(
+            url("http://10.0.0.1/"),
+            ["Credential url must be a public http(s) URL"]
+        );
+        assert_eq!(
+            url("http://example.com\\@169.254.169.254/"),
+            ["Credential url must not contain a backslash"]
+        );
+        assert_eq!(
+            url("https://user:pass@example.com/"),
+            ["Credential url must not contain a user name or password"]
+        );
+        assert_eq!(
+            url("https://Example.com/"),
+            ["Credential url must be written in canonical form: https://example.com/"]
+        );
+        assert_eq!(
+            url(" https://example.com/"),
+            ["Credential url must not start or end with white space"]
+        );
+    }
+
+    #[test]
+    fn akamai_endpoint_is_checked_like_a_url() {
+        let errors = check(
+            SourceType::Akamai,
+            &[
+                ("access_key", "k"),
+                ("secret", "s"),
+                ("bucket", "123"),
+                ("endpoint", "http://10.1.2.3"),
+            ],
+        );
+        assert_eq!(errors, ["Credential endpoint must be a public http(s) URL"]);
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug_and_public_output() {
+        let value = CredentialValue::new("secret", "hunter2".into());
+        assert_eq!(value.public(), "****");
+        assert!(!format!("{value:?}").contains("hunter2"));
+        assert_eq!(value.expose(), "hunter2");
+        assert_eq!(CredentialValue::new("bucket", "b".into()).public(), "b");
+    }
+
+    #[test]
+    fn long_or_odd_key_names_are_shortened_in_messages() {
+        let long = "k".repeat(100);
+        let errors = s3_with(&long, "v");
+        assert!(errors[0].len() < 120, "{errors:?}");
+        assert_eq!(display_key("a\u{1}b"), "a?b");
+    }
+}

@@ -1,0 +1,98 @@
+//! Which credential keys each source type takes (SPEC §4), as data.
+
+use super::super::SourceType;
+use super::buckets::BucketRule;
+use super::values::{Kind, RegionRule};
+
+pub(super) struct KeyRule {
+    pub key: &'static str,
+    pub required: bool,
+    pub kind: Kind,
+}
+
+const fn required(key: &'static str, kind: Kind) -> KeyRule {
+    KeyRule {
+        key,
+        required: true,
+        kind,
+    }
+}
+
+const fn optional(key: &'static str, kind: Kind) -> KeyRule {
+    KeyRule {
+        key,
+        required: false,
+        kind,
+    }
+}
+
+const S3_RULES: &[KeyRule] = &[
+    required("bucket", Kind::Bucket(BucketRule::S3)),
+    required("region", Kind::Region(RegionRule::Aws)),
+    required("access_key_id", Kind::AccessKey),
+    required("secret_access_key", Kind::Secret),
+    optional("prefix", Kind::Prefix),
+];
+const GCS_RULES: &[KeyRule] = &[
+    required("bucket", Kind::Bucket(BucketRule::Gcs)),
+    required("access_key", Kind::AccessKey),
+    required("secret", Kind::Secret),
+    optional("prefix", Kind::Prefix),
+];
+const DOS_RULES: &[KeyRule] = &[
+    required("bucket", Kind::Bucket(BucketRule::S3)),
+    required("region", Kind::Region(RegionRule::DigitalOcean)),
+    required("access_key", Kind::AccessKey),
+    required("secret", Kind::Secret),
+    optional("prefix", Kind::Prefix),
+];
+const R2_RULES: &[KeyRule] = &[
+    required("bucket", Kind::Bucket(BucketRule::R2)),
+    required("access_key", Kind::AccessKey),
+    required("secret", Kind::Secret),
+    optional("account_id", Kind::HexAccountId),
+    optional("prefix", Kind::Prefix),
+];
+const AKAMAI_RULES: &[KeyRule] = &[
+    required("bucket", Kind::Bucket(BucketRule::Akamai)),
+    required("endpoint", Kind::PublicUrl),
+    required("access_key", Kind::AccessKey),
+    required("secret", Kind::Secret),
+    optional("prefix", Kind::Prefix),
+];
+const WASABI_RULES: &[KeyRule] = &[
+    required("bucket", Kind::Bucket(BucketRule::S3)),
+    optional("region", Kind::Region(RegionRule::Aws)),
+    required("access_key", Kind::AccessKey),
+    required("secret", Kind::Secret),
+    optional("prefix", Kind::Prefix),
+];
+/// `container_name`/`share_name` are required by service type (`super::check_azure_service_type`).
+const AZURE_RULES: &[KeyRule] = &[
+    required("account_name", Kind::AzureAccountName),
+    required("service_type", Kind::AzureServiceType),
+    optional("container_name", Kind::AzureContainer),
+    optional("share_name", Kind::AzureContainer),
+    required("sas_token", Kind::Secret),
+    optional("prefix", Kind::Prefix),
+];
+const URL_RULES: &[KeyRule] = &[required("url", Kind::PublicUrl)];
+
+/// The type's keys, in the order the reference document shows them.
+pub(super) fn rules_for(source_type: SourceType) -> &'static [KeyRule] {
+    match source_type {
+        SourceType::S3 => S3_RULES,
+        SourceType::Gcs => GCS_RULES,
+        SourceType::Dos => DOS_RULES,
+        SourceType::R2 => R2_RULES,
+        SourceType::Akamai => AKAMAI_RULES,
+        SourceType::Wasabi => WASABI_RULES,
+        SourceType::Azure => AZURE_RULES,
+        SourceType::Url => URL_RULES,
+    }
+}
+
+/// The rule of `key` for `source_type`, if the type takes that key.
+pub(super) fn rule(source_type: SourceType, key: &str) -> Option<&'static KeyRule> {
+    rules_for(source_type).iter().find(|rule| rule.key == key)
+}

@@ -1,0 +1,192 @@
+//! Every 422 message of the API, as types: each is written once, here, in the SPEC's wording
+//! (SPEC §5), and the rules that find a problem name it by variant, never by text.
+
+use std::fmt;
+
+use thiserror::Error;
+
+use super::SourceType;
+use super::credentials::SECRET_PLACEHOLDER;
+use super::source_name::MAX_NAME_CHARS;
+
+/// One validation problem of a create or update request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invalid {
+    NameBlank,
+    NameInvalid,
+    NameTooLong,
+    NameTaken,
+    TypeBlank,
+    TypeNotIncluded,
+    /// An unknown key inside `source` (the key as shown by [`display_key`]).
+    AttributeNotSupported(String),
+    CredentialsNotObject,
+    SecretTokenReadOnly,
+    CredentialNotString(String),
+    RequireTokenNotBoolean,
+    CredentialRequired {
+        key: &'static str,
+        source_type: SourceType,
+    },
+    CredentialNotSupported {
+        key: String,
+        source_type: SourceType,
+    },
+    /// Azure's conditional keys: `container_name` for `blob`, `share_name` for `file-share`.
+    CredentialRequiredForService {
+        key: &'static str,
+        service_type: &'static str,
+    },
+    CredentialNotSupportedForService {
+        key: &'static str,
+        service_type: &'static str,
+    },
+    /// `****` given for a secret where no stored secret exists to keep.
+    PlaceholderIsNotASecret(&'static str),
+    /// A value that breaks its key's rule.
+    Credential {
+        key: &'static str,
+        problem: ValueProblem,
+    },
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Invalid::NameBlank => f.write_str("Source can't be blank"),
+            Invalid::NameInvalid => f.write_str("Source is invalid"),
+            Invalid::NameTooLong => write!(
+                f,
+                "Source is too long (maximum is {MAX_NAME_CHARS} characters)"
+            ),
+            Invalid::NameTaken => f.write_str("Source has already been taken"),
+            Invalid::TypeBlank => f.write_str("Source type can't be blank"),
+            Invalid::TypeNotIncluded => f.write_str("Source type is not included in the list"),
+            Invalid::AttributeNotSupported(key) => write!(f, "Attribute {key} is not supported"),
+            Invalid::CredentialsNotObject => f.write_str("Credential attributes must be an object"),
+            Invalid::SecretTokenReadOnly => f.write_str("Credential secret_token is read-only"),
+            Invalid::CredentialNotString(key) => write!(f, "Credential {key} must be a string"),
+            Invalid::RequireTokenNotBoolean => {
+                f.write_str("Credential require_token must be true or false")
+            }
+            Invalid::CredentialRequired { key, source_type } => {
+                write!(f, "Credential {key} is required for {source_type} sources")
+            }
+            Invalid::CredentialNotSupported { key, source_type } => {
+                write!(
+                    f,
+                    "Credential {key} is not supported for {source_type} sources"
+                )
+            }
+            Invalid::CredentialRequiredForService { key, service_type } => write!(
+                f,
+                "Credential {key} is required for azure sources with service_type {service_type}"
+            ),
+            Invalid::CredentialNotSupportedForService { key, service_type } => write!(
+                f,
+                "Credential {key} is not supported for azure sources with service_type {service_type}"
+            ),
+            Invalid::PlaceholderIsNotASecret(key) => write!(
+                f,
+                "Credential {key} must be the secret itself, not {SECRET_PLACEHOLDER}"
+            ),
+            Invalid::Credential { key, problem } => write!(f, "Credential {key} {problem}"),
+        }
+    }
+}
+
+/// What is wrong with one credential value: the text after "Credential <key> ".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ValueProblem {
+    Blank,
+    TooLong,
+    ControlCharacters,
+    /// Leading or trailing white space: refused rather than trimmed, so that what is checked is
+    /// exactly what is stored.
+    SurroundingWhitespace,
+    /// `****` as the value of a key that is not a secret would read back like a hidden secret.
+    PlaceholderForPlainValue,
+    Invalid,
+    NotIncluded,
+    Url(UrlProblem),
+}
+
+impl fmt::Display for ValueProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ValueProblem::Blank => f.write_str("can't be blank"),
+            ValueProblem::TooLong => write!(
+                f,
+                "is too long (maximum is {} characters)",
+                super::credentials::MAX_VALUE_CHARS
+            ),
+            ValueProblem::ControlCharacters => f.write_str("must not contain control characters"),
+            ValueProblem::SurroundingWhitespace => {
+                f.write_str("must not start or end with white space")
+            }
+            ValueProblem::PlaceholderForPlainValue => write!(
+                f,
+                "must not be {SECRET_PLACEHOLDER}, which stands for a hidden secret"
+            ),
+            ValueProblem::Invalid => f.write_str("is invalid"),
+            ValueProblem::NotIncluded => f.write_str("is not included in the list"),
+            ValueProblem::Url(problem) => problem.fmt(f),
+        }
+    }
+}
+
+/// Why a `url` or `endpoint` is refused (see [`super::PublicUrl`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UrlProblem {
+    /// Not an absolute `http(s)://` URL with a host, or a host the CDN must not fetch from.
+    NotPublic,
+    UserInfo,
+    Backslash,
+    Whitespace,
+    Port,
+    /// WHATWG accepts it, RFC 3986's grammar does not (or finds another host or port).
+    NotRfc3986,
+    /// Parsers would read it alike only in another spelling: this one (WHATWG's serialization).
+    NotCanonical(String),
+}
+
+impl fmt::Display for UrlProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UrlProblem::NotPublic => f.write_str("must be a public http(s) URL"),
+            UrlProblem::UserInfo => f.write_str("must not contain a user name or password"),
+            UrlProblem::Backslash => f.write_str("must not contain a backslash"),
+            UrlProblem::Whitespace => f.write_str("must not contain white space"),
+            UrlProblem::Port => f.write_str("must have a port from 1 to 65535"),
+            UrlProblem::NotRfc3986 => f.write_str("must be a valid URL as RFC 3986 defines it"),
+            UrlProblem::NotCanonical(canonical) => {
+                write!(f, "must be written in canonical form: {canonical}")
+            }
+        }
+    }
+}
+
+/// The 422 problems of one request, in the order the rules found them.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{} validation error(s)", .0.len())]
+pub struct ValidationErrors(pub Vec<Invalid>);
+
+impl ValidationErrors {
+    /// The messages a client reads.
+    pub fn messages(&self) -> Vec<String> {
+        self.0.iter().map(Invalid::to_string).collect()
+    }
+}
+
+/// Key names come from the client: keep them short and printable inside an error message.
+pub(crate) fn display_key(key: &str) -> String {
+    let mut shown: String = key
+        .chars()
+        .take(64)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if key.chars().count() > 64 {
+        shown.push('…');
+    }
+    shown
+}
