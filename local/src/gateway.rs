@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
 use axum::Router;
@@ -16,16 +16,27 @@ use shared::domain::AccountId;
 use shared::http::{ApiError, Endpoint, RouteError, RouteMatch, handle, resolve};
 use tokio::net::TcpListener;
 
+use crate::connection::READ_TIMEOUT;
+
 /// API Gateway's own payload limit; the endpoints enforce the API's 64 KiB themselves.
 pub const GATEWAY_MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 /// The stage name the local gateway reports in the request context.
 pub const LOCAL_STAGE: &str = "local";
 
+struct Gateway {
+    state: AppState,
+    /// How long a client may take to send a body.
+    read_timeout: Duration,
+}
+
 /// The gateway as an axum router: every request goes through [`route_request`].
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, read_timeout: Duration) -> Router {
     Router::new()
         .fallback(route_request)
-        .with_state(Arc::new(state))
+        .with_state(Arc::new(Gateway {
+            state,
+            read_timeout,
+        }))
 }
 
 /// Serves the gateway on `listener` until `shutdown` resolves.
@@ -34,13 +45,27 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, state, READ_TIMEOUT, shutdown).await
+}
+
+/// [`serve`] with another time limit for reading a request's head or body (tests use a short one).
+pub async fn serve_with(
+    listener: TcpListener,
+    state: AppState,
+    read_timeout: Duration,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    crate::connection::serve(
+        listener,
+        router(state, read_timeout),
+        read_timeout,
+        shutdown,
+    )
+    .await
 }
 
 async fn route_request(
-    State(state): State<Arc<AppState>>,
+    State(gateway): State<Arc<Gateway>>,
     req: axum::extract::Request,
 ) -> axum::response::Response {
     let started = Instant::now();
@@ -68,8 +93,18 @@ async fn route_request(
             return rejected(ApiError::MethodNotAllowed(allowed));
         }
     };
-    let Ok(bytes) = axum::body::to_bytes(body, GATEWAY_MAX_BODY_BYTES).await else {
-        return rejected(ApiError::PayloadTooLarge);
+    // A body that never arrives in full (a Content-Length that promises more) must not hold the
+    // request open for as long as the client likes.
+    let state = &gateway.state;
+    let bytes = match tokio::time::timeout(
+        gateway.read_timeout,
+        axum::body::to_bytes(body, GATEWAY_MAX_BODY_BYTES),
+    )
+    .await
+    {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => return rejected(ApiError::PayloadTooLarge),
+        Err(_) => return rejected(ApiError::RequestTimeout),
     };
     let key = parts
         .headers
@@ -82,7 +117,7 @@ async fn route_request(
     };
     let endpoint = route.endpoint;
     let request = proxy_request(parts, bytes, route, &account, &request_id);
-    into_axum(handle(&state, endpoint, request).await)
+    into_axum(handle(state, endpoint, request).await)
 }
 
 /// The request API Gateway's REST proxy integration would give the function.

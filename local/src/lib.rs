@@ -5,6 +5,7 @@
 //! functions, in-process.
 
 pub mod cli;
+pub mod connection;
 pub mod dev_key;
 pub mod embedded;
 pub mod gateway;

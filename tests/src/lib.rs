@@ -24,6 +24,7 @@ use shared::store::{ClientSettings, Store, local_config, table};
 use tokio::net::TcpListener;
 
 pub mod fault_proxy;
+pub mod fixtures;
 
 /// Set to a DynamoDB endpoint (e.g. `http://127.0.0.1:8000` for DynamoDB Local) to run the suite
 /// against it instead of the embedded server.
@@ -200,6 +201,29 @@ impl TestDb {
         claims
     }
 
+    /// The credential values of `account`'s source `id` exactly as the table holds them.
+    pub async fn stored_credentials(&self, account: &str, id: &str) -> HashMap<String, String> {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let item = self
+            .inspector
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", AttributeValue::S(format!("ACCOUNT#{account}")))
+            .key("SK", AttributeValue::S(format!("SOURCE#{id}")))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("get item")
+            .item
+            .unwrap_or_else(|| panic!("no source {id} of {account}"));
+        item["credentials"]
+            .as_m()
+            .expect("credentials is a map")
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_s().expect("a string").clone()))
+            .collect()
+    }
+
     /// Creates an API key for `account` and returns it.
     pub async fn api_key(&self, account: &str) -> String {
         let account = AccountId::parse(account).expect("account id");
@@ -282,10 +306,7 @@ async fn app_on(db: TestDb) -> TestApp {
     TestApp {
         base_url,
         db,
-        http: reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("http client"),
+        http: http_client(),
     }
 }
 
@@ -305,17 +326,42 @@ pub async fn spawn_app_with_faults() -> (TestApp, fault_proxy::FaultProxy) {
 
 /// The local gateway over `store`, on 127.0.0.1 port 0; returns its base URL.
 pub async fn spawn_gateway(store: Store) -> String {
+    spawn_gateway_with(store, image_sources::connection::READ_TIMEOUT).await
+}
+
+/// [`spawn_gateway`] with another limit on the time to read a request.
+pub async fn spawn_gateway_with(store: Store, read_timeout: Duration) -> String {
     capture_logs();
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .await
         .expect("bind");
     let address = listener.local_addr().expect("address");
-    tokio::spawn(image_sources::gateway::serve(
+    tokio::spawn(image_sources::gateway::serve_with(
         listener,
         AppState::new(store),
+        read_timeout,
         std::future::pending(),
     ));
     format!("http://{address}")
+}
+
+/// The whole API, reading requests with `read_timeout` (for the slow-client tests).
+pub async fn spawn_app_with_read_timeout(read_timeout: Duration) -> TestApp {
+    capture_logs();
+    let db = TestDb::start().await;
+    let base_url = spawn_gateway_with(db.store.clone(), read_timeout).await;
+    TestApp {
+        base_url,
+        db,
+        http: http_client(),
+    }
+}
+
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("http client")
 }
 
 /// An endpoint where nothing listens: a DynamoDB that is down.
@@ -383,7 +429,7 @@ impl TestApp {
         self.send(
             self.http
                 .get(self.url(path))
-                .header("imageboss-api-key", key),
+                .header(fixtures::API_KEY_HEADER, key),
         )
         .await
     }
@@ -392,7 +438,7 @@ impl TestApp {
         self.send(
             self.http
                 .delete(self.url(path))
-                .header("imageboss-api-key", key),
+                .header(fixtures::API_KEY_HEADER, key),
         )
         .await
     }
@@ -402,7 +448,7 @@ impl TestApp {
         self.send(
             self.http
                 .post(self.url(path))
-                .header("imageboss-api-key", key)
+                .header(fixtures::API_KEY_HEADER, key)
                 .header("content-type", "application/json")
                 .body(body.to_string()),
         )
@@ -414,7 +460,7 @@ impl TestApp {
         self.send(
             self.http
                 .patch(self.url(path))
-                .header("imageboss-api-key", key)
+                .header(fixtures::API_KEY_HEADER, key)
                 .header("content-type", "application/json")
                 .body(body.to_string()),
         )

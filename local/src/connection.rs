@@ -1,0 +1,365 @@
+//! The local gateway's HTTP/1.1 connections: hyper serves them, and a guard in front of hyper reads
+//! every request head first, so that a head that is malformed, too large or too slow gets an answer
+//! in the API's shape (`{"errors": [...]}` with `x-request-id`) instead of hyper's own empty one.
+//!
+//! The guard sees the bytes before hyper does. In a head it parses with `httparse` (hyper's own
+//! parser); once the head is complete it lets the body through, counting `Content-Length` bytes,
+//! and then waits for the next head. A chunked body cannot be counted without decoding it, so a
+//! connection that sends one is left to hyper from then on (the endpoints bound its time to read).
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use shared::http::ApiError;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::time::Sleep;
+
+/// API Gateway's limit on a REST API request's line and headers (10,240 bytes).
+pub const MAX_HEAD_BYTES: usize = 10 * 1024;
+/// Time a client has, by default, to send a whole head once it has begun, or a whole body
+/// (`gateway.rs`).
+pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// More header fields than fit in [`MAX_HEAD_BYTES`] (`a:` and CRLF are 4 bytes), so that the
+/// size decides, not hyper's count.
+const MAX_HEADERS: usize = MAX_HEAD_BYTES / 4;
+/// An idle keep-alive connection is closed after this (hyper's timer; no answer is owed).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Serves `router` on `listener` until `shutdown` resolves, then lets open requests finish. A
+/// head must arrive within `read_timeout` of its first byte.
+pub async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    read_timeout: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors and the like: the listener itself is fine.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(IDLE_TIMEOUT)
+            .max_headers(MAX_HEADERS);
+        let connection = builder.serve_connection(
+            TokioIo::new(HeadGuard::new(stream, read_timeout)),
+            TowerToHyperService::new(router.clone()),
+        );
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
+    Ok(())
+}
+
+enum State {
+    /// Reading a head: the bytes so far, and the deadline, armed by its first byte.
+    Head {
+        bytes: Vec<u8>,
+        deadline: Option<Pin<Box<Sleep>>>,
+    },
+    /// This many body bytes are still to come before the next head.
+    Body(u64),
+    /// A body of unknown length went by: hyper alone reads the rest of this connection.
+    Unguarded,
+    /// The guard answered; the connection is over.
+    Answered,
+}
+
+/// A TCP stream whose request heads are checked before hyper reads them.
+pub struct HeadGuard {
+    stream: TcpStream,
+    state: State,
+    read_timeout: Duration,
+}
+
+impl HeadGuard {
+    pub fn new(stream: TcpStream, read_timeout: Duration) -> Self {
+        Self {
+            stream,
+            read_timeout,
+            state: State::Head {
+                bytes: Vec::new(),
+                deadline: None,
+            },
+        }
+    }
+
+    /// Follows the request framing through `data`, just read; `Err` is the answer the client gets.
+    fn observe(&mut self, mut data: &[u8]) -> Result<(), ApiError> {
+        while !data.is_empty() {
+            match &mut self.state {
+                State::Unguarded | State::Answered => return Ok(()),
+                State::Body(remaining) => {
+                    let taken = (*remaining).min(data.len() as u64);
+                    *remaining -= taken;
+                    data = &data[taken as usize..];
+                    if *remaining == 0 {
+                        self.state = State::Head {
+                            bytes: Vec::new(),
+                            deadline: None,
+                        };
+                    }
+                }
+                State::Head { bytes, deadline } => {
+                    if deadline.is_none() {
+                        *deadline = Some(Box::pin(tokio::time::sleep(self.read_timeout)));
+                    }
+                    let before = bytes.len();
+                    bytes.extend_from_slice(data);
+                    match parse_head(bytes)? {
+                        None => return Ok(()),
+                        Some((head_len, next)) => {
+                            // What followed the head in this read belongs to the body (or more).
+                            let consumed = head_len.saturating_sub(before);
+                            data = &data[consumed..];
+                            self.state = next;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `error` as a whole HTTP/1.1 response, as far as the socket takes it at once: the
+    /// connection is closed right after, so there is nothing to wait for.
+    fn answer(&mut self, cx: &mut Context<'_>, error: ApiError) {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let response = error.into_response(&request_id);
+        let mut raw = format!(
+            "HTTP/1.1 {} {}\r\n",
+            response.status().as_u16(),
+            response.status().canonical_reason().unwrap_or("")
+        );
+        let body = match response.body() {
+            lambda_http::Body::Text(text) => text.as_str(),
+            _ => "",
+        };
+        for (name, value) in response.headers() {
+            if let Ok(value) = value.to_str() {
+                raw.push_str(&format!("{name}: {value}\r\n"));
+            }
+        }
+        raw.push_str(&format!(
+            "content-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        ));
+        let _ = Pin::new(&mut self.stream).poll_write(cx, raw.as_bytes());
+        let _ = Pin::new(&mut self.stream).poll_flush(cx);
+        self.state = State::Answered;
+        tracing::info!(
+            status = response.status().as_u16(),
+            request_id = %request_id,
+            "request refused before routing"
+        );
+    }
+}
+
+/// `None` while the head is incomplete; else its length and what comes after it.
+fn parse_head(bytes: &[u8]) -> Result<Option<(usize, State)>, ApiError> {
+    // Empty lines before a request line are allowed (RFC 9112 §2.2) and skipped by hyper.
+    let blank = bytes
+        .iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n'))
+        .count();
+    let Some(end) = find_head_end(&bytes[blank..]) else {
+        return if bytes.len() > MAX_HEAD_BYTES {
+            Err(ApiError::HeadersTooLarge)
+        } else {
+            Ok(None)
+        };
+    };
+    let head_len = blank + end;
+    if head_len > MAX_HEAD_BYTES {
+        return Err(ApiError::HeadersTooLarge);
+    }
+    let mut headers = vec![httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut request = httparse::Request::new(&mut headers);
+    match request.parse(&bytes[blank..head_len]) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Err(httparse::Error::TooManyHeaders) => return Err(ApiError::HeadersTooLarge),
+        Ok(httparse::Status::Partial) | Err(_) => return Err(malformed()),
+    }
+    let next = body_framing(request.headers)?;
+    Ok(Some((head_len, next)))
+}
+
+/// The end of the first `\r\n\r\n` (or bare `\n\n`, which httparse also accepts).
+fn find_head_end(bytes: &[u8]) -> Option<usize> {
+    let crlf = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| i + 4);
+    let lf = bytes.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
+    match (crlf, lf) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn body_framing(headers: &[httparse::Header<'_>]) -> Result<State, ApiError> {
+    let field = |name: &'static str| {
+        headers
+            .iter()
+            .filter(move |h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value)
+    };
+    if field("transfer-encoding").next().is_some() {
+        return Ok(State::Unguarded);
+    }
+    let mut lengths = field("content-length");
+    let Some(first) = lengths.next() else {
+        return Ok(State::Head {
+            bytes: Vec::new(),
+            deadline: None,
+        });
+    };
+    let length = std::str::from_utf8(first)
+        .ok()
+        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|v| v.parse::<u64>().ok())
+        .ok_or_else(malformed)?;
+    // Several Content-Length fields must agree (RFC 9112 §6.3); hyper would refuse them otherwise.
+    if lengths.any(|other| other != first) {
+        return Err(malformed());
+    }
+    Ok(if length == 0 {
+        State::Head {
+            bytes: Vec::new(),
+            deadline: None,
+        }
+    } else {
+        State::Body(length)
+    })
+}
+
+fn malformed() -> ApiError {
+    ApiError::BadRequest("Malformed HTTP request".to_owned())
+}
+
+impl AsyncRead for HeadGuard {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        if matches!(this.state, State::Answered) {
+            return Poll::Ready(Ok(()));
+        }
+        let filled_before = buf.filled().len();
+        match Pin::new(&mut this.stream).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                let data = buf.filled()[filled_before..].to_vec();
+                if let Err(error) = this.observe(&data) {
+                    this.answer(cx, error);
+                    // hyper sees the connection end; it never saw the refused head.
+                    buf.set_filled(filled_before);
+                    return Poll::Ready(Err(io::ErrorKind::InvalidData.into()));
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(err)) => Poll::Ready(Err(err)),
+            Poll::Pending => {
+                if let State::Head {
+                    deadline: Some(deadline),
+                    ..
+                } = &mut this.state
+                {
+                    ready!(deadline.as_mut().poll(cx));
+                    this.answer(cx, ApiError::RequestTimeout);
+                    return Poll::Ready(Err(io::ErrorKind::TimedOut.into()));
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl AsyncWrite for HeadGuard {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, data)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_head_is_found_and_its_body_counted() {
+        let raw = b"POST /v1/sources HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello";
+        let Ok(Some((len, State::Body(5)))) = parse_head(raw) else {
+            panic!("head with a 5-byte body")
+        };
+        assert_eq!(&raw[len..], b"hello");
+        assert!(matches!(parse_head(b"GET / HTTP/1.1\r\nHost"), Ok(None)));
+    }
+
+    #[test]
+    fn malformed_large_and_conflicting_heads_are_refused() {
+        assert!(matches!(
+            parse_head(b"GET / HTTP/1.1\r\nBad Header\r\n\r\n"),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_head(b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_head(b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n"),
+            Err(ApiError::BadRequest(_))
+        ));
+        let big = format!("GET / HTTP/1.1\r\nX: {}\r\n", "a".repeat(MAX_HEAD_BYTES));
+        assert!(matches!(
+            parse_head(big.as_bytes()),
+            Err(ApiError::HeadersTooLarge)
+        ));
+    }
+}

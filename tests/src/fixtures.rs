@@ -1,0 +1,62 @@
+//! The request bodies the suites share: one valid credential set per source type, and the
+//! `{"source": {...}}` bodies built from them. Secrets are long enough for the leak scan to look
+//! for them in every body and log line.
+
+use serde_json::{Map, Value, json};
+use shared::domain::SourceType;
+
+/// The header API Gateway's authorizer reads (SPEC §2).
+pub const API_KEY_HEADER: &str = shared::authorizer::API_KEY_HEADER;
+
+/// A complete, valid credential set of `source_type`, every optional key included.
+pub fn credentials(source_type: SourceType) -> Map<String, Value> {
+    let value = match source_type {
+        SourceType::S3 => json!({"access_key_id": "AKIAIOSFODNN7EXAMPLE",
+            "secret_access_key": "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY",
+            "bucket": "my-bucket", "region": "us-east-1", "prefix": "images/"}),
+        SourceType::Gcs => {
+            json!({"access_key": "GOOG1EXAMPLEACCESSKEY", "secret": "gcs-hmac-secret-0123456789",
+            "bucket": "my_bucket.example.com", "prefix": "masters/"})
+        }
+        SourceType::Dos => {
+            json!({"access_key": "DO00EXAMPLEKEY", "secret": "spaces-secret-0123456789",
+            "bucket": "my-space", "region": "nyc3", "prefix": "img/"})
+        }
+        SourceType::R2 => {
+            json!({"access_key": "r2-access-key-id", "secret": "r2-secret-0123456789",
+            "bucket": "images", "account_id": "0123456789abcdef0123456789abcdef", "prefix": "p/"})
+        }
+        SourceType::Akamai => {
+            json!({"access_key": "akamai-key", "secret": "akamai-secret-0123456789",
+            "bucket": "123456/images", "endpoint": "https://example-nsu.akamaihd.net", "prefix": "2026/"})
+        }
+        SourceType::Wasabi => {
+            json!({"access_key": "WASABIEXAMPLEKEY", "secret": "wasabi-secret-0123456789",
+            "bucket": "w-bucket", "region": "eu-central-1", "prefix": "x/"})
+        }
+        SourceType::Azure => json!({"account_name": "myaccount", "service_type": "blob",
+            "container_name": "images", "sas_token": "sv=2024-11-04&ss=b&sig=azure-signature-0123456789",
+            "prefix": "a/"}),
+        SourceType::Url => json!({"url": "https://images.example.com/base/"}),
+    };
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+/// A create body for a source of `source_type` named `name`, with [`credentials`].
+pub fn source_body(name: &str, source_type: SourceType) -> Value {
+    source_with(name, source_type, credentials(source_type))
+}
+
+/// A create body with the given credential attributes.
+pub fn source_with(name: &str, source_type: SourceType, attributes: Map<String, Value>) -> Value {
+    json!({"source": {"source": name, "source_type": source_type.as_str(),
+        "credential_attributes": attributes}})
+}
+
+/// A `{"source": {"credential_attributes": {...}}}` update body.
+pub fn credential_patch(attributes: Value) -> Value {
+    json!({"source": {"credential_attributes": attributes}})
+}
