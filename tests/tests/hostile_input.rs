@@ -2,11 +2,19 @@
 //! bytes through the endpoint handlers. Never a panic, never a 5xx, always the SPEC's error shape,
 //! and nothing written.
 
-use integration_tests::{TestApp, TestDb, TestResponse, lambda_request, spawn_app};
+use std::time::Duration;
+
+use integration_tests::fixtures::{
+    API_KEY_HEADER, credential_patch, credentials, source_body, source_with,
+};
+use integration_tests::{
+    TestApp, TestDb, TestResponse, lambda_request, spawn_app, spawn_app_with_read_timeout,
+};
 use lambda_http::Body;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use shared::AppState;
+use shared::domain::SourceType;
 use shared::http::{Endpoint, handle};
 
 fn s3(name: &str) -> Value {
@@ -412,4 +420,647 @@ proptest! {
             Ok(())
         })?;
     }
+}
+
+// ---- Hardening: values stored exactly as checked, URLs every parser reads alike, providers' rules.
+
+const ACCOUNT: &str = "acme";
+
+async fn app_and_key() -> (TestApp, String) {
+    let app = spawn_app().await;
+    let key = app.db.api_key(ACCOUNT).await;
+    (app, key)
+}
+
+fn url_source(name: &str, url: &str) -> Value {
+    json!({"source": {"source": name, "source_type": "url", "credential_attributes": {"url": url}}})
+}
+
+fn akamai_source(name: &str, endpoint: &str) -> Value {
+    let mut attributes = credentials(SourceType::Akamai);
+    attributes.insert("endpoint".to_owned(), json!(endpoint));
+    source_with(name, SourceType::Akamai, attributes)
+}
+
+/// The parser-differential cases through the API, for `url` and for akamai's `endpoint`: accepted
+/// exactly when canonical and public, and then stored byte for byte as sent.
+#[tokio::test]
+async fn a_url_is_accepted_only_in_the_canonical_form_every_parser_reads_alike() {
+    let (app, key) = app_and_key().await;
+    let accepted = [
+        "https://images.example.com/base/",
+        "https://example.com",
+        "https://example.com/@169.254.169.254/",
+        "https://example.com/?@169.254.169.254",
+        "https://example.com#@169.254.169.254",
+        "https://xn--bcher-kva.example/",
+        "https://8.8.8.8/",
+    ];
+    let refused = [
+        (
+            "http://example.com\\@169.254.169.254/latest/meta-data/",
+            "must not contain a backslash",
+        ),
+        (
+            "http://example.com\\@127.0.0.1/",
+            "must not contain a backslash",
+        ),
+        (
+            "http://example.com\\x@10.0.0.1/",
+            "must not contain a backslash",
+        ),
+        (
+            "http://example.com\\@localhost/",
+            "must not contain a backslash",
+        ),
+        ("http:///a", "must be a public http(s) URL"),
+        ("http://a.com:0/", "must have a port from 1 to 65535"),
+        (" http://a.com ", "must not start or end with white space"),
+        ("http://a.com/\tx", "must not contain control characters"),
+        ("http://a.com/\nx", "must not contain control characters"),
+        (
+            "http://user@a.com/",
+            "must not contain a user name or password",
+        ),
+        (
+            "http://%61.com/",
+            "must be written in canonical form: http://a.com/",
+        ),
+        (
+            "http://a.com./",
+            "must be written in canonical form: http://a.com/",
+        ),
+        (
+            "http://bücher.example/",
+            "must be written in canonical form: http://xn--bcher-kva.example/",
+        ),
+        (
+            "http://a.com/%2e%2e/etc",
+            "must be written in canonical form: http://a.com/etc",
+        ),
+        (
+            "http://a.com/x|y",
+            "must be a valid URL as RFC 3986 defines it",
+        ),
+    ];
+    for (index, url) in accepted.iter().enumerate() {
+        for (kind, body) in [
+            ("url", url_source(&format!("url-ok-{index}"), url)),
+            (
+                "endpoint",
+                akamai_source(&format!("endpoint-ok-{index}"), url),
+            ),
+        ] {
+            let response = app.post("/v1/sources", &key, &body).await;
+            assert_eq!(response.status, 201, "{kind} {url}: {}", response.text);
+            let id = response.json()["id"].as_str().unwrap().to_owned();
+            assert_eq!(response.json()["credentials"][kind], *url);
+            let stored = app.db.stored_credentials(ACCOUNT, &id).await;
+            assert_eq!(stored[kind].as_bytes(), url.as_bytes(), "stored as checked");
+        }
+    }
+    for (url, problem) in refused {
+        for (kind, body) in [
+            ("url", url_source("url-refused", url)),
+            ("endpoint", akamai_source("endpoint-refused", url)),
+        ] {
+            let response = app.post("/v1/sources", &key, &body).await;
+            expect(&response, 422, &[&format!("Credential {kind} {problem}")]);
+        }
+    }
+    assert_eq!(app.db.name_claims().await.len(), 2 * accepted.len());
+}
+
+#[tokio::test]
+async fn hosts_that_are_never_public_are_refused() {
+    let (app, key) = app_and_key().await;
+    for url in [
+        "http://metadata/computeMetadata/v1/",
+        "http://instance-data/latest/",
+        "http://intranet-host/",
+        "http://metadata.google.internal/",
+        "http://printer.local/",
+        "http://api.localhost/",
+        "http://box.localdomain/",
+        "http://router.home.arpa/",
+        "http://web.default.svc/",
+        "http://web.default.svc.cluster.local/",
+        "http://[2002:a9fe:a9fe::1]/",
+        "http://[::ffff:0:a9fe:a9fe]/",
+        "http://[2001:0:a9fe:a9fe::1]/",
+        "http://[64:ff9b::7f00:1]/",
+    ] {
+        expect(
+            &app.post("/v1/sources", &key, &url_source("never-public", url))
+                .await,
+            422,
+            &["Credential url must be a public http(s) URL"],
+        );
+    }
+    assert!(app.db.name_claims().await.is_empty());
+}
+
+/// Every key of every type, with white space around its value: refused, never trimmed, so
+/// nothing is stored that was not checked as it is.
+#[tokio::test]
+async fn a_value_with_surrounding_white_space_is_refused_for_every_key_of_every_type() {
+    let (app, key) = app_and_key().await;
+    for source_type in SourceType::ALL {
+        for (attribute, value) in credentials(source_type) {
+            let value = value.as_str().unwrap();
+            for padded in [
+                format!(" {value}"),
+                format!("{value} "),
+                format!("\u{a0}{value}\u{a0}"),
+            ] {
+                let mut attributes = credentials(source_type);
+                attributes.insert(attribute.clone(), json!(padded));
+                let body = source_with("padded", source_type, attributes);
+                let response = app.post("/v1/sources", &key, &body).await;
+                let expected =
+                    format!("Credential {attribute} must not start or end with white space");
+                expect(&response, 422, &[&expected]);
+            }
+        }
+    }
+    assert!(app.db.name_claims().await.is_empty());
+}
+
+/// The complete set of every type is accepted and stored exactly as sent.
+#[tokio::test]
+async fn every_checked_value_is_stored_byte_for_byte() {
+    let (app, key) = app_and_key().await;
+    for source_type in SourceType::ALL {
+        let body = source_body(&format!("exact-{source_type}"), source_type);
+        let response = app.post("/v1/sources", &key, &body).await;
+        assert_eq!(response.status, 201, "{source_type}: {}", response.text);
+        let id = response.json()["id"].as_str().unwrap().to_owned();
+        let stored = app.db.stored_credentials(ACCOUNT, &id).await;
+        for (attribute, value) in credentials(source_type) {
+            assert_eq!(
+                stored[&attribute],
+                value.as_str().unwrap(),
+                "{source_type} {attribute}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_credential_key_is_refused_even_when_null() {
+    let (app, key) = app_and_key().await;
+    let mut attributes = credentials(SourceType::Url);
+    attributes.insert("foo".to_owned(), Value::Null);
+    expect(
+        &app.post(
+            "/v1/sources",
+            &key,
+            &source_with("unknown-null", SourceType::Url, attributes),
+        )
+        .await,
+        422,
+        &["Credential foo is not supported for url sources"],
+    );
+    let created = app
+        .post("/v1/sources", &key, &source_body("known", SourceType::Url))
+        .await;
+    assert_eq!(created.status, 201);
+    let path = format!("/v1/sources/{}", created.json()["id"].as_str().unwrap());
+    expect(
+        &app.patch(&path, &key, &credential_patch(json!({"foo": null})))
+            .await,
+        422,
+        &["Credential foo is not supported for url sources"],
+    );
+    assert_eq!(app.get(&path, &key).await.header("etag"), Some("\"1\""));
+}
+
+#[tokio::test]
+async fn bucket_names_follow_each_providers_rules() {
+    let (app, key) = app_and_key().await;
+    let cases = [
+        (
+            SourceType::S3,
+            [
+                "xn--images",
+                "sthree-images",
+                "amzn-s3-demo-images",
+                "images-s3alias",
+                "images--ol-s3",
+                "images.mrap",
+                "images--x-s3",
+            ]
+            .as_slice(),
+        ),
+        (SourceType::Dos, &["xn--space", "space-s3alias"]),
+        (SourceType::Wasabi, &["sthree-w", "w--x-s3"]),
+        (
+            SourceType::Gcs,
+            &["my-google-images", "g00gle-images", "goog-images"],
+        ),
+        (SourceType::Akamai, &["abc", "/123456", "123456/../etc"]),
+    ];
+    for (source_type, buckets) in cases {
+        for bucket in buckets {
+            let mut attributes = credentials(source_type);
+            attributes.insert("bucket".to_owned(), json!(bucket));
+            expect(
+                &app.post(
+                    "/v1/sources",
+                    &key,
+                    &source_with("bucket-rule", source_type, attributes),
+                )
+                .await,
+                422,
+                &["Credential bucket is invalid"],
+            );
+        }
+    }
+    assert!(app.db.name_claims().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_prefix_is_an_object_key_prefix() {
+    let (app, key) = app_and_key().await;
+    for (prefix, problem) in [
+        ("../x", "is invalid"),
+        ("a/../b", "is invalid"),
+        ("./a", "is invalid"),
+        ("/images", "is invalid"),
+        (" images/", "must not start or end with white space"),
+        ("images/ ", "must not start or end with white space"),
+        ("****", "must not be ****, which stands for a hidden secret"),
+    ] {
+        let mut attributes = credentials(SourceType::S3);
+        attributes.insert("prefix".to_owned(), json!(prefix));
+        expect(
+            &app.post(
+                "/v1/sources",
+                &key,
+                &source_with("prefixed", SourceType::S3, attributes),
+            )
+            .await,
+            422,
+            &[&format!("Credential prefix {problem}")],
+        );
+    }
+    let mut long = credentials(SourceType::S3);
+    long.insert("prefix".to_owned(), json!("é".repeat(600)));
+    expect(
+        &app.post(
+            "/v1/sources",
+            &key,
+            &source_with("prefixed", SourceType::S3, long),
+        )
+        .await,
+        422,
+        &["Credential prefix is invalid"],
+    );
+}
+
+#[tokio::test]
+async fn the_placeholder_is_refused_as_a_plain_value() {
+    let (app, key) = app_and_key().await;
+    for attribute in ["access_key_id", "bucket", "prefix", "region"] {
+        let mut attributes = credentials(SourceType::S3);
+        attributes.insert(attribute.to_owned(), json!("****"));
+        let response = app
+            .post(
+                "/v1/sources",
+                &key,
+                &source_with("starred", SourceType::S3, attributes),
+            )
+            .await;
+        assert_eq!(response.status, 422, "{attribute}");
+        assert!(
+            response.errors().contains(&format!(
+                "Credential {attribute} must not be ****, which stands for a hidden secret"
+            )),
+            "{attribute}: {:?}",
+            response.errors()
+        );
+    }
+    let created = app
+        .post("/v1/sources", &key, &source_body("starred", SourceType::S3))
+        .await;
+    let path = format!("/v1/sources/{}", created.json()["id"].as_str().unwrap());
+    expect(
+        &app.patch(
+            &path,
+            &key,
+            &credential_patch(json!({"access_key_id": "****"})),
+        )
+        .await,
+        422,
+        &["Credential access_key_id must not be ****, which stands for a hidden secret"],
+    );
+}
+
+#[tokio::test]
+async fn if_match_is_satisfied_by_any_tag_of_its_list() {
+    let (app, key) = app_and_key().await;
+    let created = app
+        .post("/v1/sources", &key, &source_body("listed", SourceType::Url))
+        .await;
+    let path = format!("/v1/sources/{}", created.json()["id"].as_str().unwrap());
+    let patch = |tags: &[&str], prefix: &str| {
+        let mut request = app
+            .http
+            .patch(app.url(&path))
+            .header(API_KEY_HEADER, &key)
+            .body(json!({"source": {"source": prefix}}).to_string());
+        for tag in tags {
+            request = request.header("if-match", *tag);
+        }
+        request
+    };
+    let listed = app.send(patch(&["\"7\", \"1\""], "listed-2")).await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    assert_eq!(listed.header("etag"), Some("\"2\""));
+    let two_fields = app.send(patch(&["\"9\"", "W/\"2\""], "listed-3")).await;
+    assert_eq!(two_fields.status, 200, "{}", two_fields.text);
+    let none_match = app.send(patch(&["\"1\", \"2\""], "listed-4")).await;
+    expect(
+        &none_match,
+        412,
+        &["Source has changed since it was read (ETag does not match)"],
+    );
+    let delete = app
+        .send(
+            app.http
+                .delete(app.url(&path))
+                .header(API_KEY_HEADER, &key)
+                .header("if-match", "\"1\", \"3\""),
+        )
+        .await;
+    assert_eq!(delete.status, 200, "{}", delete.text);
+}
+
+#[tokio::test]
+async fn location_points_under_the_prefix_the_request_used() {
+    let (app, key) = app_and_key().await;
+    for prefix in ["/v1", "/api/v1"] {
+        let name = format!("located{}", prefix.replace('/', "-"));
+        let response = app
+            .post(
+                &format!("{prefix}/sources"),
+                &key,
+                &source_body(&name, SourceType::Url),
+            )
+            .await;
+        assert_eq!(response.status, 201);
+        let id = response.json()["id"].as_str().unwrap().to_owned();
+        assert_eq!(
+            response.header("location"),
+            Some(format!("{prefix}/sources/{id}").as_str())
+        );
+    }
+}
+
+// ---- The local gateway's own answers: the error shape and a request id, whatever went wrong.
+
+/// Writes `request` on a fresh connection and reads until the server closes it (or 5 s pass).
+async fn raw_exchange(app: &TestApp, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = app.base_url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let _ = stream.write_all(request).await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// The status and `errors` of a raw answer, checking the headers every answer carries.
+fn raw_error(answer: &str) -> (u16, Vec<String>) {
+    let (head, body) = answer
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no head: {answer:?}"));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let head = head.to_ascii_lowercase();
+    assert!(head.contains("\r\nx-request-id: "), "{head}");
+    assert!(
+        head.contains("\r\ncontent-type: application/json"),
+        "{head}"
+    );
+    let response = TestResponse {
+        status,
+        headers: Default::default(),
+        text: body.to_owned(),
+    };
+    (status, response.errors())
+}
+
+#[tokio::test]
+async fn too_many_or_too_large_headers_are_431_in_the_error_shape() {
+    let app = spawn_app().await;
+    let too_large = ["Request header fields are too large (maximum is 10240 bytes)"];
+    // Over hyper's own default of 100 fields but within API Gateway's 10,240 bytes: served (401:
+    // no key), as API Gateway would.
+    let many: String = (0..200).map(|i| format!("x-h{i}: v\r\n")).collect();
+    let request = format!("GET /v1/sources HTTP/1.1\r\nhost: x\r\n{many}\r\n");
+    let (status, _) = raw_error(&raw_exchange(&app, request.as_bytes()).await);
+    assert_eq!(status, 401);
+    // One field too large, and very many small ones.
+    let large = format!(
+        "GET /v1/sources HTTP/1.1\r\nx-big: {}\r\n\r\n",
+        "a".repeat(11 * 1024)
+    );
+    let huge = format!(
+        "GET /v1/sources HTTP/1.1\r\n{}\r\n",
+        "x-h: v\r\n".repeat(3000)
+    );
+    for request in [large, huge] {
+        let (status, errors) = raw_error(&raw_exchange(&app, request.as_bytes()).await);
+        assert_eq!(status, 431);
+        assert_eq!(errors, too_large);
+    }
+}
+
+#[tokio::test]
+async fn a_malformed_request_is_400_in_the_error_shape() {
+    let app = spawn_app().await;
+    for request in [
+        "GET /v1/sources HTTP/1.1\r\nbad header\r\n\r\n".as_bytes(),
+        b"NOT HTTP AT ALL\r\n\r\n",
+        b"POST /v1/sources HTTP/1.1\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}",
+    ] {
+        let (status, errors) = raw_error(&raw_exchange(&app, request).await);
+        assert_eq!(status, 400, "{}", String::from_utf8_lossy(request));
+        assert_eq!(errors, ["Malformed HTTP request"]);
+    }
+}
+
+#[tokio::test]
+async fn a_body_shorter_than_its_content_length_is_408() {
+    let app = spawn_app_with_read_timeout(Duration::from_millis(300)).await;
+    let key = app.db.api_key(ACCOUNT).await;
+    let request = format!(
+        "POST /v1/sources HTTP/1.1\r\nhost: x\r\n{API_KEY_HEADER}: {key}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{{\"source\":"
+    );
+    let (status, errors) = raw_error(&raw_exchange(&app, request.as_bytes()).await);
+    assert_eq!(status, 408);
+    assert_eq!(errors, ["Request timed out: it did not arrive in time"]);
+    assert!(app.db.name_claims().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_head_that_never_ends_is_408() {
+    let app = spawn_app_with_read_timeout(Duration::from_millis(300)).await;
+    let (status, errors) =
+        raw_error(&raw_exchange(&app, b"GET /v1/sources HTTP/1.1\r\nhost: x\r\n").await);
+    assert_eq!(status, 408);
+    assert_eq!(errors, ["Request timed out: it did not arrive in time"]);
+}
+
+#[tokio::test]
+async fn keep_alive_requests_after_a_body_are_still_served() {
+    let app = spawn_app().await;
+    let key = app.db.api_key(ACCOUNT).await;
+    let body = source_body("kept-alive", SourceType::Url).to_string();
+    let first = format!(
+        "POST /v1/sources HTTP/1.1\r\nhost: x\r\n{API_KEY_HEADER}: {key}\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let second = format!(
+        "GET /v1/sources HTTP/1.1\r\nhost: x\r\n{API_KEY_HEADER}: {key}\r\nconnection: close\r\n\r\n"
+    );
+    let answer = raw_exchange(&app, format!("{first}{second}").as_bytes()).await;
+    assert_eq!(answer.matches("HTTP/1.1 ").count(), 2, "{answer}");
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    assert!(answer.contains("HTTP/1.1 200"), "{answer}");
+}
+
+/// One of `good` most of the time, else one of `bad`.
+fn piece(good: Vec<&'static str>, bad: Vec<&'static str>) -> impl Strategy<Value = &'static str> {
+    prop_oneof![3 => prop::sample::select(good), 1 => prop::sample::select(bad)]
+}
+
+/// URL-shaped strings built from the pieces parsers disagree on, with a stray character thrown in.
+fn url_like() -> impl Strategy<Value = String> {
+    let scheme = piece(
+        vec!["http", "https"],
+        vec!["HTTP", "ftp", "http:", "https:/"],
+    );
+    let separator = piece(vec!["://"], vec![":\\\\", ":/", ":///", "://@", ":\\/"]);
+    let userinfo = piece(vec![""], vec!["u@", "u:p@", "x\\@", "%40@", "a.com@"]);
+    let host = piece(
+        vec![
+            "example.com",
+            "images.example.com",
+            "xn--bcher-kva.example",
+            "8.8.8.8",
+            "[2606:4700::1111]",
+            "a_b.example.com",
+        ],
+        vec![
+            "EXAMPLE.com",
+            "example.com.",
+            "a%2ecom",
+            "bücher.example",
+            "metadata",
+            "localhost",
+            "localhost.",
+            "api.localhost",
+            "svc.cluster.local",
+            "metadata.google.internal",
+            "127.0.0.1",
+            "0x7f.1",
+            "2130706433",
+            "0177.0.0.1",
+            "169.254.169.254",
+            "10.0.0.1",
+            "[::1]",
+            "[::ffff:a9fe:a9fe]",
+            "[2002:a9fe:a9fe::]",
+            "[64:ff9b::a00:1]",
+            "",
+            "a!b.com",
+        ],
+    );
+    let port = piece(
+        vec!["", ":8080"],
+        vec![":80", ":443", ":0", ":65536", ":", ":08080"],
+    );
+    let path = piece(
+        vec!["", "/", "/a", "/@169.254.169.254"],
+        vec![
+            "/..",
+            "/%2e%2e/x",
+            "\\@127.0.0.1/",
+            "/a b",
+            "/a|b",
+            "/[x]",
+            "/ü",
+        ],
+    );
+    let tail = piece(
+        vec!["", "?x=1", "?@127.0.0.1", "#@127.0.0.1"],
+        vec!["#x y", "?a#b\\"],
+    );
+    let stray = prop::option::weighted(
+        0.25,
+        (
+            any::<prop::sample::Index>(),
+            prop::sample::select(vec!['\t', '\n', ' ', '\\', '@', '#', '%']),
+        ),
+    );
+    (scheme, separator, userinfo, host, port, path, tail, stray).prop_map(
+        |(scheme, separator, userinfo, host, port, path, tail, stray)| {
+            let mut url = format!("{scheme}{separator}{userinfo}{host}{port}{path}{tail}");
+            if let Some((at, c)) = stray {
+                let boundaries: Vec<usize> = (0..=url.len())
+                    .filter(|i| url.is_char_boundary(*i))
+                    .collect();
+                url.insert(boundaries[at.index(boundaries.len())], c);
+            }
+            url
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// Whatever the validator accepts, a WHATWG parser (`url`) and an RFC 3986 parser
+    /// (`fluent-uri`) read with the same host, and that host is not one the CDN must avoid.
+    #[test]
+    fn an_accepted_url_has_one_public_host_for_every_parser(candidate in prop_oneof![url_like(), "[ -~]{0,40}"]) {
+        use shared::domain::PublicUrl;
+        use shared::domain::address_policy::{refused_host_name, refused_ip};
+        if PublicUrl::parse(candidate.clone()).is_ok() {
+            let whatwg = url::Url::parse(&candidate).unwrap();
+            let rfc = fluent_uri::Uri::parse(candidate.as_str()).unwrap();
+            let rfc_host = rfc.authority().map(|a| a.host().to_owned());
+            prop_assert_eq!(whatwg.host_str().map(str::to_owned), rfc_host, "{}", candidate);
+            let refused = match whatwg.host() {
+                Some(url::Host::Domain(name)) => refused_host_name(name),
+                Some(url::Host::Ipv4(ip)) => refused_ip(ip.into()),
+                Some(url::Host::Ipv6(ip)) => refused_ip(ip.into()),
+                None => true,
+            };
+            prop_assert!(!refused, "{}", candidate);
+        }
+    }
+}
+
+/// The property above is only worth something if its inputs reach both answers.
+#[test]
+fn the_url_generator_reaches_accepted_and_refused_urls() {
+    use proptest::strategy::ValueTree;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let strategy = url_like();
+    let accepted = (0..2000)
+        .filter(|_| {
+            let candidate = strategy.new_tree(&mut runner).unwrap().current();
+            shared::domain::PublicUrl::parse(candidate).is_ok()
+        })
+        .count();
+    assert!(
+        (20..1980).contains(&accepted),
+        "{accepted} of 2000 accepted"
+    );
 }
