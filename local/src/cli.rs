@@ -33,6 +33,8 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Print the API's OpenAPI 3.1 document (what `serve` publishes at /openapi.json).
+    Openapi,
 }
 
 #[derive(Args, Debug)]
@@ -119,6 +121,10 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Keys(command) => keys(command).await,
+        Command::Openapi => {
+            print!("{}", crate::openapi::document_text());
+            Ok(())
+        }
     }
 }
 

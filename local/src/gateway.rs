@@ -13,10 +13,13 @@ use lambda_http::{Body, RequestExt};
 use shared::AppState;
 use shared::authorizer::{ACCOUNT_CONTEXT_KEY, API_KEY_HEADER, AuthorizerError, account_for_key};
 use shared::domain::AccountId;
-use shared::http::{ApiError, Endpoint, RouteError, RouteMatch, handle, resolve};
+use shared::http::{
+    ApiError, Endpoint, REQUEST_ID_HEADER, RouteError, RouteMatch, handle, resolve,
+};
 use tokio::net::TcpListener;
 
 use crate::connection::READ_TIMEOUT;
+use crate::openapi::{DOCUMENT_PATH, document_text};
 
 /// API Gateway's own payload limit; the endpoints enforce the API's 64 KiB themselves.
 pub const GATEWAY_MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
@@ -85,6 +88,10 @@ async fn route_request(
         into_axum(response)
     };
 
+    // The published contract, without a key (the deployed API does not serve it).
+    if parts.uri.path() == DOCUMENT_PATH && parts.method == axum::http::Method::GET {
+        return openapi_response(&request_id);
+    }
     // API Gateway's order: the route, then the authorizer, then the function.
     let route = match resolve(&parts.method, parts.uri.path()) {
         Ok(route) => route,
@@ -118,6 +125,19 @@ async fn route_request(
     let endpoint = route.endpoint;
     let request = proxy_request(parts, bytes, route, &account, &request_id);
     into_axum(handle(state, endpoint, request).await)
+}
+
+fn openapi_response(request_id: &str) -> axum::response::Response {
+    let mut response = axum::response::Response::new(axum::body::Body::from(document_text()));
+    let headers = response.headers_mut();
+    headers.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    if let Ok(value) = axum::http::HeaderValue::from_str(request_id) {
+        headers.insert(REQUEST_ID_HEADER, value);
+    }
+    response
 }
 
 /// The request API Gateway's REST proxy integration would give the function.

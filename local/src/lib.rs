@@ -9,3 +9,4 @@ pub mod connection;
 pub mod dev_key;
 pub mod embedded;
 pub mod gateway;
+pub mod openapi;

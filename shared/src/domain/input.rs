@@ -7,12 +7,17 @@ use serde_json::{Map, Value};
 
 use super::credentials::{CredentialValue, Credentials, secret_key};
 use super::validation::{Invalid, ValidationErrors, display_key};
-use super::{SourceFields, SourceName, SourceType};
+use super::{SourceFields, SourceName, SourceType, fields};
 
 /// Keys inside `source` that clients echo from what they fetched; ignored.
-const READ_ONLY_ATTRIBUTES: [&str; 4] = ["id", "created_at", "updated_at", "credentials"];
-const REQUIRE_TOKEN: &str = "require_token";
-const SECRET_TOKEN: &str = "secret_token";
+pub const READ_ONLY_ATTRIBUTES: [&str; 4] = [
+    fields::ID,
+    fields::CREATED_AT,
+    fields::UPDATED_AT,
+    fields::CREDENTIALS,
+];
+const REQUIRE_TOKEN: &str = fields::REQUIRE_TOKEN;
+const SECRET_TOKEN: &str = fields::SECRET_TOKEN;
 
 enum CredentialChange {
     Set(String),
@@ -42,9 +47,9 @@ impl SourceInput {
         };
         for (key, value) in source {
             match key.as_str() {
-                "source" => input.name = Some(value.clone()),
-                "source_type" => input.source_type = Some(value.clone()),
-                "credential_attributes" => input.read_credentials(value),
+                fields::SOURCE => input.name = Some(value.clone()),
+                fields::SOURCE_TYPE => input.source_type = Some(value.clone()),
+                fields::CREDENTIAL_ATTRIBUTES => input.read_credentials(value),
                 k if READ_ONLY_ATTRIBUTES.contains(&k) => {}
                 other => input
                     .errors

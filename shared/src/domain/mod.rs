@@ -4,6 +4,7 @@ mod account;
 pub mod address_policy;
 mod api_key;
 mod credentials;
+pub mod fields;
 mod input;
 mod public_url;
 mod source;
@@ -16,12 +17,14 @@ mod version_match;
 
 pub use account::AccountId;
 pub use api_key::{ApiKey, ApiKeyHash};
-pub use credentials::{CredentialValue, Credentials, SECRET_PLACEHOLDER};
-pub use input::SourceInput;
+pub use credentials::{
+    CredentialKey, CredentialValue, Credentials, MAX_VALUE_CHARS, SECRET_PLACEHOLDER, credential_keys,
+};
+pub use input::{READ_ONLY_ATTRIBUTES, SourceInput};
 pub use public_url::PublicUrl;
 pub use source::{PublicSource, SecretToken, Source, SourceFields};
 pub use source_id::SourceId;
-pub use source_name::SourceName;
+pub use source_name::{MAX_NAME_CHARS, SourceName};
 pub use source_type::SourceType;
 pub use timestamp::Timestamp;
 pub use validation::{Invalid, UrlProblem, ValidationErrors, ValueProblem};

@@ -10,7 +10,7 @@ use super::error::{ApiError, MAX_BODY_BYTES};
 use super::routes::PREFIXES;
 use super::strict_json::{self, StrictJsonError};
 use crate::authorizer::ACCOUNT_CONTEXT_KEY;
-use crate::domain::{AccountId, SourceId, VersionMatch};
+use crate::domain::{AccountId, SourceId, VersionMatch, fields};
 
 /// The account the authorizer resolved the API key to. Nothing else in the request can name one.
 pub fn account_id(req: &Request) -> Result<AccountId, ApiError> {
@@ -96,7 +96,7 @@ pub fn source_object(req: &Request) -> Result<Map<String, Value>, ApiError> {
     let Value::Object(mut body) = value else {
         return Err(bad_request("Request body must be a JSON object"));
     };
-    match body.remove("source") {
+    match body.remove(fields::SOURCE) {
         Some(Value::Object(source)) => Ok(source),
         Some(_) => Err(bad_request("Request body's \"source\" must be an object")),
         None => Err(bad_request("Request body must have a \"source\" object")),

@@ -25,6 +25,25 @@ pub(crate) fn secret_key(key: &str) -> Option<&'static str> {
     SECRET_KEYS.iter().copied().find(|k| *k == key)
 }
 
+/// What the rules say of one credential key of a type, for those who describe the API (the
+/// OpenAPI document): the rules themselves stay private to this module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CredentialKey {
+    pub key: &'static str,
+    pub required: bool,
+    /// A storage secret: write-only, shown as `****`.
+    pub secret: bool,
+}
+
+/// The keys `source_type` takes, in the reference document's order.
+pub fn credential_keys(source_type: SourceType) -> impl Iterator<Item = CredentialKey> {
+    rules::rules_for(source_type).iter().map(|rule| CredentialKey {
+        key: rule.key,
+        required: rule.required,
+        secret: secret_key(rule.key).is_some(),
+    })
+}
+
 /// One credential attribute's value. Secrets are kept in a [`SecretString`] so that no `Debug`,
 /// log line or error can print them.
 #[derive(Clone)]

@@ -1,0 +1,604 @@
+//! The published contract (SPEC §18): an OpenAPI 3.1 document built from the code's own tables
+//! (the routes and their functions, the source types and each one's credential rules, the JSON
+//! field names, the error messages, headers and limits), so it cannot drift from what the
+//! handlers do. The local gateway serves it at `/openapi.json`; `image-sources openapi` prints it
+//! (`docs/openapi.json` holds a copy, and a test fails when that copy is stale). The Lambda
+//! functions do not carry it: it lives in this crate only.
+//!
+//! The document is written as JSON (`serde_json`) from those tables. `utoipa`'s OpenAPI model was
+//! the first choice, and a round trip through it showed it cannot hold all of OpenAPI 3.1 (its
+//! response headers have no `required`, which the header checks rely on), so the document is
+//! held to the OpenAPI 3.1 specification itself instead: CI validates it with
+//! `openapi-spec-validator` and fuzzes the running API with it (schemathesis), and the test suite
+//! validates real responses against its schemas (`tests/tests/openapi.rs`).
+
+use std::sync::OnceLock;
+
+use serde_json::{Map, Value, json};
+use shared::authorizer::API_KEY_HEADER;
+use shared::domain::{
+    CredentialKey, MAX_VALUE_CHARS, READ_ONLY_ATTRIBUTES, SECRET_PLACEHOLDER, SourceType,
+    credential_keys, fields,
+};
+use shared::http::error::{MAX_BODY_BYTES, RETRY_AFTER_SECONDS};
+use shared::http::routes::PREFIXES;
+use shared::http::{ApiError, Endpoint, REQUEST_ID_HEADER};
+
+/// Where the local gateway serves the document, without a key.
+pub const DOCUMENT_PATH: &str = "/openapi.json";
+
+/// The document as published: pretty JSON with a final newline, built once.
+pub fn document_text() -> &'static str {
+    static TEXT: OnceLock<String> = OnceLock::new();
+    TEXT.get_or_init(|| {
+        let mut text = serde_json::to_string_pretty(&document()).unwrap_or_default();
+        text.push('\n');
+        text
+    })
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for prefix in PREFIXES {
+        for resource in ["/sources", "/sources/{id}"] {
+            let mut item = Map::new();
+            for endpoint in Endpoint::ALL.iter().filter(|e| e.resource() == resource) {
+                item.insert(
+                    endpoint.method().as_str().to_ascii_lowercase(),
+                    operation(*endpoint, prefix),
+                );
+            }
+            paths.insert(format!("{prefix}{resource}"), Value::Object(item));
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Image Sources API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": format!(
+                "The management API for an image CDN's sources, wire-compatible with the ImageBoss \
+                 Sources API. Every route is served under both `/v1` and `/api/v1`. Every response is \
+                 JSON and carries `{REQUEST_ID_HEADER}`; every error is `{{\"errors\": [\"...\"]}}`. \
+                 Storage secrets ({}) are write-only: responses show them as `{SECRET_PLACEHOLDER}`, \
+                 and a client that echoes `{SECRET_PLACEHOLDER}` back in an update keeps the stored \
+                 secret. Bodies over {MAX_BODY_BYTES} bytes are refused with 413.",
+                secret_keys().join(", ")
+            ),
+            "license": {"name": "MIT", "identifier": "MIT"}
+        },
+        "security": [{"apiKey": []}],
+        "paths": paths,
+        "components": components(),
+    })
+}
+
+fn operation(endpoint: Endpoint, prefix: &str) -> Value {
+    let suffix = if prefix == PREFIXES[0] { "" } else { "UnderApi" };
+    let (summary, description) = texts(endpoint);
+    let mut op = json!({
+        "operationId": format!("{}{suffix}", operation_id(endpoint)),
+        "summary": summary,
+        "description": format!("{description} Served by the Lambda function `{}`.", endpoint.function_name()),
+        "tags": ["sources"],
+        "responses": responses(endpoint, suffix),
+    });
+    let mut parameters = Vec::new();
+    if endpoint.resource().contains("{id}") {
+        parameters.push(json!({
+            "name": "id", "in": "path", "required": true,
+            "description": "The source's id. Anything that is not 24 lowercase hex characters is an unknown source (404).",
+            "schema": {"$ref": "#/components/schemas/SourceId"}
+        }));
+    }
+    if matches!(endpoint, Endpoint::UpdateSource | Endpoint::DeleteSource) {
+        parameters.push(json!({
+            "name": "If-Match", "in": "header", "required": false,
+            "description": "ETags (`\"<version>\"`, also weak) any of which the stored version must match, or `*` (RFC 9110). Otherwise 412, and nothing changes.",
+            "schema": {"type": "string"},
+            "example": "\"1\""
+        }));
+    }
+    if !parameters.is_empty() {
+        op["parameters"] = Value::Array(parameters);
+    }
+    match endpoint {
+        Endpoint::CreateSource => {
+            op["requestBody"] = json!({"required": true, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/CreateRequest"},
+                "example": create_example()
+            }}});
+        }
+        Endpoint::UpdateSource => {
+            op["requestBody"] = json!({"required": true, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/UpdateRequest"},
+                "example": {fields::SOURCE: {fields::CREDENTIAL_ATTRIBUTES: {fields::REQUIRE_TOKEN: "false"}}}
+            }}});
+        }
+        _ => {}
+    }
+    op
+}
+
+fn operation_id(endpoint: Endpoint) -> String {
+    // list-sources -> listSources
+    let mut id = String::new();
+    let mut upper = false;
+    for c in endpoint.function_name().chars() {
+        if c == '-' {
+            upper = true;
+        } else if upper {
+            id.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            id.push(c);
+        }
+    }
+    id
+}
+
+fn texts(endpoint: Endpoint) -> (&'static str, &'static str) {
+    match endpoint {
+        Endpoint::ListSources => (
+            "List the account's sources",
+            "Every source of the account behind the API key, oldest first.",
+        ),
+        Endpoint::GetSource => (
+            "Fetch one source",
+            "A source of another account is indistinguishable from a missing one: 404.",
+        ),
+        Endpoint::CreateSource => (
+            "Create a source",
+            "Validation collects every problem and answers 422 with all of them. The name is \
+             unique across all accounts, compared case-insensitively. The server generates the \
+             id, the timestamps and the URL-signing `secret_token`; `id`, `created_at`, \
+             `updated_at` and `credentials` inside `source` are ignored (clients echo what they \
+             fetched).",
+        ),
+        Endpoint::UpdateSource => (
+            "Update a source",
+            "Only what is given changes. `credential_attributes` merge key by key; `null` removes \
+             an optional key; `****` for a secret keeps the stored one. Changing `source_type` \
+             drops the old type's credentials and needs the new type's full set. The result is \
+             validated as a whole, as on create. Concurrent updates never lose one another.",
+        ),
+        Endpoint::DeleteSource => (
+            "Delete a source",
+            "Removes the source and frees its name at once; touches no image in the storage.",
+        ),
+    }
+}
+
+/// The statuses each endpoint answers with, each with its body and headers.
+fn responses(endpoint: Endpoint, suffix: &str) -> Value {
+    let mut responses = Map::new();
+    let source = |description: &str, created: bool| {
+        let mut headers = common_headers();
+        headers.insert("ETag".into(), json!({"$ref": "#/components/headers/ETag"}));
+        let mut response = json!({
+            "description": description,
+            "headers": headers,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Source"},
+                                             "example": source_example()}}
+        });
+        if created {
+            response["headers"]["Location"] = json!({"$ref": "#/components/headers/Location"});
+            response["links"] = links(suffix);
+        }
+        response
+    };
+    match endpoint {
+        Endpoint::ListSources => {
+            responses.insert("200".into(), json!({
+                "description": "The account's sources, oldest first.",
+                "headers": common_headers(),
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SourceList"}}}
+            }));
+        }
+        Endpoint::GetSource => {
+            responses.insert("200".into(), source("The source.", false));
+        }
+        Endpoint::CreateSource => {
+            responses.insert("201".into(), source("The new source.", true));
+        }
+        Endpoint::UpdateSource => {
+            responses.insert("200".into(), source("The whole updated source.", false));
+        }
+        Endpoint::DeleteSource => {
+            responses.insert("200".into(), json!({
+                "description": "Deleted: an empty object.",
+                "headers": common_headers(),
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Deleted"}}}
+            }));
+        }
+    }
+    let has_body = matches!(endpoint, Endpoint::CreateSource | Endpoint::UpdateSource);
+    let has_id = endpoint.resource().contains("{id}");
+    let pinned = matches!(endpoint, Endpoint::UpdateSource | Endpoint::DeleteSource);
+    let errors: [(&str, bool, &str, Vec<String>); 9] = [
+        ("400", has_body, "The body is not JSON, not an object, or has no `source` object.",
+         vec!["Request body is not valid JSON".to_owned()]),
+        ("401", true, "No key, an unknown key or a revoked key: always the same body.",
+         vec![ApiError::Unauthorized.to_string()]),
+        ("404", has_id, "No such source in this account.", vec![ApiError::SourceNotFound.to_string()]),
+        ("412", pinned, "`If-Match` names no version that is stored; nothing changed.",
+         vec![ApiError::PreconditionFailed.to_string()]),
+        ("413", has_body, "The body is over the limit.", vec![ApiError::PayloadTooLarge.to_string()]),
+        ("422", has_body, "Every validation problem, in the reference API's wording.",
+         vec!["Source has already been taken".to_owned(), "Credential bucket is invalid".to_owned()]),
+        ("429", true, "Throttled by API Gateway.", vec!["Too Many Requests".to_owned()]),
+        ("500", true, "Unexpected; no internal detail (the request id is in the header).",
+         vec![ApiError::Internal(None).to_string()]),
+        ("503", true, "DynamoDB unavailable or throttled after retries, or too much contention on one source: retry after `Retry-After` seconds.",
+         vec![ApiError::Unavailable(None).to_string()]),
+    ];
+    for (status, applies, description, example) in errors {
+        if !applies {
+            continue;
+        }
+        let mut headers = common_headers();
+        if status == "503" {
+            headers.insert("Retry-After".into(), json!({"$ref": "#/components/headers/Retry-After"}));
+        }
+        responses.insert(status.into(), json!({
+            "description": description,
+            "headers": headers,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"},
+                                             "example": {"errors": example}}}
+        }));
+    }
+    Value::Object(responses)
+}
+
+fn common_headers() -> Map<String, Value> {
+    let mut headers = Map::new();
+    headers.insert(
+        REQUEST_ID_HEADER.into(),
+        json!({"$ref": "#/components/headers/RequestId"}),
+    );
+    headers
+}
+
+/// From a created source to the operations on it, for clients and for stateful testing.
+fn links(suffix: &str) -> Value {
+    let to = |endpoint: Endpoint, description: &str| {
+        json!({
+            "operationId": format!("{}{suffix}", operation_id(endpoint)),
+            "parameters": {"id": "$response.body#/id"},
+            "description": description
+        })
+    };
+    json!({
+        "GetSource": to(Endpoint::GetSource, "The created source."),
+        "UpdateSource": to(Endpoint::UpdateSource, "Update the created source."),
+        "DeleteSource": to(Endpoint::DeleteSource, "Delete the created source."),
+    })
+}
+
+fn components() -> Value {
+    let mut schemas = Map::new();
+    schemas.insert("SourceId".into(), json!({
+        "type": "string", "pattern": "^[0-9a-f]{24}$",
+        "description": "4 bytes of big-endian Unix seconds, then 8 random bytes, as lowercase hex: ids sort by creation time."
+    }));
+    schemas.insert("SourceName".into(), json!({
+        "type": "string", "minLength": 1, "maxLength": shared::domain::MAX_NAME_CHARS,
+        "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]*$",
+        "description": "The first path segment of the CDN's image URLs: unique across all accounts, compared case-insensitively."
+    }));
+    schemas.insert("SourceType".into(), json!({"type": "string", "enum": type_names()}));
+    schemas.insert("Timestamp".into(), json!({
+        "type": "string", "format": "date-time", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$",
+        "description": "UTC, RFC 3339 to the second."
+    }));
+    schemas.insert("SecretToken".into(), json!({
+        "type": "string", "pattern": "^[0-9a-f]{64}$",
+        "description": "The source's URL-signing key, generated by the server: bossToken = hex(HMAC-SHA256(secret_token, path))."
+    }));
+    schemas.insert("Errors".into(), json!({
+        "type": "object", "required": ["errors"], "additionalProperties": false,
+        "properties": {"errors": {"type": "array", "minItems": 1, "items": {"type": "string"}}}
+    }));
+    schemas.insert("Deleted".into(), json!({"type": "object", "maxProperties": 0, "description": "`{}`"}));
+    schemas.insert("SourceList".into(), json!({"type": "array", "items": {"$ref": "#/components/schemas/Source"}}));
+
+    let mut one_of = Vec::new();
+    let mut create_one_of = Vec::new();
+    let mut mapping = Map::new();
+    let mut create_mapping = Map::new();
+    for source_type in SourceType::ALL {
+        let name = type_title(source_type);
+        schemas.insert(format!("{name}Credentials"), stored_credentials(source_type));
+        schemas.insert(format!("{name}Source"), stored_source(source_type, &name));
+        schemas.insert(format!("{name}CredentialAttributes"), credential_attributes(source_type));
+        schemas.insert(format!("{name}SourceCreate"), source_create(source_type, &name));
+        one_of.push(json!({"$ref": format!("#/components/schemas/{name}Source")}));
+        create_one_of.push(json!({"$ref": format!("#/components/schemas/{name}SourceCreate")}));
+        mapping.insert(source_type.as_str().into(), json!(format!("#/components/schemas/{name}Source")));
+        create_mapping.insert(source_type.as_str().into(), json!(format!("#/components/schemas/{name}SourceCreate")));
+    }
+    schemas.insert("Source".into(), json!({
+        "oneOf": one_of,
+        "discriminator": {"propertyName": fields::SOURCE_TYPE, "mapping": mapping},
+        "example": source_example()
+    }));
+    schemas.insert("CreateRequest".into(), json!({
+        "type": "object", "required": [fields::SOURCE],
+        "description": "Keys beside `source` are ignored.",
+        "properties": {fields::SOURCE: {
+            "oneOf": create_one_of,
+            "discriminator": {"propertyName": fields::SOURCE_TYPE, "mapping": create_mapping}
+        }},
+        "example": create_example()
+    }));
+    schemas.insert("UpdateRequest".into(), json!({
+        "type": "object", "required": [fields::SOURCE],
+        "description": "Keys beside `source` are ignored.",
+        "properties": {fields::SOURCE: source_update()}
+    }));
+
+    json!({
+        "securitySchemes": {"apiKey": {
+            "type": "apiKey", "in": "header", "name": API_KEY_HEADER,
+            "description": "A key made by `image-sources keys create`. No key, an unknown key or a revoked key: 401."
+        }},
+        "headers": {
+            "RequestId": {"required": true, "description": "API Gateway's request id (a fresh one locally).",
+                          "schema": {"type": "string", "minLength": 1}},
+            "ETag": {"required": true, "description": "The source's version, for `If-Match`.",
+                     "schema": {"type": "string", "pattern": "^\"[0-9]+\"$"}},
+            "Location": {"required": true, "description": "The new source, under the prefix the request used.",
+                         "schema": {"type": "string", "pattern": "^(/api)?/v1/sources/[0-9a-f]{24}$"}},
+            "Retry-After": {"required": true, "description": "Seconds to wait before retrying.",
+                            "schema": {"type": "string", "pattern": "^[0-9]+$"}, "example": RETRY_AFTER_SECONDS.to_string()}
+        },
+        "schemas": schemas,
+    })
+}
+
+fn type_names() -> Vec<&'static str> {
+    SourceType::ALL.iter().map(SourceType::as_str).collect()
+}
+
+/// `s3` -> `S3`, `url` -> `Url`: the schema names of a type.
+fn type_title(source_type: SourceType) -> String {
+    let name = source_type.as_str();
+    let mut chars = name.chars();
+    chars
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}
+
+fn secret_keys() -> Vec<String> {
+    let mut keys: Vec<String> = SourceType::ALL
+        .into_iter()
+        .flat_map(credential_keys)
+        .filter(|k| k.secret)
+        .map(|k| format!("`{}`", k.key))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// A credential value as a client may send it (SPEC §4: a string, checked for what it is).
+fn value_schema(key: &CredentialKey) -> Value {
+    let mut schema = json!({
+        "type": "string", "minLength": 1, "maxLength": MAX_VALUE_CHARS,
+        "description": "No control characters, no white space at either end."
+    });
+    if key.secret {
+        schema["description"] = json!(format!(
+            "A storage secret: write-only. `{SECRET_PLACEHOLDER}` keeps the stored secret on update, and is no secret on create."
+        ));
+    } else if key.key == "url" || key.key == "endpoint" {
+        schema["format"] = json!("uri");
+        schema["pattern"] = json!("^https?://");
+        schema["description"] = json!("A public http(s) URL in canonical form (its own WHATWG serialization), with no user name or password.");
+    }
+    schema
+}
+
+fn require_token_input() -> Value {
+    json!({"type": ["string", "boolean"], "enum": ["true", "false", true, false],
+           "description": "Whether the CDN requires signed URLs. Default \"false\"."})
+}
+
+/// The credentials as responses show them: storage secrets as `****`.
+fn stored_credentials(source_type: SourceType) -> Value {
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for key in credential_keys(source_type) {
+        let schema = if key.secret {
+            json!({"type": "string", "enum": [SECRET_PLACEHOLDER], "description": "A storage secret: never shown."})
+        } else {
+            json!({"type": "string", "minLength": 1, "maxLength": MAX_VALUE_CHARS})
+        };
+        properties.insert(key.key.into(), schema);
+        if key.required {
+            required.push(key.key);
+        }
+    }
+    properties.insert(fields::REQUIRE_TOKEN.into(), json!({"type": "string", "enum": ["true", "false"]}));
+    properties.insert(fields::SECRET_TOKEN.into(), json!({"$ref": "#/components/schemas/SecretToken"}));
+    required.extend([fields::REQUIRE_TOKEN, fields::SECRET_TOKEN]);
+    json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false})
+}
+
+fn stored_source(source_type: SourceType, name: &str) -> Value {
+    json!({
+        "type": "object", "additionalProperties": false,
+        "required": [fields::ID, fields::SOURCE, fields::SOURCE_TYPE, fields::CREDENTIALS, fields::CREATED_AT, fields::UPDATED_AT],
+        "properties": {
+            fields::ID: {"$ref": "#/components/schemas/SourceId"},
+            fields::SOURCE: {"$ref": "#/components/schemas/SourceName"},
+            fields::SOURCE_TYPE: {"type": "string", "enum": [source_type.as_str()]},
+            fields::CREDENTIALS: {"$ref": format!("#/components/schemas/{name}Credentials")},
+            fields::CREATED_AT: {"$ref": "#/components/schemas/Timestamp"},
+            fields::UPDATED_AT: {"$ref": "#/components/schemas/Timestamp"}
+        }
+    })
+}
+
+/// The credentials a create sends for `source_type`.
+fn credential_attributes(source_type: SourceType) -> Value {
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for key in credential_keys(source_type) {
+        properties.insert(key.key.into(), value_schema(&key));
+        if key.required {
+            required.push(key.key);
+        }
+    }
+    properties.insert(fields::REQUIRE_TOKEN.into(), require_token_input());
+    let mut schema = json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false});
+    if source_type == SourceType::Azure {
+        schema["description"] = json!("`container_name` is required with `service_type` `blob`, `share_name` with `file-share`.");
+        schema["properties"]["service_type"]["enum"] = json!(["blob", "file-share"]);
+    }
+    schema
+}
+
+/// Keys inside `source` that clients echo from what they fetched: accepted and ignored.
+fn echoed_properties(properties: &mut Map<String, Value>) {
+    for key in READ_ONLY_ATTRIBUTES {
+        let kind = if key == fields::CREDENTIALS { "object" } else { "string" };
+        properties.insert(key.into(), json!({"type": kind, "description": "Read-only: ignored."}));
+    }
+}
+
+fn source_create(source_type: SourceType, name: &str) -> Value {
+    let mut properties = Map::new();
+    properties.insert(fields::SOURCE.into(), json!({"$ref": "#/components/schemas/SourceName"}));
+    properties.insert(fields::SOURCE_TYPE.into(), json!({"type": "string", "enum": [source_type.as_str()]}));
+    properties.insert(
+        fields::CREDENTIAL_ATTRIBUTES.into(),
+        json!({"$ref": format!("#/components/schemas/{name}CredentialAttributes")}),
+    );
+    echoed_properties(&mut properties);
+    json!({
+        "type": "object", "additionalProperties": false,
+        "required": [fields::SOURCE, fields::SOURCE_TYPE, fields::CREDENTIAL_ATTRIBUTES],
+        "properties": properties
+    })
+}
+
+/// An update: everything optional; the credential keys are those of the stored type (or of the
+/// new type, when `source_type` changes), so the document lists every type's keys.
+fn source_update() -> Value {
+    let mut credential_properties = Map::new();
+    for source_type in SourceType::ALL {
+        for key in credential_keys(source_type) {
+            let mut schema = value_schema(&key);
+            schema["type"] = json!(["string", "null"]);
+            schema["description"] = json!(format!(
+                "{} `null` removes an optional key.",
+                schema["description"].as_str().unwrap_or_default()
+            ));
+            credential_properties.entry(key.key).or_insert(schema);
+        }
+    }
+    let mut require_token = require_token_input();
+    require_token["type"] = json!(["string", "boolean", "null"]);
+    require_token["enum"] = json!(["true", "false", true, false, null]);
+    credential_properties.insert(fields::REQUIRE_TOKEN.into(), require_token);
+    let mut properties = Map::new();
+    properties.insert(fields::SOURCE.into(), json!({"$ref": "#/components/schemas/SourceName"}));
+    properties.insert(fields::SOURCE_TYPE.into(), json!({"$ref": "#/components/schemas/SourceType"}));
+    properties.insert(fields::CREDENTIAL_ATTRIBUTES.into(), json!({
+        "type": "object", "properties": credential_properties, "additionalProperties": false,
+        "description": "Merged key by key into the stored credentials; the result must be a valid set for the source's type."
+    }));
+    echoed_properties(&mut properties);
+    json!({"type": "object", "additionalProperties": false, "properties": properties})
+}
+
+/// SPEC §5's example request.
+fn create_example() -> Value {
+    json!({fields::SOURCE: {fields::SOURCE: "my-images", fields::SOURCE_TYPE: "s3",
+        fields::CREDENTIAL_ATTRIBUTES: {"access_key_id": "AKIA...", "secret_access_key": "wJalr...",
+            "bucket": "my-bucket", "region": "us-east-1", fields::REQUIRE_TOKEN: "true"}}})
+}
+
+/// SPEC §3's example source.
+fn source_example() -> Value {
+    json!({
+        fields::ID: "69a99ae507f19000072d0125", fields::SOURCE: "my-images", fields::SOURCE_TYPE: "s3",
+        fields::CREDENTIALS: {"bucket": "my-bucket", "region": "us-east-1", "access_key_id": "AKIA...",
+            "secret_access_key": SECRET_PLACEHOLDER, fields::REQUIRE_TOKEN: "true",
+            fields::SECRET_TOKEN: "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90"},
+        fields::CREATED_AT: "2026-03-05T14:10:00Z", fields::UPDATED_AT: "2026-03-05T14:10:00Z"
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REGENERATE: &str = "cargo run --bin image-sources -- openapi > docs/openapi.json";
+
+    #[test]
+    fn the_committed_document_is_the_one_the_code_generates() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.json");
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == document_text(),
+            "docs/openapi.json is stale: regenerate it with `{REGENERATE}`"
+        );
+    }
+
+    #[test]
+    fn every_route_of_the_code_is_documented_and_no_other() {
+        let document = document();
+        let mut documented: Vec<(String, String)> = document["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .flat_map(|(path, item)| {
+                item.as_object()
+                    .unwrap()
+                    .keys()
+                    .map(move |method| (method.to_ascii_uppercase(), path.clone()))
+            })
+            .collect();
+        let mut routes: Vec<(String, String)> = shared::http::routes::all_routes()
+            .into_iter()
+            .map(|(method, path, _)| (method.to_string(), path))
+            .collect();
+        documented.sort();
+        routes.sort();
+        assert_eq!(documented, routes);
+    }
+
+    #[test]
+    fn every_source_type_has_its_credential_shapes_with_the_rules_required_keys() {
+        let document = document();
+        let schemas = &document["components"]["schemas"];
+        for source_type in SourceType::ALL {
+            let name = type_title(source_type);
+            let stored = &schemas[format!("{name}Credentials")];
+            let sent = &schemas[format!("{name}CredentialAttributes")];
+            for key in credential_keys(source_type) {
+                assert!(stored["properties"].get(key.key).is_some(), "{name} {}", key.key);
+                assert!(sent["properties"].get(key.key).is_some(), "{name} {}", key.key);
+                let required = |schema: &Value| {
+                    schema["required"]
+                        .as_array()
+                        .unwrap()
+                        .contains(&json!(key.key))
+                };
+                assert_eq!(required(sent), key.required, "{name} {}", key.key);
+                assert_eq!(required(stored), key.required, "{name} {}", key.key);
+                if key.secret {
+                    assert_eq!(stored["properties"][key.key]["enum"], json!(["****"]));
+                }
+            }
+        }
+        assert_eq!(
+            schemas["Source"]["oneOf"].as_array().unwrap().len(),
+            SourceType::ALL.len()
+        );
+    }
+}

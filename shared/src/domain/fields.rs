@@ -1,0 +1,15 @@
+//! The names of the API's JSON fields: the response serializer, the request reader and the
+//! OpenAPI document (`image-sources openapi`) all use these, so a rename here renames them all.
+
+/// The body's one top-level key on create and update, and the name attribute inside it.
+pub const SOURCE: &str = "source";
+pub const ID: &str = "id";
+pub const SOURCE_TYPE: &str = "source_type";
+/// The stored credentials, as responses show them.
+pub const CREDENTIALS: &str = "credentials";
+/// The credentials a request sets.
+pub const CREDENTIAL_ATTRIBUTES: &str = "credential_attributes";
+pub const CREATED_AT: &str = "created_at";
+pub const UPDATED_AT: &str = "updated_at";
+pub const REQUIRE_TOKEN: &str = "require_token";
+pub const SECRET_TOKEN: &str = "secret_token";

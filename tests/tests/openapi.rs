@@ -1,0 +1,200 @@
+//! The published contract against the running app: real responses of every status the app
+//! produces, for every source type, validated against the OpenAPI document's own schemas with a
+//! JSON Schema validator (`jsonschema`, draft 2020-12, the dialect of OpenAPI 3.1).
+
+use integration_tests::fixtures::{API_KEY_HEADER, credential_patch, source_body};
+use integration_tests::{TestApp, TestResponse, dead_endpoint, spawn_app, spawn_gateway};
+use serde_json::{Value, json};
+use shared::domain::SourceType;
+use shared::store::{ClientSettings, Store, local_client};
+
+/// The schema of `operation`'s `status` response in `document`, as a validator that resolves the
+/// document's `$ref`s.
+fn response_validator(document: &Value, path: &str, method: &str, status: u16) -> jsonschema::Validator {
+    let pointer = format!(
+        "/paths/{}/{method}/responses/{status}/content/application~1json/schema",
+        path.replace('~', "~0").replace('/', "~1")
+    );
+    let Some(Value::Object(schema)) = document.pointer(&pointer) else {
+        panic!("the document has no {status} response for {method} {path}");
+    };
+    // The response's schema at the root, beside the components its `$ref`s point into.
+    let mut root = schema.clone();
+    root.insert("$schema".into(), json!("https://json-schema.org/draft/2020-12/schema"));
+    root.insert("components".into(), document["components"].clone());
+    let root = Value::Object(root);
+    jsonschema::draft202012::new(&root).expect("the document's schemas compile")
+}
+
+/// Checks `response` against the document: its status is documented for the operation, its body
+/// matches that status's schema, and every required header of it is there.
+fn conforms(document: &Value, path: &str, method: &str, response: &TestResponse) {
+    let validator = response_validator(document, path, method, response.status);
+    let body = response.json();
+    let problems: Vec<String> = validator.iter_errors(&body).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(problems.is_empty(), "{method} {path} {}: {problems:?}\n{body}", response.status);
+    let headers = &document["paths"][path][method]["responses"][response.status.to_string()]["headers"];
+    for (name, header) in headers.as_object().into_iter().flatten() {
+        let reference = header["$ref"].as_str().unwrap_or_default();
+        let definition = document
+            .pointer(reference.trim_start_matches('#'))
+            .unwrap_or(header);
+        if definition["required"] == true {
+            assert!(
+                response.header(name).is_some(),
+                "{method} {path} {}: no {name} header",
+                response.status
+            );
+        }
+    }
+}
+
+async fn document(app: &TestApp) -> Value {
+    let response = app.send(app.http.get(app.url("/openapi.json"))).await;
+    assert_eq!(response.status, 200, "served without a key");
+    assert_eq!(response.header("content-type"), Some("application/json"));
+    response.json()
+}
+
+#[tokio::test]
+async fn the_served_document_is_the_committed_one() {
+    let app = spawn_app().await;
+    let served = document(&app).await;
+    let committed: Value = serde_json::from_str(include_str!("../../docs/openapi.json")).unwrap();
+    assert_eq!(served, committed);
+}
+
+#[tokio::test]
+async fn every_source_type_created_fetched_listed_and_updated_conforms() {
+    let app = spawn_app().await;
+    let document = document(&app).await;
+    let key = app.db.api_key("acme").await;
+    for prefix in ["/v1", "/api/v1"] {
+        let list = format!("{prefix}/sources");
+        let one = format!("{prefix}/sources/{{id}}");
+        for source_type in SourceType::ALL {
+            let name = format!("conform{}-{source_type}", prefix.replace('/', "-"));
+            let created = app.post(&list, &key, &source_body(&name, source_type)).await;
+            assert_eq!(created.status, 201, "{}", created.text);
+            conforms(&document, &list, "post", &created);
+            let path = format!("{list}/{}", created.json()["id"].as_str().unwrap());
+            conforms(&document, &one, "get", &app.get(&path, &key).await);
+            let patched = app.patch(&path, &key, &credential_patch(json!({"require_token": true}))).await;
+            assert_eq!(patched.status, 200, "{}", patched.text);
+            conforms(&document, &one, "patch", &patched);
+        }
+        conforms(&document, &list, "get", &app.get(&list, &key).await);
+    }
+}
+
+#[tokio::test]
+async fn every_error_the_app_produces_conforms() {
+    let app = spawn_app().await;
+    let document = document(&app).await;
+    let key = app.db.api_key("acme").await;
+    let list = "/v1/sources";
+    let one = "/v1/sources/{id}";
+    let created = app.post(list, &key, &source_body("errors", SourceType::Url)).await;
+    let path = format!("/v1/sources/{}", created.json()["id"].as_str().unwrap());
+    let missing = "/v1/sources/000000000000000000000000";
+
+    // 401 on every operation.
+    for (method, template, request) in [
+        ("get", list, app.http.get(app.url(list))),
+        ("post", list, app.http.post(app.url(list)).body("{}")),
+        ("get", one, app.http.get(app.url(&path))),
+        ("patch", one, app.http.patch(app.url(&path)).body("{}")),
+        ("delete", one, app.http.delete(app.url(&path))),
+    ] {
+        let response = app.send(request.header(API_KEY_HEADER, "isk_wrong")).await;
+        assert_eq!(response.status, 401);
+        conforms(&document, template, method, &response);
+    }
+    // 400, 413, 422 on the operations with a body.
+    for (method, request) in [
+        ("post", app.http.post(app.url(list))),
+        ("patch", app.http.patch(app.url(&path))),
+    ] {
+        let template = if method == "post" { list } else { one };
+        let bad = app.send(request.try_clone().unwrap().header(API_KEY_HEADER, &key).body("not json")).await;
+        assert_eq!(bad.status, 400);
+        conforms(&document, template, method, &bad);
+        let large = app
+            .send(request.try_clone().unwrap().header(API_KEY_HEADER, &key).body(" ".repeat(70_000)))
+            .await;
+        assert_eq!(large.status, 413);
+        conforms(&document, template, method, &large);
+        let invalid = app
+            .send(request.header(API_KEY_HEADER, &key).body(json!({"source": {"source": "-"}}).to_string()))
+            .await;
+        assert_eq!(invalid.status, 422);
+        conforms(&document, template, method, &invalid);
+    }
+    // 404 and 412.
+    conforms(&document, one, "get", &app.get(missing, &key).await);
+    conforms(&document, one, "patch", &app.patch(missing, &key, &credential_patch(json!({}))).await);
+    conforms(&document, one, "delete", &app.delete(missing, &key).await);
+    for (method, request) in [
+        ("patch", app.http.patch(app.url(&path)).body(credential_patch(json!({})).to_string())),
+        ("delete", app.http.delete(app.url(&path))),
+    ] {
+        let stale = app.send(request.header(API_KEY_HEADER, &key).header("if-match", "\"9\"")).await;
+        assert_eq!(stale.status, 412);
+        conforms(&document, one, method, &stale);
+    }
+    // 200 of a delete.
+    let deleted = app.delete(&path, &key).await;
+    assert_eq!(deleted.status, 200);
+    conforms(&document, one, "delete", &deleted);
+}
+
+/// 503 (DynamoDB down) and 500 (an unexpected DynamoDB error: a table that does not exist), from
+/// gateways over broken stores, on every operation.
+#[tokio::test]
+async fn server_side_failures_are_documented_503_and_500() {
+    let app = spawn_app().await;
+    let document = document(&app).await;
+    let dead = Store::new(local_client(&dead_endpoint().await, ClientSettings::default()), "image-sources");
+    let missing_table = Store::new(app.db.store.client().clone(), "no-such-table");
+    for (store, status) in [(dead, 503), (missing_table, 500)] {
+        let base = spawn_gateway(store).await;
+        let id = "/v1/sources/000000000000000000000000";
+        for (method, template, request) in [
+            ("get", "/v1/sources", app.http.get(format!("{base}/v1/sources"))),
+            ("post", "/v1/sources", app.http.post(format!("{base}/v1/sources")).body("{}")),
+            ("get", "/v1/sources/{id}", app.http.get(format!("{base}{id}"))),
+            ("patch", "/v1/sources/{id}", app.http.patch(format!("{base}{id}")).body("{}")),
+            ("delete", "/v1/sources/{id}", app.http.delete(format!("{base}{id}"))),
+        ] {
+            let response = app.send(request.header(API_KEY_HEADER, "isk_any")).await;
+            assert_eq!(response.status, status, "{method} {template}");
+            conforms(&document, template, method, &response);
+        }
+    }
+}
+
+/// The checks above can fail: bodies the document does not allow are refused.
+#[tokio::test]
+async fn the_schemas_refuse_what_the_contract_does_not_allow() {
+    let app = spawn_app().await;
+    let document = document(&app).await;
+    let source = response_validator(&document, "/v1/sources/{id}", "get", 200);
+    let good = json!({"id": "69a99ae507f19000072d0125", "source": "my-images", "source_type": "url",
+        "credentials": {"url": "https://example.com/", "require_token": "false", "secret_token": "a".repeat(64)},
+        "created_at": "2026-03-05T14:10:00Z", "updated_at": "2026-03-05T14:10:00Z"});
+    assert!(source.is_valid(&good));
+    let mut revealed = good.clone();
+    revealed["source_type"] = json!("s3");
+    revealed["credentials"] = json!({"bucket": "b", "region": "us-east-1", "access_key_id": "AKIA",
+        "secret_access_key": "the-real-secret", "require_token": "false", "secret_token": "a".repeat(64)});
+    assert!(!source.is_valid(&revealed), "a secret in clear");
+    let mut extra = good.clone();
+    extra["account_id"] = json!("acme");
+    assert!(!source.is_valid(&extra), "an undocumented field");
+    let mut wrong_type = good;
+    wrong_type["credentials"]["bucket"] = json!("b");
+    assert!(!source.is_valid(&wrong_type), "a key of another type");
+    let errors = response_validator(&document, "/v1/sources", "post", 422);
+    assert!(!errors.is_valid(&json!({"errors": []})));
+    assert!(!errors.is_valid(&json!({"errors": [1]})));
+}
