@@ -75,7 +75,11 @@ pub fn document() -> Value {
 }
 
 fn operation(endpoint: Endpoint, prefix: &str) -> Value {
-    let suffix = if prefix == PREFIXES[0] { "" } else { "UnderApi" };
+    let suffix = if prefix == PREFIXES[0] {
+        ""
+    } else {
+        "UnderApi"
+    };
     let (summary, description) = texts(endpoint);
     let mut op = json!({
         "operationId": format!("{}{suffix}", operation_id(endpoint)),
@@ -217,21 +221,63 @@ fn responses(endpoint: Endpoint, suffix: &str) -> Value {
     let has_id = endpoint.resource().contains("{id}");
     let pinned = matches!(endpoint, Endpoint::UpdateSource | Endpoint::DeleteSource);
     let errors: [(&str, bool, &str, Vec<String>); 9] = [
-        ("400", has_body, "The body is not JSON, not an object, or has no `source` object.",
-         vec!["Request body is not valid JSON".to_owned()]),
-        ("401", true, "No key, an unknown key or a revoked key: always the same body.",
-         vec![ApiError::Unauthorized.to_string()]),
-        ("404", has_id, "No such source in this account.", vec![ApiError::SourceNotFound.to_string()]),
-        ("412", pinned, "`If-Match` names no version that is stored; nothing changed.",
-         vec![ApiError::PreconditionFailed.to_string()]),
-        ("413", has_body, "The body is over the limit.", vec![ApiError::PayloadTooLarge.to_string()]),
-        ("422", has_body, "Every validation problem, in the reference API's wording.",
-         vec!["Source has already been taken".to_owned(), "Credential bucket is invalid".to_owned()]),
-        ("429", true, "Throttled by API Gateway.", vec!["Too Many Requests".to_owned()]),
-        ("500", true, "Unexpected; no internal detail (the request id is in the header).",
-         vec![ApiError::Internal(None).to_string()]),
-        ("503", true, "DynamoDB unavailable or throttled after retries, or too much contention on one source: retry after `Retry-After` seconds.",
-         vec![ApiError::Unavailable(None).to_string()]),
+        (
+            "400",
+            has_body,
+            "The body is not JSON, not an object, or has no `source` object.",
+            vec!["Request body is not valid JSON".to_owned()],
+        ),
+        (
+            "401",
+            true,
+            "No key, an unknown key or a revoked key: always the same body.",
+            vec![ApiError::Unauthorized.to_string()],
+        ),
+        (
+            "404",
+            has_id,
+            "No such source in this account.",
+            vec![ApiError::SourceNotFound.to_string()],
+        ),
+        (
+            "412",
+            pinned,
+            "`If-Match` names no version that is stored; nothing changed.",
+            vec![ApiError::PreconditionFailed.to_string()],
+        ),
+        (
+            "413",
+            has_body,
+            "The body is over the limit.",
+            vec![ApiError::PayloadTooLarge.to_string()],
+        ),
+        (
+            "422",
+            has_body,
+            "Every validation problem, in the reference API's wording.",
+            vec![
+                "Source has already been taken".to_owned(),
+                "Credential bucket is invalid".to_owned(),
+            ],
+        ),
+        (
+            "429",
+            true,
+            "Throttled by API Gateway.",
+            vec!["Too Many Requests".to_owned()],
+        ),
+        (
+            "500",
+            true,
+            "Unexpected; no internal detail (the request id is in the header).",
+            vec![ApiError::Internal(None).to_string()],
+        ),
+        (
+            "503",
+            true,
+            "DynamoDB unavailable or throttled after retries, or too much contention on one source: retry after `Retry-After` seconds.",
+            vec![ApiError::Unavailable(None).to_string()],
+        ),
     ];
     for (status, applies, description, example) in errors {
         if !applies {
@@ -239,14 +285,20 @@ fn responses(endpoint: Endpoint, suffix: &str) -> Value {
         }
         let mut headers = common_headers();
         if status == "503" {
-            headers.insert("Retry-After".into(), json!({"$ref": "#/components/headers/Retry-After"}));
+            headers.insert(
+                "Retry-After".into(),
+                json!({"$ref": "#/components/headers/Retry-After"}),
+            );
         }
-        responses.insert(status.into(), json!({
-            "description": description,
-            "headers": headers,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"},
-                                             "example": {"errors": example}}}
-        }));
+        responses.insert(
+            status.into(),
+            json!({
+                "description": description,
+                "headers": headers,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"},
+                                                 "example": {"errors": example}}}
+            }),
+        );
     }
     Value::Object(responses)
 }
@@ -287,7 +339,10 @@ fn components() -> Value {
         "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]*$",
         "description": "The first path segment of the CDN's image URLs: unique across all accounts, compared case-insensitively."
     }));
-    schemas.insert("SourceType".into(), json!({"type": "string", "enum": type_names()}));
+    schemas.insert(
+        "SourceType".into(),
+        json!({"type": "string", "enum": type_names()}),
+    );
     schemas.insert("Timestamp".into(), json!({
         "type": "string", "format": "date-time", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$",
         "description": "UTC, RFC 3339 to the second."
@@ -296,12 +351,21 @@ fn components() -> Value {
         "type": "string", "pattern": "^[0-9a-f]{64}$",
         "description": "The source's URL-signing key, generated by the server: bossToken = hex(HMAC-SHA256(secret_token, path))."
     }));
-    schemas.insert("Errors".into(), json!({
-        "type": "object", "required": ["errors"], "additionalProperties": false,
-        "properties": {"errors": {"type": "array", "minItems": 1, "items": {"type": "string"}}}
-    }));
-    schemas.insert("Deleted".into(), json!({"type": "object", "maxProperties": 0, "description": "`{}`"}));
-    schemas.insert("SourceList".into(), json!({"type": "array", "items": {"$ref": "#/components/schemas/Source"}}));
+    schemas.insert(
+        "Errors".into(),
+        json!({
+            "type": "object", "required": ["errors"], "additionalProperties": false,
+            "properties": {"errors": {"type": "array", "minItems": 1, "items": {"type": "string"}}}
+        }),
+    );
+    schemas.insert(
+        "Deleted".into(),
+        json!({"type": "object", "maxProperties": 0, "description": "`{}`"}),
+    );
+    schemas.insert(
+        "SourceList".into(),
+        json!({"type": "array", "items": {"$ref": "#/components/schemas/Source"}}),
+    );
 
     let mut one_of = Vec::new();
     let mut create_one_of = Vec::new();
@@ -309,34 +373,58 @@ fn components() -> Value {
     let mut create_mapping = Map::new();
     for source_type in SourceType::ALL {
         let name = type_title(source_type);
-        schemas.insert(format!("{name}Credentials"), stored_credentials(source_type));
+        schemas.insert(
+            format!("{name}Credentials"),
+            stored_credentials(source_type),
+        );
         schemas.insert(format!("{name}Source"), stored_source(source_type, &name));
-        schemas.insert(format!("{name}CredentialAttributes"), credential_attributes(source_type));
-        schemas.insert(format!("{name}SourceCreate"), source_create(source_type, &name));
+        schemas.insert(
+            format!("{name}CredentialAttributes"),
+            credential_attributes(source_type),
+        );
+        schemas.insert(
+            format!("{name}SourceCreate"),
+            source_create(source_type, &name),
+        );
         one_of.push(json!({"$ref": format!("#/components/schemas/{name}Source")}));
         create_one_of.push(json!({"$ref": format!("#/components/schemas/{name}SourceCreate")}));
-        mapping.insert(source_type.as_str().into(), json!(format!("#/components/schemas/{name}Source")));
-        create_mapping.insert(source_type.as_str().into(), json!(format!("#/components/schemas/{name}SourceCreate")));
+        mapping.insert(
+            source_type.as_str().into(),
+            json!(format!("#/components/schemas/{name}Source")),
+        );
+        create_mapping.insert(
+            source_type.as_str().into(),
+            json!(format!("#/components/schemas/{name}SourceCreate")),
+        );
     }
-    schemas.insert("Source".into(), json!({
-        "oneOf": one_of,
-        "discriminator": {"propertyName": fields::SOURCE_TYPE, "mapping": mapping},
-        "example": source_example()
-    }));
-    schemas.insert("CreateRequest".into(), json!({
-        "type": "object", "required": [fields::SOURCE],
-        "description": "Keys beside `source` are ignored.",
-        "properties": {fields::SOURCE: {
-            "oneOf": create_one_of,
-            "discriminator": {"propertyName": fields::SOURCE_TYPE, "mapping": create_mapping}
-        }},
-        "example": create_example()
-    }));
-    schemas.insert("UpdateRequest".into(), json!({
-        "type": "object", "required": [fields::SOURCE],
-        "description": "Keys beside `source` are ignored.",
-        "properties": {fields::SOURCE: source_update()}
-    }));
+    schemas.insert(
+        "Source".into(),
+        json!({
+            "oneOf": one_of,
+            "discriminator": {"propertyName": fields::SOURCE_TYPE, "mapping": mapping},
+            "example": source_example()
+        }),
+    );
+    schemas.insert(
+        "CreateRequest".into(),
+        json!({
+            "type": "object", "required": [fields::SOURCE],
+            "description": "Keys beside `source` are ignored.",
+            "properties": {fields::SOURCE: {
+                "oneOf": create_one_of,
+                "discriminator": {"propertyName": fields::SOURCE_TYPE, "mapping": create_mapping}
+            }},
+            "example": create_example()
+        }),
+    );
+    schemas.insert(
+        "UpdateRequest".into(),
+        json!({
+            "type": "object", "required": [fields::SOURCE],
+            "description": "Keys beside `source` are ignored.",
+            "properties": {fields::SOURCE: source_update()}
+        }),
+    );
 
     json!({
         "securitySchemes": {"apiKey": {
@@ -396,14 +484,16 @@ fn value_schema(key: &CredentialKey) -> Value {
     } else if key.key == "url" || key.key == "endpoint" {
         schema["format"] = json!("uri");
         schema["pattern"] = json!("^https?://");
-        schema["description"] = json!("A public http(s) URL in canonical form (its own WHATWG serialization), with no user name or password.");
+        schema["description"] = json!(
+            "A public http(s) URL in canonical form (its own WHATWG serialization), with no user name or password."
+        );
     }
     schema
 }
 
 fn require_token_input() -> Value {
-    json!({"type": ["string", "boolean"], "enum": ["true", "false", true, false],
-           "description": "Whether the CDN requires signed URLs. Default \"false\"."})
+    json!({"type": ["string", "boolean", "null"], "enum": ["true", "false", true, false, null],
+           "description": "Whether the CDN requires signed URLs: \"false\" when absent on create; `null` resets it to \"false\"."})
 }
 
 /// The credentials as responses show them: storage secrets as `****`.
@@ -421,8 +511,14 @@ fn stored_credentials(source_type: SourceType) -> Value {
             required.push(key.key);
         }
     }
-    properties.insert(fields::REQUIRE_TOKEN.into(), json!({"type": "string", "enum": ["true", "false"]}));
-    properties.insert(fields::SECRET_TOKEN.into(), json!({"$ref": "#/components/schemas/SecretToken"}));
+    properties.insert(
+        fields::REQUIRE_TOKEN.into(),
+        json!({"type": "string", "enum": ["true", "false"]}),
+    );
+    properties.insert(
+        fields::SECRET_TOKEN.into(),
+        json!({"$ref": "#/components/schemas/SecretToken"}),
+    );
     required.extend([fields::REQUIRE_TOKEN, fields::SECRET_TOKEN]);
     json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false})
 }
@@ -447,15 +543,21 @@ fn credential_attributes(source_type: SourceType) -> Value {
     let mut properties = Map::new();
     let mut required = Vec::new();
     for key in credential_keys(source_type) {
-        properties.insert(key.key.into(), value_schema(&key));
+        let mut schema = value_schema(&key);
         if key.required {
             required.push(key.key);
+        } else {
+            // `null` stands for an absent optional key, on create as on update.
+            schema["type"] = json!(["string", "null"]);
         }
+        properties.insert(key.key.into(), schema);
     }
     properties.insert(fields::REQUIRE_TOKEN.into(), require_token_input());
     let mut schema = json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false});
     if source_type == SourceType::Azure {
-        schema["description"] = json!("`container_name` is required with `service_type` `blob`, `share_name` with `file-share`.");
+        schema["description"] = json!(
+            "`container_name` is required with `service_type` `blob`, `share_name` with `file-share`."
+        );
         schema["properties"]["service_type"]["enum"] = json!(["blob", "file-share"]);
     }
     schema
@@ -464,15 +566,23 @@ fn credential_attributes(source_type: SourceType) -> Value {
 /// Keys inside `source` that clients echo from what they fetched: accepted and ignored.
 fn echoed_properties(properties: &mut Map<String, Value>) {
     for key in READ_ONLY_ATTRIBUTES {
-        let kind = if key == fields::CREDENTIALS { "object" } else { "string" };
-        properties.insert(key.into(), json!({"type": kind, "description": "Read-only: ignored."}));
+        properties.insert(
+            key.into(),
+            json!({"description": "Read-only: ignored, whatever its value."}),
+        );
     }
 }
 
 fn source_create(source_type: SourceType, name: &str) -> Value {
     let mut properties = Map::new();
-    properties.insert(fields::SOURCE.into(), json!({"$ref": "#/components/schemas/SourceName"}));
-    properties.insert(fields::SOURCE_TYPE.into(), json!({"type": "string", "enum": [source_type.as_str()]}));
+    properties.insert(
+        fields::SOURCE.into(),
+        json!({"$ref": "#/components/schemas/SourceName"}),
+    );
+    properties.insert(
+        fields::SOURCE_TYPE.into(),
+        json!({"type": "string", "enum": [source_type.as_str()]}),
+    );
     properties.insert(
         fields::CREDENTIAL_ATTRIBUTES.into(),
         json!({"$ref": format!("#/components/schemas/{name}CredentialAttributes")}),
@@ -500,13 +610,16 @@ fn source_update() -> Value {
             credential_properties.entry(key.key).or_insert(schema);
         }
     }
-    let mut require_token = require_token_input();
-    require_token["type"] = json!(["string", "boolean", "null"]);
-    require_token["enum"] = json!(["true", "false", true, false, null]);
-    credential_properties.insert(fields::REQUIRE_TOKEN.into(), require_token);
+    credential_properties.insert(fields::REQUIRE_TOKEN.into(), require_token_input());
     let mut properties = Map::new();
-    properties.insert(fields::SOURCE.into(), json!({"$ref": "#/components/schemas/SourceName"}));
-    properties.insert(fields::SOURCE_TYPE.into(), json!({"$ref": "#/components/schemas/SourceType"}));
+    properties.insert(
+        fields::SOURCE.into(),
+        json!({"$ref": "#/components/schemas/SourceName"}),
+    );
+    properties.insert(
+        fields::SOURCE_TYPE.into(),
+        json!({"$ref": "#/components/schemas/SourceType"}),
+    );
     properties.insert(fields::CREDENTIAL_ATTRIBUTES.into(), json!({
         "type": "object", "properties": credential_properties, "additionalProperties": false,
         "description": "Merged key by key into the stored credentials; the result must be a valid set for the source's type."
@@ -581,8 +694,16 @@ mod tests {
             let stored = &schemas[format!("{name}Credentials")];
             let sent = &schemas[format!("{name}CredentialAttributes")];
             for key in credential_keys(source_type) {
-                assert!(stored["properties"].get(key.key).is_some(), "{name} {}", key.key);
-                assert!(sent["properties"].get(key.key).is_some(), "{name} {}", key.key);
+                assert!(
+                    stored["properties"].get(key.key).is_some(),
+                    "{name} {}",
+                    key.key
+                );
+                assert!(
+                    sent["properties"].get(key.key).is_some(),
+                    "{name} {}",
+                    key.key
+                );
                 let required = |schema: &Value| {
                     schema["required"]
                         .as_array()

@@ -10,7 +10,12 @@ use shared::store::{ClientSettings, Store, local_client};
 
 /// The schema of `operation`'s `status` response in `document`, as a validator that resolves the
 /// document's `$ref`s.
-fn response_validator(document: &Value, path: &str, method: &str, status: u16) -> jsonschema::Validator {
+fn response_validator(
+    document: &Value,
+    path: &str,
+    method: &str,
+    status: u16,
+) -> jsonschema::Validator {
     let pointer = format!(
         "/paths/{}/{method}/responses/{status}/content/application~1json/schema",
         path.replace('~', "~0").replace('/', "~1")
@@ -20,7 +25,10 @@ fn response_validator(document: &Value, path: &str, method: &str, status: u16) -
     };
     // The response's schema at the root, beside the components its `$ref`s point into.
     let mut root = schema.clone();
-    root.insert("$schema".into(), json!("https://json-schema.org/draft/2020-12/schema"));
+    root.insert(
+        "$schema".into(),
+        json!("https://json-schema.org/draft/2020-12/schema"),
+    );
     root.insert("components".into(), document["components"].clone());
     let root = Value::Object(root);
     jsonschema::draft202012::new(&root).expect("the document's schemas compile")
@@ -31,9 +39,17 @@ fn response_validator(document: &Value, path: &str, method: &str, status: u16) -
 fn conforms(document: &Value, path: &str, method: &str, response: &TestResponse) {
     let validator = response_validator(document, path, method, response.status);
     let body = response.json();
-    let problems: Vec<String> = validator.iter_errors(&body).map(|e| format!("{e} at {}", e.instance_path())).collect();
-    assert!(problems.is_empty(), "{method} {path} {}: {problems:?}\n{body}", response.status);
-    let headers = &document["paths"][path][method]["responses"][response.status.to_string()]["headers"];
+    let problems: Vec<String> = validator
+        .iter_errors(&body)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        problems.is_empty(),
+        "{method} {path} {}: {problems:?}\n{body}",
+        response.status
+    );
+    let headers =
+        &document["paths"][path][method]["responses"][response.status.to_string()]["headers"];
     for (name, header) in headers.as_object().into_iter().flatten() {
         let reference = header["$ref"].as_str().unwrap_or_default();
         let definition = document
@@ -74,12 +90,20 @@ async fn every_source_type_created_fetched_listed_and_updated_conforms() {
         let one = format!("{prefix}/sources/{{id}}");
         for source_type in SourceType::ALL {
             let name = format!("conform{}-{source_type}", prefix.replace('/', "-"));
-            let created = app.post(&list, &key, &source_body(&name, source_type)).await;
+            let created = app
+                .post(&list, &key, &source_body(&name, source_type))
+                .await;
             assert_eq!(created.status, 201, "{}", created.text);
             conforms(&document, &list, "post", &created);
             let path = format!("{list}/{}", created.json()["id"].as_str().unwrap());
             conforms(&document, &one, "get", &app.get(&path, &key).await);
-            let patched = app.patch(&path, &key, &credential_patch(json!({"require_token": true}))).await;
+            let patched = app
+                .patch(
+                    &path,
+                    &key,
+                    &credential_patch(json!({"require_token": true})),
+                )
+                .await;
             assert_eq!(patched.status, 200, "{}", patched.text);
             conforms(&document, &one, "patch", &patched);
         }
@@ -94,7 +118,9 @@ async fn every_error_the_app_produces_conforms() {
     let key = app.db.api_key("acme").await;
     let list = "/v1/sources";
     let one = "/v1/sources/{id}";
-    let created = app.post(list, &key, &source_body("errors", SourceType::Url)).await;
+    let created = app
+        .post(list, &key, &source_body("errors", SourceType::Url))
+        .await;
     let path = format!("/v1/sources/{}", created.json()["id"].as_str().unwrap());
     let missing = "/v1/sources/000000000000000000000000";
 
@@ -116,29 +142,63 @@ async fn every_error_the_app_produces_conforms() {
         ("patch", app.http.patch(app.url(&path))),
     ] {
         let template = if method == "post" { list } else { one };
-        let bad = app.send(request.try_clone().unwrap().header(API_KEY_HEADER, &key).body("not json")).await;
+        let bad = app
+            .send(
+                request
+                    .try_clone()
+                    .unwrap()
+                    .header(API_KEY_HEADER, &key)
+                    .body("not json"),
+            )
+            .await;
         assert_eq!(bad.status, 400);
         conforms(&document, template, method, &bad);
         let large = app
-            .send(request.try_clone().unwrap().header(API_KEY_HEADER, &key).body(" ".repeat(70_000)))
+            .send(
+                request
+                    .try_clone()
+                    .unwrap()
+                    .header(API_KEY_HEADER, &key)
+                    .body(" ".repeat(70_000)),
+            )
             .await;
         assert_eq!(large.status, 413);
         conforms(&document, template, method, &large);
         let invalid = app
-            .send(request.header(API_KEY_HEADER, &key).body(json!({"source": {"source": "-"}}).to_string()))
+            .send(
+                request
+                    .header(API_KEY_HEADER, &key)
+                    .body(json!({"source": {"source": "-"}}).to_string()),
+            )
             .await;
         assert_eq!(invalid.status, 422);
         conforms(&document, template, method, &invalid);
     }
     // 404 and 412.
     conforms(&document, one, "get", &app.get(missing, &key).await);
-    conforms(&document, one, "patch", &app.patch(missing, &key, &credential_patch(json!({}))).await);
+    conforms(
+        &document,
+        one,
+        "patch",
+        &app.patch(missing, &key, &credential_patch(json!({}))).await,
+    );
     conforms(&document, one, "delete", &app.delete(missing, &key).await);
     for (method, request) in [
-        ("patch", app.http.patch(app.url(&path)).body(credential_patch(json!({})).to_string())),
+        (
+            "patch",
+            app.http
+                .patch(app.url(&path))
+                .body(credential_patch(json!({})).to_string()),
+        ),
         ("delete", app.http.delete(app.url(&path))),
     ] {
-        let stale = app.send(request.header(API_KEY_HEADER, &key).header("if-match", "\"9\"")).await;
+        let stale = app
+            .send(
+                request
+                    .header(API_KEY_HEADER, &key)
+                    .header("if-match", "\"9\""),
+            )
+            .await;
         assert_eq!(stale.status, 412);
         conforms(&document, one, method, &stale);
     }
@@ -154,17 +214,40 @@ async fn every_error_the_app_produces_conforms() {
 async fn server_side_failures_are_documented_503_and_500() {
     let app = spawn_app().await;
     let document = document(&app).await;
-    let dead = Store::new(local_client(&dead_endpoint().await, ClientSettings::default()), "image-sources");
+    let dead = Store::new(
+        local_client(&dead_endpoint().await, ClientSettings::default()),
+        "image-sources",
+    );
     let missing_table = Store::new(app.db.store.client().clone(), "no-such-table");
     for (store, status) in [(dead, 503), (missing_table, 500)] {
         let base = spawn_gateway(store).await;
         let id = "/v1/sources/000000000000000000000000";
         for (method, template, request) in [
-            ("get", "/v1/sources", app.http.get(format!("{base}/v1/sources"))),
-            ("post", "/v1/sources", app.http.post(format!("{base}/v1/sources")).body("{}")),
-            ("get", "/v1/sources/{id}", app.http.get(format!("{base}{id}"))),
-            ("patch", "/v1/sources/{id}", app.http.patch(format!("{base}{id}")).body("{}")),
-            ("delete", "/v1/sources/{id}", app.http.delete(format!("{base}{id}"))),
+            (
+                "get",
+                "/v1/sources",
+                app.http.get(format!("{base}/v1/sources")),
+            ),
+            (
+                "post",
+                "/v1/sources",
+                app.http.post(format!("{base}/v1/sources")).body("{}"),
+            ),
+            (
+                "get",
+                "/v1/sources/{id}",
+                app.http.get(format!("{base}{id}")),
+            ),
+            (
+                "patch",
+                "/v1/sources/{id}",
+                app.http.patch(format!("{base}{id}")).body("{}"),
+            ),
+            (
+                "delete",
+                "/v1/sources/{id}",
+                app.http.delete(format!("{base}{id}")),
+            ),
         ] {
             let response = app.send(request.header(API_KEY_HEADER, "isk_any")).await;
             assert_eq!(response.status, status, "{method} {template}");
@@ -197,4 +280,76 @@ async fn the_schemas_refuse_what_the_contract_does_not_allow() {
     let errors = response_validator(&document, "/v1/sources", "post", 422);
     assert!(!errors.is_valid(&json!({"errors": []})));
     assert!(!errors.is_valid(&json!({"errors": [1]})));
+}
+
+/// The request body schema of `method path`, as a validator.
+fn request_validator(document: &Value, path: &str, method: &str) -> jsonschema::Validator {
+    let pointer = format!(
+        "/paths/{}/{method}/requestBody/content/application~1json/schema",
+        path.replace('~', "~0").replace('/', "~1")
+    );
+    let Some(Value::Object(schema)) = document.pointer(&pointer) else {
+        panic!("no request body for {method} {path}");
+    };
+    let mut root = schema.clone();
+    root.insert(
+        "$schema".into(),
+        json!("https://json-schema.org/draft/2020-12/schema"),
+    );
+    root.insert("components".into(), document["components"].clone());
+    jsonschema::draft202012::new(&Value::Object(root)).expect("the document's schemas compile")
+}
+
+/// What schemathesis found the document refused while the app (rightly) accepts it: echoed
+/// read-only fields of any type, `null` for `require_token` and for an absent optional key on
+/// create. The document now allows each, and the app still accepts each.
+#[tokio::test]
+async fn requests_the_app_accepts_are_allowed_by_the_document() {
+    let app = spawn_app().await;
+    let document = document(&app).await;
+    let key = app.db.api_key("acme").await;
+    let create = request_validator(&document, "/v1/sources", "post");
+    let mut body = source_body("lenient", SourceType::Wasabi);
+    body["source"]["id"] = Value::Null;
+    body["source"]["updated_at"] = json!({});
+    body["source"]["credentials"] = json!("anything");
+    body["source"]["credential_attributes"]["region"] = Value::Null;
+    body["source"]["credential_attributes"]["require_token"] = Value::Null;
+    assert!(
+        create.is_valid(&body),
+        "{:?}",
+        create
+            .iter_errors(&body)
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+    );
+    let created = app.post("/v1/sources", &key, &body).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.json()["credentials"]["require_token"], "false");
+    assert!(created.json()["credentials"].get("region").is_none());
+}
+
+/// Preconditions are evaluated before the request content (RFC 9110 §13.2.1): a stale If-Match
+/// is 412 whatever the body holds, and the document lists 412 for both operations.
+#[tokio::test]
+async fn a_stale_if_match_is_412_before_the_body_is_validated() {
+    let app = spawn_app().await;
+    let document = document(&app).await;
+    let key = app.db.api_key("acme").await;
+    let created = app
+        .post("/v1/sources", &key, &source_body("pinned", SourceType::Url))
+        .await;
+    let path = format!("/v1/sources/{}", created.json()["id"].as_str().unwrap());
+    let invalid = json!({"source": {"source_type": {}, "source": "-"}});
+    let response = app
+        .send(
+            app.http
+                .patch(app.url(&path))
+                .header(API_KEY_HEADER, &key)
+                .header("if-match", "\"7\"")
+                .body(invalid.to_string()),
+        )
+        .await;
+    assert_eq!(response.status, 412);
+    conforms(&document, "/v1/sources/{id}", "patch", &response);
 }

@@ -18,7 +18,8 @@ mod version_match;
 pub use account::AccountId;
 pub use api_key::{ApiKey, ApiKeyHash};
 pub use credentials::{
-    CredentialKey, CredentialValue, Credentials, MAX_VALUE_CHARS, SECRET_PLACEHOLDER, credential_keys,
+    CredentialKey, CredentialValue, Credentials, MAX_VALUE_CHARS, SECRET_PLACEHOLDER,
+    credential_keys,
 };
 pub use input::{READ_ONLY_ATTRIBUTES, SourceInput};
 pub use public_url::PublicUrl;

@@ -37,11 +37,13 @@ pub struct CredentialKey {
 
 /// The keys `source_type` takes, in the reference document's order.
 pub fn credential_keys(source_type: SourceType) -> impl Iterator<Item = CredentialKey> {
-    rules::rules_for(source_type).iter().map(|rule| CredentialKey {
-        key: rule.key,
-        required: rule.required,
-        secret: secret_key(rule.key).is_some(),
-    })
+    rules::rules_for(source_type)
+        .iter()
+        .map(|rule| CredentialKey {
+            key: rule.key,
+            required: rule.required,
+            secret: secret_key(rule.key).is_some(),
+        })
 }
 
 /// One credential attribute's value. Secrets are kept in a [`SecretString`] so that no `Debug`,
