@@ -8,30 +8,50 @@ use serde_json::{Value, json};
 use shared::domain::SourceType;
 use shared::store::{ClientSettings, Store, local_client};
 
-/// The schema of `operation`'s `status` response in `document`, as a validator that resolves the
-/// document's `$ref`s.
-fn response_validator(
-    document: &Value,
-    path: &str,
-    method: &str,
-    status: u16,
-) -> jsonschema::Validator {
-    let pointer = format!(
-        "/paths/{}/{method}/responses/{status}/content/application~1json/schema",
-        path.replace('~', "~0").replace('/', "~1")
-    );
-    let Some(Value::Object(schema)) = document.pointer(&pointer) else {
-        panic!("the document has no {status} response for {method} {path}");
+/// A validator for the schema at `pointer` in `document`, resolving the document's `$ref`s.
+fn schema_validator(document: &Value, pointer: &str) -> jsonschema::Validator {
+    let Some(Value::Object(schema)) = document.pointer(pointer) else {
+        panic!("the document has nothing at {pointer}");
     };
-    // The response's schema at the root, beside the components its `$ref`s point into.
+    // The schema at the root, beside the components its `$ref`s point into.
     let mut root = schema.clone();
     root.insert(
         "$schema".into(),
         json!("https://json-schema.org/draft/2020-12/schema"),
     );
     root.insert("components".into(), document["components"].clone());
-    let root = Value::Object(root);
-    jsonschema::draft202012::new(&root).expect("the document's schemas compile")
+    jsonschema::draft202012::new(&Value::Object(root)).expect("the document's schemas compile")
+}
+
+/// The JSON pointer of an operation in the document (`path` in the document's `{id}` syntax).
+fn operation_pointer(path: &str, method: &str) -> String {
+    format!(
+        "/paths/{}/{method}",
+        path.replace('~', "~0").replace('/', "~1")
+    )
+}
+
+/// The schema of the `status` response of `method path`.
+fn response_validator(
+    document: &Value,
+    path: &str,
+    method: &str,
+    status: u16,
+) -> jsonschema::Validator {
+    let operation = operation_pointer(path, method);
+    schema_validator(
+        document,
+        &format!("{operation}/responses/{status}/content/application~1json/schema"),
+    )
+}
+
+/// The request body schema of `method path`.
+fn request_validator(document: &Value, path: &str, method: &str) -> jsonschema::Validator {
+    let operation = operation_pointer(path, method);
+    schema_validator(
+        document,
+        &format!("{operation}/requestBody/content/application~1json/schema"),
+    )
 }
 
 /// Checks `response` against the document: its status is documented for the operation, its body
@@ -280,24 +300,6 @@ async fn the_schemas_refuse_what_the_contract_does_not_allow() {
     let errors = response_validator(&document, "/v1/sources", "post", 422);
     assert!(!errors.is_valid(&json!({"errors": []})));
     assert!(!errors.is_valid(&json!({"errors": [1]})));
-}
-
-/// The request body schema of `method path`, as a validator.
-fn request_validator(document: &Value, path: &str, method: &str) -> jsonschema::Validator {
-    let pointer = format!(
-        "/paths/{}/{method}/requestBody/content/application~1json/schema",
-        path.replace('~', "~0").replace('/', "~1")
-    );
-    let Some(Value::Object(schema)) = document.pointer(&pointer) else {
-        panic!("no request body for {method} {path}");
-    };
-    let mut root = schema.clone();
-    root.insert(
-        "$schema".into(),
-        json!("https://json-schema.org/draft/2020-12/schema"),
-    );
-    root.insert("components".into(), document["components"].clone());
-    jsonschema::draft202012::new(&Value::Object(root)).expect("the document's schemas compile")
 }
 
 /// What schemathesis found the document refused while the app (rightly) accepts it: echoed

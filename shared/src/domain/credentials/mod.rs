@@ -473,24 +473,13 @@ mod tests {
         assert!(s3_with("prefix", "images/2026/").is_empty());
     }
 
+    /// Each provider's rules are tested in `buckets.rs`; here, that they answer for `bucket`.
     #[test]
-    fn bucket_names_per_provider() {
-        for bad in [
-            "ab",
-            "My-Bucket",
-            "-bucket",
-            "bucket-",
-            "a..b",
-            "192.168.1.1",
-            "under_score",
-            &"b".repeat(64),
-        ] {
-            assert_eq!(
-                s3_with("bucket", bad),
-                ["Credential bucket is invalid"],
-                "{bad}"
-            );
-        }
+    fn a_bucket_is_checked_by_its_providers_rule() {
+        assert_eq!(
+            s3_with("bucket", "xn--images"),
+            ["Credential bucket is invalid"]
+        );
         let gcs = |bucket: &'static str| {
             check(
                 SourceType::Gcs,
@@ -498,27 +487,7 @@ mod tests {
             )
         };
         assert!(gcs("with_underscore").is_empty());
-        assert_eq!(gcs("google-thing"), ["Credential bucket is invalid"]);
-        let r2 = |bucket: &'static str| {
-            check(
-                SourceType::R2,
-                &[("access_key", "k"), ("secret", "s"), ("bucket", bucket)],
-            )
-        };
-        assert_eq!(r2("dotted.name"), ["Credential bucket is invalid"]);
-        let akamai = |bucket: &'static str| {
-            check(
-                SourceType::Akamai,
-                &[
-                    ("access_key", "k"),
-                    ("secret", "s"),
-                    ("endpoint", "https://e.example"),
-                    ("bucket", bucket),
-                ],
-            )
-        };
-        assert_eq!(akamai("/abs"), ["Credential bucket is invalid"]);
-        assert_eq!(akamai("123/../etc"), ["Credential bucket is invalid"]);
+        assert_eq!(gcs("g00gle-images"), ["Credential bucket is invalid"]);
     }
 
     #[test]
