@@ -89,7 +89,8 @@ enum State {
 
 /// A TCP stream whose request heads are checked before hyper reads them.
 pub struct HeadGuard {
-    stream: TcpStream,
+    /// `None` once the guard answered: the stream then belongs to [`linger`].
+    stream: Option<TcpStream>,
     state: State,
     read_timeout: Duration,
 }
@@ -97,7 +98,7 @@ pub struct HeadGuard {
 impl HeadGuard {
     pub fn new(stream: TcpStream, read_timeout: Duration) -> Self {
         Self {
-            stream,
+            stream: Some(stream),
             read_timeout,
             state: State::Head {
                 bytes: Vec::new(),
@@ -143,9 +144,9 @@ impl HeadGuard {
         Ok(())
     }
 
-    /// Writes `error` as a whole HTTP/1.1 response, as far as the socket takes it at once: the
-    /// connection is closed right after, so there is nothing to wait for.
-    fn answer(&mut self, cx: &mut Context<'_>, error: ApiError) {
+    /// Answers `error` as a whole HTTP/1.1 response and ends the connection: the stream is
+    /// handed to [`linger`], hyper sees the connection end.
+    fn answer(&mut self, error: ApiError) {
         let request_id = uuid::Uuid::new_v4().to_string();
         let response = error.into_response(&request_id);
         let mut raw = format!(
@@ -166,8 +167,9 @@ impl HeadGuard {
             "content-length: {}\r\nconnection: close\r\n\r\n{body}",
             body.len()
         ));
-        let _ = Pin::new(&mut self.stream).poll_write(cx, raw.as_bytes());
-        let _ = Pin::new(&mut self.stream).poll_flush(cx);
+        if let Some(stream) = self.stream.take() {
+            tokio::spawn(linger(stream, raw.into_bytes()));
+        }
         self.state = State::Answered;
         tracing::info!(
             status = response.status().as_u16(),
@@ -175,6 +177,28 @@ impl HeadGuard {
             "request refused before routing"
         );
     }
+}
+
+/// Writes `answer`, closes the sending side, and reads what the client still sends (for a little
+/// while) before closing: a socket closed with unread data in it sends a reset, which can make
+/// the client's kernel drop the answer before the client reads it ("lingering close").
+async fn linger(mut stream: TcpStream, answer: Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const LINGER: Duration = Duration::from_secs(2);
+    let _ = tokio::time::timeout(LINGER, async {
+        stream.write_all(&answer).await?;
+        stream.shutdown().await?;
+        let mut sink = [0u8; 8192];
+        let mut drained = 0usize;
+        while drained < 1024 * 1024 {
+            match stream.read(&mut sink).await? {
+                0 => break,
+                n => drained += n,
+            }
+        }
+        Ok::<(), io::Error>(())
+    })
+    .await;
 }
 
 /// `None` while the head is incomplete; else its length and what comes after it.
@@ -266,15 +290,15 @@ impl AsyncRead for HeadGuard {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = &mut *self;
-        if matches!(this.state, State::Answered) {
+        let Some(stream) = this.stream.as_mut() else {
             return Poll::Ready(Ok(()));
-        }
+        };
         let filled_before = buf.filled().len();
-        match Pin::new(&mut this.stream).poll_read(cx, buf) {
+        match Pin::new(stream).poll_read(cx, buf) {
             Poll::Ready(Ok(())) => {
                 let data = buf.filled()[filled_before..].to_vec();
                 if let Err(error) = this.observe(&data) {
-                    this.answer(cx, error);
+                    this.answer(error);
                     // hyper sees the connection end; it never saw the refused head.
                     buf.set_filled(filled_before);
                     return Poll::Ready(Err(io::ErrorKind::InvalidData.into()));
@@ -289,7 +313,7 @@ impl AsyncRead for HeadGuard {
                 } = &mut this.state
                 {
                     ready!(deadline.as_mut().poll(cx));
-                    this.answer(cx, ApiError::RequestTimeout);
+                    this.answer(ApiError::RequestTimeout);
                     return Poll::Ready(Err(io::ErrorKind::TimedOut.into()));
                 }
                 Poll::Pending
@@ -304,15 +328,24 @@ impl AsyncWrite for HeadGuard {
         cx: &mut Context<'_>,
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write(cx, data)
+        match self.stream.as_mut() {
+            Some(stream) => Pin::new(stream).poll_write(cx, data),
+            None => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+        }
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_flush(cx)
+        match self.stream.as_mut() {
+            Some(stream) => Pin::new(stream).poll_flush(cx),
+            None => Poll::Ready(Ok(())),
+        }
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_shutdown(cx)
+        match self.stream.as_mut() {
+            Some(stream) => Pin::new(stream).poll_shutdown(cx),
+            None => Poll::Ready(Ok(())),
+        }
     }
 
     fn poll_write_vectored(
@@ -320,11 +353,16 @@ impl AsyncWrite for HeadGuard {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+        match self.stream.as_mut() {
+            Some(stream) => Pin::new(stream).poll_write_vectored(cx, bufs),
+            None => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+        }
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.stream.is_write_vectored()
+        self.stream
+            .as_ref()
+            .is_some_and(TcpStream::is_write_vectored)
     }
 }
 

@@ -861,7 +861,7 @@ async fn too_many_or_too_large_headers_are_431_in_the_error_shape() {
     // Over hyper's own default of 100 fields but within API Gateway's 10,240 bytes: served (401:
     // no key), as API Gateway would.
     let many: String = (0..200).map(|i| format!("x-h{i}: v\r\n")).collect();
-    let request = format!("GET /v1/sources HTTP/1.1\r\nhost: x\r\n{many}\r\n");
+    let request = format!("GET /v1/sources HTTP/1.1\r\nhost: x\r\nconnection: close\r\n{many}\r\n");
     let (status, _) = raw_error(&raw_exchange(&app, request.as_bytes()).await);
     assert_eq!(status, 401);
     // One field too large, and very many small ones.
