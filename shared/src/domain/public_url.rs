@@ -29,10 +29,6 @@ impl PublicUrl {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    pub fn into_string(self) -> String {
-        self.0
-    }
 }
 
 fn check(value: &str) -> Result<(), UrlProblem> {
