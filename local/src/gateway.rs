@@ -23,6 +23,10 @@ use crate::openapi::{DOCUMENT_PATH, document_text};
 
 /// API Gateway's own payload limit; the endpoints enforce the API's 64 KiB themselves.
 pub const GATEWAY_MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+/// Lambda's limit on a synchronous invocation's response payload, "6 MB": the bytes its error
+/// names ("Response payload size (6291557 bytes) exceeded maximum allowed payload size (6291556
+/// bytes)"). Over it the invocation fails and API Gateway answers 502.
+pub const LAMBDA_MAX_RESPONSE_BYTES: usize = 6_291_556;
 /// The stage name the local gateway reports in the request context.
 pub const LOCAL_STAGE: &str = "local";
 
@@ -124,7 +128,40 @@ async fn route_request(
     };
     let endpoint = route.endpoint;
     let request = proxy_request(parts, bytes, route, &account, &request_id);
-    into_axum(handle(state, endpoint, request).await)
+    let response = handle(state, endpoint, request).await;
+    into_axum(within_lambda_limit(response, &request_id))
+}
+
+/// `response`, or the 502 API Gateway answers in its place when it is over Lambda's limit.
+pub fn within_lambda_limit(
+    response: lambda_http::Response<Body>,
+    request_id: &str,
+) -> lambda_http::Response<Body> {
+    let payload = response_payload_bytes(&response);
+    if payload <= LAMBDA_MAX_RESPONSE_BYTES {
+        return response;
+    }
+    tracing::error!(
+        request_id = %request_id,
+        payload_bytes = payload,
+        limit_bytes = LAMBDA_MAX_RESPONSE_BYTES,
+        "the function's response is over Lambda's payload limit; API Gateway answers 502"
+    );
+    ApiError::ResponseTooLarge.into_response(request_id)
+}
+
+/// The size of the payload Lambda would receive for `response`: the REST proxy response as
+/// `lambda_http` serializes it (the body as a JSON string, the headers as `multiValueHeaders`).
+pub fn response_payload_bytes(response: &lambda_http::Response<Body>) -> usize {
+    let mut payload = aws_lambda_events::apigw::ApiGatewayProxyResponse::default();
+    payload.status_code = i64::from(response.status().as_u16());
+    payload.multi_value_headers = response.headers().clone();
+    payload.is_base64_encoded = matches!(response.body(), Body::Binary(_));
+    payload.body = match response.body() {
+        Body::Empty => None,
+        body => Some(body.clone()),
+    };
+    serde_json::to_vec(&payload).map_or(usize::MAX, |bytes| bytes.len())
 }
 
 fn openapi_response(request_id: &str) -> axum::response::Response {
@@ -177,9 +214,24 @@ fn proxy_request(
         .map(|id| ("id".to_owned(), id))
         .into_iter()
         .collect();
+    let query = query_parameters(parts.uri.query());
     lambda_http::Request::from_parts(parts, body)
         .with_request_context(RequestContext::ApiGatewayV1(context))
         .with_path_parameters(path_parameters)
+        .with_query_string_parameters(query)
+}
+
+/// The query string as API Gateway hands it to the function: every value of each parameter,
+/// percent-decoded.
+fn query_parameters(query: Option<&str>) -> HashMap<String, Vec<String>> {
+    let mut parameters: HashMap<String, Vec<String>> = HashMap::new();
+    for (name, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        parameters
+            .entry(name.into_owned())
+            .or_default()
+            .push(value.into_owned());
+    }
+    parameters
 }
 
 fn into_axum(response: lambda_http::Response<Body>) -> axum::response::Response {
@@ -200,4 +252,57 @@ pub fn routes() -> Vec<(String, String, &'static str)> {
             (method.to_string(), path, endpoint.function_name())
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::http::json_response;
+
+    fn text_response(body: String) -> lambda_http::Response<Body> {
+        let mut response = lambda_http::Response::new(Body::Text(body));
+        response
+            .headers_mut()
+            .insert("content-type", "application/json".parse().unwrap());
+        response
+    }
+
+    #[test]
+    fn the_payload_counts_the_body_as_a_json_string_with_the_headers() {
+        let plain = response_payload_bytes(&text_response("a".repeat(1000)));
+        let quoted = response_payload_bytes(&text_response("\"".repeat(1000)));
+        assert_eq!(quoted - plain, 1000, "each quote is escaped in the payload");
+        let envelope = response_payload_bytes(&text_response(String::new()));
+        assert_eq!(plain, envelope + 1000, "the body counts once, as given");
+    }
+
+    #[test]
+    fn a_response_over_lambdas_limit_becomes_apigateways_502() {
+        let envelope = response_payload_bytes(&text_response(String::new()));
+        let at_limit = text_response("a".repeat(LAMBDA_MAX_RESPONSE_BYTES - envelope));
+        assert_eq!(response_payload_bytes(&at_limit), LAMBDA_MAX_RESPONSE_BYTES);
+        assert_eq!(within_lambda_limit(at_limit, "r").status(), 200);
+
+        let over = text_response("a".repeat(LAMBDA_MAX_RESPONSE_BYTES - envelope + 1));
+        let answer = within_lambda_limit(over, "r");
+        assert_eq!(answer.status(), 502);
+        let expected = json_response(
+            lambda_http::http::StatusCode::BAD_GATEWAY,
+            &serde_json::json!({"errors": ["Internal server error"]}),
+            "r",
+        );
+        assert_eq!(answer.body(), expected.body());
+        assert_eq!(answer.headers().get(REQUEST_ID_HEADER).unwrap(), "r");
+    }
+
+    #[test]
+    fn query_parameters_are_decoded_with_every_value() {
+        let parameters =
+            query_parameters(Some("limit=5&q=a%2Db&limit=6&flag&source_type=s3%2Curl"));
+        assert_eq!(parameters["limit"], ["5", "6"]);
+        assert_eq!(parameters["q"], ["a-b"]);
+        assert_eq!(parameters["flag"], [""]);
+        assert_eq!(parameters["source_type"], ["s3,url"]);
+        assert!(query_parameters(None).is_empty());
+    }
 }

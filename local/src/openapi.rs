@@ -16,9 +16,10 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value, json};
 use shared::authorizer::API_KEY_HEADER;
+use shared::domain::list_query::{MAX_CURSOR_CHARS, MAX_PAGE_LIMIT, names};
 use shared::domain::{
-    CredentialKey, MAX_VALUE_CHARS, READ_ONLY_ATTRIBUTES, SECRET_PLACEHOLDER, SourceType,
-    credential_keys, fields,
+    CredentialKey, MAX_NAME_CHARS, MAX_VALUE_CHARS, ParameterError, READ_ONLY_ATTRIBUTES,
+    SECRET_PLACEHOLDER, SortOrder, SourceType, credential_keys, fields,
 };
 use shared::http::error::{MAX_BODY_BYTES, RETRY_AFTER_SECONDS};
 use shared::http::routes::PREFIXES;
@@ -104,6 +105,9 @@ fn operation(endpoint: Endpoint, prefix: &str) -> Value {
             "example": "\"1\""
         }));
     }
+    if endpoint == Endpoint::ListSources {
+        parameters.extend(list_parameters());
+    }
     if !parameters.is_empty() {
         op["parameters"] = Value::Array(parameters);
     }
@@ -123,6 +127,32 @@ fn operation(endpoint: Endpoint, prefix: &str) -> Value {
         _ => {}
     }
     op
+}
+
+/// SPEC §11's query parameters. A known one with a value outside its schema is 400; unknown ones
+/// are ignored.
+fn list_parameters() -> Vec<Value> {
+    let types = type_names().join("|");
+    vec![
+        json!({"name": names::LIMIT, "in": "query", "required": false,
+            "description": format!("Sources per page, at most. A page may hold fewer (it also ends after 1 MB of reading, or before a response would pass Lambda's 6 MB); follow `Link` until it is absent. Default {MAX_PAGE_LIMIT}."),
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_LIMIT}}),
+        json!({"name": names::CURSOR, "in": "query", "required": false,
+            "description": "Where the page starts: copy it from the previous page's `Link`. It is bound to the account, the sort and the filters it was made for; anything else (altered, truncated, another listing's) is 400 `Invalid cursor`.",
+            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_CURSOR_CHARS, "pattern": "^[A-Za-z0-9_-]+$"}}),
+        json!({"name": names::SORT, "in": "query", "required": false,
+            "description": "`created_at` (oldest first, the default), `-created_at`, `name` or `-name` (names compared case-insensitively).",
+            "schema": {"type": "string", "enum": SortOrder::ALL.iter().map(SortOrder::as_str).collect::<Vec<_>>()}}),
+        json!({"name": names::SOURCE_TYPE, "in": "query", "required": false,
+            "description": "Only sources of this type, or of these types separated by commas.",
+            "schema": {"type": "string", "pattern": format!("^({types})(,({types}))*$")}}),
+        json!({"name": names::ENABLED, "in": "query", "required": false,
+            "description": "Only enabled (`true`) or disabled (`false`) sources.",
+            "schema": {"type": "boolean"}}),
+        json!({"name": names::Q, "in": "query", "required": false,
+            "description": "Only sources whose name starts with this, compared case-insensitively.",
+            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_NAME_CHARS, "pattern": "^[A-Za-z0-9_-]+$"}}),
+    ]
 }
 
 fn operation_id(endpoint: Endpoint) -> String {
@@ -146,7 +176,12 @@ fn texts(endpoint: Endpoint) -> (&'static str, &'static str) {
     match endpoint {
         Endpoint::ListSources => (
             "List the account's sources",
-            "Every source of the account behind the API key, oldest first.",
+            "The sources of the account behind the API key, one page at a time, oldest first \
+             unless `sort` says otherwise. The body is a JSON array; when more sources may follow, \
+             `Link: <...>; rel=\"next\"` points to the next page with the same parameters. A \
+             client that sends no parameter gets every source in one page while the account \
+             holds at most 1,000 (and they fit in 1 MB). Walking every page returns each source \
+             that existed for the whole walk exactly once.",
         ),
         Endpoint::GetSource => (
             "Fetch one source",
@@ -194,9 +229,11 @@ fn responses(endpoint: Endpoint, suffix: &str) -> Value {
     };
     match endpoint {
         Endpoint::ListSources => {
+            let mut headers = common_headers();
+            headers.insert("Link".into(), json!({"$ref": "#/components/headers/Link"}));
             responses.insert("200".into(), json!({
-                "description": "The account's sources, oldest first.",
-                "headers": common_headers(),
+                "description": "One page of the account's sources, in the order asked for.",
+                "headers": headers,
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SourceList"}}}
             }));
         }
@@ -220,12 +257,22 @@ fn responses(endpoint: Endpoint, suffix: &str) -> Value {
     let has_body = matches!(endpoint, Endpoint::CreateSource | Endpoint::UpdateSource);
     let has_id = endpoint.resource().contains("{id}");
     let pinned = matches!(endpoint, Endpoint::UpdateSource | Endpoint::DeleteSource);
-    let errors: [(&str, bool, &str, Vec<String>); 9] = [
+    let listing = endpoint == Endpoint::ListSources;
+    let errors: [(&str, bool, &str, Vec<String>); 10] = [
         (
             "400",
             has_body,
             "The body is not JSON, not an object, or has no `source` object.",
             vec!["Request body is not valid JSON".to_owned()],
+        ),
+        (
+            "400",
+            listing,
+            "A known query parameter with a bad value, named; given twice; or a cursor this listing did not make.",
+            vec![
+                ParameterError::Limit.to_string(),
+                ParameterError::Cursor.to_string(),
+            ],
         ),
         (
             "401",
@@ -438,6 +485,8 @@ fn components() -> Value {
                      "schema": {"type": "string", "pattern": "^\"[0-9]+\"$"}},
             "Location": {"required": true, "description": "The new source, under the prefix the request used.",
                          "schema": {"type": "string", "pattern": "^(/api)?/v1/sources/[0-9a-f]{24}$"}},
+            "Link": {"required": false, "description": "`<PREFIX/sources?...&cursor=...>; rel=\"next\"` (RFC 8288) while more sources may follow: the same prefix and parameters, and the cursor of the next page. Absent on the last page.",
+                     "schema": {"type": "string", "pattern": "^<(/api)?/v1/sources\\?[^>]*cursor=[A-Za-z0-9_-]+>; rel=\"next\"$"}},
             "Retry-After": {"required": true, "description": "Seconds to wait before retrying.",
                             "schema": {"type": "string", "pattern": "^[0-9]+$"}, "example": RETRY_AFTER_SECONDS.to_string()}
         },
@@ -526,11 +575,12 @@ fn stored_credentials(source_type: SourceType) -> Value {
 fn stored_source(source_type: SourceType, name: &str) -> Value {
     json!({
         "type": "object", "additionalProperties": false,
-        "required": [fields::ID, fields::SOURCE, fields::SOURCE_TYPE, fields::CREDENTIALS, fields::CREATED_AT, fields::UPDATED_AT],
+        "required": [fields::ID, fields::SOURCE, fields::SOURCE_TYPE, fields::ENABLED, fields::CREDENTIALS, fields::CREATED_AT, fields::UPDATED_AT],
         "properties": {
             fields::ID: {"$ref": "#/components/schemas/SourceId"},
             fields::SOURCE: {"$ref": "#/components/schemas/SourceName"},
             fields::SOURCE_TYPE: {"type": "string", "enum": [source_type.as_str()]},
+            fields::ENABLED: enabled_schema(),
             fields::CREDENTIALS: {"$ref": format!("#/components/schemas/{name}Credentials")},
             fields::CREATED_AT: {"$ref": "#/components/schemas/Timestamp"},
             fields::UPDATED_AT: {"$ref": "#/components/schemas/Timestamp"}
@@ -563,6 +613,12 @@ fn credential_attributes(source_type: SourceType) -> Value {
     schema
 }
 
+/// SPEC §12: a JSON boolean, nothing else.
+fn enabled_schema() -> Value {
+    json!({"type": "boolean", "default": true,
+        "description": "Whether the CDN serves the source. A disabled source keeps its name, credentials and token."})
+}
+
 /// Keys inside `source` that clients echo from what they fetched: accepted and ignored.
 fn echoed_properties(properties: &mut Map<String, Value>) {
     for key in READ_ONLY_ATTRIBUTES {
@@ -583,6 +639,7 @@ fn source_create(source_type: SourceType, name: &str) -> Value {
         fields::SOURCE_TYPE.into(),
         json!({"type": "string", "enum": [source_type.as_str()]}),
     );
+    properties.insert(fields::ENABLED.into(), enabled_schema());
     properties.insert(
         fields::CREDENTIAL_ATTRIBUTES.into(),
         json!({"$ref": format!("#/components/schemas/{name}CredentialAttributes")}),
@@ -620,6 +677,7 @@ fn source_update() -> Value {
         fields::SOURCE_TYPE.into(),
         json!({"$ref": "#/components/schemas/SourceType"}),
     );
+    properties.insert(fields::ENABLED.into(), enabled_schema());
     properties.insert(fields::CREDENTIAL_ATTRIBUTES.into(), json!({
         "type": "object", "properties": credential_properties, "additionalProperties": false,
         "description": "Merged key by key into the stored credentials; the result must be a valid set for the source's type."
@@ -639,6 +697,7 @@ fn create_example() -> Value {
 fn source_example() -> Value {
     json!({
         fields::ID: "69a99ae507f19000072d0125", fields::SOURCE: "my-images", fields::SOURCE_TYPE: "s3",
+        fields::ENABLED: true,
         fields::CREDENTIALS: {"bucket": "my-bucket", "region": "us-east-1", "access_key_id": "AKIA...",
             "secret_access_key": SECRET_PLACEHOLDER, fields::REQUIRE_TOKEN: "true",
             fields::SECRET_TOKEN: "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90"},

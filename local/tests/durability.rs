@@ -133,22 +133,32 @@ async fn sigkill_mid_stream_loses_no_acknowledged_create() {
     );
 
     let restarted = start(&data_dir).await;
-    let listed = http
-        .get(format!("{}/v1/sources", restarted.api))
-        .header("imageboss-api-key", &key)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
-    let stored: std::collections::BTreeSet<String> = listed
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["source"].as_str().unwrap().to_owned())
-        .collect();
+    // Every page, following `Link` (SPEC §11).
+    let mut stored = std::collections::BTreeSet::new();
+    let mut next = Some("/v1/sources".to_owned());
+    while let Some(path) = next.take() {
+        let response = http
+            .get(format!("{}{path}", restarted.api))
+            .header("imageboss-api-key", &key)
+            .send()
+            .await
+            .unwrap();
+        next = response
+            .headers()
+            .get("link")
+            .and_then(|link| link.to_str().ok())
+            .and_then(|link| link.strip_prefix('<'))
+            .and_then(|link| link.split_once('>'))
+            .map(|(target, _)| target.to_owned());
+        let listed: serde_json::Value =
+            serde_json::from_str(&response.text().await.unwrap()).unwrap();
+        for source in listed.as_array().unwrap() {
+            assert!(
+                stored.insert(source["source"].as_str().unwrap().to_owned()),
+                "listed twice: {source}"
+            );
+        }
+    }
     for name in &acknowledged {
         assert!(stored.contains(name), "acknowledged create {name} was lost");
     }

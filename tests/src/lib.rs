@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::query::QueryInput;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
@@ -36,12 +37,26 @@ pub const ENDPOINT_VAR: &str = "DYNAMODB_TEST_ENDPOINT";
 pub struct RequestCounter(
     Arc<Mutex<HashMap<String, usize>>>,
     Arc<Mutex<BTreeSet<String>>>,
+    /// The indexes Queries named.
+    Arc<Mutex<BTreeSet<String>>>,
 );
 
 impl RequestCounter {
     pub fn reset(&self) {
         self.lock().clear();
         self.actions_lock().clear();
+        self.indexes_lock().clear();
+    }
+
+    /// The table's indexes the Queries since the last reset read.
+    pub fn indexes(&self) -> BTreeSet<String> {
+        self.indexes_lock().clone()
+    }
+
+    fn indexes_lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
+        self.2
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The IAM actions (`dynamodb:GetItem`, ...) of the calls since the last reset.
@@ -82,6 +97,11 @@ impl Intercept for RequestCounter {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let _ = cfg;
+        if let Some(query) = context.input().downcast_ref::<QueryInput>()
+            && let Some(index) = query.index_name()
+        {
+            self.indexes_lock().insert(index.to_owned());
+        }
         // Other operations are recorded in `read_before_transmit`, where their name is known.
         if let Some(transaction) = context.input().downcast_ref::<TransactWriteItemsInput>() {
             let mut actions = self.actions_lock();
@@ -222,6 +242,44 @@ impl TestDb {
             .iter()
             .map(|(k, v)| (k.clone(), v.as_s().expect("a string").clone()))
             .collect()
+    }
+
+    /// Stores a source of `account` for each create body, `concurrency` at a time, straight through
+    /// the store (the API's create path is tested elsewhere; seeding thousands through it would
+    /// only be slower). Their secrets join the leak scan. Returns the sources as stored.
+    pub async fn seed_sources(
+        &self,
+        account: &str,
+        bodies: Vec<serde_json::Value>,
+        concurrency: usize,
+    ) -> Vec<shared::domain::Source> {
+        let account = AccountId::parse(account).expect("account id");
+        let store = self.store.clone();
+        let mut sources = Vec::with_capacity(bodies.len());
+        let mut pending = tokio::task::JoinSet::new();
+        for body in bodies {
+            register_secrets_in(&body);
+            let fields = shared::domain::SourceInput::from_json(
+                body["source"].as_object().expect("a create body"),
+            )
+            .into_new_fields()
+            .unwrap_or_else(|e| panic!("seed body {body}: {:?}", e.messages()));
+            let source = shared::domain::Source::new(account.clone(), fields);
+            let store = store.clone();
+            pending.spawn(async move {
+                store.create_source(&source).await.expect("seeded");
+                source
+            });
+            if pending.len() >= concurrency.max(1)
+                && let Some(done) = pending.join_next().await
+            {
+                sources.push(done.expect("seeding task"));
+            }
+        }
+        while let Some(done) = pending.join_next().await {
+            sources.push(done.expect("seeding task"));
+        }
+        sources
     }
 
     /// Creates an API key for `account` and returns it.
@@ -406,7 +464,50 @@ impl TestResponse {
     }
 }
 
+/// The target of a `Link: <target>; rel="next"` header (SPEC §11).
+pub fn next_link(link: Option<&str>) -> Option<String> {
+    let link = link?;
+    let (target, params) = link.strip_prefix('<')?.split_once('>')?;
+    (params.trim() == "; rel=\"next\"").then(|| target.to_owned())
+}
+
+/// What walking a listing's pages found.
+pub struct Walk {
+    /// Every source of every page, in order.
+    pub sources: Vec<serde_json::Value>,
+    /// Each page's number of sources.
+    pub page_sizes: Vec<usize>,
+}
+
+impl Walk {
+    pub fn ids(&self) -> Vec<String> {
+        self.sources
+            .iter()
+            .map(|s| s["id"].as_str().expect("an id").to_owned())
+            .collect()
+    }
+}
+
 impl TestApp {
+    /// Follows `Link` from `path` until a page has none; every page must be a 200 array.
+    pub async fn walk(&self, path: &str, key: &str) -> Walk {
+        let mut walk = Walk {
+            sources: Vec::new(),
+            page_sizes: Vec::new(),
+        };
+        let mut next = Some(path.to_owned());
+        while let Some(path) = next.take() {
+            let page = self.get(&path, key).await;
+            assert_eq!(page.status, 200, "{path}: {}", page.text);
+            let sources = page.json().as_array().expect("a JSON array").clone();
+            walk.page_sizes.push(sources.len());
+            walk.sources.extend(sources);
+            next = next_link(page.header("link"));
+            assert!(walk.page_sizes.len() <= 100_000, "the walk does not end");
+        }
+        walk
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
     }

@@ -82,6 +82,7 @@ async fn create_answers_201_with_the_documented_shape() {
         [
             "created_at",
             "credentials",
+            "enabled",
             "id",
             "source",
             "source_type",
@@ -705,4 +706,74 @@ async fn one_json_log_line_per_request_without_secrets() {
         assert!(!line.contains(token), "secret_token in a log line: {line}");
     }
     assert_no_leaks(&[SECRET_ACCESS_KEY, &key]);
+}
+
+#[tokio::test]
+async fn a_source_is_enabled_unless_created_or_patched_disabled() {
+    let (app, key) = app_with_key().await;
+    let enabled = create(&app, &key, &s3_body("on-by-default")).await;
+    assert_eq!(enabled["enabled"], true);
+    let mut body = s3_body("off-from-the-start");
+    body["source"]["enabled"] = json!(false);
+    let disabled = create(&app, &key, &body).await;
+    assert_eq!(disabled["enabled"], false);
+    let path = format!("/v1/sources/{}", disabled["id"].as_str().unwrap());
+    assert_eq!(app.get(&path, &key).await.json()["enabled"], false);
+}
+
+#[tokio::test]
+async fn disabling_is_a_change_and_keeps_everything_else() {
+    let (app, key) = app_with_key().await;
+    let created = create(&app, &key, &s3_body("toggled")).await;
+    let path = format!("/v1/sources/{}", created["id"].as_str().unwrap());
+    let off = app
+        .patch(&path, &key, &json!({"source": {"enabled": false}}))
+        .await;
+    assert_eq!(off.status, 200, "{}", off.text);
+    assert_eq!(off.header("etag"), Some("\"2\""));
+    let mut expected = created.clone();
+    expected["enabled"] = json!(false);
+    expected["updated_at"] = off.json()["updated_at"].clone();
+    assert_eq!(off.json(), expected, "name, credentials and token kept");
+    let again = app
+        .patch(&path, &key, &json!({"source": {"enabled": false}}))
+        .await;
+    assert_eq!(again.header("etag"), Some("\"2\""), "no change, no write");
+}
+
+#[tokio::test]
+async fn enabled_must_be_a_json_boolean_and_a_refusal_changes_nothing() {
+    let (app, key) = app_with_key().await;
+    let mut body = s3_body("stringly");
+    body["source"]["enabled"] = json!("false");
+    let refused = app.post("/v1/sources", &key, &body).await;
+    assert_eq!(refused.status, 422);
+    assert_eq!(refused.errors(), ["Enabled must be true or false"]);
+    assert_eq!(app.get("/v1/sources", &key).await.json(), json!([]));
+
+    let created = create(&app, &key, &s3_body("kept")).await;
+    let path = format!("/v1/sources/{}", created["id"].as_str().unwrap());
+    let patched = app
+        .patch(&path, &key, &json!({"source": {"enabled": null}}))
+        .await;
+    assert_eq!(patched.status, 422);
+    assert_eq!(patched.errors(), ["Enabled must be true or false"]);
+    assert_eq!(app.get(&path, &key).await.json(), created);
+}
+
+#[tokio::test]
+async fn the_enabled_filter_lists_only_matching_sources() {
+    let (app, key) = app_with_key().await;
+    let on = create(&app, &key, &s3_body("on")).await;
+    let mut body = s3_body("off");
+    body["source"]["enabled"] = json!(false);
+    let off = create(&app, &key, &body).await;
+    assert_eq!(
+        app.get("/v1/sources?enabled=true", &key).await.json(),
+        json!([on])
+    );
+    assert_eq!(
+        app.get("/v1/sources?enabled=false", &key).await.json(),
+        json!([off])
+    );
 }

@@ -148,18 +148,76 @@ async fn the_authorizer_event_allows_a_known_key_and_refuses_others() {
 }
 
 #[test]
-fn there_is_one_event_per_function() {
+fn every_function_has_its_event_and_every_event_a_function() {
     let dir = format!("{}/../events", env!("CARGO_MANIFEST_DIR"));
-    let mut files: Vec<String> = std::fs::read_dir(dir)
+    let files: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    files.sort();
-    let mut expected: Vec<String> = Endpoint::ALL
+    let functions: Vec<&str> = Endpoint::ALL
         .iter()
-        .map(|e| format!("{}.json", e.function_name()))
-        .chain(["authorizer.json".to_owned()])
+        .map(|e| e.function_name())
+        .chain(["authorizer"])
         .collect();
-    expected.sort();
-    assert_eq!(files, expected);
+    for function in &functions {
+        assert!(
+            files.contains(&format!("{function}.json")),
+            "events/{function}.json"
+        );
+    }
+    // Variants (`list-sources-paged.json`) are named after their function.
+    for file in &files {
+        let stem = file.strip_suffix(".json").expect("a JSON file");
+        assert!(
+            functions
+                .iter()
+                .any(|f| stem == *f || stem.starts_with(&format!("{f}-"))),
+            "events/{file} belongs to no function"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_paged_list_event_answers_one_page_and_a_link_to_the_next() {
+    let db = TestDb::start().await;
+    let state = AppState::new(db.store.clone());
+    let (status, first) = invoke(&state, Endpoint::CreateSource, &event("create-source")).await;
+    assert_eq!(status, 201);
+    let mut second = event("create-source");
+    let body = second["body"]
+        .as_str()
+        .unwrap()
+        .replace("my-images", "My-Archive");
+    second["body"] = Value::from(body);
+    let (status, second) = invoke(&state, Endpoint::CreateSource, &second).await;
+    assert_eq!(status, 201);
+
+    // limit=1, sort=name, q=my: My-Archive first, then my-images.
+    let paged = event("list-sources-paged");
+    let request = lambda_http::request::from_str(&paged.to_string()).unwrap();
+    let response = handle(&state, Endpoint::ListSources, request).await;
+    assert_eq!(response.status(), 200);
+    let link = response.headers()["link"].to_str().unwrap().to_owned();
+    let body: Value = match response.body() {
+        Body::Text(text) => serde_json::from_str(text).unwrap(),
+        other => panic!("unexpected body {other:?}"),
+    };
+    assert_eq!(body, Value::Array(vec![second]));
+    let cursor = link
+        .strip_prefix("</v1/sources?limit=1&sort=name&q=my&cursor=")
+        .and_then(|rest| rest.strip_suffix(">; rel=\"next\""))
+        .unwrap_or_else(|| panic!("{link}"));
+
+    let mut next = paged.clone();
+    next["queryStringParameters"]["cursor"] = Value::from(cursor);
+    next["multiValueQueryStringParameters"]["cursor"] = serde_json::json!([cursor]);
+    let request = lambda_http::request::from_str(&next.to_string()).unwrap();
+    let response = handle(&state, Endpoint::ListSources, request).await;
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().get("link").is_none(), "the last page");
+    let body: Value = match response.body() {
+        Body::Text(text) => serde_json::from_str(text).unwrap(),
+        other => panic!("unexpected body {other:?}"),
+    };
+    assert_eq!(body, Value::Array(vec![first]));
 }

@@ -75,12 +75,20 @@ fn conforms(document: &Value, path: &str, method: &str, response: &TestResponse)
         let definition = document
             .pointer(reference.trim_start_matches('#'))
             .unwrap_or(header);
-        if definition["required"] == true {
-            assert!(
-                response.header(name).is_some(),
+        match response.header(name) {
+            Some(value) => {
+                let schema = format!("{}/schema", reference.trim_start_matches('#'));
+                assert!(
+                    schema_validator(document, &schema).is_valid(&json!(value)),
+                    "{method} {path} {}: {name}: {value} does not match its schema",
+                    response.status
+                );
+            }
+            None => assert!(
+                definition["required"] != true,
                 "{method} {path} {}: no {name} header",
                 response.status
-            );
+            ),
         }
     }
 }
@@ -128,6 +136,9 @@ async fn every_source_type_created_fetched_listed_and_updated_conforms() {
             conforms(&document, &one, "patch", &patched);
         }
         conforms(&document, &list, "get", &app.get(&list, &key).await);
+        let paged = app.get(&format!("{list}?limit=2&sort=-name"), &key).await;
+        assert!(paged.header("link").is_some(), "a page with a next");
+        conforms(&document, &list, "get", &paged);
     }
 }
 
@@ -193,6 +204,12 @@ async fn every_error_the_app_produces_conforms() {
             .await;
         assert_eq!(invalid.status, 422);
         conforms(&document, template, method, &invalid);
+    }
+    // 400 on the listing: a bad parameter, a cursor it did not make.
+    for query in ["?limit=0", "?cursor=AAAA", "?sort=size", "?q=a&q=b"] {
+        let bad = app.get(&format!("{list}{query}"), &key).await;
+        assert_eq!(bad.status, 400, "{query}");
+        conforms(&document, list, "get", &bad);
     }
     // 404 and 412.
     conforms(&document, one, "get", &app.get(missing, &key).await);
@@ -283,7 +300,7 @@ async fn the_schemas_refuse_what_the_contract_does_not_allow() {
     let document = document(&app).await;
     let source = response_validator(&document, "/v1/sources/{id}", "get", 200);
     let good = json!({"id": "69a99ae507f19000072d0125", "source": "my-images", "source_type": "url",
-        "credentials": {"url": "https://example.com/", "require_token": "false", "secret_token": "a".repeat(64)},
+        "enabled": true, "credentials": {"url": "https://example.com/", "require_token": "false", "secret_token": "a".repeat(64)},
         "created_at": "2026-03-05T14:10:00Z", "updated_at": "2026-03-05T14:10:00Z"});
     assert!(source.is_valid(&good));
     let mut revealed = good.clone();
@@ -294,9 +311,12 @@ async fn the_schemas_refuse_what_the_contract_does_not_allow() {
     let mut extra = good.clone();
     extra["account_id"] = json!("acme");
     assert!(!source.is_valid(&extra), "an undocumented field");
-    let mut wrong_type = good;
+    let mut wrong_type = good.clone();
     wrong_type["credentials"]["bucket"] = json!("b");
     assert!(!source.is_valid(&wrong_type), "a key of another type");
+    let mut enabled_text = good;
+    enabled_text["enabled"] = json!("true");
+    assert!(!source.is_valid(&enabled_text), "enabled is a boolean");
     let errors = response_validator(&document, "/v1/sources", "post", 422);
     assert!(!errors.is_valid(&json!({"errors": []})));
     assert!(!errors.is_valid(&json!({"errors": [1]})));

@@ -574,3 +574,73 @@ async fn api_keys_resolve_list_and_revoke() {
     let items = format!("{:?}", db.all_items().await);
     assert!(!items.contains(key.reveal()) && !items.contains(other.reveal()));
 }
+
+#[tokio::test]
+async fn a_source_item_carries_the_name_index_key_lowercased_and_enabled() {
+    let db = TestDb::start().await;
+    let source = create(&db, "acme", "Mixed-Case").await;
+    let items = db.all_items().await;
+    let item = items
+        .iter()
+        .find(|item| item["SK"].as_s().ok() == Some(&format!("SOURCE#{}", source.id)))
+        .expect("the source item");
+    assert_eq!(
+        item[shared::store::table::NAME_INDEX_KEY].as_s().unwrap(),
+        "mixed-case"
+    );
+    assert_eq!(item["enabled"].as_bool().unwrap(), &true);
+    // Nothing but sources carries the index key: the index holds sources only.
+    for other in items
+        .iter()
+        .filter(|i| !i["SK"].as_s().unwrap().starts_with("SOURCE#"))
+    {
+        assert!(!other.contains_key(shared::store::table::NAME_INDEX_KEY));
+    }
+}
+
+#[tokio::test]
+async fn a_table_made_without_the_name_index_is_refused_with_what_to_do() {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let db = TestDb::start().await;
+    let old = format!("{}-part-one", db.table);
+    let attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    let key = |name: &str, key_type| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(key_type)
+            .build()
+            .unwrap()
+    };
+    db.inspector
+        .create_table()
+        .table_name(&old)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attribute("PK"))
+        .attribute_definitions(attribute("SK"))
+        .key_schema(key("PK", KeyType::Hash))
+        .key_schema(key("SK", KeyType::Range))
+        .send()
+        .await
+        .unwrap();
+    let refused = shared::store::table::ensure_table(&db.inspector, &old)
+        .await
+        .unwrap_err();
+    let message = format!("{refused}");
+    assert!(
+        message.contains("no local secondary index by_name"),
+        "{message}"
+    );
+    assert!(
+        shared::store::table::ensure_table(&db.inspector, &db.table)
+            .await
+            .is_ok()
+    );
+}

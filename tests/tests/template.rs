@@ -160,7 +160,37 @@ fn the_table_matches_the_definition_in_code() {
         .collect();
     assert_eq!(
         attributes,
-        [(table::PARTITION_KEY, "S"), (table::SORT_KEY, "S")]
+        [
+            (table::PARTITION_KEY, "S"),
+            (table::SORT_KEY, "S"),
+            (table::NAME_INDEX_KEY, "S")
+        ]
+    );
+    let indexes = properties["LocalSecondaryIndexes"].as_sequence().unwrap();
+    assert_eq!(indexes.len(), 1);
+    let index = &indexes[0];
+    assert_eq!(index["IndexName"].as_str(), Some(table::NAME_INDEX));
+    let index_keys: Vec<(&str, &str)> = index["KeySchema"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["AttributeName"].as_str().unwrap(),
+                k["KeyType"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        index_keys,
+        [
+            (table::PARTITION_KEY, "HASH"),
+            (table::NAME_INDEX_KEY, "RANGE")
+        ]
+    );
+    assert_eq!(
+        index["Projection"]["ProjectionType"].as_str(),
+        Some(table::NAME_INDEX_PROJECTION.as_str())
     );
     assert_eq!(
         properties["TimeToLiveSpecification"]["AttributeName"].as_str(),
@@ -274,26 +304,58 @@ fn gateway_responses_use_the_error_shape_and_carry_the_request_id() {
     );
 }
 
-/// The DynamoDB actions granted to each function binary.
-fn granted_actions(template: &Value) -> Vec<(String, BTreeSet<String>)> {
+/// What a function may touch: the DynamoDB actions granted to each function binary, and the
+/// table's indexes they are granted on.
+struct Grant {
+    actions: BTreeSet<String>,
+    indexes: BTreeSet<String>,
+}
+
+/// The table's ARN, or one of its indexes' (`${SourcesTable.Arn}/index/<name>`).
+fn table_resource(name: &str, resource: &Value, indexes: &mut BTreeSet<String>) {
+    let (tag, value) = tagged(resource);
+    match tag.as_str() {
+        "!GetAtt" => assert_eq!(value, "SourcesTable.Arn", "{name}: this table only"),
+        "!Sub" => {
+            let index = value
+                .strip_prefix("${SourcesTable.Arn}/index/")
+                .unwrap_or_else(|| panic!("{name}: {value} is not an index of this table"));
+            indexes.insert(index.to_owned());
+        }
+        other => panic!("{name}: unexpected resource {other} {value}"),
+    }
+}
+
+fn granted(template: &Value) -> Vec<(String, Grant)> {
     functions(template)
         .into_iter()
         .map(|(name, binary, function)| {
-            let mut actions = BTreeSet::new();
+            let mut grant = Grant {
+                actions: BTreeSet::new(),
+                indexes: BTreeSet::new(),
+            };
             for policy in function["Properties"]["Policies"].as_sequence().unwrap() {
                 for statement in policy["Statement"].as_sequence().unwrap() {
                     assert_eq!(statement["Effect"].as_str(), Some("Allow"));
-                    assert_eq!(
-                        tagged(&statement["Resource"]),
-                        ("!GetAtt".to_owned(), "SourcesTable.Arn".to_owned()),
-                        "{name}: this table only"
-                    );
+                    match statement["Resource"].as_sequence() {
+                        Some(resources) => {
+                            assert_eq!(
+                                tagged(&resources[0]),
+                                ("!GetAtt".to_owned(), "SourcesTable.Arn".to_owned()),
+                                "{name}: the table first"
+                            );
+                            for resource in resources {
+                                table_resource(&name, resource, &mut grant.indexes);
+                            }
+                        }
+                        None => table_resource(&name, &statement["Resource"], &mut grant.indexes),
+                    }
                     for action in statement["Action"].as_sequence().unwrap() {
-                        actions.insert(action.as_str().unwrap().to_owned());
+                        grant.actions.insert(action.as_str().unwrap().to_owned());
                     }
                 }
             }
-            (binary, actions)
+            (binary, grant)
         })
         .collect()
 }
@@ -307,10 +369,25 @@ fn declared_actions(binary: &str) -> BTreeSet<String> {
     declared.iter().map(|a| a.to_string()).collect()
 }
 
+fn declared_indexes(binary: &str) -> BTreeSet<String> {
+    Endpoint::ALL
+        .iter()
+        .find(|e| e.function_name() == binary)
+        .map(|e| e.dynamodb_indexes().iter().map(|i| i.to_string()).collect())
+        .unwrap_or_default()
+}
+
 #[test]
 fn each_function_is_granted_exactly_its_declared_actions() {
-    for (binary, granted) in granted_actions(&template()) {
-        assert_eq!(granted, declared_actions(&binary), "{binary}");
+    for (binary, grant) in granted(&template()) {
+        assert_eq!(grant.actions, declared_actions(&binary), "{binary}");
+    }
+}
+
+#[test]
+fn each_function_is_granted_exactly_the_indexes_it_queries() {
+    for (binary, grant) in granted(&template()) {
+        assert_eq!(grant.indexes, declared_indexes(&binary), "{binary}");
     }
 }
 
@@ -393,7 +470,37 @@ async fn the_code_calls_exactly_the_declared_actions() {
 
     db.counter.reset();
     assert_eq!(run(Endpoint::ListSources, None, None).await, 200);
+    // Every order and filter: the name orders read the name index.
+    for query in [
+        &[("sort", "name")][..],
+        &[("sort", "-name"), ("q", "mi")],
+        &[
+            ("sort", "-created_at"),
+            ("source_type", "r2,s3"),
+            ("enabled", "true"),
+        ],
+        &[("q", "mi")],
+    ] {
+        let parameters: std::collections::HashMap<String, Vec<String>> = query
+            .iter()
+            .map(|(name, value)| (name.to_string(), vec![value.to_string()]))
+            .collect();
+        let request = lambda_http::RequestExt::with_query_string_parameters(
+            lambda_request(Endpoint::ListSources, None, None),
+            parameters,
+        );
+        assert_eq!(
+            handle(&state, Endpoint::ListSources, request)
+                .await
+                .status()
+                .as_u16(),
+            200,
+            "{query:?}"
+        );
+    }
     let list_actions = db.counter.iam_actions();
+    let list_indexes = db.counter.indexes();
+    assert_eq!(list_indexes, declared_indexes("list-sources"));
 
     db.counter.reset();
     let patch = |body: Json| Some(json!({"source": body}));

@@ -5,6 +5,8 @@
 pub const SOURCE: &str = "source";
 pub const ID: &str = "id";
 pub const SOURCE_TYPE: &str = "source_type";
+/// Whether the CDN serves the source (SPEC §12).
+pub const ENABLED: &str = "enabled";
 /// The stored credentials, as responses show them.
 pub const CREDENTIALS: &str = "credentials";
 /// The credentials a request sets.

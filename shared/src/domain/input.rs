@@ -32,6 +32,8 @@ pub struct SourceInput {
     credentials: Vec<(String, CredentialChange)>,
     /// `Some(false)` for `null` too: removing it restores the default.
     require_token: Option<bool>,
+    /// A JSON boolean only (SPEC §12); anything else is an error in `errors`.
+    enabled: Option<bool>,
     /// Problems of shape found while reading (unknown attributes, non-string values, read-only keys).
     errors: Vec<Invalid>,
 }
@@ -43,12 +45,17 @@ impl SourceInput {
             source_type: None,
             credentials: Vec::new(),
             require_token: None,
+            enabled: None,
             errors: Vec::new(),
         };
         for (key, value) in source {
             match key.as_str() {
                 fields::SOURCE => input.name = Some(value.clone()),
                 fields::SOURCE_TYPE => input.source_type = Some(value.clone()),
+                fields::ENABLED => match value {
+                    Value::Bool(enabled) => input.enabled = Some(*enabled),
+                    _ => input.errors.push(Invalid::EnabledNotBoolean),
+                },
                 fields::CREDENTIAL_ATTRIBUTES => input.read_credentials(value),
                 k if READ_ONLY_ATTRIBUTES.contains(&k) => {}
                 other => input
@@ -115,6 +122,7 @@ impl SourceInput {
             source_type,
             credentials: changes,
             require_token,
+            enabled,
             mut errors,
         } = self;
         let name = resolve_name(name, stored, &mut errors);
@@ -122,6 +130,7 @@ impl SourceInput {
         let require_token = require_token
             .or(stored.map(|s| s.require_token))
             .unwrap_or(false);
+        let enabled = enabled.or(stored.map(|s| s.enabled)).unwrap_or(true);
         let credentials = source_type.and_then(|source_type| {
             let values = merge_credentials(changes, stored, source_type, &mut errors);
             Credentials::validate(source_type, values, &mut errors)
@@ -133,6 +142,7 @@ impl SourceInput {
                     source_type,
                     credentials,
                     require_token,
+                    enabled,
                 })
             }
             _ => Err(ValidationErrors(errors)),
@@ -256,6 +266,40 @@ mod tests {
 
     fn update(patch: Value) -> Result<SourceFields, Vec<String>> {
         input(patch).apply_to(&stored()).map_err(|e| e.messages())
+    }
+
+    #[test]
+    fn enabled_defaults_true_and_takes_json_booleans_only() {
+        assert!(create(s3()).unwrap().enabled);
+        let mut disabled = s3();
+        disabled["enabled"] = json!(false);
+        assert!(!create(disabled).unwrap().enabled);
+        for bad in [json!("false"), json!(0), json!(null), json!([true])] {
+            let mut body = s3();
+            body["enabled"] = bad.clone();
+            assert_eq!(
+                create(body).unwrap_err(),
+                ["Enabled must be true or false"],
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn patch_sets_enabled_and_keeps_it_when_not_given() {
+        let disabled = update(json!({"enabled": false})).unwrap();
+        assert!(!disabled.enabled);
+        assert_eq!(disabled.credentials, stored().credentials);
+        let kept = input(json!({"credential_attributes": {"prefix": "p/"}}))
+            .apply_to(&disabled)
+            .unwrap();
+        assert!(!kept.enabled, "a PATCH without enabled keeps it");
+        assert!(
+            input(json!({"enabled": true}))
+                .apply_to(&disabled)
+                .unwrap()
+                .enabled
+        );
     }
 
     #[test]

@@ -4,8 +4,10 @@ mod account;
 pub mod address_policy;
 mod api_key;
 mod credentials;
+mod cursor;
 pub mod fields;
 mod input;
+pub mod list_query;
 mod public_url;
 mod source;
 mod source_id;
@@ -21,7 +23,9 @@ pub use credentials::{
     CredentialKey, CredentialValue, Credentials, MAX_VALUE_CHARS, SECRET_PLACEHOLDER,
     credential_keys,
 };
+pub use cursor::{CursorScope, Position};
 pub use input::{READ_ONLY_ATTRIBUTES, SourceInput};
+pub use list_query::{ListFilter, ListQuery, NamePrefix, PageLimit, ParameterError, SortOrder};
 pub use public_url::PublicUrl;
 pub use source::{PublicSource, SecretToken, Source, SourceFields};
 pub use source_id::SourceId;

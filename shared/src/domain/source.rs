@@ -31,6 +31,8 @@ pub struct SourceFields {
     pub source_type: SourceType,
     pub credentials: Credentials,
     pub require_token: bool,
+    /// Whether the CDN serves the source (SPEC §12); a disabled one keeps everything else.
+    pub enabled: bool,
 }
 
 /// A stored source.
@@ -88,10 +90,11 @@ pub struct PublicSource<'a>(&'a Source);
 impl Serialize for PublicSource<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let source = self.0;
-        let mut map = serializer.serialize_map(Some(6))?;
+        let mut map = serializer.serialize_map(Some(7))?;
         map.serialize_entry(fields::ID, source.id.as_str())?;
         map.serialize_entry(fields::SOURCE, source.fields.name.as_str())?;
         map.serialize_entry(fields::SOURCE_TYPE, source.fields.source_type.as_str())?;
+        map.serialize_entry(fields::ENABLED, &source.fields.enabled)?;
         map.serialize_entry(fields::CREDENTIALS, &PublicCredentials(source))?;
         map.serialize_entry(fields::CREATED_AT, &source.created_at.to_string())?;
         map.serialize_entry(fields::UPDATED_AT, &source.updated_at.to_string())?;

@@ -18,6 +18,8 @@ pub enum Invalid {
     NameTaken,
     TypeBlank,
     TypeNotIncluded,
+    /// `enabled` given as anything but a JSON boolean (SPEC §12).
+    EnabledNotBoolean,
     /// An unknown key inside `source` (the key as shown by [`display_key`]).
     AttributeNotSupported(String),
     CredentialsNotObject,
@@ -62,6 +64,7 @@ impl fmt::Display for Invalid {
             Invalid::NameTaken => f.write_str("Source has already been taken"),
             Invalid::TypeBlank => f.write_str("Source type can't be blank"),
             Invalid::TypeNotIncluded => f.write_str("Source type is not included in the list"),
+            Invalid::EnabledNotBoolean => f.write_str("Enabled must be true or false"),
             Invalid::AttributeNotSupported(key) => write!(f, "Attribute {key} is not supported"),
             Invalid::CredentialsNotObject => f.write_str("Credential attributes must be an object"),
             Invalid::SecretTokenReadOnly => f.write_str("Credential secret_token is read-only"),

@@ -1,38 +1,142 @@
-//! One function per endpoint: the code each Lambda function and the local gateway run.
+//! One function per endpoint: the code each Lambda function and the local gateway run. Each takes
+//! its request already read ([`EndpointInput`]).
 
 use lambda_http::http::{HeaderValue, StatusCode, header};
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
+use serde_json::{Map, Value};
 
-use super::error::{ApiError, json_response};
-use super::request::{if_match, route_prefix, source_id, source_object};
+use super::error::{ApiError, json_response, json_text_response};
+use super::request::EndpointInput;
 use crate::AppState;
+use crate::domain::list_query::names;
 use crate::domain::{
-    AccountId, Invalid, Source, SourceId, SourceInput, SourceName, ValidationErrors,
+    AccountId, CursorScope, Invalid, ListQuery, Position, Source, SourceId, SourceInput,
+    SourceName, ValidationErrors, VersionMatch,
 };
+use crate::store::PageRequest;
 
 type Outcome = Result<Response<Body>, ApiError>;
 
-/// `GET /v1/sources`: the account's sources, oldest first.
+/// Lambda refuses a function response over 6 MB, and API Gateway then answers 502. A page stops
+/// adding sources before its body, as the response payload will hold it (a JSON string, so every
+/// `"` and `\` doubles), passes this, which leaves more than 1 MB for the headers and the rest.
+pub const MAX_PAGE_PAYLOAD_BYTES: usize = 5 * 1024 * 1024;
+
+/// Runs the endpoint `input` was read for.
+pub async fn run(
+    state: &AppState,
+    account: &AccountId,
+    input: EndpointInput,
+    request_id: &str,
+) -> Outcome {
+    match input {
+        EndpointInput::List { query, prefix } => {
+            list_sources(state, account, &query, prefix, request_id).await
+        }
+        EndpointInput::Get { id } => get_source(state, account, &id, request_id).await,
+        EndpointInput::Create { body, prefix } => {
+            create_source(state, account, &body, prefix, request_id).await
+        }
+        EndpointInput::Update { id, expected, body } => {
+            update_source(state, account, &id, &expected, &body, request_id).await
+        }
+        EndpointInput::Delete { id, expected } => {
+            delete_source(state, account, &id, &expected, request_id).await
+        }
+    }
+}
+
+/// `GET /v1/sources`: one page of the account's sources (SPEC §11), a JSON array, with
+/// `Link: <...>; rel="next"` when more may follow.
 pub async fn list_sources(
     state: &AppState,
     account: &AccountId,
-    _req: Request,
+    query: &ListQuery,
+    prefix: &str,
     request_id: &str,
 ) -> Outcome {
-    let sources = state.store.list_sources(account).await?;
-    let public: Vec<_> = sources.iter().map(Source::public).collect();
-    Ok(json_response(StatusCode::OK, &public, request_id))
+    let scope = CursorScope {
+        account,
+        sort: query.sort,
+        filter: &query.filter,
+    };
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|raw| scope.decode(raw))
+        .transpose()
+        .map_err(ApiError::InvalidParameter)?;
+    let page = state
+        .store
+        .list_page(
+            account,
+            &PageRequest {
+                sort: query.sort,
+                filter: &query.filter,
+                limit: query.limit.get(),
+                after,
+            },
+        )
+        .await?;
+    let mut body = String::from("[");
+    let mut payload_bytes = 0;
+    let mut kept = 0;
+    for source in &page.sources {
+        let json = serde_json::to_string(&source.public()).map_err(|_| ApiError::Internal(None))?;
+        let cost = payload_len(&json) + 1;
+        // At least one source per page, so that a walk always moves on.
+        if kept > 0 && payload_bytes + cost > MAX_PAGE_PAYLOAD_BYTES {
+            break;
+        }
+        if kept > 0 {
+            body.push(',');
+        }
+        body.push_str(&json);
+        payload_bytes += cost;
+        kept += 1;
+    }
+    body.push(']');
+    // Cut short by the payload budget: resume after the last source this page holds.
+    let next = if kept < page.sources.len() {
+        page.sources[..kept]
+            .last()
+            .map(|last| Position::after(last, query.sort))
+    } else {
+        page.next
+    };
+    let mut response = json_text_response(StatusCode::OK, body, request_id);
+    if let Some(next) = next {
+        let link = next_link(prefix, query, &scope.encode(&next));
+        if let Ok(value) = HeaderValue::from_str(&link) {
+            response.headers_mut().insert(header::LINK, value);
+        }
+    }
+    Ok(response)
+}
+
+/// The bytes `json` takes inside the Lambda response payload, where it is a JSON string.
+fn payload_len(json: &str) -> usize {
+    json.len() + json.bytes().filter(|b| matches!(b, b'"' | b'\\')).count()
+}
+
+/// `<PREFIX/sources?...&cursor=...>; rel="next"` (RFC 8288), repeating the request's parameters.
+fn next_link(prefix: &str, query: &ListQuery, cursor: &str) -> String {
+    let mut parameters = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in query.link_parameters() {
+        parameters.append_pair(name, &value);
+    }
+    parameters.append_pair(names::CURSOR, cursor);
+    format!("<{prefix}/sources?{}>; rel=\"next\"", parameters.finish())
 }
 
 /// `GET /v1/sources/{id}`.
 pub async fn get_source(
     state: &AppState,
     account: &AccountId,
-    req: Request,
+    id: &SourceId,
     request_id: &str,
 ) -> Outcome {
-    let id = source_id(&req)?;
-    let source = state.store.get_source(account, &id).await?;
+    let source = state.store.get_source(account, id).await?;
     Ok(source_response(StatusCode::OK, &source, request_id))
 }
 
@@ -40,11 +144,11 @@ pub async fn get_source(
 pub async fn create_source(
     state: &AppState,
     account: &AccountId,
-    req: Request,
+    body: &Map<String, Value>,
+    prefix: &str,
     request_id: &str,
 ) -> Outcome {
-    let prefix = route_prefix(&req);
-    let input = SourceInput::from_json(&source_object(&req)?);
+    let input = SourceInput::from_json(body);
     let requested_name = input.requested_name();
     let fields = match input.into_new_fields() {
         Ok(fields) => fields,
@@ -64,23 +168,22 @@ pub async fn create_source(
 pub async fn update_source(
     state: &AppState,
     account: &AccountId,
-    req: Request,
+    id: &SourceId,
+    expected: &VersionMatch,
+    body: &Map<String, Value>,
     request_id: &str,
 ) -> Outcome {
-    let id = source_id(&req)?;
-    let expected = if_match(&req);
-    let body = source_object(&req)?;
-    let requested_name = SourceInput::from_json(&body).requested_name();
+    let requested_name = SourceInput::from_json(body).requested_name();
     let outcome = state
         .store
-        .update_source(account, &id, &expected, |stored| {
-            let fields = SourceInput::from_json(&body).apply_to(&stored.fields)?;
+        .update_source(account, id, expected, |stored| {
+            let fields = SourceInput::from_json(body).apply_to(&stored.fields)?;
             Ok::<_, ValidationErrors>(stored.with_fields(fields))
         })
         .await?;
     match outcome.result {
         Ok(source) => Ok(source_response(StatusCode::OK, &source, request_id)),
-        Err(errors) => Err(with_name_check(state, errors, requested_name, Some(&id)).await),
+        Err(errors) => Err(with_name_check(state, errors, requested_name, Some(id)).await),
     }
 }
 
@@ -88,12 +191,11 @@ pub async fn update_source(
 pub async fn delete_source(
     state: &AppState,
     account: &AccountId,
-    req: Request,
+    id: &SourceId,
+    expected: &VersionMatch,
     request_id: &str,
 ) -> Outcome {
-    let id = source_id(&req)?;
-    let expected = if_match(&req);
-    state.store.delete_source(account, &id, &expected).await?;
+    state.store.delete_source(account, id, expected).await?;
     Ok(json_response(
         StatusCode::OK,
         &serde_json::json!({}),

@@ -4,7 +4,7 @@ use lambda_http::http::{HeaderValue, Method, StatusCode, header};
 use lambda_http::{Body, Response};
 use thiserror::Error;
 
-use crate::domain::{Invalid, ValidationErrors};
+use crate::domain::{Invalid, ParameterError, ValidationErrors};
 use crate::store::StoreError;
 
 /// The body of a 401, the same whatever was wrong with the key.
@@ -18,6 +18,9 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
+    /// A listing's query parameter with a bad value, or a cursor that is not one of ours.
+    #[error("{0}")]
+    InvalidParameter(ParameterError),
     #[error("{UNAUTHORIZED_MESSAGE}")]
     Unauthorized,
     #[error("Source not found")]
@@ -43,6 +46,10 @@ pub enum ApiError {
     Unavailable(#[source] Option<StoreError>),
     #[error("Internal server error")]
     Internal(#[source] Option<StoreError>),
+    /// What API Gateway answers when a function's response is over Lambda's payload limit (the
+    /// local gateway enforces it too): its DEFAULT_5XX body, status 502.
+    #[error("Internal server error")]
+    ResponseTooLarge,
 }
 
 impl From<StoreError> for ApiError {
@@ -54,7 +61,9 @@ impl From<StoreError> for ApiError {
             }
             StoreError::VersionMismatch => ApiError::PreconditionFailed,
             StoreError::Contention | StoreError::Unavailable(_) => ApiError::Unavailable(Some(err)),
-            StoreError::Unexpected(_) => ApiError::Internal(Some(err)),
+            StoreError::Unexpected(_) | StoreError::MissingIndex { .. } => {
+                ApiError::Internal(Some(err))
+            }
         }
     }
 }
@@ -62,7 +71,7 @@ impl From<StoreError> for ApiError {
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_) | ApiError::InvalidParameter(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::SourceNotFound | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -73,6 +82,7 @@ impl ApiError {
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::ResponseTooLarge => StatusCode::BAD_GATEWAY,
         }
     }
 
@@ -119,13 +129,18 @@ pub fn json_response(
     body: &impl serde::Serialize,
     request_id: &str,
 ) -> Response<Body> {
-    let (status, text) = match serde_json::to_string(body) {
-        Ok(text) => (status, text),
-        Err(_) => (
+    match serde_json::to_string(body) {
+        Ok(text) => json_text_response(status, text, request_id),
+        Err(_) => json_text_response(
             StatusCode::INTERNAL_SERVER_ERROR,
             r#"{"errors":["Internal server error"]}"#.to_owned(),
+            request_id,
         ),
-    };
+    }
+}
+
+/// [`json_response`] for a body already serialized.
+pub fn json_text_response(status: StatusCode, text: String, request_id: &str) -> Response<Body> {
     let mut response = Response::new(Body::Text(text));
     *response.status_mut() = status;
     let headers = response.headers_mut();

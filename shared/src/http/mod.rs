@@ -15,8 +15,8 @@ pub use routes::{Endpoint, RouteError, RouteMatch, resolve};
 
 use crate::AppState;
 
-/// Runs `endpoint` for `req`: the account from the authorizer context, the endpoint's logic, the
-/// error mapping, `x-request-id`, and one JSON log line. Every Lambda function's handler.
+/// Runs `endpoint` for `req`: the account from the authorizer context, the request read once into
+/// the endpoint's typed input, the endpoint's logic, the error mapping, `x-request-id`, and one JSON log line. Every Lambda function's handler.
 pub async fn handle(state: &AppState, endpoint: Endpoint, req: Request) -> Response<Body> {
     let started = Instant::now();
     let request_id = request::request_id(&req);
@@ -27,20 +27,9 @@ pub async fn handle(state: &AppState, endpoint: Endpoint, req: Request) -> Respo
 
     let outcome = match account {
         Err(err) => Err(err),
-        Ok(account) => match endpoint {
-            Endpoint::ListSources => {
-                endpoints::list_sources(state, &account, req, &request_id).await
-            }
-            Endpoint::GetSource => endpoints::get_source(state, &account, req, &request_id).await,
-            Endpoint::CreateSource => {
-                endpoints::create_source(state, &account, req, &request_id).await
-            }
-            Endpoint::UpdateSource => {
-                endpoints::update_source(state, &account, req, &request_id).await
-            }
-            Endpoint::DeleteSource => {
-                endpoints::delete_source(state, &account, req, &request_id).await
-            }
+        Ok(account) => match request::read(endpoint, &req) {
+            Err(err) => Err(err),
+            Ok(input) => endpoints::run(state, &account, input, &request_id).await,
         },
     };
     let response = outcome.unwrap_or_else(|err| {

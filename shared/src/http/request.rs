@@ -1,5 +1,7 @@
 //! What an endpoint reads from the API Gateway request: the account (from the authorizer context
-//! only), the request id, the path id, the body and `If-Match`.
+//! only), the request id, the path id, the query, the body and `If-Match`. [`read`] reads all an
+//! endpoint needs once, at the edge, into an [`EndpointInput`]; the endpoints never see the raw
+//! request.
 
 use lambda_http::http::header;
 use lambda_http::request::RequestContext;
@@ -7,10 +9,71 @@ use lambda_http::{Body, Request, RequestExt};
 use serde_json::{Map, Value};
 
 use super::error::{ApiError, MAX_BODY_BYTES};
-use super::routes::PREFIXES;
+use super::routes::{Endpoint, PREFIXES};
 use super::strict_json::{self, StrictJsonError};
 use crate::authorizer::ACCOUNT_CONTEXT_KEY;
-use crate::domain::{AccountId, SourceId, VersionMatch, fields};
+use crate::domain::{AccountId, ListQuery, SourceId, VersionMatch, fields};
+
+/// A request as its endpoint takes it, every part checked.
+pub enum EndpointInput {
+    List {
+        query: ListQuery,
+        prefix: &'static str,
+    },
+    Get {
+        id: SourceId,
+    },
+    Create {
+        body: Map<String, Value>,
+        prefix: &'static str,
+    },
+    Update {
+        id: SourceId,
+        expected: VersionMatch,
+        body: Map<String, Value>,
+    },
+    Delete {
+        id: SourceId,
+        expected: VersionMatch,
+    },
+}
+
+/// Reads what `endpoint` needs from `req`: a 404 for an id that cannot be one, then a 400 or 413
+/// for a query or body that cannot be read.
+pub fn read(endpoint: Endpoint, req: &Request) -> Result<EndpointInput, ApiError> {
+    Ok(match endpoint {
+        Endpoint::ListSources => EndpointInput::List {
+            query: list_query(req)?,
+            prefix: route_prefix(req),
+        },
+        Endpoint::GetSource => EndpointInput::Get {
+            id: source_id(req)?,
+        },
+        Endpoint::CreateSource => EndpointInput::Create {
+            body: source_object(req)?,
+            prefix: route_prefix(req),
+        },
+        Endpoint::UpdateSource => {
+            let id = source_id(req)?;
+            EndpointInput::Update {
+                id,
+                expected: if_match(req),
+                body: source_object(req)?,
+            }
+        }
+        Endpoint::DeleteSource => EndpointInput::Delete {
+            id: source_id(req)?,
+            expected: if_match(req),
+        },
+    })
+}
+
+/// The listing's query parameters (API Gateway hands them over decoded, every value of each).
+pub fn list_query(req: &Request) -> Result<ListQuery, ApiError> {
+    let parameters = req.query_string_parameters_ref();
+    ListQuery::parse(|name| parameters.and_then(|p| p.all(name)).unwrap_or_default())
+        .map_err(ApiError::InvalidParameter)
+}
 
 /// The account the authorizer resolved the API key to. Nothing else in the request can name one.
 pub fn account_id(req: &Request) -> Result<AccountId, ApiError> {

@@ -60,6 +60,15 @@ impl Endpoint {
         }
     }
 
+    /// The table's indexes this function's code queries: `template.yaml` grants its actions on
+    /// them too, and on no other.
+    pub fn dynamodb_indexes(&self) -> &'static [&'static str] {
+        match self {
+            Endpoint::ListSources => &[crate::store::table::NAME_INDEX],
+            _ => &[],
+        }
+    }
+
     /// The resource path under a prefix, in API Gateway's `{param}` syntax.
     pub fn resource(&self) -> &'static str {
         match self {

@@ -48,7 +48,12 @@ pub(crate) struct SourceItem {
     pub id: String,
     pub account_id: String,
     pub source: String,
+    /// The name lowercased: the sort key of the name index (`table::NAME_INDEX_KEY`).
+    pub name_lc: String,
     pub source_type: String,
+    /// Items written before `enabled` existed are enabled.
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
     pub credentials: BTreeMap<String, String>,
     pub require_token: bool,
     pub secret_token: String,
@@ -65,7 +70,9 @@ impl SourceItem {
             id: source.id.to_string(),
             account_id: source.account_id.to_string(),
             source: source.fields.name.to_string(),
+            name_lc: source.fields.name.claim_key(),
             source_type: source.fields.source_type.to_string(),
+            enabled: source.fields.enabled,
             credentials: source.fields.credentials.exposed_map(),
             require_token: source.fields.require_token,
             secret_token: source.secret_token.expose().to_owned(),
@@ -91,6 +98,7 @@ impl SourceItem {
                 source_type,
                 credentials,
                 require_token: self.require_token,
+                enabled: self.enabled,
             },
             secret_token: SecretToken::from_stored(self.secret_token),
             created_at: Timestamp::parse(&self.created_at).ok_or_else(|| corrupt("created_at"))?,
@@ -98,6 +106,10 @@ impl SourceItem {
             version: self.version,
         })
     }
+}
+
+fn enabled_by_default() -> bool {
+    true
 }
 
 /// The global claim on a source name (case-folded), so that no two sources anywhere share one.

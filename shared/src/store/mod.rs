@@ -5,6 +5,7 @@ mod api_keys;
 mod client;
 mod error;
 mod items;
+mod list;
 mod sources;
 pub mod table;
 
@@ -13,6 +14,7 @@ pub use client::{
     ClientSettings, Trust, client_from_env, function_client, local_client, local_config,
 };
 pub use error::StoreError;
+pub use list::{MAX_QUERIES_PER_FILTERED_PAGE, PageRequest, SourcePage};
 pub use sources::UpdateOutcome;
 
 use aws_sdk_dynamodb::Client;

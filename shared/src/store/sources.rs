@@ -7,12 +7,13 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 
-use crate::domain::{AccountId, Source, SourceId, SourceName, VersionMatch};
+use crate::domain::list_query::MAX_PAGE_LIMIT;
+use crate::domain::{AccountId, ListFilter, SortOrder, Source, SourceId, SourceName, VersionMatch};
 
 use super::items::{
-    NAME_SK, NameClaimItem, SOURCE_SK_PREFIX, SourceItem, account_pk, from_item, key, name_pk,
-    source_sk, to_item,
+    NAME_SK, NameClaimItem, SourceItem, account_pk, from_item, key, name_pk, source_sk, to_item,
 };
+use super::list::PageRequest;
 use super::{Store, StoreError};
 
 /// How often an update or delete re-reads and tries again when another writer got in first.
@@ -89,13 +90,30 @@ impl Store {
         from_item::<SourceItem>(item)?.into_source()
     }
 
-    /// All of the account's sources, oldest first: one Query of its partition per 1 MB page.
+    /// All of the account's sources, oldest first, following every page (for the admin command
+    /// and tests; the API answers one page per request).
     pub async fn list_sources(&self, account: &AccountId) -> Result<Vec<Source>, StoreError> {
-        self.query_prefix(account_pk(account), SOURCE_SK_PREFIX)
-            .await?
-            .into_iter()
-            .map(|item| from_item::<SourceItem>(item)?.into_source())
-            .collect()
+        let filter = ListFilter::default();
+        let mut sources = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self
+                .list_page(
+                    account,
+                    &PageRequest {
+                        sort: SortOrder::CreatedAt,
+                        filter: &filter,
+                        limit: usize::from(MAX_PAGE_LIMIT),
+                        after,
+                    },
+                )
+                .await?;
+            sources.extend(page.sources);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(sources),
+            }
+        }
     }
 
     /// Whether a source other than `except` holds the claim on `name`.
