@@ -35,7 +35,7 @@ pub enum GatewayBenchError {
 
 /// One request of a load: method, path, body, and the status it must get.
 #[derive(Clone, Debug)]
-struct Call {
+pub(crate) struct Call {
     method: reqwest::Method,
     path: String,
     body: Option<serde_json::Value>,
@@ -51,7 +51,7 @@ pub struct LatencyResult {
 }
 
 /// Sends `calls` split over `concurrency` workers, each in order; every answer must be as expected.
-async fn run_load(
+pub(crate) async fn run_load(
     app: &TestApp,
     key: &str,
     endpoint: &'static str,
@@ -102,7 +102,7 @@ async fn run_load(
     Ok((latencies, started.elapsed()))
 }
 
-fn call(
+pub(crate) fn call(
     method: reqwest::Method,
     path: String,
     body: Option<serde_json::Value>,
@@ -334,21 +334,29 @@ const SOURCES_PER_FOREIGN_ACCOUNT: usize = 100;
 
 /// Item `n` of the foreign load: even ones are sources, odd ones the name claim of the one before.
 fn foreign_item(n: usize) -> HashMap<String, AttributeValue> {
-    let s = |v: String| AttributeValue::S(v);
     let source = n / 2;
     let account = format!("foreign-{}", source / SOURCES_PER_FOREIGN_ACCOUNT);
-    let id = format!("{:08x}{:016x}", 0x6900_0000 + source, source);
-    let name = format!("{account}-images-{source}");
-    if n % 2 == 1 {
-        return HashMap::from([
-            ("PK".into(), s(format!("NAME#{name}"))),
-            ("SK".into(), s("NAME".into())),
-            ("account_id".into(), s(account)),
-            ("source_id".into(), s(id)),
-        ]);
-    }
+    let [item, claim] = source_items(&account, source, &format!("{account}-images-{source}"));
+    if n % 2 == 1 { claim } else { item }
+}
+
+/// A source of `account` named `name` and its name claim, as the API stores them (its id made
+/// from `n`, so that ids stay unique across a load).
+pub(crate) fn source_items(
+    account: &str,
+    n: usize,
+    name: &str,
+) -> [HashMap<String, AttributeValue>; 2] {
+    let s = |v: String| AttributeValue::S(v);
+    let id = format!("{:08x}{:016x}", 0x6900_0000 + n, n);
+    let claim = HashMap::from([
+        ("PK".into(), s(format!("NAME#{}", name.to_lowercase()))),
+        ("SK".into(), s("NAME".into())),
+        ("account_id".into(), s(account.to_owned())),
+        ("source_id".into(), s(id.clone())),
+    ]);
     let credentials = HashMap::from([
-        ("bucket".to_owned(), s(format!("bucket-{source}"))),
+        ("bucket".to_owned(), s(format!("bucket-{n}"))),
         ("region".to_owned(), s("us-east-1".into())),
         ("access_key_id".to_owned(), s("AKIAFOREIGN000000000".into())),
         (
@@ -356,24 +364,40 @@ fn foreign_item(n: usize) -> HashMap<String, AttributeValue> {
             s("foreign-secret-0000000000000000000000000".into()),
         ),
     ]);
-    HashMap::from([
+    let item = HashMap::from([
         ("PK".into(), s(format!("ACCOUNT#{account}"))),
         ("SK".into(), s(format!("SOURCE#{id}"))),
         ("id".into(), s(id)),
-        ("account_id".into(), s(account)),
-        ("source".into(), s(name)),
+        ("account_id".into(), s(account.to_owned())),
+        ("source".into(), s(name.to_owned())),
+        (
+            shared::store::table::NAME_INDEX_KEY.into(),
+            s(name.to_lowercase()),
+        ),
         ("source_type".into(), s("s3".into())),
+        ("enabled".into(), AttributeValue::Bool(true)),
         ("credentials".into(), AttributeValue::M(credentials)),
         ("require_token".into(), AttributeValue::Bool(false)),
-        ("secret_token".into(), s(format!("{source:064x}"))),
+        ("secret_token".into(), s(format!("{n:064x}"))),
         ("created_at".into(), s("2026-11-23T00:00:00Z".into())),
         ("updated_at".into(), s("2026-11-23T00:00:00Z".into())),
         ("version".into(), AttributeValue::N("1".into())),
-    ])
+    ]);
+    [item, claim]
 }
 
 /// Writes the foreign items with BatchWriteItem, 25 at a time, a few batches in flight.
 async fn bulk_load_foreign(app: &TestApp, items: usize) -> Result<(), GatewayBenchError> {
+    bulk_load(app, items, foreign_item).await
+}
+
+/// Writes items `0..items` made by `item` with BatchWriteItem, 25 at a time, a few batches in
+/// flight.
+pub(crate) async fn bulk_load(
+    app: &TestApp,
+    items: usize,
+    item: fn(usize) -> HashMap<String, AttributeValue>,
+) -> Result<(), GatewayBenchError> {
     const BATCH: usize = 25;
     const IN_FLIGHT: usize = 4;
     let batches: Vec<std::ops::Range<usize>> = (0..items)
@@ -395,7 +419,7 @@ async fn bulk_load_foreign(app: &TestApp, items: usize) -> Result<(), GatewayBen
                 let mut requests = range
                     .map(|n| {
                         PutRequest::builder()
-                            .set_item(Some(foreign_item(n)))
+                            .set_item(Some(item(n)))
                             .build()
                             .map(|put| WriteRequest::builder().put_request(put).build())
                             .map_err(|e| e.to_string())

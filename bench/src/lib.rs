@@ -6,6 +6,7 @@ pub mod chart;
 pub mod gateway;
 pub mod lambda;
 pub mod machine;
+pub mod paging;
 pub mod process;
 pub mod python;
 pub mod report;

@@ -8,7 +8,7 @@ use bench::lambda::{Case, EventSource};
 use bench::process::{Backend, Subject};
 use bench::report::{Results, Settings, Size};
 use bench::workload::{Events, FUNCTIONS, events_dir, seed_sources, source_body};
-use bench::{artifacts, chart, gateway, lambda, machine, python, report};
+use bench::{artifacts, chart, gateway, lambda, machine, paging, python, report};
 use clap::Parser;
 use integration_tests::fault_proxy::FaultProxy;
 use serde_json::json;
@@ -31,6 +31,9 @@ struct Args {
     /// Items of other accounts in the table for the second scale point.
     #[arg(long, default_value_t = 100_000)]
     foreign_items: usize,
+    /// Sources of the large account in the listing figures (against an account of 100).
+    #[arg(long, default_value_t = 10_000)]
+    paging_sources: usize,
     /// Also run the scale figures on this DynamoDB-compatible server, `URL` or `NAME=URL`
     /// ("DynamoDB Local=http://127.0.0.1:8000", say). Repeatable.
     #[arg(long, value_parser = parse_endpoint)]
@@ -81,6 +84,7 @@ async fn main() -> Result<(), BoxError> {
     if args.quick {
         (args.runs, args.warm_invocations, args.requests) = (3, 10, 32);
         (args.scale_requests, args.foreign_items, args.no_zip) = (50, 2_000, true);
+        args.paging_sources = 1_000;
     }
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -261,9 +265,10 @@ async fn main() -> Result<(), BoxError> {
             .map(|(name, url)| (name.clone(), Some(url.clone()))),
     );
     let mut scale = Vec::new();
+    let mut listing = Vec::new();
     for (name, url) in servers {
         eprintln!("scale on {name} ...");
-        let empty_app = match url {
+        let empty_app = match url.clone() {
             Some(url) => integration_tests::spawn_app_at(url).await,
             None => integration_tests::spawn_app().await,
         };
@@ -274,12 +279,27 @@ async fn main() -> Result<(), BoxError> {
         let result = gateway::scale(
             &empty,
             &loaded,
-            name,
+            name.clone(),
             args.foreign_items,
             args.scale_requests,
         )
         .await?;
         scale.push(result);
+        drop((empty_app, loaded_app));
+
+        eprintln!(
+            "listing on {name}: a page of {} in accounts of {} and {} sources ...",
+            paging::PAGE,
+            paging::SMALL_ACCOUNT,
+            args.paging_sources
+        );
+        let paging_app = match url {
+            Some(url) => integration_tests::spawn_app_at(url).await,
+            None => integration_tests::spawn_app().await,
+        };
+        listing.push(
+            paging::paging(&paging_app, name, args.paging_sources, args.scale_requests).await?,
+        );
     }
 
     let zips = if args.no_zip {
@@ -318,6 +338,7 @@ async fn main() -> Result<(), BoxError> {
             concurrency_levels: vec![1, 16],
             scale_requests: args.scale_requests,
             foreign_items: args.foreign_items,
+            paging_sources: args.paging_sources,
         },
         cold_starts,
         compared,
@@ -325,6 +346,7 @@ async fn main() -> Result<(), BoxError> {
         sizes,
         latency,
         scale,
+        listing,
         notes,
         targets: Vec::new(),
     };

@@ -9,6 +9,7 @@ use crate::artifacts::HELLO_WORLD;
 use crate::gateway::{LatencyResult, ScaleResult};
 use crate::lambda::{ColdStartResult, WarmResult};
 use crate::machine::Machine;
+use crate::paging::PagingResult;
 
 /// Sizes are in MB of 10^6 bytes, as the targets are.
 pub const MB: f64 = 1_000_000.0;
@@ -36,6 +37,8 @@ pub struct Settings {
     pub concurrency_levels: Vec<usize>,
     pub scale_requests: usize,
     pub foreign_items: usize,
+    /// Sources of the large account in the listing figures.
+    pub paging_sources: usize,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -65,6 +68,8 @@ pub struct Results {
     pub latency: Vec<LatencyResult>,
     /// On the bench's own server, then on each `--scale-endpoint`.
     pub scale: Vec<ScaleResult>,
+    /// Listing's account-size axis, on the same servers as `scale`.
+    pub listing: Vec<PagingResult>,
     /// Why a part was not measured (no Python, no cargo-lambda).
     pub notes: Vec<String>,
     pub targets: Vec<Target>,
@@ -191,6 +196,36 @@ impl Results {
                     format!("{loaded:.3} ms vs {empty:.3} ms = {ratio:.2} x"),
                 ));
             }
+        }
+        for listing in &self.listing {
+            for order in &listing.orders {
+                targets.push(target(
+                    format!(
+                        "LIST page of {} by {} in an account of {} <= {SCALE_RATIO_MAX} x one of {} ({})",
+                        listing.page,
+                        order.sort,
+                        listing.large_sources,
+                        listing.small_sources,
+                        listing.server
+                    ),
+                    Some(order.ratio <= SCALE_RATIO_MAX),
+                    format!(
+                        "{:.3} ms vs {:.3} ms = {:.2} x",
+                        order.large.p50_ms, order.small.p50_ms, order.ratio
+                    ),
+                ));
+            }
+            targets.push(target(
+                format!(
+                    "largest LIST page payload < Lambda's {} bytes ({})",
+                    listing.lambda_limit_bytes, listing.server
+                ),
+                Some(listing.largest_page_payload_bytes < listing.lambda_limit_bytes),
+                format!(
+                    "{:.2} MB",
+                    listing.largest_page_payload_bytes as f64 / (1024.0 * 1024.0)
+                ),
+            ));
         }
         self.targets = targets;
     }
@@ -334,6 +369,39 @@ impl Results {
                 sc.control_get_p50_ratio,
                 sc.control_list_p50_ratio,
                 sc.load_seconds
+            );
+        }
+        for listing in &self.listing {
+            let _ = write!(
+                md,
+                "\n### Listing by account size on {} (a page of {}, through the local gateway)\n\n\
+                 The small account holds {} sources (one page); requests to the large one ({} \
+                 sources) rotate through all {} pages of its walk, not just the first.\n\n\
+                 | sort | account of {} p50 | p99 | account of {} p50 | p99 | ratio |\n\
+                 | --- | ---: | ---: | ---: | ---: | ---: |\n",
+                listing.server,
+                listing.page,
+                listing.small_sources,
+                listing.large_sources,
+                listing.large_pages,
+                listing.small_sources,
+                listing.large_sources,
+            );
+            for o in &listing.orders {
+                let _ = writeln!(
+                    md,
+                    "| `{}` | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.2} |",
+                    o.sort, o.small.p50_ms, o.small.p99_ms, o.large.p50_ms, o.large.p99_ms, o.ratio
+                );
+            }
+            let _ = writeln!(
+                md,
+                "\nThe largest page payload (the body as Lambda carries it, a JSON string) with the \
+                 largest sources the rules allow, 1,024 `\"` in two values each: {} bytes, against \
+                 Lambda's limit of {} bytes. Loading the accounts took {:.1} s.",
+                listing.largest_page_payload_bytes,
+                listing.lambda_limit_bytes,
+                listing.load_seconds
             );
         }
         md

@@ -154,3 +154,24 @@ async fn a_function_without_credentials_in_its_environment_uses_the_full_chain()
         .expect("answers with credentials from the file");
     assert!(String::from_utf8_lossy(&run.answers[0].body).contains(&ids[0]));
 }
+
+#[tokio::test]
+async fn the_listing_figures_walk_every_page_of_both_accounts() {
+    let app = integration_tests::spawn_app().await;
+    let result = bench::paging::paging(&app, "embedded".into(), 350, 20)
+        .await
+        .expect("the listing figures");
+    assert_eq!(
+        result.orders.iter().map(|o| o.sort).collect::<Vec<_>>(),
+        ["created_at", "name"]
+    );
+    // 350 sources at 100 a page.
+    assert_eq!(result.large_pages, 4);
+    for order in &result.orders {
+        assert_eq!(order.small.samples, 20);
+        assert_eq!(order.large.samples, 20);
+    }
+    // 700 sources of ~8.6 KB of payload each cannot fit one page: pages are cut below the limit.
+    assert!(result.largest_page_payload_bytes > 1024 * 1024);
+    assert!(result.largest_page_payload_bytes < result.lambda_limit_bytes);
+}

@@ -184,8 +184,10 @@ async fn a_link_keeps_the_prefix_and_the_parameters() {
 async fn creates_and_deletes_during_a_walk_never_duplicate_and_keep_the_rest_in_order() {
     let (app, key, sources) = seeded_app(600).await;
     // Every other source is deleted while the walks run; new ones are created.
-    let (doomed, stable): (Vec<_>, Vec<_>) =
-        sources.iter().enumerate().partition(|(n, _)| n.is_multiple_of(2));
+    let (doomed, stable): (Vec<_>, Vec<_>) = sources
+        .iter()
+        .enumerate()
+        .partition(|(n, _)| n.is_multiple_of(2));
     let stable: Vec<Source> = stable.into_iter().map(|(_, s)| s.clone()).collect();
     let doomed: Vec<Source> = doomed.into_iter().map(|(_, s)| s.clone()).collect();
     let churn = {
