@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use shared::AppState;
-use shared::domain::{AccountId, ApiKey};
-use shared::store::{ClientSettings, Store, client_from_env, local_client, table};
+use shared::domain::{AccountId, ApiKey, KeyScope, Timestamp};
+use shared::store::{ClientSettings, KeyGrant, Store, client_from_env, local_client, table};
 use tokio::net::TcpListener;
 
 use crate::dev_key::{DEV_KEY_FILE, describe, ensure_dev_key};
@@ -84,10 +84,17 @@ pub enum KeysCommand {
         account: String,
         #[arg(long, default_value = "")]
         label: String,
+        /// `read` keys may only GET; `write` keys may do everything.
+        #[arg(long, default_value = "write", value_parser = parse_scope)]
+        scope: KeyScope,
+        /// The key stops working after this long: a whole number and a unit, `s`, `m`, `h` or `d`
+        /// (`90d`, `12h`). Without it the key lasts until revoked.
+        #[arg(long, value_parser = parse_lifetime)]
+        expires_in: Option<i64>,
         #[command(flatten)]
         target: Target,
     },
-    /// List an account's keys (by key id: the SHA-256 of the key).
+    /// List an account's keys (by key id: the SHA-256 of the key), with scope and expiry.
     List {
         #[arg(long)]
         account: String,
@@ -103,6 +110,32 @@ pub enum KeysCommand {
         #[command(flatten)]
         target: Target,
     },
+}
+
+fn parse_scope(raw: &str) -> Result<KeyScope, String> {
+    KeyScope::parse(raw).ok_or_else(|| format!("{raw:?}: expected read or write"))
+}
+
+/// `90d`, `12h`, `30m`, `3600s`: seconds, at least 1.
+fn parse_lifetime(raw: &str) -> Result<i64, String> {
+    let invalid = || format!("{raw:?}: expected a whole number and s, m, h or d (90d, 12h)");
+    let split = raw.len().checked_sub(1).ok_or_else(invalid)?;
+    let (number, unit) = raw.split_at(split);
+    let unit_seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return Err(invalid()),
+    };
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    let count: i64 = number.parse().map_err(|_| invalid())?;
+    match count.checked_mul(unit_seconds) {
+        Some(seconds) if seconds > 0 => Ok(seconds),
+        _ => Err(invalid()),
+    }
 }
 
 pub async fn run(cli: Cli) -> Result<(), String> {
@@ -144,13 +177,27 @@ async fn keys(command: KeysCommand) -> Result<(), String> {
         KeysCommand::Create {
             account,
             label,
+            scope,
+            expires_in,
             target,
         } => {
             let account = AccountId::parse(&account)?;
+            let valid_until = expires_in
+                .map(|seconds| {
+                    Timestamp::now()
+                        .plus_seconds(seconds)
+                        .ok_or_else(|| format!("--expires-in {seconds}s ends after the year 9999"))
+                })
+                .transpose()?;
             let store = connect_for_keys(&target).await?;
             let key = ApiKey::generate();
+            let grant = KeyGrant {
+                label,
+                scope,
+                valid_until,
+            };
             store
-                .put_api_key(&account, &key.hash(), &label)
+                .put_api_key(&account, &key.hash(), &grant)
                 .await
                 .map_err(describe)?;
             println!("{}", key.reveal());
@@ -160,16 +207,28 @@ async fn keys(command: KeysCommand) -> Result<(), String> {
             let account = AccountId::parse(&account)?;
             let store = connect_for_keys(&target).await?;
             println!(
-                "{:<64}  {:<20}  {:<7}  label",
-                "key id", "created", "status"
+                "{:<64}  {:<20}  {:<7}  {:<5}  {:<20}  label",
+                "key id", "created", "status", "scope", "expires"
             );
+            let now = Timestamp::now();
             for key in store.list_api_keys(&account).await.map_err(describe)? {
-                let status = if key.revoked { "revoked" } else { "active" };
+                let status = if key.revoked {
+                    "revoked"
+                } else if !key.works_at(now) {
+                    "expired"
+                } else {
+                    "active"
+                };
+                let expires = key
+                    .valid_until
+                    .map_or_else(|| "never".to_owned(), |t| t.to_string());
                 println!(
-                    "{:<64}  {:<20}  {:<7}  {}",
+                    "{:<64}  {:<20}  {:<7}  {:<5}  {:<20}  {}",
                     key.hash.as_str(),
                     key.created_at,
                     status,
+                    key.scope.as_str(),
+                    expires,
                     key.label
                 );
             }
@@ -321,5 +380,38 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = ctrl_c.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lifetime_is_a_number_and_a_unit() {
+        assert_eq!(parse_lifetime("90d"), Ok(90 * 86_400));
+        assert_eq!(parse_lifetime("12h"), Ok(12 * 3_600));
+        assert_eq!(parse_lifetime("30m"), Ok(1_800));
+        assert_eq!(parse_lifetime("1s"), Ok(1));
+        for bad in [
+            "",
+            "d",
+            "0d",
+            "-1d",
+            "1.5h",
+            "12",
+            "12w",
+            "1 d",
+            "99999999999999999999d",
+        ] {
+            assert!(parse_lifetime(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_scope_is_read_or_write() {
+        assert_eq!(parse_scope("read"), Ok(KeyScope::Read));
+        assert_eq!(parse_scope("write"), Ok(KeyScope::Write));
+        assert!(parse_scope("admin").is_err());
     }
 }

@@ -3,8 +3,8 @@
 use std::io::Write;
 use std::path::Path;
 
-use shared::domain::{AccountId, ApiKey};
-use shared::store::{Store, StoreError};
+use shared::domain::{AccountId, ApiKey, Timestamp};
+use shared::store::{KeyGrant, Store, StoreError};
 
 pub const DEV_ACCOUNT: &str = "dev";
 pub const DEV_KEY_FILE: &str = "dev-api-key";
@@ -22,7 +22,7 @@ pub async fn ensure_dev_key(store: &Store, data_dir: &Path) -> Result<ApiKey, St
             .find_api_key(&existing.hash())
             .await
             .map_err(describe)?;
-        if record.is_some_and(|r| !r.revoked && r.account_id == account) {
+        if record.is_some_and(|r| r.works_at(Timestamp::now()) && r.account_id == account) {
             return Ok(existing);
         }
     }
@@ -31,7 +31,10 @@ pub async fn ensure_dev_key(store: &Store, data_dir: &Path) -> Result<ApiKey, St
         .put_api_key(
             &account,
             &key.hash(),
-            "dev (created by image-sources serve)",
+            &KeyGrant {
+                label: "dev (created by image-sources serve)".to_owned(),
+                ..KeyGrant::default()
+            },
         )
         .await
         .map_err(describe)?;

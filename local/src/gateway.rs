@@ -11,8 +11,10 @@ use axum::extract::State;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
 use shared::AppState;
-use shared::authorizer::{ACCOUNT_CONTEXT_KEY, API_KEY_HEADER, AuthorizerError, account_for_key};
-use shared::domain::AccountId;
+use shared::authorizer::{
+    ACCOUNT_CONTEXT_KEY, API_KEY_HEADER, AuthorizerError, Caller, KEY_ID_CONTEXT_KEY,
+    KEY_LABEL_CONTEXT_KEY, caller_for_key,
+};
 use shared::http::{
     ApiError, Endpoint, REQUEST_ID_HEADER, RouteError, RouteMatch, handle, resolve,
 };
@@ -121,13 +123,18 @@ async fn route_request(
         .headers
         .get(API_KEY_HEADER)
         .and_then(|v| v.to_str().ok());
-    let account = match account_for_key(&state.store, key).await {
-        Ok(account) => account,
+    let caller = match caller_for_key(&state.store, key).await {
+        Ok(caller) => caller,
         Err(AuthorizerError::Unauthorized) => return rejected(ApiError::Unauthorized),
         Err(AuthorizerError::Store(err)) => return rejected(ApiError::from(err)),
     };
+    // What API Gateway does with the authorizer's policy: a method outside the key's scope never
+    // reaches a function.
+    if !caller.scope.allows(&parts.method) {
+        return rejected(ApiError::Forbidden);
+    }
     let endpoint = route.endpoint;
-    let request = proxy_request(parts, bytes, route, &account, &request_id);
+    let request = proxy_request(parts, bytes, route, &caller, &request_id);
     let response = handle(state, endpoint, request).await;
     into_axum(within_lambda_limit(response, &request_id))
 }
@@ -182,9 +189,10 @@ fn proxy_request(
     parts: axum::http::request::Parts,
     bytes: Bytes,
     route: RouteMatch,
-    account: &AccountId,
+    caller: &Caller,
     request_id: &str,
 ) -> lambda_http::Request {
+    let account = &caller.account;
     let mut context = ApiGatewayProxyRequestContext::default();
     context.request_id = Some(request_id.to_owned());
     context.http_method = parts.method.clone();
@@ -199,6 +207,14 @@ fn proxy_request(
         (
             "principalId".to_owned(),
             serde_json::Value::from(account.as_str()),
+        ),
+        (
+            KEY_ID_CONTEXT_KEY.to_owned(),
+            serde_json::Value::from(caller.key_id.as_str()),
+        ),
+        (
+            KEY_LABEL_CONTEXT_KEY.to_owned(),
+            serde_json::Value::from(caller.key_label.as_str()),
         ),
     ]);
     let body = if bytes.is_empty() {

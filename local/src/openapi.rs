@@ -14,8 +14,10 @@
 
 use std::sync::OnceLock;
 
+use lambda_http::http::Method;
 use serde_json::{Map, Value, json};
 use shared::authorizer::API_KEY_HEADER;
+use shared::domain::idempotency::{IDEMPOTENCY_TTL_SECONDS, MAX_IDEMPOTENCY_KEY_CHARS};
 use shared::domain::list_query::{MAX_CURSOR_CHARS, MAX_PAGE_LIMIT, names};
 use shared::domain::{
     CredentialKey, MAX_NAME_CHARS, MAX_VALUE_CHARS, ParameterError, READ_ONLY_ATTRIBUTES,
@@ -107,6 +109,14 @@ fn operation(endpoint: Endpoint, prefix: &str) -> Value {
     }
     if endpoint == Endpoint::ListSources {
         parameters.extend(list_parameters());
+    }
+    if endpoint == Endpoint::CreateSource {
+        parameters.push(json!({
+            "name": "Idempotency-Key", "in": "header", "required": false,
+            "description": format!("Makes the create safe to retry (SPEC §15): the first successful create with this key is remembered for {} hours with a fingerprint of the `source` object; the same key and body again answer the same source, `Idempotent-Replayed: true`, and create nothing; another body is 422. Per account.", IDEMPOTENCY_TTL_SECONDS / 3600),
+            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_CHARS, "pattern": "^[ -~]+$"},
+            "example": "create-shop-images-2026-03-05"
+        }));
     }
     if !parameters.is_empty() {
         op["parameters"] = Value::Array(parameters);
@@ -223,6 +233,8 @@ fn responses(endpoint: Endpoint, suffix: &str) -> Value {
         });
         if created {
             response["headers"]["Location"] = json!({"$ref": "#/components/headers/Location"});
+            response["headers"]["Idempotent-Replayed"] =
+                json!({"$ref": "#/components/headers/Idempotent-Replayed"});
             response["links"] = links(suffix);
         }
         response
@@ -258,7 +270,9 @@ fn responses(endpoint: Endpoint, suffix: &str) -> Value {
     let has_id = endpoint.resource().contains("{id}");
     let pinned = matches!(endpoint, Endpoint::UpdateSource | Endpoint::DeleteSource);
     let listing = endpoint == Endpoint::ListSources;
-    let errors: [(&str, bool, &str, Vec<String>); 10] = [
+    let writes = endpoint.method() != Method::GET;
+    let creates = endpoint == Endpoint::CreateSource;
+    let errors = [
         (
             "400",
             has_body,
@@ -281,9 +295,27 @@ fn responses(endpoint: Endpoint, suffix: &str) -> Value {
             vec![ApiError::Unauthorized.to_string()],
         ),
         (
+            "400",
+            creates,
+            "The body is not JSON, not an object, or has no `source` object; or `Idempotency-Key` is not 1 to 255 printable ASCII characters, or given twice.",
+            vec!["Request body is not valid JSON".to_owned()],
+        ),
+        (
+            "403",
+            writes,
+            "The key is valid but may not do this: a `read` key only reads (SPEC §16).",
+            vec![ApiError::Forbidden.to_string()],
+        ),
+        (
             "404",
             has_id,
             "No such source in this account.",
+            vec![ApiError::SourceNotFound.to_string()],
+        ),
+        (
+            "404",
+            creates,
+            "A replayed create (`Idempotent-Replayed: true`) whose source has been deleted since.",
             vec![ApiError::SourceNotFound.to_string()],
         ),
         (
@@ -301,7 +333,7 @@ fn responses(endpoint: Endpoint, suffix: &str) -> Value {
         (
             "422",
             has_body,
-            "Every validation problem, in the reference API's wording.",
+            "Every validation problem, in the reference API's wording; on a create, also an `Idempotency-Key` already used with another body.",
             vec![
                 "Source has already been taken".to_owned(),
                 "Credential bucket is invalid".to_owned(),
@@ -485,6 +517,8 @@ fn components() -> Value {
                      "schema": {"type": "string", "pattern": "^\"[0-9]+\"$"}},
             "Location": {"required": true, "description": "The new source, under the prefix the request used.",
                          "schema": {"type": "string", "pattern": "^(/api)?/v1/sources/[0-9a-f]{24}$"}},
+            "Idempotent-Replayed": {"required": false, "description": "`true` on the answer to a create repeated with its `Idempotency-Key` and body: nothing was created, the source is the one the first request created, as it is now.",
+                     "schema": {"type": "string", "enum": ["true"]}},
             "Link": {"required": false, "description": "`<PREFIX/sources?...&cursor=...>; rel=\"next\"` (RFC 8288) while more sources may follow: the same prefix and parameters, and the cursor of the next page. Absent on the last page.",
                      "schema": {"type": "string", "pattern": "^<(/api)?/v1/sources\\?[^>]*cursor=[A-Za-z0-9_-]+>; rel=\"next\"$"}},
             "Retry-After": {"required": true, "description": "Seconds to wait before retrying.",

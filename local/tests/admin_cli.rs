@@ -138,3 +138,75 @@ fn create_list_revoke() {
     assert!(!bad_account.status.success());
     let _ = std::fs::remove_dir_all(&data_dir);
 }
+
+#[test]
+fn keys_are_created_with_a_scope_and_an_expiry_and_listed_with_them() {
+    let data_dir = std::env::temp_dir().join(format!(
+        "image-sources-cli-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let before = shared::domain::Timestamp::now();
+    let read_key = stdout(&run(
+        &data_dir,
+        port,
+        &[
+            "keys",
+            "create",
+            "--account",
+            "acme",
+            "--label",
+            "plan",
+            "--scope",
+            "read",
+            "--expires-in",
+            "12h",
+        ],
+    ));
+    let write_key = stdout(&run(
+        &data_dir,
+        port,
+        &["keys", "create", "--account", "acme", "--label", "apply"],
+    ));
+    let listed = stdout(&run(
+        &data_dir,
+        port,
+        &["keys", "list", "--account", "acme"],
+    ));
+    let line_of = |key: &str| {
+        let id = sha256_hex(key.trim());
+        listed
+            .lines()
+            .find(|line| line.starts_with(&id))
+            .unwrap_or_else(|| panic!("{id} in {listed}"))
+            .to_owned()
+    };
+    let read_line = line_of(&read_key);
+    let fields: Vec<&str> = read_line.split_whitespace().collect();
+    assert_eq!(fields[2..4], ["active", "read"], "{read_line}");
+    let expires = shared::domain::Timestamp::parse(fields[4]).expect("an RFC 3339 expiry");
+    let lifetime = expires.unix_seconds() - before.unix_seconds();
+    assert!(
+        (12 * 3600..12 * 3600 + 60).contains(&lifetime),
+        "{read_line}"
+    );
+    let write_line = line_of(&write_key);
+    let fields: Vec<&str> = write_line.split_whitespace().collect();
+    assert_eq!(fields[2..5], ["active", "write", "never"], "{write_line}");
+
+    for bad in [
+        &["--scope", "admin"][..],
+        &["--expires-in", "0d"],
+        &["--expires-in", "12"],
+        &["--expires-in", "1y"],
+    ] {
+        let mut args = vec!["keys", "create", "--account", "acme"];
+        args.extend_from_slice(bad);
+        assert!(!run(&data_dir, port, &args).status.success(), "{bad:?}");
+    }
+    let _ = std::fs::remove_dir_all(&data_dir);
+}

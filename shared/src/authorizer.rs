@@ -1,5 +1,8 @@
-//! The API-key authorizer (SPEC §2): a REQUEST authorizer on `imageboss-api-key` that resolves the
-//! key to an account and allows the whole API, so API Gateway's cached answer serves every route.
+//! The API-key authorizer (SPEC §2, §16): a REQUEST authorizer on `imageboss-api-key` that
+//! resolves the key to its account, scope and id, and answers a policy for the whole stage listing
+//! exactly the methods the key's scope allows. API Gateway caches that answer per key across
+//! routes, so it never depends on the route asked: the methods outside it API Gateway refuses
+//! itself, 403 `ACCESS_DENIED`.
 
 use std::time::Instant;
 
@@ -8,9 +11,11 @@ use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerResponse,
 };
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
+use lambda_http::http::Method;
 use thiserror::Error;
 
-use crate::domain::{AccountId, ApiKey};
+use crate::domain::{AccountId, ApiKey, KeyScope, Timestamp};
+use crate::http::Endpoint;
 use crate::store::{Store, StoreError};
 
 pub const API_KEY_HEADER: &str = "imageboss-api-key";
@@ -20,6 +25,10 @@ pub const DYNAMODB_ACTIONS: &[&str] = &["dynamodb:GetItem"];
 pub const FUNCTION_NAME: &str = "authorizer";
 /// The authorizer context key the endpoint functions read the account from.
 pub const ACCOUNT_CONTEXT_KEY: &str = "accountId";
+/// The key's id (the first 16 hex characters of its SHA-256), for the audit trail (SPEC §17).
+pub const KEY_ID_CONTEXT_KEY: &str = "apiKeyId";
+/// The key's label, for the audit trail.
+pub const KEY_LABEL_CONTEXT_KEY: &str = "apiKeyLabel";
 
 #[derive(Debug, Error)]
 pub enum AuthorizerError {
@@ -30,21 +39,36 @@ pub enum AuthorizerError {
     Store(#[from] StoreError),
 }
 
-/// The account behind `raw_key`; missing, unknown and revoked keys are all `Unauthorized`.
-pub async fn account_for_key(
+/// Who is calling: the key's account, what it may do, and how the audit trail names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub account: AccountId,
+    pub scope: KeyScope,
+    pub key_id: String,
+    pub key_label: String,
+}
+
+/// The caller behind `raw_key`; missing, unknown, revoked and expired keys are all `Unauthorized`.
+pub async fn caller_for_key(
     store: &Store,
     raw_key: Option<&str>,
-) -> Result<AccountId, AuthorizerError> {
+) -> Result<Caller, AuthorizerError> {
     let key = raw_key
         .and_then(ApiKey::from_header)
         .ok_or(AuthorizerError::Unauthorized)?;
     match store.find_api_key(&key.hash()).await? {
-        Some(record) if !record.revoked => Ok(record.account_id),
+        Some(record) if record.works_at(Timestamp::now()) => Ok(Caller {
+            key_id: record.hash.key_id().to_owned(),
+            account: record.account_id,
+            scope: record.scope,
+            key_label: record.label,
+        }),
         _ => Err(AuthorizerError::Unauthorized),
     }
 }
 
-/// The authorizer Lambda's logic: an Allow policy for the whole API, with the account in the context.
+/// The authorizer Lambda's logic: the key's policy for the whole stage, with the account and the
+/// key's id and label in the context.
 pub async fn authorize(
     store: &Store,
     event: ApiGatewayCustomAuthorizerRequestTypeRequest,
@@ -55,7 +79,7 @@ pub async fn authorize(
         .get(API_KEY_HEADER)
         .and_then(|value| value.to_str().ok());
     let request_id = event.request_context.request_id.clone().unwrap_or_default();
-    let outcome = account_for_key(store, raw_key).await;
+    let outcome = caller_for_key(store, raw_key).await;
     let decision = match &outcome {
         Ok(_) => "allow",
         Err(AuthorizerError::Unauthorized) => "deny",
@@ -63,36 +87,58 @@ pub async fn authorize(
     };
     tracing::info!(
         decision,
-        account_id = %outcome.as_ref().map(ToString::to_string).unwrap_or_default(),
+        account_id = %outcome.as_ref().map(|c| c.account.to_string()).unwrap_or_default(),
+        scope = outcome.as_ref().map(|c| c.scope.as_str()).unwrap_or_default(),
         request_id = %request_id,
         latency_ms = started.elapsed().as_secs_f64() * 1000.0,
         "authorizer"
     );
-    let account = outcome?;
-    Ok(allow_all(
-        &account,
+    let caller = outcome?;
+    Ok(policy_for(
+        &caller,
         event.method_arn.as_deref().unwrap_or_default(),
     ))
 }
 
-/// Allows every method and path of the stage the request came to: `arn:...:api-id/stage/*`.
-pub fn allow_all(account: &AccountId, method_arn: &str) -> ApiGatewayCustomAuthorizerResponse {
+/// The methods the API serves, each once, in the routes table's order.
+pub fn served_methods() -> Vec<Method> {
+    let mut methods: Vec<Method> = Vec::new();
+    for endpoint in Endpoint::ALL {
+        let method = endpoint.method();
+        if !methods.contains(&method) {
+            methods.push(method);
+        }
+    }
+    methods
+}
+
+/// Allows, on every path of the stage the request came to, exactly the methods `caller`'s scope
+/// allows: `arn:...:api-id/stage/GET/*`, ...
+pub fn policy_for(caller: &Caller, method_arn: &str) -> ApiGatewayCustomAuthorizerResponse {
     let mut parts = method_arn.splitn(3, '/');
-    let resource = match (parts.next(), parts.next()) {
-        (Some(api), Some(stage)) => format!("{api}/{stage}/*"),
+    let stage = match (parts.next(), parts.next()) {
+        (Some(api), Some(stage)) => format!("{api}/{stage}"),
         _ => method_arn.to_owned(),
     };
     let mut statement = IamPolicyStatement::default();
     statement.action = vec!["execute-api:Invoke".to_owned()];
     statement.effect = IamPolicyEffect::Allow;
-    statement.resource = vec![resource];
+    statement.resource = served_methods()
+        .into_iter()
+        .filter(|method| caller.scope.allows(method))
+        .map(|method| format!("{stage}/{method}/*"))
+        .collect();
     let mut policy = ApiGatewayCustomAuthorizerPolicy::default();
     policy.version = Some("2012-10-17".to_owned());
     policy.statement = vec![statement];
     let mut response = ApiGatewayCustomAuthorizerResponse::default();
-    response.principal_id = Some(account.to_string());
+    response.principal_id = Some(caller.account.to_string());
     response.policy_document = policy;
-    response.context = serde_json::json!({ ACCOUNT_CONTEXT_KEY: account.as_str() });
+    response.context = serde_json::json!({
+        ACCOUNT_CONTEXT_KEY: caller.account.as_str(),
+        KEY_ID_CONTEXT_KEY: caller.key_id,
+        KEY_LABEL_CONTEXT_KEY: caller.key_label,
+    });
     response
 }
 
@@ -100,21 +146,48 @@ pub fn allow_all(account: &AccountId, method_arn: &str) -> ApiGatewayCustomAutho
 mod tests {
     use super::*;
 
+    fn caller(scope: KeyScope) -> Caller {
+        Caller {
+            account: AccountId::parse("acct-1").unwrap(),
+            scope,
+            key_id: "0123456789abcdef".into(),
+            key_label: "ci".into(),
+        }
+    }
+
+    const ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:abcdef123/prod/GET/v1/sources";
+    const STAGE: &str = "arn:aws:execute-api:us-east-1:123456789012:abcdef123/prod";
+
     #[test]
-    fn allows_the_whole_stage() {
-        let account = AccountId::parse("acct-1").unwrap();
-        let response = allow_all(
-            &account,
-            "arn:aws:execute-api:us-east-1:123456789012:abcdef123/prod/GET/v1/sources",
-        );
-        let json = serde_json::to_value(&response).unwrap();
+    fn a_write_key_is_allowed_every_method_of_the_whole_stage() {
+        let json = serde_json::to_value(policy_for(&caller(KeyScope::Write), ARN)).unwrap();
+        let statement = &json["policyDocument"]["Statement"][0];
+        assert_eq!(statement["Effect"], "Allow");
         assert_eq!(
-            json["policyDocument"]["Statement"][0]["Resource"][0],
-            "arn:aws:execute-api:us-east-1:123456789012:abcdef123/prod/*"
+            statement["Resource"],
+            serde_json::json!([
+                format!("{STAGE}/GET/*"),
+                format!("{STAGE}/POST/*"),
+                format!("{STAGE}/PATCH/*"),
+                format!("{STAGE}/DELETE/*"),
+            ])
         );
-        assert_eq!(json["policyDocument"]["Statement"][0]["Effect"], "Allow");
-        assert_eq!(json["context"]["accountId"], "acct-1");
         assert_eq!(json["principalId"], "acct-1");
+        assert_eq!(
+            json["context"],
+            serde_json::json!({"accountId": "acct-1", "apiKeyId": "0123456789abcdef", "apiKeyLabel": "ci"})
+        );
+    }
+
+    #[test]
+    fn a_read_key_is_allowed_get_only_whatever_route_it_came_on() {
+        for arn in [ARN, &format!("{STAGE}/DELETE/v1/sources/abc")] {
+            let json = serde_json::to_value(policy_for(&caller(KeyScope::Read), arn)).unwrap();
+            assert_eq!(
+                json["policyDocument"]["Statement"][0]["Resource"],
+                serde_json::json!([format!("{STAGE}/GET/*")])
+            );
+        }
     }
 
     #[test]

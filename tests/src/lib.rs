@@ -267,7 +267,7 @@ impl TestDb {
             let source = shared::domain::Source::new(account.clone(), fields);
             let store = store.clone();
             pending.spawn(async move {
-                store.create_source(&source).await.expect("seeded");
+                store.create_source(&source, None).await.expect("seeded");
                 source
             });
             if pending.len() >= concurrency.max(1)
@@ -284,10 +284,22 @@ impl TestDb {
 
     /// Creates an API key for `account` and returns it.
     pub async fn api_key(&self, account: &str) -> String {
+        self.api_key_with(
+            account,
+            shared::store::KeyGrant {
+                label: "test".to_owned(),
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    /// Creates an API key for `account` with this scope, label and expiry, and returns it.
+    pub async fn api_key_with(&self, account: &str, grant: shared::store::KeyGrant) -> String {
         let account = AccountId::parse(account).expect("account id");
         let key = ApiKey::generate();
         self.store
-            .put_api_key(&account, &key.hash(), "test")
+            .put_api_key(&account, &key.hash(), &grant)
             .await
             .expect("put api key");
         register_secret(key.reveal());
@@ -462,6 +474,21 @@ impl TestResponse {
             .map(|e| e.as_str().expect("each error is a string").to_owned())
             .collect()
     }
+}
+
+/// Runs the futures concurrently, each as its own task on the current runtime, and returns their
+/// outputs in order.
+pub async fn join_all<F>(futures: Vec<F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut results = Vec::with_capacity(handles.len());
+    for handle in handles {
+        results.push(handle.await.expect("a joined task"));
+    }
+    results
 }
 
 /// The target of a `Link: <target>; rel="next"` header (SPEC §11).

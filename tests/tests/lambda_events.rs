@@ -116,26 +116,38 @@ async fn an_event_without_authorizer_context_is_refused() {
     );
 }
 
-#[tokio::test]
-async fn the_authorizer_event_allows_a_known_key_and_refuses_others() {
-    let db = TestDb::start().await;
-    let key = db.api_key("acme").await;
+/// The authorizer's answer to `events/authorizer.json` carrying `key`.
+async fn authorizer_answer(db: &TestDb, key: &str) -> Value {
     let mut known = event("authorizer");
-    known["headers"]["imageboss-api-key"] = Value::from(key.as_str());
+    known["headers"]["imageboss-api-key"] = Value::from(key);
     known["multiValueHeaders"]["imageboss-api-key"] = serde_json::json!([key]);
     let request: ApiGatewayCustomAuthorizerRequestTypeRequest =
         serde_json::from_value(known).unwrap();
     let response = authorize(&db.store, request).await.unwrap();
-    let response = serde_json::to_value(&response).unwrap();
+    serde_json::to_value(&response).unwrap()
+}
+
+const STAGE_ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:abcdef123/prod";
+
+#[tokio::test]
+async fn the_authorizer_event_allows_a_known_key_and_refuses_others() {
+    let db = TestDb::start().await;
+    let key = db.api_key("acme").await;
+    let response = authorizer_answer(&db, &key).await;
     assert_eq!(response["context"]["accountId"], "acme");
+    assert_eq!(response["context"]["apiKeyLabel"], "test");
+    let key_id = shared::domain::ApiKey::from_header(&key).unwrap().hash();
+    assert_eq!(response["context"]["apiKeyId"], key_id.key_id());
     assert_eq!(response["principalId"], "acme");
     assert_eq!(
         response["policyDocument"]["Statement"][0]["Effect"],
         "Allow"
     );
     assert_eq!(
-        response["policyDocument"]["Statement"][0]["Resource"][0],
-        "arn:aws:execute-api:us-east-1:123456789012:abcdef123/prod/*"
+        response["policyDocument"]["Statement"][0]["Resource"],
+        serde_json::json!(
+            ["GET", "POST", "PATCH", "DELETE"].map(|method| format!("{STAGE_ARN}/{method}/*"))
+        )
     );
 
     // The file's own key is a placeholder nobody holds.
@@ -143,6 +155,50 @@ async fn the_authorizer_event_allows_a_known_key_and_refuses_others() {
         serde_json::from_value(event("authorizer")).unwrap();
     assert!(matches!(
         authorize(&db.store, unknown).await,
+        Err(AuthorizerError::Unauthorized)
+    ));
+}
+
+#[tokio::test]
+async fn the_authorizer_allows_a_read_key_get_only() {
+    let db = TestDb::start().await;
+    let key = db
+        .api_key_with(
+            "acme",
+            shared::store::KeyGrant {
+                label: "plan".into(),
+                scope: shared::domain::KeyScope::Read,
+                valid_until: None,
+            },
+        )
+        .await;
+    let response = authorizer_answer(&db, &key).await;
+    assert_eq!(
+        response["policyDocument"]["Statement"],
+        serde_json::json!([{"Action": ["execute-api:Invoke"], "Effect": "Allow",
+            "Resource": [format!("{STAGE_ARN}/GET/*")]}])
+    );
+}
+
+#[tokio::test]
+async fn the_authorizer_refuses_an_expired_key() {
+    let db = TestDb::start().await;
+    let key = db
+        .api_key_with(
+            "acme",
+            shared::store::KeyGrant {
+                label: "old".into(),
+                scope: shared::domain::KeyScope::Write,
+                valid_until: shared::domain::Timestamp::now().plus_seconds(-60),
+            },
+        )
+        .await;
+    let mut expired = event("authorizer");
+    expired["headers"]["imageboss-api-key"] = Value::from(key.as_str());
+    let request: ApiGatewayCustomAuthorizerRequestTypeRequest =
+        serde_json::from_value(expired).unwrap();
+    assert!(matches!(
+        authorize(&db.store, request).await,
         Err(AuthorizerError::Unauthorized)
     ));
 }

@@ -205,7 +205,7 @@ async fn creates_and_deletes_during_a_walk_never_duplicate_and_keep_the_rest_in_
                         .into_new_fields()
                         .unwrap();
                 store
-                    .create_source(&Source::new(account.clone(), fields))
+                    .create_source(&Source::new(account.clone(), fields), None)
                     .await
                     .unwrap();
             }

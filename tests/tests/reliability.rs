@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use integration_tests::{TestApp, spawn_app, spawn_app_with_faults};
+use integration_tests::{TestApp, join_all, spawn_app, spawn_app_with_faults};
 use serde_json::{Value, json};
 
 fn r2_body(name: &str) -> Value {
@@ -30,19 +30,6 @@ async fn table_names(app: &TestApp) -> (BTreeSet<String>, BTreeSet<String>) {
         }
     }
     (sources, claims)
-}
-
-async fn join_all<F>(futures: Vec<F>) -> Vec<F::Output>
-where
-    F: std::future::Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
-    let mut results = Vec::new();
-    for handle in handles {
-        results.push(handle.await.unwrap());
-    }
-    results
 }
 
 fn shared_app(app: TestApp) -> std::sync::Arc<TestApp> {

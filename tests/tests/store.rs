@@ -2,12 +2,19 @@
 
 use std::collections::HashSet;
 
-use integration_tests::TestDb;
+use integration_tests::{TestDb, join_all};
 use serde_json::json;
 use shared::domain::{
     AccountId, ApiKey, Source, SourceFields, SourceInput, ValidationErrors, VersionMatch,
 };
 use shared::store::StoreError;
+
+fn grant(label: &str) -> shared::store::KeyGrant {
+    shared::store::KeyGrant {
+        label: label.to_owned(),
+        ..Default::default()
+    }
+}
 
 fn account(id: &str) -> AccountId {
     AccountId::parse(id).unwrap()
@@ -38,7 +45,7 @@ fn patch(
 
 async fn create(db: &TestDb, owner: &str, name: &str) -> Source {
     let source = Source::new(account(owner), r2(name));
-    db.store.create_source(&source).await.unwrap();
+    db.store.create_source(&source, None).await.unwrap();
     source
 }
 
@@ -147,11 +154,16 @@ async fn one_name_once_across_case_and_accounts() {
         ("other", "SHARED-NAME"),
         ("other", "shared-name"),
     ];
-    let results = futures_join(attempts.iter().map(|(owner, name)| {
-        let store = db.store.clone();
-        let source = Source::new(account(owner), r2(name));
-        async move { store.create_source(&source).await }
-    }))
+    let results = join_all(
+        attempts
+            .iter()
+            .map(|(owner, name)| {
+                let store = db.store.clone();
+                let source = Source::new(account(owner), r2(name));
+                async move { store.create_source(&source, None).await.map(drop) }
+            })
+            .collect(),
+    )
     .await;
     let created = results.iter().filter(|r| r.is_ok()).count();
     let taken = results
@@ -167,20 +179,6 @@ async fn one_name_once_across_case_and_accounts() {
             .unwrap()
             .len();
     assert_eq!(sources, 1);
-}
-
-/// Runs futures concurrently on the current runtime, as separate tasks.
-async fn futures_join<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
-where
-    F: std::future::Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let handles: Vec<_> = futures.map(tokio::spawn).collect();
-    let mut results = Vec::new();
-    for handle in handles {
-        results.push(handle.await.unwrap());
-    }
-    results
 }
 
 #[tokio::test]
@@ -284,7 +282,7 @@ async fn concurrent_updates_of_different_keys_all_survive() {
                 .map(|o| o.changed)
         }
     });
-    let results = futures_join(tasks).await;
+    let results = join_all(tasks.collect()).await;
     assert!(results.iter().all(|r| matches!(r, Ok(true))), "{results:?}");
     let stored = db.store.get_source(&acme, &source.id).await.unwrap();
     assert_eq!(stored.version, 17, "no update was lost");
@@ -419,7 +417,7 @@ async fn list_follows_pages_to_the_end() {
             "credential_attributes": {"access_key": big, "secret": big, "bucket": "images", "prefix": big}
         }));
         let source = Source::new(acme.clone(), fields);
-        db.store.create_source(&source).await.unwrap();
+        db.store.create_source(&source, None).await.unwrap();
         ids.push(source.id);
     }
     create(&db, "other", "not-mine").await;
@@ -453,7 +451,7 @@ async fn request_budget_per_operation() {
     };
     let source = Source::new(acme.clone(), r2("budget"));
     db.counter.reset();
-    db.store.create_source(&source).await.unwrap();
+    db.store.create_source(&source, None).await.unwrap();
     assert_eq!(count(&db), [("TransactWriteItems".to_owned(), 1)].into());
 
     db.store.get_source(&acme, &source.id).await.unwrap();
@@ -508,9 +506,12 @@ async fn request_budget_per_operation() {
     );
 
     let key = ApiKey::generate();
-    db.store.put_api_key(&acme, &key.hash(), "k").await.unwrap();
+    db.store
+        .put_api_key(&acme, &key.hash(), &grant("k"))
+        .await
+        .unwrap();
     count(&db);
-    shared::authorizer::account_for_key(&db.store, Some(key.reveal()))
+    shared::authorizer::caller_for_key(&db.store, Some(key.reveal()))
         .await
         .unwrap();
     assert_eq!(count(&db), [("GetItem".to_owned(), 1)].into());
@@ -522,19 +523,21 @@ async fn api_keys_resolve_list_and_revoke() {
     let acme = account("acme");
     let key = ApiKey::generate();
     db.store
-        .put_api_key(&acme, &key.hash(), "ci")
+        .put_api_key(&acme, &key.hash(), &grant("ci"))
         .await
         .unwrap();
     let other = ApiKey::generate();
     db.store
-        .put_api_key(&account("other"), &other.hash(), "")
+        .put_api_key(&account("other"), &other.hash(), &grant(""))
         .await
         .unwrap();
 
-    let resolved = shared::authorizer::account_for_key(&db.store, Some(key.reveal()))
+    let resolved = shared::authorizer::caller_for_key(&db.store, Some(key.reveal()))
         .await
         .unwrap();
-    assert_eq!(resolved, acme);
+    assert_eq!(resolved.account, acme);
+    assert_eq!(resolved.key_id, &key.hash().as_str()[..16]);
+    assert_eq!(resolved.key_label, "ci");
     let listed = db.store.list_api_keys(&acme).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].hash, key.hash());
@@ -549,23 +552,23 @@ async fn api_keys_resolve_list_and_revoke() {
     ));
     db.store.revoke_api_key(&acme, &key.hash()).await.unwrap();
     assert!(
-        shared::authorizer::account_for_key(&db.store, Some(key.reveal()))
+        shared::authorizer::caller_for_key(&db.store, Some(key.reveal()))
             .await
             .is_err()
     );
     assert!(db.store.list_api_keys(&acme).await.unwrap()[0].revoked);
     assert!(
-        shared::authorizer::account_for_key(&db.store, Some(other.reveal()))
+        shared::authorizer::caller_for_key(&db.store, Some(other.reveal()))
             .await
             .is_ok()
     );
     assert!(
-        shared::authorizer::account_for_key(&db.store, Some("isk_unknown"))
+        shared::authorizer::caller_for_key(&db.store, Some("isk_unknown"))
             .await
             .is_err()
     );
     assert!(
-        shared::authorizer::account_for_key(&db.store, None)
+        shared::authorizer::caller_for_key(&db.store, None)
             .await
             .is_err()
     );

@@ -304,6 +304,23 @@ fn gateway_responses_use_the_error_shape_and_carry_the_request_id() {
     );
 }
 
+#[test]
+fn a_key_outside_its_scope_gets_the_local_gateways_403() {
+    let template = template();
+    let denied =
+        &template["Resources"]["SourcesApi"]["Properties"]["GatewayResponses"]["ACCESS_DENIED"];
+    assert_eq!(denied["StatusCode"].as_str(), Some("403"));
+    let body: Json = serde_json::from_str(
+        denied["ResponseTemplates"]["application/json"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let local = shared::http::ApiError::Forbidden;
+    assert_eq!(local.status().as_u16(), 403);
+    assert_eq!(body, json!({"errors": local.messages()}));
+}
+
 /// What a function may touch: the DynamoDB actions granted to each function binary, and the
 /// table's indexes they are granted on.
 struct Grant {
@@ -425,7 +442,7 @@ async fn the_code_calls_exactly_the_declared_actions() {
             .into_new_fields()
             .unwrap(),
     );
-    db.store.create_source(&other).await.unwrap();
+    db.store.create_source(&other, None).await.unwrap();
 
     // Every path through each function: success, validation errors, taken names, renames, misses.
     db.counter.reset();
@@ -551,7 +568,7 @@ async fn the_code_calls_exactly_the_declared_actions() {
     let delete_actions = db.counter.iam_actions();
 
     db.counter.reset();
-    shared::authorizer::account_for_key(&db.store, Some(&key))
+    shared::authorizer::caller_for_key(&db.store, Some(&key))
         .await
         .unwrap();
     let authorizer_actions = db.counter.iam_actions();

@@ -1,3 +1,4 @@
+use lambda_http::http;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
@@ -49,6 +50,47 @@ impl ApiKeyHash {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The key's public id (SPEC §17): the first 16 hex characters of its SHA-256.
+    pub fn key_id(&self) -> &str {
+        &self.0[..KEY_ID_CHARS]
+    }
+}
+
+/// Hex characters of a key's SHA-256 that name it in the authorizer context and the audit trail.
+pub const KEY_ID_CHARS: usize = 16;
+
+/// What a key may do (SPEC §16): a `read` key only reads; a `write` key does everything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum KeyScope {
+    Read,
+    /// The default, and what keys made before scopes existed are.
+    #[default]
+    Write,
+}
+
+impl KeyScope {
+    pub const ALL: [KeyScope; 2] = [KeyScope::Read, KeyScope::Write];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            KeyScope::Read => "read",
+            KeyScope::Write => "write",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// Whether a key of this scope may send a request with `method`: a read key the safe methods
+    /// only (RFC 9110 §9.2.1), a write key any.
+    pub fn allows(&self, method: &http::Method) -> bool {
+        match self {
+            KeyScope::Read => method.is_safe(),
+            KeyScope::Write => true,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -69,6 +111,32 @@ mod tests {
     fn debug_does_not_show_the_key() {
         let key = ApiKey::generate();
         assert!(!format!("{key:?}").contains(&key.reveal()[4..]));
+    }
+
+    #[test]
+    fn a_read_key_may_only_read() {
+        for method in [http::Method::GET, http::Method::HEAD] {
+            assert!(KeyScope::Read.allows(&method));
+        }
+        for method in [
+            http::Method::POST,
+            http::Method::PATCH,
+            http::Method::DELETE,
+            http::Method::PUT,
+        ] {
+            assert!(!KeyScope::Read.allows(&method), "{method}");
+            assert!(KeyScope::Write.allows(&method), "{method}");
+        }
+        assert_eq!(KeyScope::default(), KeyScope::Write);
+        assert_eq!(KeyScope::parse("read"), Some(KeyScope::Read));
+        assert_eq!(KeyScope::parse("admin"), None);
+    }
+
+    #[test]
+    fn the_key_id_is_the_first_16_hex_characters_of_the_hash() {
+        let hash = ApiKey::from_header("isk_example").unwrap().hash();
+        assert_eq!(hash.key_id(), &hash.as_str()[..16]);
+        assert_eq!(hash.key_id().len(), KEY_ID_CHARS);
     }
 
     #[test]

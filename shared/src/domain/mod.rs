@@ -6,6 +6,7 @@ mod api_key;
 mod credentials;
 mod cursor;
 pub mod fields;
+pub mod idempotency;
 mod input;
 pub mod list_query;
 mod public_url;
@@ -18,12 +19,13 @@ mod validation;
 mod version_match;
 
 pub use account::AccountId;
-pub use api_key::{ApiKey, ApiKeyHash};
+pub use api_key::{ApiKey, ApiKeyHash, KEY_ID_CHARS, KeyScope};
 pub use credentials::{
     CredentialKey, CredentialValue, Credentials, MAX_VALUE_CHARS, SECRET_PLACEHOLDER,
     credential_keys,
 };
 pub use cursor::{CursorScope, Position};
+pub use idempotency::{Fingerprint, IdempotencyKey};
 pub use input::{READ_ONLY_ATTRIBUTES, SourceInput};
 pub use list_query::{ListFilter, ListQuery, NamePrefix, PageLimit, ParameterError, SortOrder};
 pub use public_url::PublicUrl;

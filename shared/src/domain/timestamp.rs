@@ -23,6 +23,16 @@ impl Timestamp {
     pub fn unix_seconds(&self) -> i64 {
         self.0.unix_timestamp()
     }
+
+    pub fn from_unix_seconds(seconds: i64) -> Option<Self> {
+        OffsetDateTime::from_unix_timestamp(seconds).ok().map(Self)
+    }
+
+    /// `seconds` later (`None` past the year 9999).
+    pub fn plus_seconds(&self, seconds: i64) -> Option<Self> {
+        let later = self.0.checked_add(time::Duration::seconds(seconds))?;
+        (later.year() <= 9999).then_some(Self(later))
+    }
 }
 
 impl fmt::Display for Timestamp {

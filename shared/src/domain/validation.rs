@@ -16,6 +16,8 @@ pub enum Invalid {
     NameInvalid,
     NameTooLong,
     NameTaken,
+    /// The `Idempotency-Key` of a create was used with another body (SPEC §15).
+    IdempotencyKeyReused,
     TypeBlank,
     TypeNotIncluded,
     /// `enabled` given as anything but a JSON boolean (SPEC §12).
@@ -62,6 +64,9 @@ impl fmt::Display for Invalid {
                 "Source is too long (maximum is {MAX_NAME_CHARS} characters)"
             ),
             Invalid::NameTaken => f.write_str("Source has already been taken"),
+            Invalid::IdempotencyKeyReused => {
+                f.write_str("Idempotency-Key has already been used with a different request")
+            }
             Invalid::TypeBlank => f.write_str("Source type can't be blank"),
             Invalid::TypeNotIncluded => f.write_str("Source type is not included in the list"),
             Invalid::EnabledNotBoolean => f.write_str("Enabled must be true or false"),

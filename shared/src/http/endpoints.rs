@@ -8,12 +8,13 @@ use serde_json::{Map, Value};
 use super::error::{ApiError, json_response, json_text_response};
 use super::request::EndpointInput;
 use crate::AppState;
+use crate::domain::idempotency::IDEMPOTENT_REPLAYED_HEADER;
 use crate::domain::list_query::names;
 use crate::domain::{
-    AccountId, CursorScope, Invalid, ListQuery, Position, Source, SourceId, SourceInput,
-    SourceName, ValidationErrors, VersionMatch,
+    AccountId, CursorScope, Fingerprint, IdempotencyKey, Invalid, ListQuery, Position, Source,
+    SourceId, SourceInput, SourceName, ValidationErrors, VersionMatch,
 };
-use crate::store::PageRequest;
+use crate::store::{CreateOutcome, PageRequest, StoreError};
 
 type Outcome = Result<Response<Body>, ApiError>;
 
@@ -34,8 +35,20 @@ pub async fn run(
             list_sources(state, account, &query, prefix, request_id).await
         }
         EndpointInput::Get { id } => get_source(state, account, &id, request_id).await,
-        EndpointInput::Create { body, prefix } => {
-            create_source(state, account, &body, prefix, request_id).await
+        EndpointInput::Create {
+            body,
+            idempotency_key,
+            prefix,
+        } => {
+            create_source(
+                state,
+                account,
+                &body,
+                idempotency_key.as_ref(),
+                prefix,
+                request_id,
+            )
+            .await
         }
         EndpointInput::Update { id, expected, body } => {
             update_source(state, account, &id, &expected, &body, request_id).await
@@ -140,11 +153,13 @@ pub async fn get_source(
     Ok(source_response(StatusCode::OK, &source, request_id))
 }
 
-/// `POST /v1/sources`: validates everything, then creates the source and claims its name at once.
+/// `POST /v1/sources`: validates everything, then creates the source and claims its name at once
+/// (with the idempotency record, when the request has a key: SPEC §15).
 pub async fn create_source(
     state: &AppState,
     account: &AccountId,
     body: &Map<String, Value>,
+    idempotency_key: Option<&IdempotencyKey>,
     prefix: &str,
     request_id: &str,
 ) -> Outcome {
@@ -155,13 +170,47 @@ pub async fn create_source(
         Err(errors) => return Err(with_name_check(state, errors, requested_name, None).await),
     };
     let source = Source::new(account.clone(), fields);
-    state.store.create_source(&source).await?;
-    let mut response = source_response(StatusCode::CREATED, &source, request_id);
+    let fingerprint = idempotency_key.map(|_| Fingerprint::of(body));
+    let idempotency = idempotency_key.zip(fingerprint.as_ref());
+    match state.store.create_source(&source, idempotency).await? {
+        CreateOutcome::Created => Ok(created_response(&source, prefix, request_id)),
+        CreateOutcome::KeyUsed(record) if Some(&record.fingerprint) == fingerprint.as_ref() => {
+            replay(state, account, &record.source_id, prefix, request_id).await
+        }
+        CreateOutcome::KeyUsed(_) => Err(ApiError::Validation(ValidationErrors(vec![
+            Invalid::IdempotencyKeyReused,
+        ]))),
+    }
+}
+
+/// The answer to a create repeated with its idempotency key and body: the same status and the
+/// same source, as it is now, marked `Idempotent-Replayed: true`; a source deleted since is 404,
+/// marked the same way.
+async fn replay(
+    state: &AppState,
+    account: &AccountId,
+    id: &SourceId,
+    prefix: &str,
+    request_id: &str,
+) -> Outcome {
+    let mut response = match state.store.get_source(account, id).await {
+        Ok(source) => created_response(&source, prefix, request_id),
+        Err(StoreError::NotFound) => ApiError::SourceNotFound.into_response(request_id),
+        Err(err) => return Err(err.into()),
+    };
+    response
+        .headers_mut()
+        .insert(IDEMPOTENT_REPLAYED_HEADER, HeaderValue::from_static("true"));
+    Ok(response)
+}
+
+fn created_response(source: &Source, prefix: &str, request_id: &str) -> Response<Body> {
+    let mut response = source_response(StatusCode::CREATED, source, request_id);
     let location = format!("{prefix}/sources/{}", source.id);
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);
     }
-    Ok(response)
+    response
 }
 
 /// `PATCH /v1/sources/{id}`: merges, validates the whole result, writes only if something changed.

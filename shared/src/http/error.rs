@@ -9,6 +9,9 @@ use crate::store::StoreError;
 
 /// The body of a 401, the same whatever was wrong with the key.
 pub const UNAUTHORIZED_MESSAGE: &str = "Invalid or missing API key";
+/// The body of a 403: a valid key whose scope does not allow the method (SPEC §16). API
+/// Gateway's `ACCESS_DENIED` response in template.yaml says the same.
+pub const FORBIDDEN_MESSAGE: &str = "This API key is not allowed to do this";
 /// Seconds a client should wait before retrying a 503.
 pub const RETRY_AFTER_SECONDS: u32 = 1;
 /// Bodies larger than this are refused with 413.
@@ -23,6 +26,8 @@ pub enum ApiError {
     InvalidParameter(ParameterError),
     #[error("{UNAUTHORIZED_MESSAGE}")]
     Unauthorized,
+    #[error("{FORBIDDEN_MESSAGE}")]
+    Forbidden,
     #[error("Source not found")]
     SourceNotFound,
     #[error("Route not found")]
@@ -73,6 +78,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) | ApiError::InvalidParameter(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::SourceNotFound | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,

@@ -12,7 +12,8 @@ use super::error::{ApiError, MAX_BODY_BYTES};
 use super::routes::{Endpoint, PREFIXES};
 use super::strict_json::{self, StrictJsonError};
 use crate::authorizer::ACCOUNT_CONTEXT_KEY;
-use crate::domain::{AccountId, ListQuery, SourceId, VersionMatch, fields};
+use crate::domain::idempotency::{IDEMPOTENCY_KEY_HEADER, MAX_IDEMPOTENCY_KEY_CHARS};
+use crate::domain::{AccountId, IdempotencyKey, ListQuery, SourceId, VersionMatch, fields};
 
 /// A request as its endpoint takes it, every part checked.
 pub enum EndpointInput {
@@ -25,6 +26,7 @@ pub enum EndpointInput {
     },
     Create {
         body: Map<String, Value>,
+        idempotency_key: Option<IdempotencyKey>,
         prefix: &'static str,
     },
     Update {
@@ -49,10 +51,14 @@ pub fn read(endpoint: Endpoint, req: &Request) -> Result<EndpointInput, ApiError
         Endpoint::GetSource => EndpointInput::Get {
             id: source_id(req)?,
         },
-        Endpoint::CreateSource => EndpointInput::Create {
-            body: source_object(req)?,
-            prefix: route_prefix(req),
-        },
+        Endpoint::CreateSource => {
+            let idempotency_key = idempotency_key(req)?;
+            EndpointInput::Create {
+                body: source_object(req)?,
+                idempotency_key,
+                prefix: route_prefix(req),
+            }
+        }
         Endpoint::UpdateSource => {
             let id = source_id(req)?;
             EndpointInput::Update {
@@ -66,6 +72,25 @@ pub fn read(endpoint: Endpoint, req: &Request) -> Result<EndpointInput, ApiError
             expected: if_match(req),
         },
     })
+}
+
+/// The `Idempotency-Key` of a create, if it has one: 400 when it is not 1–255 printable ASCII
+/// characters, or given twice.
+pub fn idempotency_key(req: &Request) -> Result<Option<IdempotencyKey>, ApiError> {
+    let mut values = req.headers().get_all(IDEMPOTENCY_KEY_HEADER).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(bad_request("Idempotency-Key must be given once"));
+    }
+    IdempotencyKey::parse(value.as_bytes())
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_CHARS} printable ASCII characters"
+            ))
+        })
 }
 
 /// The listing's query parameters (API Gateway hands them over decoded, every value of each).

@@ -4,7 +4,7 @@
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{AccountId, ApiKeyHash, Timestamp};
+use crate::domain::{AccountId, ApiKeyHash, KeyScope, Timestamp};
 
 use super::items::{account_pk, from_item, key, to_item};
 use super::{Store, StoreError};
@@ -29,8 +29,25 @@ struct ApiKeyItem {
     label: String,
     created_at: String,
     revoked: bool,
+    /// `read` or `write`; keys made before scopes existed have none and are `write` keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
+    /// Epoch seconds from which the key no longer works (SPEC §16); none for a key that lasts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    valid_until: Option<i64>,
+    /// The table's TTL attribute: when DynamoDB may delete the item (a revoked or expired key,
+    /// once it has been listed long enough).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     expires_at: Option<i64>,
+}
+
+/// What a new key may do, and for how long.
+#[derive(Clone, Debug, Default)]
+pub struct KeyGrant {
+    pub label: String,
+    pub scope: KeyScope,
+    /// The key stops working at this instant; `None` for never.
+    pub valid_until: Option<Timestamp>,
 }
 
 /// What the table knows about a key.
@@ -41,6 +58,15 @@ pub struct ApiKeyRecord {
     pub label: String,
     pub created_at: String,
     pub revoked: bool,
+    pub scope: KeyScope,
+    pub valid_until: Option<Timestamp>,
+}
+
+impl ApiKeyRecord {
+    /// Whether the key opens the API at `now`: neither revoked nor expired.
+    pub fn works_at(&self, now: Timestamp) -> bool {
+        !self.revoked && self.valid_until.is_none_or(|until| now < until)
+    }
 }
 
 impl ApiKeyItem {
@@ -53,6 +79,20 @@ impl ApiKeyItem {
             label: self.label,
             created_at: self.created_at,
             revoked: self.revoked,
+            scope: match self.scope.as_deref() {
+                None => KeyScope::Write,
+                Some(raw) => KeyScope::parse(raw).ok_or_else(|| {
+                    StoreError::unexpected("stored API key has a malformed scope")
+                })?,
+            },
+            valid_until: self
+                .valid_until
+                .map(|seconds| {
+                    Timestamp::from_unix_seconds(seconds).ok_or_else(|| {
+                        StoreError::unexpected("stored API key has a malformed expiry")
+                    })
+                })
+                .transpose()?,
         })
     }
 }
@@ -63,17 +103,21 @@ impl Store {
         &self,
         account: &AccountId,
         hash: &ApiKeyHash,
-        label: &str,
+        grant: &KeyGrant,
     ) -> Result<(), StoreError> {
+        let valid_until = grant.valid_until.map(|t| t.unix_seconds());
         let record = |pk: String, sk: String| ApiKeyItem {
             pk,
             sk,
             key_hash: hash.as_str().to_owned(),
             account_id: account.to_string(),
-            label: label.to_owned(),
+            label: grant.label.clone(),
             created_at: Timestamp::now().to_string(),
             revoked: false,
-            expires_at: None,
+            scope: Some(grant.scope.as_str().to_owned()),
+            valid_until,
+            // An expiring key is listed (as expired) as long as a revoked one, then removed.
+            expires_at: valid_until.map(|until| until + REVOKED_KEY_RETENTION_SECONDS),
         };
         let by_hash = record(apikey_pk(hash), APIKEY_SK.to_owned());
         let by_account = record(

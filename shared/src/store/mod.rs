@@ -4,18 +4,21 @@
 mod api_keys;
 mod client;
 mod error;
+mod idempotency;
 mod items;
 mod list;
 mod sources;
 pub mod table;
+mod transaction;
 
-pub use api_keys::ApiKeyRecord;
+pub use api_keys::{ApiKeyRecord, KeyGrant};
 pub use client::{
     ClientSettings, Trust, client_from_env, function_client, local_client, local_config,
 };
 pub use error::StoreError;
+pub use idempotency::IdempotencyRecord;
 pub use list::{MAX_QUERIES_PER_FILTERED_PAGE, PageRequest, SourcePage};
-pub use sources::UpdateOutcome;
+pub use sources::{CreateOutcome, UpdateOutcome};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;

@@ -4,16 +4,20 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 
 use crate::domain::list_query::MAX_PAGE_LIMIT;
-use crate::domain::{AccountId, ListFilter, SortOrder, Source, SourceId, SourceName, VersionMatch};
+use crate::domain::{
+    AccountId, Fingerprint, IdempotencyKey, ListFilter, SortOrder, Source, SourceId, SourceName,
+    VersionMatch,
+};
 
+use super::idempotency::IdempotencyRecord;
 use super::items::{
     NAME_SK, NameClaimItem, SourceItem, account_pk, from_item, key, name_pk, source_sk, to_item,
 };
 use super::list::PageRequest;
+use super::transaction::{Outcome, Role, Transaction};
 use super::{Store, StoreError};
 
 /// How often an update or delete re-reads and tries again when another writer got in first.
@@ -35,37 +39,67 @@ enum WriteConflict {
     NameTaken,
 }
 
+/// What a create did.
+pub enum CreateOutcome {
+    Created,
+    /// The idempotency key was already used by this account: its record, for the caller to replay
+    /// or refuse. Nothing was written.
+    KeyUsed(IdempotencyRecord),
+}
+
 impl Store {
-    /// Creates the source and claims its name in one transaction.
-    pub async fn create_source(&self, source: &Source) -> Result<(), StoreError> {
-        let claim = put(
-            &self.table,
-            to_item(&NameClaimItem::for_source(source))?,
-            "attribute_not_exists(PK)",
-        )?;
-        let item = put(
-            &self.table,
-            to_item(&SourceItem::from_source(source))?,
-            "attribute_not_exists(PK)",
-        )?;
+    /// Creates the source and claims its name in one transaction, with the idempotency record
+    /// when the request gave a key (SPEC §15): one round trip either way.
+    pub async fn create_source(
+        &self,
+        source: &Source,
+        idempotency: Option<(&IdempotencyKey, &Fingerprint)>,
+    ) -> Result<CreateOutcome, StoreError> {
+        let mut transaction = Transaction::default()
+            .with(
+                Role::NameClaim,
+                put(
+                    &self.table,
+                    to_item(&NameClaimItem::for_source(source))?,
+                    "attribute_not_exists(PK)",
+                )?,
+            )
+            .with(
+                Role::Source,
+                put(
+                    &self.table,
+                    to_item(&SourceItem::from_source(source))?,
+                    "attribute_not_exists(PK)",
+                )?,
+            );
+        if let Some((key, fingerprint)) = idempotency {
+            let record = IdempotencyRecord::new(source, key, fingerprint);
+            transaction = transaction.with(Role::IdempotencyRecord, record.put(&self.table)?);
+        }
         for attempt in 1..=MAX_WRITE_ATTEMPTS {
-            let outcome = self
-                .client
-                .transact_write_items()
-                .transact_items(claim.clone())
-                .transact_items(item.clone())
-                .send()
-                .await;
-            let Err(err) = outcome else {
-                return Ok(());
-            };
-            match cancellation(&err) {
-                Some(Cancelled::Conditions(failed)) if failed.first() == Some(&true) => {
+            match transaction.send(self).await? {
+                Outcome::Committed => return Ok(CreateOutcome::Created),
+                // The key's record is there (and live, or its condition would have held).
+                Outcome::ConditionsFailed(failed) if failed.contains(&Role::IdempotencyRecord) => {
+                    if let Some((key, _)) = idempotency
+                        && let Some(record) =
+                            self.idempotency_record(&source.account_id, key).await?
+                    {
+                        return Ok(CreateOutcome::KeyUsed(record));
+                    }
+                    // It expired between the write and the read: try again.
+                    backoff(attempt).await;
+                }
+                Outcome::ConditionsFailed(failed) if failed.contains(&Role::NameClaim) => {
                     return Err(StoreError::NameTaken);
                 }
                 // Another transaction held the claim for a moment: try again, and learn who won.
-                Some(Cancelled::Conflict) => backoff(attempt).await,
-                _ => return Err(transaction_error(err)),
+                Outcome::Conflict => backoff(attempt).await,
+                Outcome::ConditionsFailed(failed) => {
+                    return Err(StoreError::unexpected(format!(
+                        "a create's conditions failed on {failed:?}"
+                    )));
+                }
             }
         }
         Err(StoreError::Contention)
@@ -221,30 +255,29 @@ impl Store {
             put.expression_attribute_values =
                 Some([(":version".to_owned(), version_value(stored))].into());
         }
-        let outcome = self
-            .client
-            .transact_write_items()
-            .transact_items(source_put)
-            .transact_items(release_claim(&self.table, stored)?)
-            .transact_items(put(
-                &self.table,
-                to_item(&NameClaimItem::for_source(updated))?,
-                "attribute_not_exists(PK)",
-            )?)
-            .send()
-            .await;
-        match outcome {
-            Ok(_) => Ok(None),
-            Err(err) => match cancellation(&err) {
-                Some(Cancelled::Conditions(failed)) if failed.first() == Some(&true) => {
-                    Ok(Some(WriteConflict::Version))
-                }
-                Some(Cancelled::Conditions(failed)) if failed.get(2) == Some(&true) => {
-                    Ok(Some(WriteConflict::NameTaken))
-                }
-                Some(Cancelled::Conflict) => Ok(Some(WriteConflict::Transient)),
-                _ => Err(transaction_error(err)),
-            },
+        let transaction = Transaction::default()
+            .with(Role::Source, source_put)
+            .with(Role::ReleasedClaim, release_claim(&self.table, stored)?)
+            .with(
+                Role::NameClaim,
+                put(
+                    &self.table,
+                    to_item(&NameClaimItem::for_source(updated))?,
+                    "attribute_not_exists(PK)",
+                )?,
+            );
+        match transaction.send(self).await? {
+            Outcome::Committed => Ok(None),
+            Outcome::ConditionsFailed(failed) if failed.contains(&Role::Source) => {
+                Ok(Some(WriteConflict::Version))
+            }
+            Outcome::ConditionsFailed(failed) if failed.contains(&Role::NameClaim) => {
+                Ok(Some(WriteConflict::NameTaken))
+            }
+            Outcome::Conflict => Ok(Some(WriteConflict::Transient)),
+            Outcome::ConditionsFailed(failed) => Err(StoreError::unexpected(format!(
+                "a rename's conditions failed on {failed:?}"
+            ))),
         }
     }
 
@@ -267,22 +300,24 @@ impl Store {
                 .condition_expression("version = :version")
                 .expression_attribute_values(":version", version_value(&stored))
                 .build()?;
-            let outcome = self
-                .client
-                .transact_write_items()
-                .transact_items(TransactWriteItem::builder().delete(delete_source).build())
-                .transact_items(release_claim(&self.table, &stored)?)
-                .send()
-                .await;
-            match outcome {
-                Ok(_) => return Ok(()),
-                Err(err) => match cancellation(&err) {
-                    Some(Cancelled::Conditions(failed)) if failed.first() == Some(&true) => {
-                        backoff(attempt).await;
-                    }
-                    Some(Cancelled::Conflict) => backoff(attempt).await,
-                    _ => return Err(transaction_error(err)),
-                },
+            let transaction = Transaction::default()
+                .with(
+                    Role::Source,
+                    TransactWriteItem::builder().delete(delete_source).build(),
+                )
+                .with(Role::ReleasedClaim, release_claim(&self.table, &stored)?);
+            match transaction.send(self).await? {
+                Outcome::Committed => return Ok(()),
+                // Written meanwhile: read again, and see whether `expected` still allows it.
+                Outcome::ConditionsFailed(failed) if failed.contains(&Role::Source) => {
+                    backoff(attempt).await;
+                }
+                Outcome::Conflict => backoff(attempt).await,
+                Outcome::ConditionsFailed(failed) => {
+                    return Err(StoreError::unexpected(format!(
+                        "a delete's conditions failed on {failed:?}"
+                    )));
+                }
             }
         }
         Err(StoreError::Contention)
@@ -293,7 +328,7 @@ fn version_value(source: &Source) -> AttributeValue {
     AttributeValue::N(source.version.to_string())
 }
 
-fn put(
+pub(crate) fn put(
     table: &str,
     item: super::items::Item,
     condition: &str,
@@ -315,65 +350,6 @@ fn release_claim(table: &str, source: &Source) -> Result<TransactWriteItem, Stor
         .expression_attribute_values(":source_id", AttributeValue::S(source.id.to_string()))
         .build()?;
     Ok(TransactWriteItem::builder().delete(delete).build())
-}
-
-/// Why a transaction was cancelled, when it is one of the reasons the store handles.
-enum Cancelled {
-    /// Only conditions failed; `true` for each item whose condition failed, in request order.
-    Conditions(Vec<bool>),
-    /// Another transaction was writing one of the items.
-    Conflict,
-}
-
-fn cancellation<R>(err: &SdkError<TransactWriteItemsError, R>) -> Option<Cancelled> {
-    let SdkError::ServiceError(service) = err else {
-        return None;
-    };
-    let TransactWriteItemsError::TransactionCanceledException(cancelled) = service.err() else {
-        return None;
-    };
-    let codes: Vec<&str> = cancelled
-        .cancellation_reasons()
-        .iter()
-        .map(|r| r.code().unwrap_or("None"))
-        .collect();
-    if !codes.iter().all(|c| {
-        matches!(
-            *c,
-            "None" | "ConditionalCheckFailed" | "TransactionConflict"
-        )
-    }) {
-        return None;
-    }
-    if codes.contains(&"TransactionConflict") {
-        return Some(Cancelled::Conflict);
-    }
-    Some(Cancelled::Conditions(
-        codes
-            .iter()
-            .map(|c| *c == "ConditionalCheckFailed")
-            .collect(),
-    ))
-}
-
-/// A failed transaction the store does not handle itself: throttling is worth a retry by the
-/// client (503); anything else is unexpected.
-fn transaction_error<R>(err: SdkError<TransactWriteItemsError, R>) -> StoreError
-where
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    if let SdkError::ServiceError(service) = &err
-        && let TransactWriteItemsError::TransactionCanceledException(cancelled) = service.err()
-        && cancelled.cancellation_reasons().iter().any(|r| {
-            matches!(
-                r.code(),
-                Some("ThrottlingError" | "ProvisionedThroughputExceeded")
-            )
-        })
-    {
-        return StoreError::Unavailable(Box::new(err));
-    }
-    StoreError::from_sdk(err)
 }
 
 /// A short random pause that grows with the attempt, so that racing writers spread out.
