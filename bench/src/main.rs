@@ -160,6 +160,7 @@ async fn main() -> Result<(), BoxError> {
     };
     let (events, app_ref, delete_key) = (&events, &app, delete_key.as_str());
     let patch_id = acme_ids[1].clone();
+    let rotate_id = acme_ids[2].clone();
     let mut creates = 0usize;
     let mut patches = 0usize;
     let mut deletes = 0usize;
@@ -208,6 +209,16 @@ async fn main() -> Result<(), BoxError> {
                 Box::pin(async move {
                     let ids = seed_sources(app_ref, delete_key, &format!("doomed-{n}"), 1).await?;
                     events.endpoint("delete-source", "bench-delete", Some(&ids[0]), None)
+                })
+            }),
+        },
+        Case {
+            subject: subject("rotate-secret-token"),
+            events: Box::new(move || {
+                let id = rotate_id.clone();
+                let body = json!({ "grace_period": 60 });
+                Box::pin(async move {
+                    events.endpoint("rotate-secret-token", "acme", Some(&id), Some(&body))
                 })
             }),
         },

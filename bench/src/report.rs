@@ -24,7 +24,7 @@ pub const SCALE_RATIO_MAX: f64 = 1.2;
 pub fn round_trip_budget(function: &str) -> Option<usize> {
     match function {
         "get-source" | "list-sources" | "create-source" | "authorizer" => Some(1),
-        "update-source" | "delete-source" => Some(2),
+        "update-source" | "delete-source" | "rotate-secret-token" => Some(2),
         _ => None,
     }
 }

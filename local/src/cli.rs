@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use shared::AppState;
-use shared::domain::{AccountId, ApiKey, KeyScope, Timestamp};
-use shared::store::{ClientSettings, KeyGrant, Store, client_from_env, local_client, table};
+use shared::domain::{AccountId, ApiKey, KeyScope, SourceName, Timestamp, signing};
+use shared::store::{
+    ClientSettings, KeyGrant, Store, StoreError, client_from_env, local_client, table,
+};
 use tokio::net::TcpListener;
 
 use crate::dev_key::{DEV_KEY_FILE, describe, ensure_dev_key};
@@ -33,6 +35,16 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Print PATH signed with the source's current token (`PATH?bossToken=...`), as the CDN
+    /// checks it. PATH is the image URL's path, starting with `/<source>/`.
+    Sign {
+        /// The source's name (case-insensitive).
+        #[arg(long)]
+        source: String,
+        path: String,
+        #[command(flatten)]
+        target: Target,
+    },
     /// Print the API's OpenAPI 3.1 document (what `serve` publishes at /openapi.json).
     Openapi,
 }
@@ -154,6 +166,31 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Keys(command) => keys(command).await,
+        Command::Sign {
+            source,
+            path,
+            target,
+        } => {
+            let name = SourceName::parse(&source)
+                .map_err(|_| format!("{source:?} is not a source name"))?;
+            let store = connect_for_keys(&target).await?;
+            let stored = match store.source_by_name(&name).await {
+                Err(StoreError::NotFound) => return Err(format!("no source is called {source}")),
+                other => other.map_err(describe)?,
+            };
+            let under_source = path
+                .strip_prefix('/')
+                .and_then(|rest| rest.split_once('/'))
+                .is_some_and(|(first, _)| first.eq_ignore_ascii_case(stored.fields.name.as_str()));
+            if !under_source || path.contains(['?', '#']) {
+                return Err(format!(
+                    "{path:?}: expected a URL path under /{}/, without a query",
+                    stored.fields.name
+                ));
+            }
+            println!("{}", signing::signed_path(&stored.secret_token, &path));
+            Ok(())
+        }
         Command::Openapi => {
             print!("{}", crate::openapi::document_text());
             Ok(())

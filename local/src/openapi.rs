@@ -19,6 +19,7 @@ use serde_json::{Map, Value, json};
 use shared::authorizer::API_KEY_HEADER;
 use shared::domain::idempotency::{IDEMPOTENCY_TTL_SECONDS, MAX_IDEMPOTENCY_KEY_CHARS};
 use shared::domain::list_query::{MAX_CURSOR_CHARS, MAX_PAGE_LIMIT, names};
+use shared::domain::rotation::{DEFAULT_GRACE_PERIOD_SECONDS, MAX_GRACE_PERIOD_SECONDS};
 use shared::domain::{
     CredentialKey, MAX_NAME_CHARS, MAX_VALUE_CHARS, ParameterError, READ_ONLY_ATTRIBUTES,
     SECRET_PLACEHOLDER, SortOrder, SourceType, credential_keys, fields,
@@ -43,8 +44,14 @@ pub fn document_text() -> &'static str {
 /// The whole document.
 pub fn document() -> Value {
     let mut paths = Map::new();
+    let mut resources: Vec<&str> = Vec::new();
+    for endpoint in Endpoint::ALL {
+        if !resources.contains(&endpoint.resource()) {
+            resources.push(endpoint.resource());
+        }
+    }
     for prefix in PREFIXES {
-        for resource in ["/sources", "/sources/{id}"] {
+        for resource in resources.iter().copied() {
             let mut item = Map::new();
             for endpoint in Endpoint::ALL.iter().filter(|e| e.resource() == resource) {
                 item.insert(
@@ -99,7 +106,10 @@ fn operation(endpoint: Endpoint, prefix: &str) -> Value {
             "schema": {"$ref": "#/components/schemas/SourceId"}
         }));
     }
-    if matches!(endpoint, Endpoint::UpdateSource | Endpoint::DeleteSource) {
+    if matches!(
+        endpoint,
+        Endpoint::UpdateSource | Endpoint::DeleteSource | Endpoint::RotateSecretToken
+    ) {
         parameters.push(json!({
             "name": "If-Match", "in": "header", "required": false,
             "description": "ETags (`\"<version>\"`, also weak) any of which the stored version must match, or `*` (RFC 9110). Otherwise 412, and nothing changes.",
@@ -126,6 +136,16 @@ fn operation(endpoint: Endpoint, prefix: &str) -> Value {
             op["requestBody"] = json!({"required": true, "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/CreateRequest"},
                 "example": create_example()
+            }}});
+        }
+        Endpoint::RotateSecretToken => {
+            op["requestBody"] = json!({"required": false, "content": {"application/json": {
+                "schema": {"type": "object", "additionalProperties": false, "properties": {
+                    fields::GRACE_PERIOD: {"type": "integer", "minimum": 0, "maximum": MAX_GRACE_PERIOD_SECONDS,
+                        "default": DEFAULT_GRACE_PERIOD_SECONDS,
+                        "description": "Seconds the replaced token keeps signing URLs."}
+                }},
+                "example": {fields::GRACE_PERIOD: 3600}
             }}});
         }
         Endpoint::UpdateSource => {
@@ -216,6 +236,14 @@ fn texts(endpoint: Endpoint) -> (&'static str, &'static str) {
             "Delete a source",
             "Removes the source and frees its name at once; touches no image in the storage.",
         ),
+        Endpoint::RotateSecretToken => (
+            "Rotate the source's URL-signing token",
+            "Generates a new `secret_token`. The replaced one keeps signing URLs for \
+             `grace_period` seconds (0 to 604,800, default 86,400) and is shown meanwhile as \
+             `previous_secret_token` with `previous_secret_token_expires_at`; rotating again \
+             replaces it with the token current until then. A write: the version, `ETag` and \
+             `updated_at` change, and `If-Match` applies.",
+        ),
     }
 }
 
@@ -258,6 +286,15 @@ fn responses(endpoint: Endpoint, suffix: &str) -> Value {
         Endpoint::UpdateSource => {
             responses.insert("200".into(), source("The whole updated source.", false));
         }
+        Endpoint::RotateSecretToken => {
+            responses.insert(
+                "200".into(),
+                source(
+                    "The source with its new token, and the replaced one while it signs.",
+                    false,
+                ),
+            );
+        }
         Endpoint::DeleteSource => {
             responses.insert("200".into(), json!({
                 "description": "Deleted: an empty object.",
@@ -267,8 +304,12 @@ fn responses(endpoint: Endpoint, suffix: &str) -> Value {
         }
     }
     let has_body = matches!(endpoint, Endpoint::CreateSource | Endpoint::UpdateSource);
+    let rotates = endpoint == Endpoint::RotateSecretToken;
     let has_id = endpoint.resource().contains("{id}");
-    let pinned = matches!(endpoint, Endpoint::UpdateSource | Endpoint::DeleteSource);
+    let pinned = matches!(
+        endpoint,
+        Endpoint::UpdateSource | Endpoint::DeleteSource | Endpoint::RotateSecretToken
+    );
     let listing = endpoint == Endpoint::ListSources;
     let writes = endpoint.method() != Method::GET;
     let creates = endpoint == Endpoint::CreateSource;
@@ -301,6 +342,12 @@ fn responses(endpoint: Endpoint, suffix: &str) -> Value {
             vec!["Request body is not valid JSON".to_owned()],
         ),
         (
+            "400",
+            rotates,
+            "The body is not JSON or not a JSON object.",
+            vec!["Request body must be a JSON object".to_owned()],
+        ),
+        (
             "403",
             writes,
             "The key is valid but may not do this: a `read` key only reads (SPEC §16).",
@@ -326,13 +373,13 @@ fn responses(endpoint: Endpoint, suffix: &str) -> Value {
         ),
         (
             "413",
-            has_body,
+            has_body || rotates,
             "The body is over the limit.",
             vec![ApiError::PayloadTooLarge.to_string()],
         ),
         (
             "422",
-            has_body,
+            has_body || rotates,
             "Every validation problem, in the reference API's wording; on a create, also an `Idempotency-Key` already used with another body.",
             vec![
                 "Source has already been taken".to_owned(),
@@ -404,6 +451,7 @@ fn links(suffix: &str) -> Value {
         "GetSource": to(Endpoint::GetSource, "The created source."),
         "UpdateSource": to(Endpoint::UpdateSource, "Update the created source."),
         "DeleteSource": to(Endpoint::DeleteSource, "Delete the created source."),
+        "RotateSecretToken": to(Endpoint::RotateSecretToken, "Rotate the created source's signing token."),
     })
 }
 
@@ -602,8 +650,22 @@ fn stored_credentials(source_type: SourceType) -> Value {
         fields::SECRET_TOKEN.into(),
         json!({"$ref": "#/components/schemas/SecretToken"}),
     );
+    properties.insert(
+        fields::PREVIOUS_SECRET_TOKEN.into(),
+        json!({"$ref": "#/components/schemas/SecretToken",
+               "description": "The token the latest rotation replaced, while it still signs URLs (SPEC §13); absent after."}),
+    );
+    properties.insert(
+        fields::PREVIOUS_SECRET_TOKEN_EXPIRES_AT.into(),
+        json!({"$ref": "#/components/schemas/Timestamp",
+               "description": "When `previous_secret_token` stops signing; present exactly when it is."}),
+    );
     required.extend([fields::REQUIRE_TOKEN, fields::SECRET_TOKEN]);
-    json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false})
+    json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false,
+    "dependentRequired": {
+        fields::PREVIOUS_SECRET_TOKEN: [fields::PREVIOUS_SECRET_TOKEN_EXPIRES_AT],
+        fields::PREVIOUS_SECRET_TOKEN_EXPIRES_AT: [fields::PREVIOUS_SECRET_TOKEN]
+    }})
 }
 
 fn stored_source(source_type: SourceType, name: &str) -> Value {

@@ -210,3 +210,66 @@ fn keys_are_created_with_a_scope_and_an_expiry_and_listed_with_them() {
     }
     let _ = std::fs::remove_dir_all(&data_dir);
 }
+
+#[tokio::test]
+async fn sign_prints_the_path_signed_with_the_sources_current_token() {
+    use shared::domain::{AccountId, Source, SourceInput, Timestamp, signing};
+    use shared::store::{ClientSettings, Store, local_client, table};
+
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .unwrap();
+    let endpoint =
+        image_sources::embedded::spawn(listener, dynoxide::Database::memory().unwrap()).unwrap();
+    let client = local_client(&endpoint, ClientSettings::default());
+    table::ensure_table(&client, "signing").await.unwrap();
+    let store = Store::new(client, "signing");
+    let body = serde_json::json!({"source": "My-Images", "source_type": "url",
+        "credential_attributes": {"url": "https://example.com/", "require_token": true}});
+    let fields = SourceInput::from_json(body.as_object().unwrap())
+        .into_new_fields()
+        .unwrap();
+    let source = Source::new(AccountId::parse("acme").unwrap(), fields);
+    store.create_source(&source, None).await.unwrap();
+
+    let sign = |name: &str, path: &str| {
+        let (endpoint, name, path) = (endpoint.clone(), name.to_owned(), path.to_owned());
+        tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_image-sources"))
+                .args([
+                    "sign",
+                    "--source",
+                    &name,
+                    &path,
+                    "--dynamodb-endpoint",
+                    &endpoint,
+                ])
+                .args(["--table", "signing"])
+                .output()
+                .expect("image-sources runs")
+        })
+    };
+    let path = "/my-images/w_300/photo.jpg";
+    let signed = stdout(&sign("my-images", path).await.unwrap());
+    assert_eq!(
+        signed.trim(),
+        signing::signed_path(&source.secret_token, path)
+    );
+    let token = signed.trim().rsplit_once("bossToken=").unwrap().1;
+    assert!(signing::verify_boss_token(
+        &source,
+        path,
+        token,
+        Timestamp::now()
+    ));
+
+    for (name, path) in [
+        ("nobody", "/nobody/photo.jpg"),
+        ("my-images", "/other/photo.jpg"),
+        ("my-images", "/my-images/photo.jpg?w=1"),
+        ("not a name", "/x/y"),
+    ] {
+        let refused = sign(name, path).await.unwrap();
+        assert!(!refused.status.success(), "{name} {path}");
+    }
+}

@@ -603,10 +603,44 @@ fn bodies() -> &'static Mutex<Vec<String>> {
 }
 
 fn record_body(text: &str) {
+    // Signing tokens are shown to clients, so bodies may hold them; log lines never may.
+    if let Ok(body) = serde_json::from_str::<serde_json::Value>(text) {
+        register_log_secrets_in(&body);
+    }
     bodies()
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .push(text.to_owned());
+}
+
+/// Registers every signing token (current or previous) in a response body for the log scan.
+fn register_log_secrets_in(body: &serde_json::Value) {
+    match body {
+        serde_json::Value::Array(items) => items.iter().for_each(register_log_secrets_in),
+        serde_json::Value::Object(object) => {
+            for (key, value) in object {
+                match (key.as_str(), value) {
+                    (
+                        shared::domain::fields::SECRET_TOKEN
+                        | shared::domain::fields::PREVIOUS_SECRET_TOKEN,
+                        serde_json::Value::String(token),
+                    ) => {
+                        log_secrets()
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(token.clone());
+                    }
+                    _ => register_log_secrets_in(value),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn log_secrets() -> &'static Mutex<BTreeSet<String>> {
+    static SECRETS: OnceLock<Mutex<BTreeSet<String>>> = OnceLock::new();
+    SECRETS.get_or_init(Default::default)
 }
 
 /// The process's log lines, captured by the same JSON subscriber the functions use.
@@ -680,7 +714,8 @@ pub fn register_secrets_in(body: &serde_json::Value) {
     }
 }
 
-/// Scans every response body and log line seen so far for every registered secret and API key.
+/// Scans every response body and log line seen so far for every registered secret and API key,
+/// and every log line for the signing tokens responses showed.
 pub fn assert_no_registered_leaks() {
     let registered: Vec<String> = secrets()
         .lock()
@@ -690,6 +725,20 @@ pub fn assert_no_registered_leaks() {
         .collect();
     let registered: Vec<&str> = registered.iter().map(String::as_str).collect();
     assert_no_leaks(&registered);
+    let tokens: Vec<String> = log_secrets()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .cloned()
+        .collect();
+    for line in captured_logs() {
+        for token in &tokens {
+            assert!(
+                !line.contains(token.as_str()),
+                "a log line holds a signing token: {line}"
+            );
+        }
+    }
 }
 
 /// Every test that talks to the app ends with the leak scan.

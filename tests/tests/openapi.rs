@@ -134,6 +134,28 @@ async fn every_source_type_created_fetched_listed_and_updated_conforms() {
                 .await;
             assert_eq!(patched.status, 200, "{}", patched.text);
             conforms(&document, &one, "patch", &patched);
+            let rotate = format!("{one}/rotate_secret_token");
+            let rotated = app
+                .send(
+                    app.http
+                        .post(app.url(&format!("{path}/rotate_secret_token")))
+                        .header(API_KEY_HEADER, &key)
+                        .body(r#"{"grace_period": 60}"#),
+                )
+                .await;
+            assert_eq!(rotated.status, 200, "{}", rotated.text);
+            assert!(rotated.json()["credentials"]["previous_secret_token"].is_string());
+            conforms(&document, &rotate, "post", &rotated);
+            let refused = app
+                .send(
+                    app.http
+                        .post(app.url(&format!("{path}/rotate_secret_token")))
+                        .header(API_KEY_HEADER, &key)
+                        .body(r#"{"grace_period": -1}"#),
+                )
+                .await;
+            assert_eq!(refused.status, 422);
+            conforms(&document, &rotate, "post", &refused);
         }
         conforms(&document, &list, "get", &app.get(&list, &key).await);
         let paged = app.get(&format!("{list}?limit=2&sort=-name"), &key).await;

@@ -126,10 +126,8 @@ async fn the_local_gateway_refuses_exactly_what_the_authorizers_policy_does_not_
             .collect();
         let key = app.db.api_key_with("acme", grant(scope, None)).await;
         for endpoint in Endpoint::ALL {
-            let route = match endpoint.resource() {
-                "/sources" => "/v1/sources".to_owned(),
-                _ => path.clone(),
-            };
+            let id = path.rsplit('/').next().unwrap();
+            let route = format!("/v1{}", endpoint.resource().replace("{id}", id));
             let arn = format!("{stage}/{}{route}", endpoint.method());
             let allowed = resources.iter().any(|r| covers(r, &arn));
             let request = app

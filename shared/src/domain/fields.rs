@@ -15,3 +15,14 @@ pub const CREATED_AT: &str = "created_at";
 pub const UPDATED_AT: &str = "updated_at";
 pub const REQUIRE_TOKEN: &str = "require_token";
 pub const SECRET_TOKEN: &str = "secret_token";
+/// The token a rotation replaced, shown while its grace period runs (SPEC §13).
+pub const PREVIOUS_SECRET_TOKEN: &str = "previous_secret_token";
+pub const PREVIOUS_SECRET_TOKEN_EXPIRES_AT: &str = "previous_secret_token_expires_at";
+/// The body of a rotation: how long the replaced token keeps working, in seconds.
+pub const GRACE_PERIOD: &str = "grace_period";
+/// The credential keys only the server sets.
+pub const READ_ONLY_CREDENTIALS: [&str; 3] = [
+    SECRET_TOKEN,
+    PREVIOUS_SECRET_TOKEN,
+    PREVIOUS_SECRET_TOKEN_EXPIRES_AT,
+];

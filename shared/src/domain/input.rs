@@ -17,7 +17,6 @@ pub const READ_ONLY_ATTRIBUTES: [&str; 4] = [
     fields::CREDENTIALS,
 ];
 const REQUIRE_TOKEN: &str = fields::REQUIRE_TOKEN;
-const SECRET_TOKEN: &str = fields::SECRET_TOKEN;
 
 enum CredentialChange {
     Set(String),
@@ -72,8 +71,11 @@ impl SourceInput {
             return;
         };
         for (key, value) in attributes {
-            if key == SECRET_TOKEN {
-                self.errors.push(Invalid::SecretTokenReadOnly);
+            if let Some(read_only) = fields::READ_ONLY_CREDENTIALS
+                .iter()
+                .find(|k| **k == key.as_str())
+            {
+                self.errors.push(Invalid::CredentialReadOnly(read_only));
             } else if key == REQUIRE_TOKEN {
                 match value {
                     Value::Null => self.require_token = Some(false),

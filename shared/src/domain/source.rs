@@ -24,6 +24,19 @@ impl SecretToken {
     }
 }
 
+/// The token a rotation replaced, still valid for signatures until `expires_at` (SPEC §13).
+#[derive(Clone, Debug)]
+pub struct PreviousToken {
+    pub token: SecretToken,
+    pub expires_at: Timestamp,
+}
+
+impl PreviousToken {
+    pub fn valid_at(&self, now: Timestamp) -> bool {
+        now < self.expires_at
+    }
+}
+
 /// What a client can set on a source, validated as a whole.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SourceFields {
@@ -42,6 +55,8 @@ pub struct Source {
     pub account_id: AccountId,
     pub fields: SourceFields,
     pub secret_token: SecretToken,
+    /// The token the latest rotation replaced, while its grace period may still run.
+    pub previous_token: Option<PreviousToken>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Bumped on every write; the ETag and the condition of every update.
@@ -56,6 +71,7 @@ impl Source {
             account_id,
             fields,
             secret_token: SecretToken::generate(),
+            previous_token: None,
             created_at: now,
             updated_at: now,
             version: 1,
@@ -70,6 +86,27 @@ impl Source {
             version: self.version + 1,
             ..self.clone()
         })
+    }
+
+    /// The same source with a new signing token; the current one stays valid for `grace_seconds`
+    /// as the previous token (replacing any previous one). A write: version and `updated_at` move.
+    pub fn rotated(&self, grace_seconds: u32, now: Timestamp) -> Self {
+        let expires_at = now.plus_seconds(i64::from(grace_seconds)).unwrap_or(now);
+        Self {
+            secret_token: SecretToken::generate(),
+            previous_token: Some(PreviousToken {
+                token: self.secret_token.clone(),
+                expires_at,
+            }),
+            updated_at: now,
+            version: self.version + 1,
+            ..self.clone()
+        }
+    }
+
+    /// The previous token, if it is still valid at `now`.
+    pub fn valid_previous_token(&self, now: Timestamp) -> Option<&PreviousToken> {
+        self.previous_token.as_ref().filter(|p| p.valid_at(now))
     }
 
     /// The ETag value, quoted as HTTP wants it.
@@ -122,6 +159,14 @@ impl Serialize for PublicCredentials<'_> {
         };
         map.serialize_entry(fields::REQUIRE_TOKEN, require_token)?;
         map.serialize_entry(fields::SECRET_TOKEN, source.secret_token.expose())?;
+        // Shown like the current token while it still signs, gone after (SPEC §13).
+        if let Some(previous) = source.valid_previous_token(Timestamp::now()) {
+            map.serialize_entry(fields::PREVIOUS_SECRET_TOKEN, previous.token.expose())?;
+            map.serialize_entry(
+                fields::PREVIOUS_SECRET_TOKEN_EXPIRES_AT,
+                &previous.expires_at.to_string(),
+            )?;
+        }
         map.end()
     }
 }

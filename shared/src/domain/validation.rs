@@ -7,6 +7,7 @@ use thiserror::Error;
 
 use super::SourceType;
 use super::credentials::SECRET_PLACEHOLDER;
+use super::rotation::MAX_GRACE_PERIOD_SECONDS;
 use super::source_name::MAX_NAME_CHARS;
 
 /// One validation problem of a create or update request.
@@ -25,7 +26,10 @@ pub enum Invalid {
     /// An unknown key inside `source` (the key as shown by [`display_key`]).
     AttributeNotSupported(String),
     CredentialsNotObject,
-    SecretTokenReadOnly,
+    /// A credential key only the server sets (`secret_token`, the previous token and its expiry).
+    CredentialReadOnly(&'static str),
+    /// A rotation's `grace_period` outside 0..=604,800 seconds, or not an integer.
+    GracePeriodInvalid,
     CredentialNotString(String),
     RequireTokenNotBoolean,
     CredentialRequired {
@@ -72,7 +76,11 @@ impl fmt::Display for Invalid {
             Invalid::EnabledNotBoolean => f.write_str("Enabled must be true or false"),
             Invalid::AttributeNotSupported(key) => write!(f, "Attribute {key} is not supported"),
             Invalid::CredentialsNotObject => f.write_str("Credential attributes must be an object"),
-            Invalid::SecretTokenReadOnly => f.write_str("Credential secret_token is read-only"),
+            Invalid::CredentialReadOnly(key) => write!(f, "Credential {key} is read-only"),
+            Invalid::GracePeriodInvalid => write!(
+                f,
+                "Grace period must be an integer from 0 to {MAX_GRACE_PERIOD_SECONDS} seconds"
+            ),
             Invalid::CredentialNotString(key) => write!(f, "Credential {key} must be a string"),
             Invalid::RequireTokenNotBoolean => {
                 f.write_str("Credential require_token must be true or false")

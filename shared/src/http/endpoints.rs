@@ -11,8 +11,8 @@ use crate::AppState;
 use crate::domain::idempotency::IDEMPOTENT_REPLAYED_HEADER;
 use crate::domain::list_query::names;
 use crate::domain::{
-    AccountId, CursorScope, Fingerprint, IdempotencyKey, Invalid, ListQuery, Position, Source,
-    SourceId, SourceInput, SourceName, ValidationErrors, VersionMatch,
+    AccountId, CursorScope, Fingerprint, GracePeriod, IdempotencyKey, Invalid, ListQuery, Position,
+    Source, SourceId, SourceInput, SourceName, Timestamp, ValidationErrors, VersionMatch,
 };
 use crate::store::{CreateOutcome, PageRequest, StoreError};
 
@@ -55,6 +55,9 @@ pub async fn run(
         }
         EndpointInput::Delete { id, expected } => {
             delete_source(state, account, &id, &expected, request_id).await
+        }
+        EndpointInput::Rotate { id, expected, body } => {
+            rotate_secret_token(state, account, &id, &expected, body.as_ref(), request_id).await
         }
     }
 }
@@ -250,6 +253,29 @@ pub async fn delete_source(
         &serde_json::json!({}),
         request_id,
     ))
+}
+
+/// `POST /v1/sources/{id}/rotate_secret_token` (SPEC §13): a new signing token; the current one
+/// keeps signing for the grace period. One read and one write conditional on its version.
+pub async fn rotate_secret_token(
+    state: &AppState,
+    account: &AccountId,
+    id: &SourceId,
+    expected: &VersionMatch,
+    body: Option<&Map<String, Value>>,
+    request_id: &str,
+) -> Outcome {
+    // Read inside the update, as a PATCH's body is: a missing source (404) and a stale
+    // If-Match (412) come before the body's rules (422).
+    let outcome = state
+        .store
+        .update_source(account, id, expected, |stored| {
+            let grace = GracePeriod::from_body(body)?;
+            Ok::<_, ValidationErrors>(Some(stored.rotated(grace.seconds(), Timestamp::now())))
+        })
+        .await?;
+    let source = outcome.result.map_err(ApiError::Validation)?;
+    Ok(source_response(StatusCode::OK, &source, request_id))
 }
 
 fn source_response(status: StatusCode, source: &Source, request_id: &str) -> Response<Body> {

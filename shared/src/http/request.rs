@@ -38,6 +38,12 @@ pub enum EndpointInput {
         id: SourceId,
         expected: VersionMatch,
     },
+    Rotate {
+        id: SourceId,
+        expected: VersionMatch,
+        /// The body's object; none for an empty body. Its rules are the domain's (422).
+        body: Option<Map<String, Value>>,
+    },
 }
 
 /// Reads what `endpoint` needs from `req`: a 404 for an id that cannot be one, then a 400 or 413
@@ -71,6 +77,14 @@ pub fn read(endpoint: Endpoint, req: &Request) -> Result<EndpointInput, ApiError
             id: source_id(req)?,
             expected: if_match(req),
         },
+        Endpoint::RotateSecretToken => {
+            let id = source_id(req)?;
+            EndpointInput::Rotate {
+                id,
+                expected: if_match(req),
+                body: json_object(req)?,
+            }
+        }
     })
 }
 
@@ -163,6 +177,21 @@ pub fn source_id(req: &Request) -> Result<SourceId, ApiError> {
 /// The `source` object of a create or update body: 413 over 64 KiB, 400 for anything but a JSON
 /// object with a `source` object in it.
 pub fn source_object(req: &Request) -> Result<Map<String, Value>, ApiError> {
+    let Some(mut body) = json_object(req)? else {
+        return Err(bad_request(
+            "Request body is empty: expected a JSON object with a \"source\" object",
+        ));
+    };
+    match body.remove(fields::SOURCE) {
+        Some(Value::Object(source)) => Ok(source),
+        Some(_) => Err(bad_request("Request body's \"source\" must be an object")),
+        None => Err(bad_request("Request body must have a \"source\" object")),
+    }
+}
+
+/// The body as a JSON object, or `None` when it is empty (white space only): 413 over 64 KiB, 400
+/// for anything that is not a JSON object (duplicate keys included).
+pub fn json_object(req: &Request) -> Result<Option<Map<String, Value>>, ApiError> {
     let bytes: &[u8] = match req.body() {
         Body::Empty => b"",
         Body::Text(text) => text.as_bytes(),
@@ -173,21 +202,15 @@ pub fn source_object(req: &Request) -> Result<Map<String, Value>, ApiError> {
         return Err(ApiError::PayloadTooLarge);
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(bad_request(
-            "Request body is empty: expected a JSON object with a \"source\" object",
-        ));
+        return Ok(None);
     }
     let value = strict_json::parse(bytes).map_err(|err| match err {
         StrictJsonError::Syntax => bad_request("Request body is not valid JSON"),
         StrictJsonError::DuplicateKey => bad_request("Request body has a duplicate key"),
     })?;
-    let Value::Object(mut body) = value else {
-        return Err(bad_request("Request body must be a JSON object"));
-    };
-    match body.remove(fields::SOURCE) {
-        Some(Value::Object(source)) => Ok(source),
-        Some(_) => Err(bad_request("Request body's \"source\" must be an object")),
-        None => Err(bad_request("Request body must have a \"source\" object")),
+    match value {
+        Value::Object(body) => Ok(Some(body)),
+        _ => Err(bad_request("Request body must be a JSON object")),
     }
 }
 

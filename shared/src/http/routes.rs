@@ -11,15 +11,17 @@ pub enum Endpoint {
     CreateSource,
     UpdateSource,
     DeleteSource,
+    RotateSecretToken,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 5] = [
+    pub const ALL: [Endpoint; 6] = [
         Endpoint::ListSources,
         Endpoint::GetSource,
         Endpoint::CreateSource,
         Endpoint::UpdateSource,
         Endpoint::DeleteSource,
+        Endpoint::RotateSecretToken,
     ];
 
     /// The function's binary name in `functions/` and in `template.yaml`.
@@ -30,13 +32,14 @@ impl Endpoint {
             Endpoint::CreateSource => "create-source",
             Endpoint::UpdateSource => "update-source",
             Endpoint::DeleteSource => "delete-source",
+            Endpoint::RotateSecretToken => "rotate-secret-token",
         }
     }
 
     pub fn method(&self) -> Method {
         match self {
             Endpoint::ListSources | Endpoint::GetSource => Method::GET,
-            Endpoint::CreateSource => Method::POST,
+            Endpoint::CreateSource | Endpoint::RotateSecretToken => Method::POST,
             Endpoint::UpdateSource => Method::PATCH,
             Endpoint::DeleteSource => Method::DELETE,
         }
@@ -57,6 +60,8 @@ impl Endpoint {
                 "dynamodb:PutItem",
             ],
             Endpoint::DeleteSource => &["dynamodb:DeleteItem", "dynamodb:GetItem"],
+            // One read, one write conditional on the version read.
+            Endpoint::RotateSecretToken => &["dynamodb:GetItem", "dynamodb:PutItem"],
         }
     }
 
@@ -73,6 +78,7 @@ impl Endpoint {
     pub fn resource(&self) -> &'static str {
         match self {
             Endpoint::ListSources | Endpoint::CreateSource => "/sources",
+            Endpoint::RotateSecretToken => "/sources/{id}/rotate_secret_token",
             _ => "/sources/{id}",
         }
     }
@@ -116,15 +122,11 @@ pub fn resolve(method: &Method, path: &str) -> Result<RouteMatch, RouteError> {
     let Some((prefix, rest)) = rest else {
         return Err(RouteError::NotFound);
     };
-    let (resource, id) = match rest.strip_prefix("/sources") {
-        Some("") => ("/sources", None),
-        Some(tail) => match tail.strip_prefix('/') {
-            Some(id) if !id.is_empty() && !id.contains('/') => {
-                ("/sources/{id}", Some(id.to_owned()))
-            }
-            _ => return Err(RouteError::NotFound),
-        },
-        None => return Err(RouteError::NotFound),
+    let Some((resource, id)) = Endpoint::ALL
+        .iter()
+        .find_map(|e| match_resource(e.resource(), rest).map(|id| (e.resource(), id)))
+    else {
+        return Err(RouteError::NotFound);
     };
     let candidates: Vec<Endpoint> = Endpoint::ALL
         .into_iter()
@@ -140,6 +142,25 @@ pub fn resolve(method: &Method, path: &str) -> Result<RouteMatch, RouteError> {
             candidates.iter().map(Endpoint::method).collect(),
         )),
     }
+}
+
+/// Whether `path` is an instance of the resource `template` (`/sources/{id}/...`): segment by
+/// segment, `{id}` standing for any one non-empty segment, which is returned.
+fn match_resource(template: &str, path: &str) -> Option<Option<String>> {
+    let mut id = None;
+    let mut segments = path.split('/');
+    for expected in template.split('/') {
+        let segment = segments.next()?;
+        if expected == "{id}" {
+            if segment.is_empty() {
+                return None;
+            }
+            id = Some(segment.to_owned());
+        } else if segment != expected {
+            return None;
+        }
+    }
+    segments.next().is_none().then_some(id)
 }
 
 #[cfg(test)]
@@ -195,7 +216,33 @@ mod tests {
     }
 
     #[test]
-    fn ten_routes() {
-        assert_eq!(all_routes().len(), 10);
+    fn twelve_routes() {
+        assert_eq!(all_routes().len(), 12);
+    }
+
+    #[test]
+    fn the_rotation_route_takes_an_id() {
+        let rotate = resolve(&Method::POST, "/api/v1/sources/abc/rotate_secret_token").unwrap();
+        assert_eq!(rotate.endpoint, Endpoint::RotateSecretToken);
+        assert_eq!(rotate.id.as_deref(), Some("abc"));
+        assert_eq!(
+            rotate.resource_path,
+            "/api/v1/sources/{id}/rotate_secret_token"
+        );
+        assert_eq!(
+            resolve(&Method::GET, "/v1/sources/abc/rotate_secret_token"),
+            Err(RouteError::MethodNotAllowed(vec![Method::POST]))
+        );
+        for path in [
+            "/v1/sources//rotate_secret_token",
+            "/v1/sources/abc/rotate_secret_token/",
+            "/v1/sources/abc/rotate",
+        ] {
+            assert_eq!(
+                resolve(&Method::POST, path),
+                Err(RouteError::NotFound),
+                "{path}"
+            );
+        }
     }
 }

@@ -6,8 +6,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    AccountId, Credentials, SecretToken, Source, SourceFields, SourceId, SourceName, SourceType,
-    Timestamp,
+    AccountId, Credentials, PreviousToken, SecretToken, Source, SourceFields, SourceId, SourceName,
+    SourceType, Timestamp,
 };
 
 use super::StoreError;
@@ -57,6 +57,11 @@ pub(crate) struct SourceItem {
     pub credentials: BTreeMap<String, String>,
     pub require_token: bool,
     pub secret_token: String,
+    /// The token the latest rotation replaced, and until when it signs (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_secret_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_secret_token_expires_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
@@ -76,6 +81,14 @@ impl SourceItem {
             credentials: source.fields.credentials.exposed_map(),
             require_token: source.fields.require_token,
             secret_token: source.secret_token.expose().to_owned(),
+            previous_secret_token: source
+                .previous_token
+                .as_ref()
+                .map(|p| p.token.expose().to_owned()),
+            previous_secret_token_expires_at: source
+                .previous_token
+                .as_ref()
+                .map(|p| p.expires_at.to_string()),
             created_at: source.created_at.to_string(),
             updated_at: source.updated_at.to_string(),
             version: source.version,
@@ -101,6 +114,18 @@ impl SourceItem {
                 enabled: self.enabled,
             },
             secret_token: SecretToken::from_stored(self.secret_token),
+            previous_token: match (
+                self.previous_secret_token,
+                self.previous_secret_token_expires_at,
+            ) {
+                (Some(token), Some(expires_at)) => Some(PreviousToken {
+                    token: SecretToken::from_stored(token),
+                    expires_at: Timestamp::parse(&expires_at)
+                        .ok_or_else(|| corrupt("previous token's expiry"))?,
+                }),
+                (None, None) => None,
+                _ => return Err(corrupt("previous token")),
+            },
             created_at: Timestamp::parse(&self.created_at).ok_or_else(|| corrupt("created_at"))?,
             updated_at: Timestamp::parse(&self.updated_at).ok_or_else(|| corrupt("updated_at"))?,
             version: self.version,

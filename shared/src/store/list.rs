@@ -5,6 +5,12 @@
 //! created-at order, where it is not the key) at most 2: the first reads `limit + 1` sources, and
 //! only if too few of them match, a second reads on up to DynamoDB's 1 MB. So a page answers empty
 //! with a next position only after reading 1 MB.
+//!
+//! A page resumes with a key condition that starts at the cursor's position (`SK BETWEEN`,
+//! `name_lc >=`, ...), inclusive, dropping the one source at the position itself; it never sends
+//! `ExclusiveStartKey`. Both are ranges of the same index to DynamoDB, but DynamoDB Local walks
+//! the partition up to an `ExclusiveStartKey`: a deep page of an account of 10,000 sources took
+//! 1.6x its first page there, and the same with the range (docs/BENCHMARKS.md).
 
 use std::collections::HashMap;
 
@@ -35,7 +41,14 @@ pub struct SourcePage {
     pub next: Option<Position>,
 }
 
-/// The Query a page sends, before its start key and limit.
+/// The largest id (24 lowercase hex characters), and the smallest.
+const LAST_ID: &str = "ffffffffffffffffffffffff";
+const FIRST_ID: &str = "000000000000000000000000";
+/// The largest character of a lowercased name: every name starting with a prefix is at most the
+/// prefix padded with it to the longest name.
+const LAST_NAME_CHAR: char = 'z';
+
+/// The Query a page sends, before its start and limit.
 struct PageQuery {
     index: Option<&'static str>,
     key_condition: String,
@@ -45,7 +58,12 @@ struct PageQuery {
 }
 
 impl PageQuery {
-    fn new(account: &AccountId, sort: SortOrder, filter: &ListFilter) -> Self {
+    fn new(
+        account: &AccountId,
+        sort: SortOrder,
+        filter: &ListFilter,
+        after: Option<&Position>,
+    ) -> Result<Self, StoreError> {
         let mut query = PageQuery {
             index: None,
             key_condition: "#pk = :pk".to_owned(),
@@ -54,24 +72,72 @@ impl PageQuery {
             values: HashMap::from([(":pk".to_owned(), AttributeValue::S(account_pk(account)))]),
         };
         let mut conditions = Vec::new();
+        let prefix = filter.name_prefix.as_ref().map(|p| p.as_str());
         if sort.by_name() {
             query.index = Some(NAME_INDEX);
+            // On the index the prefix is part of the key: only matching sources are read.
+            let condition = match (after, prefix) {
+                (None, None) => None,
+                (None, Some(q)) => Some(("begins_with(#name, :q)", vec![(":q", q.to_owned())])),
+                (Some(after), q) => {
+                    let Position::Name { name_key, .. } = after else {
+                        return Err(StoreError::unexpected(
+                            "a created-at position for a listing by name",
+                        ));
+                    };
+                    let at = name_key.clone();
+                    match (sort.ascending(), q) {
+                        (true, None) => Some(("#name >= :at", vec![(":at", at)])),
+                        (false, None) => Some(("#name <= :at", vec![(":at", at)])),
+                        (true, Some(q)) => Some((
+                            "#name BETWEEN :at AND :last",
+                            vec![(":at", at), (":last", last_name_with(q))],
+                        )),
+                        (false, Some(q)) => Some((
+                            "#name BETWEEN :q AND :at",
+                            vec![(":q", q.to_owned()), (":at", at)],
+                        )),
+                    }
+                }
+            };
+            if let Some((condition, values)) = condition {
+                query.names.insert("#name".into(), NAME_INDEX_KEY.into());
+                query.key_condition = format!("{} AND {condition}", query.key_condition);
+                for (name, value) in values {
+                    query.values.insert(name.into(), AttributeValue::S(value));
+                }
+            }
         } else {
-            query.key_condition.push_str(" AND begins_with(#sk, :sk)");
             query.names.insert("#sk".into(), SORT_KEY.into());
-            query
-                .values
-                .insert(":sk".into(), AttributeValue::S(SOURCE_SK_PREFIX.into()));
-        }
-        if let Some(prefix) = &filter.name_prefix {
-            query.names.insert("#name".into(), NAME_INDEX_KEY.into());
-            query
-                .values
-                .insert(":q".into(), AttributeValue::S(prefix.as_str().to_owned()));
-            if sort.by_name() {
-                // On the index the prefix is part of the key: only matching sources are read.
-                query.key_condition.push_str(" AND begins_with(#name, :q)");
-            } else {
+            let (condition, values) = match after {
+                None => (
+                    "begins_with(#sk, :sk)",
+                    vec![(":sk", SOURCE_SK_PREFIX.to_owned())],
+                ),
+                Some(after) if sort.ascending() => (
+                    "#sk BETWEEN :from AND :to",
+                    vec![
+                        (":from", source_sk(after.id())),
+                        (":to", format!("{SOURCE_SK_PREFIX}{LAST_ID}")),
+                    ],
+                ),
+                Some(after) => (
+                    "#sk BETWEEN :from AND :to",
+                    vec![
+                        (":from", format!("{SOURCE_SK_PREFIX}{FIRST_ID}")),
+                        (":to", source_sk(after.id())),
+                    ],
+                ),
+            };
+            query.key_condition = format!("{} AND {condition}", query.key_condition);
+            for (name, value) in values {
+                query.values.insert(name.into(), AttributeValue::S(value));
+            }
+            if let Some(q) = prefix {
+                query.names.insert("#name".into(), NAME_INDEX_KEY.into());
+                query
+                    .values
+                    .insert(":q".into(), AttributeValue::S(q.to_owned()));
                 conditions.push("begins_with(#name, :q)".to_owned());
             }
         }
@@ -102,7 +168,7 @@ impl PageQuery {
         if !conditions.is_empty() {
             query.filter_expression = Some(conditions.join(" AND "));
         }
-        query
+        Ok(query)
     }
 }
 
@@ -113,22 +179,25 @@ impl Store {
         account: &AccountId,
         request: &PageRequest<'_>,
     ) -> Result<SourcePage, StoreError> {
-        let query = PageQuery::new(account, request.sort, request.filter);
-        let mut start = request
-            .after
-            .as_ref()
-            .map(|position| start_key(account, position));
-        let mut items = Vec::new();
-        let mut more = false;
-        let max_queries = if query.filter_expression.is_some() {
+        let filtered = PageQuery::new(account, request.sort, request.filter, None)?
+            .filter_expression
+            .is_some();
+        let max_queries = if filtered {
             MAX_QUERIES_PER_FILTERED_PAGE
         } else {
             1
         };
+        let mut after = request.after.clone();
+        let mut items = Vec::new();
+        let mut last_evaluated = None;
         for n in 0..max_queries {
+            let query = PageQuery::new(account, request.sort, request.filter, after.as_ref())?;
             // `limit + 1`: one more than the page tells whether another page follows, so the last
-            // page has no `Link`. The last Query of a filtered page reads on up to 1 MB.
-            let limit = (n + 1 < max_queries || max_queries == 1).then_some(request.limit + 1);
+            // page has no `Link`; one more again for the source at the start position, which the
+            // inclusive range reads and the page drops. The last Query of a filtered page reads
+            // on up to 1 MB.
+            let limit = (n + 1 < max_queries || max_queries == 1)
+                .then_some(request.limit + 1 + usize::from(after.is_some()));
             let output = self
                 .client
                 .query()
@@ -141,17 +210,25 @@ impl Store {
                 .scan_index_forward(request.sort.ascending())
                 .consistent_read(true)
                 .set_limit(limit.and_then(|l| i32::try_from(l).ok()))
-                .set_exclusive_start_key(start.take())
                 .send()
                 .await
                 .map_err(StoreError::from_sdk)?;
-            items.extend(output.items.unwrap_or_default());
-            start = output.last_evaluated_key.filter(|key| !key.is_empty());
-            more = start.is_some();
-            if !more || items.len() > request.limit {
-                break;
+            let at = after.as_ref().map(|p| source_sk(p.id()));
+            items.extend(output.items.unwrap_or_default().into_iter().filter(|item| {
+                // The start position itself was on the previous page (or not matched).
+                at.as_deref().is_none_or(
+                    |at| !matches!(item.get(SORT_KEY), Some(AttributeValue::S(sk)) if sk == at),
+                )
+            }));
+            last_evaluated = output.last_evaluated_key.filter(|key| !key.is_empty());
+            match &last_evaluated {
+                Some(key) if items.len() <= request.limit => {
+                    after = Some(position_of(key, request.sort)?);
+                }
+                _ => break,
             }
         }
+        let more = last_evaluated.is_some();
         let mut sources = items
             .into_iter()
             .map(|item| from_item::<SourceItem>(item)?.into_source())
@@ -163,10 +240,7 @@ impl Store {
                 .map(|last| Position::after(last, request.sort))
         } else if more {
             // Where DynamoDB stopped reading, which may be after the last source that matched.
-            start
-                .as_ref()
-                .map(|key| position_of(key, request.sort))
-                .transpose()?
+            after
         } else {
             None
         };
@@ -174,16 +248,14 @@ impl Store {
     }
 }
 
-/// The Query's exclusive start key for `position`: the table's key, and on the index its key too.
-fn start_key(account: &AccountId, position: &Position) -> Item {
-    let mut key = super::items::key(account_pk(account), source_sk(position.id()));
-    if let Position::Name { name_key, .. } = position {
-        key.insert(
-            NAME_INDEX_KEY.to_owned(),
-            AttributeValue::S(name_key.clone()),
-        );
+/// The largest lowercased name that starts with `prefix`.
+fn last_name_with(prefix: &str) -> String {
+    let mut last = prefix.to_owned();
+    let longest = usize::try_from(crate::domain::MAX_NAME_CHARS).unwrap_or(64);
+    while last.len() < longest {
+        last.push(LAST_NAME_CHAR);
     }
-    key
+    last
 }
 
 /// The position of a `LastEvaluatedKey` DynamoDB gave back.

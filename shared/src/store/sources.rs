@@ -150,6 +150,25 @@ impl Store {
         }
     }
 
+    /// The source that holds the claim on `name`, of whichever account (for the admin command's
+    /// `sign`): the claim, then the source. `NotFound` when no source has the name.
+    pub async fn source_by_name(&self, name: &SourceName) -> Result<Source, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(name_pk(name), NAME_SK)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        let claim: NameClaimItem = from_item(output.item.ok_or(StoreError::NotFound)?)?;
+        let corrupt = || StoreError::unexpected("a name claim names a malformed source");
+        let account = AccountId::parse(&claim.account_id).map_err(|_| corrupt())?;
+        let id = SourceId::parse(&claim.source_id).ok_or_else(corrupt)?;
+        self.get_source(&account, &id).await
+    }
+
     /// Whether a source other than `except` holds the claim on `name`.
     pub async fn name_taken(
         &self,
