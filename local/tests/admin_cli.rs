@@ -26,6 +26,20 @@ fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
 }
 
+/// A fresh data dir, and a port where no `serve` runs (the commands open the data dir themselves).
+fn fresh_data_dir() -> (std::path::PathBuf, u16) {
+    let data_dir = std::env::temp_dir().join(format!(
+        "image-sources-cli-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    (data_dir, port)
+}
+
 mod helpers {
     /// The key id `keys list` shows, computed the way the store does.
     pub fn sha256_hex(key: &str) -> String {
@@ -39,16 +53,7 @@ mod helpers {
 
 #[test]
 fn create_list_revoke() {
-    let data_dir = std::env::temp_dir().join(format!(
-        "image-sources-cli-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
-    // A port where no `serve` runs: the commands open the data dir themselves.
-    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let (data_dir, port) = fresh_data_dir();
 
     assert_eq!(
         stdout(&run(&data_dir, port, &["init"])).trim(),
@@ -141,15 +146,7 @@ fn create_list_revoke() {
 
 #[test]
 fn keys_are_created_with_a_scope_and_an_expiry_and_listed_with_them() {
-    let data_dir = std::env::temp_dir().join(format!(
-        "image-sources-cli-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
-    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let (data_dir, port) = fresh_data_dir();
     let before = shared::domain::Timestamp::now();
     let read_key = stdout(&run(
         &data_dir,

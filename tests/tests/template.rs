@@ -120,6 +120,20 @@ fn every_function_is_a_binary_in_functions() {
     );
 }
 
+/// `(first, second)` of each entry of a YAML list of mappings.
+fn pairs<'a>(list: &'a Value, first: &str, second: &str) -> Vec<(&'a str, &'a str)> {
+    list.as_sequence()
+        .unwrap()
+        .iter()
+        .map(|entry| {
+            (
+                entry[first].as_str().unwrap(),
+                entry[second].as_str().unwrap(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn the_table_matches_the_definition_in_code() {
     let template = template();
@@ -132,32 +146,16 @@ fn the_table_matches_the_definition_in_code() {
         properties["BillingMode"].as_str(),
         Some(table::BILLING_MODE.as_str())
     );
-    let keys: Vec<(&str, &str)> = properties["KeySchema"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .map(|k| {
-            (
-                k["AttributeName"].as_str().unwrap(),
-                k["KeyType"].as_str().unwrap(),
-            )
-        })
-        .collect();
+    let keys = pairs(&properties["KeySchema"], "AttributeName", "KeyType");
     assert_eq!(
         keys,
         [(table::PARTITION_KEY, "HASH"), (table::SORT_KEY, "RANGE")]
     );
-    let attributes: Vec<(&str, &str)> = properties["AttributeDefinitions"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .map(|k| {
-            (
-                k["AttributeName"].as_str().unwrap(),
-                k["AttributeType"].as_str().unwrap(),
-            )
-        })
-        .collect();
+    let attributes = pairs(
+        &properties["AttributeDefinitions"],
+        "AttributeName",
+        "AttributeType",
+    );
     assert_eq!(
         attributes,
         [
@@ -170,17 +168,7 @@ fn the_table_matches_the_definition_in_code() {
     assert_eq!(indexes.len(), 1);
     let index = &indexes[0];
     assert_eq!(index["IndexName"].as_str(), Some(table::NAME_INDEX));
-    let index_keys: Vec<(&str, &str)> = index["KeySchema"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .map(|k| {
-            (
-                k["AttributeName"].as_str().unwrap(),
-                k["KeyType"].as_str().unwrap(),
-            )
-        })
-        .collect();
+    let index_keys = pairs(&index["KeySchema"], "AttributeName", "KeyType");
     assert_eq!(
         index_keys,
         [

@@ -153,16 +153,7 @@ impl Store {
     /// The source that holds the claim on `name`, of whichever account (for the admin command's
     /// `sign`): the claim, then the source. `NotFound` when no source has the name.
     pub async fn source_by_name(&self, name: &SourceName) -> Result<Source, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(name_pk(name), NAME_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::from_sdk)?;
-        let claim: NameClaimItem = from_item(output.item.ok_or(StoreError::NotFound)?)?;
+        let claim = self.name_claim(name).await?.ok_or(StoreError::NotFound)?;
         let corrupt = || StoreError::unexpected("a name claim names a malformed source");
         let account = AccountId::parse(&claim.account_id).map_err(|_| corrupt())?;
         let id = SourceId::parse(&claim.source_id).ok_or_else(corrupt)?;
@@ -175,6 +166,14 @@ impl Store {
         name: &SourceName,
         except: Option<&SourceId>,
     ) -> Result<bool, StoreError> {
+        let Some(claim) = self.name_claim(name).await? else {
+            return Ok(false);
+        };
+        Ok(except.is_none_or(|id| claim.source_id != id.as_str()))
+    }
+
+    /// The claim on `name` (strongly consistent), if a source holds it.
+    async fn name_claim(&self, name: &SourceName) -> Result<Option<NameClaimItem>, StoreError> {
         let output = self
             .client
             .get_item()
@@ -184,11 +183,7 @@ impl Store {
             .send()
             .await
             .map_err(StoreError::from_sdk)?;
-        let Some(item) = output.item else {
-            return Ok(false);
-        };
-        let claim: NameClaimItem = from_item(item)?;
-        Ok(except.is_none_or(|id| claim.source_id != id.as_str()))
+        output.item.map(from_item).transpose()
     }
 
     /// Read, let `change` compute the new source, write conditionally on the version read; on a
