@@ -223,6 +223,16 @@ async fn main() -> Result<(), BoxError> {
             }),
         },
         Case {
+            // A source's events (the account's are the same Query on the table).
+            subject: subject("list-events"),
+            events: fixed(events.endpoint(
+                "list-events-source",
+                "acme",
+                Some(&acme_ids[0]),
+                None,
+            )?),
+        },
+        Case {
             subject: subject("authorizer"),
             events: fixed(events.authorizer(&acme_key)?),
         },

@@ -23,7 +23,7 @@ pub const SCALE_RATIO_MAX: f64 = 1.2;
 /// DynamoDB requests per call, without contention: SPEC §9 ("Round trips").
 pub fn round_trip_budget(function: &str) -> Option<usize> {
     match function {
-        "get-source" | "list-sources" | "create-source" | "authorizer" => Some(1),
+        "get-source" | "list-sources" | "create-source" | "list-events" | "authorizer" => Some(1),
         "update-source" | "delete-source" | "rotate-secret-token" => Some(2),
         _ => None,
     }

@@ -8,13 +8,14 @@ use integration_tests::TestApp;
 use serde_json::{Value, json};
 
 /// The functions as Lambda runs them, with the event file each one is invoked with.
-pub const FUNCTIONS: [&str; 7] = [
+pub const FUNCTIONS: [&str; 8] = [
     "get-source",
     "list-sources",
     "create-source",
     "update-source",
     "delete-source",
     "rotate-secret-token",
+    "list-events",
     "authorizer",
 ];
 

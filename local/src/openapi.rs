@@ -21,7 +21,7 @@ use shared::domain::idempotency::{IDEMPOTENCY_TTL_SECONDS, MAX_IDEMPOTENCY_KEY_C
 use shared::domain::list_query::{MAX_CURSOR_CHARS, MAX_PAGE_LIMIT, names};
 use shared::domain::rotation::{DEFAULT_GRACE_PERIOD_SECONDS, MAX_GRACE_PERIOD_SECONDS};
 use shared::domain::{
-    CredentialKey, MAX_NAME_CHARS, MAX_VALUE_CHARS, ParameterError, READ_ONLY_ATTRIBUTES,
+    Action, CredentialKey, MAX_NAME_CHARS, MAX_VALUE_CHARS, ParameterError, READ_ONLY_ATTRIBUTES,
     SECRET_PLACEHOLDER, SortOrder, SourceType, credential_keys, fields,
 };
 use shared::http::error::{MAX_BODY_BYTES, RETRY_AFTER_SECONDS};
@@ -120,6 +120,14 @@ fn operation(endpoint: Endpoint, prefix: &str) -> Value {
     if endpoint == Endpoint::ListSources {
         parameters.extend(list_parameters());
     }
+    if matches!(endpoint, Endpoint::ListSourceEvents | Endpoint::ListEvents) {
+        // Paged as the source listing, without its sort and filters.
+        parameters.extend(
+            list_parameters()
+                .into_iter()
+                .filter(|p| p["name"] == names::LIMIT || p["name"] == names::CURSOR),
+        );
+    }
     if endpoint == Endpoint::CreateSource {
         parameters.push(json!({
             "name": "Idempotency-Key", "in": "header", "required": false,
@@ -186,6 +194,10 @@ fn list_parameters() -> Vec<Value> {
 }
 
 fn operation_id(endpoint: Endpoint) -> String {
+    // One function serves both event listings; their operations need their own names.
+    if endpoint == Endpoint::ListSourceEvents {
+        return "listSourceEvents".to_owned();
+    }
     // list-sources -> listSources
     let mut id = String::new();
     let mut upper = false;
@@ -235,6 +247,19 @@ fn texts(endpoint: Endpoint) -> (&'static str, &'static str) {
         Endpoint::DeleteSource => (
             "Delete a source",
             "Removes the source and frees its name at once; touches no image in the storage.",
+        ),
+        Endpoint::ListSourceEvents => (
+            "List a source's audit events",
+            "Every change to the source, newest first: who (the API key's id and label), when, \
+             which request, and which fields changed; a non-secret field with its values before \
+             and after, a secret by name only. Still readable after the source's deletion, by its \
+             id; an id that is no source of the account and has no events is 404. Paged with \
+             `limit`, `cursor` and `Link`, as the source listing. Kept 400 days.",
+        ),
+        Endpoint::ListEvents => (
+            "List the account's audit events",
+            "Every change to every source of the account, newest first, paged with `limit`, \
+             `cursor` and `Link`. Kept 400 days.",
         ),
         Endpoint::RotateSecretToken => (
             "Rotate the source's URL-signing token",
@@ -286,6 +311,18 @@ fn responses(endpoint: Endpoint, suffix: &str) -> Value {
         Endpoint::UpdateSource => {
             responses.insert("200".into(), source("The whole updated source.", false));
         }
+        Endpoint::ListSourceEvents | Endpoint::ListEvents => {
+            let mut headers = common_headers();
+            headers.insert(
+                "Link".into(),
+                json!({"$ref": "#/components/headers/EventsLink"}),
+            );
+            responses.insert("200".into(), json!({
+                "description": "One page of events, newest first.",
+                "headers": headers,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventList"}}}
+            }));
+        }
         Endpoint::RotateSecretToken => {
             responses.insert(
                 "200".into(),
@@ -310,7 +347,10 @@ fn responses(endpoint: Endpoint, suffix: &str) -> Value {
         endpoint,
         Endpoint::UpdateSource | Endpoint::DeleteSource | Endpoint::RotateSecretToken
     );
-    let listing = endpoint == Endpoint::ListSources;
+    let listing = matches!(
+        endpoint,
+        Endpoint::ListSources | Endpoint::ListSourceEvents | Endpoint::ListEvents
+    );
     let writes = endpoint.method() != Method::GET;
     let creates = endpoint == Endpoint::CreateSource;
     let errors = [
@@ -493,6 +533,11 @@ fn components() -> Value {
         "SourceList".into(),
         json!({"type": "array", "items": {"$ref": "#/components/schemas/Source"}}),
     );
+    schemas.insert("Event".into(), event_schema());
+    schemas.insert(
+        "EventList".into(),
+        json!({"type": "array", "items": {"$ref": "#/components/schemas/Event"}}),
+    );
 
     let mut one_of = Vec::new();
     let mut create_one_of = Vec::new();
@@ -567,6 +612,8 @@ fn components() -> Value {
                          "schema": {"type": "string", "pattern": "^(/api)?/v1/sources/[0-9a-f]{24}$"}},
             "Idempotent-Replayed": {"required": false, "description": "`true` on the answer to a create repeated with its `Idempotency-Key` and body: nothing was created, the source is the one the first request created, as it is now.",
                      "schema": {"type": "string", "enum": ["true"]}},
+            "EventsLink": {"required": false, "description": "`<PREFIX/events?...&cursor=...>; rel=\"next\"` (or under `/sources/{id}/events`) while more events may follow. Absent on the last page.",
+                     "schema": {"type": "string", "pattern": "^<(/api)?/v1/(sources/[0-9a-f]{24}/)?events\\?[^>]*cursor=[A-Za-z0-9_-]+>; rel=\"next\"$"}},
             "Link": {"required": false, "description": "`<PREFIX/sources?...&cursor=...>; rel=\"next\"` (RFC 8288) while more sources may follow: the same prefix and parameters, and the cursor of the next page. Absent on the last page.",
                      "schema": {"type": "string", "pattern": "^<(/api)?/v1/sources\\?[^>]*cursor=[A-Za-z0-9_-]+>; rel=\"next\"$"}},
             "Retry-After": {"required": true, "description": "Seconds to wait before retrying.",
@@ -707,6 +754,34 @@ fn credential_attributes(source_type: SourceType) -> Value {
         schema["properties"]["service_type"]["enum"] = json!(["blob", "file-share"]);
     }
     schema
+}
+
+/// SPEC §17's event.
+fn event_schema() -> Value {
+    let actions: Vec<&str> = Action::ALL.iter().map(Action::as_str).collect();
+    json!({
+        "type": "object", "additionalProperties": false,
+        "required": ["id", "source_id", "source", "action", "version", "changes", "api_key_id", "api_key_label", "request_id", "at"],
+        "properties": {
+            "id": {"type": "string", "pattern": "^[0-9a-f]{24}$", "description": "Sorts by time."},
+            "source_id": {"$ref": "#/components/schemas/SourceId"},
+            "source": {"$ref": "#/components/schemas/SourceName", "description": "The source's name at the time."},
+            "action": {"type": "string", "enum": actions},
+            "version": {"type": "integer", "minimum": 1, "description": "The source's version this write made (a delete: the deleted version plus one)."},
+            "changes": {"type": "array", "items": {
+                "type": "object", "additionalProperties": false, "required": ["field"],
+                "properties": {
+                    "field": {"type": "string", "description": "`source`, `source_type`, `enabled`, or `credentials.<key>`."},
+                    "from": {"type": ["string", "boolean"], "description": "Absent for a secret, and where the field did not exist."},
+                    "to": {"type": ["string", "boolean"], "description": "Absent for a secret, and where the field no longer exists."}
+                }
+            }},
+            "api_key_id": {"type": ["string", "null"], "pattern": "^[0-9a-f]{16}$", "description": "The first 16 hex characters of the key's SHA-256."},
+            "api_key_label": {"type": ["string", "null"]},
+            "request_id": {"type": "string"},
+            "at": {"$ref": "#/components/schemas/Timestamp"}
+        }
+    })
 }
 
 /// SPEC §12: a JSON boolean, nothing else.

@@ -227,7 +227,10 @@ async fn sign_prints_the_path_signed_with_the_sources_current_token() {
         .into_new_fields()
         .unwrap();
     let source = Source::new(AccountId::parse("acme").unwrap(), fields);
-    store.create_source(&source, None).await.unwrap();
+    store
+        .create_source(&source, None, &shared::domain::Actor::default())
+        .await
+        .unwrap();
 
     let sign = |name: &str, path: &str| {
         let (endpoint, name, path) = (endpoint.clone(), name.to_owned(), path.to_owned());

@@ -267,7 +267,10 @@ impl TestDb {
             let source = shared::domain::Source::new(account.clone(), fields);
             let store = store.clone();
             pending.spawn(async move {
-                store.create_source(&source, None).await.expect("seeded");
+                store
+                    .create_source(&source, None, &shared::domain::Actor::default())
+                    .await
+                    .expect("seeded");
                 source
             });
             if pending.len() >= concurrency.max(1)
@@ -332,11 +335,12 @@ pub fn lambda_request(
     id: Option<&str>,
     body: Option<Vec<u8>>,
 ) -> lambda_http::Request {
-    let path = format!(
-        "{}/../events/{}.json",
-        env!("CARGO_MANIFEST_DIR"),
-        endpoint.function_name()
-    );
+    // A function serving several routes has an event per route: `<function>-<route>.json`.
+    let file = match endpoint {
+        shared::http::Endpoint::ListSourceEvents => "list-events-source",
+        other => other.function_name(),
+    };
+    let path = format!("{}/../events/{file}.json", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let mut event: serde_json::Value = serde_json::from_str(&text).expect("event JSON");
     if let Some(id) = id {

@@ -277,3 +277,32 @@ async fn the_paged_list_event_answers_one_page_and_a_link_to_the_next() {
     };
     assert_eq!(body, Value::Array(vec![first]));
 }
+
+#[tokio::test]
+async fn the_list_events_function_tells_its_two_routes_apart() {
+    let db = TestDb::start().await;
+    let state = AppState::new(db.store.clone());
+    let (status, created) = invoke(&state, Endpoint::CreateSource, &event("create-source")).await;
+    assert_eq!(status, 201);
+    let id = created["id"].as_str().unwrap();
+    let served = Endpoint::served_by("list-events");
+    for (file, expected, id) in [
+        ("list-events", Endpoint::ListEvents, None),
+        ("list-events-source", Endpoint::ListSourceEvents, Some(id)),
+    ] {
+        let event = match id {
+            Some(id) => with_id(event(file), id),
+            None => event(file),
+        };
+        let request = lambda_http::request::from_str(&event.to_string()).unwrap();
+        let endpoint = shared::http::request::endpoint_of(&request, &served).unwrap();
+        assert_eq!(endpoint, expected, "{file}");
+        let (status, events) = invoke(&state, endpoint, &event).await;
+        assert_eq!(status, 200, "{file}: {events}");
+        let events = events.as_array().unwrap();
+        assert_eq!(events.len(), 1, "{file}");
+        assert_eq!(events[0]["action"], "created");
+        // The authorizer context of the event file names the key.
+        assert_eq!(events[0]["api_key_label"], "ci");
+    }
+}

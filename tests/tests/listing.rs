@@ -196,7 +196,12 @@ async fn creates_and_deletes_during_a_walk_never_duplicate_and_keep_the_rest_in_
             let account = shared::domain::AccountId::parse(ACCOUNT).unwrap();
             for (n, source) in doomed.iter().enumerate() {
                 store
-                    .delete_source(&account, &source.id, &shared::domain::VersionMatch::Any)
+                    .delete_source(
+                        &account,
+                        &source.id,
+                        &shared::domain::VersionMatch::Any,
+                        &shared::domain::Actor::default(),
+                    )
                     .await
                     .unwrap();
                 let body = mixed_body(10_000 + n);
@@ -205,7 +210,11 @@ async fn creates_and_deletes_during_a_walk_never_duplicate_and_keep_the_rest_in_
                         .into_new_fields()
                         .unwrap();
                 store
-                    .create_source(&Source::new(account.clone(), fields), None)
+                    .create_source(
+                        &Source::new(account.clone(), fields),
+                        None,
+                        &shared::domain::Actor::default(),
+                    )
                     .await
                     .unwrap();
             }

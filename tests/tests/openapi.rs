@@ -161,6 +161,16 @@ async fn every_source_type_created_fetched_listed_and_updated_conforms() {
         let paged = app.get(&format!("{list}?limit=2&sort=-name"), &key).await;
         assert!(paged.header("link").is_some(), "a page with a next");
         conforms(&document, &list, "get", &paged);
+        // The audit trail of everything above: a source's events and the account's.
+        let some_id = paged.json()[0]["id"].as_str().unwrap().to_owned();
+        let of_source = app
+            .get(&format!("{list}/{some_id}/events?limit=1"), &key)
+            .await;
+        assert!(of_source.header("link").is_some());
+        conforms(&document, &format!("{one}/events"), "get", &of_source);
+        let of_account = app.get(&format!("{prefix}/events?limit=5"), &key).await;
+        assert!(of_account.header("link").is_some());
+        conforms(&document, &format!("{prefix}/events"), "get", &of_account);
     }
 }
 

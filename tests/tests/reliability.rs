@@ -256,7 +256,7 @@ async fn throttling_beyond_the_budget_is_503_and_writes_nothing() {
         )
         .await;
     assert_eq!(rename.status, 503);
-    proxy.throttle_next(1000, Some("PutItem"));
+    // Every PATCH is a transaction (the source and its audit event): still throttled.
     let patch = app
         .patch(
             &format!("/v1/sources/{id}"),

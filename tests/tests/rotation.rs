@@ -374,7 +374,7 @@ async fn clients_cannot_set_the_previous_token_or_its_expiry() {
 }
 
 #[tokio::test]
-async fn a_rotation_is_one_read_and_one_conditional_write() {
+async fn a_rotation_is_one_read_and_one_conditional_write_with_its_event() {
     let (app, _, created) = app_with_source().await;
     let state = AppState::new(app.db.store.clone());
     app.db.counter.reset();
@@ -387,6 +387,10 @@ async fn a_rotation_is_one_read_and_one_conditional_write() {
     assert_eq!(response.status(), 200);
     assert_eq!(
         app.db.counter.snapshot(),
-        [("GetItem".to_owned(), 1), ("PutItem".to_owned(), 1)].into()
+        [
+            ("GetItem".to_owned(), 1),
+            ("TransactWriteItems".to_owned(), 1)
+        ]
+        .into()
     );
 }

@@ -45,7 +45,10 @@ fn patch(
 
 async fn create(db: &TestDb, owner: &str, name: &str) -> Source {
     let source = Source::new(account(owner), r2(name));
-    db.store.create_source(&source, None).await.unwrap();
+    db.store
+        .create_source(&source, None, &shared::domain::Actor::default())
+        .await
+        .unwrap();
     source
 }
 
@@ -87,6 +90,10 @@ async fn create_get_list_update_delete_round_trip() {
             &acme,
             &source.id,
             &VersionMatch::Any,
+            (
+                shared::domain::Action::Updated,
+                &shared::domain::Actor::default(),
+            ),
             patch(json!({"credential_attributes": {"prefix": "p/"}})),
         )
         .await
@@ -105,7 +112,12 @@ async fn create_get_list_update_delete_round_trip() {
     );
 
     db.store
-        .delete_source(&acme, &source.id, &VersionMatch::Any)
+        .delete_source(
+            &acme,
+            &source.id,
+            &VersionMatch::Any,
+            &shared::domain::Actor::default(),
+        )
         .await
         .unwrap();
     assert!(matches!(
@@ -114,7 +126,12 @@ async fn create_get_list_update_delete_round_trip() {
     ));
     assert!(matches!(
         db.store
-            .delete_source(&acme, &source.id, &VersionMatch::Any)
+            .delete_source(
+                &acme,
+                &source.id,
+                &VersionMatch::Any,
+                &shared::domain::Actor::default()
+            )
             .await,
         Err(StoreError::NotFound)
     ));
@@ -132,6 +149,10 @@ async fn an_update_that_changes_nothing_writes_nothing() {
             &account("acme"),
             &source.id,
             &VersionMatch::Any,
+            (
+                shared::domain::Action::Updated,
+                &shared::domain::Actor::default(),
+            ),
             patch(json!({"credential_attributes": {"secret": "****", "bucket": "images"}})),
         )
         .await
@@ -160,7 +181,12 @@ async fn one_name_once_across_case_and_accounts() {
             .map(|(owner, name)| {
                 let store = db.store.clone();
                 let source = Source::new(account(owner), r2(name));
-                async move { store.create_source(&source, None).await.map(drop) }
+                async move {
+                    store
+                        .create_source(&source, None, &shared::domain::Actor::default())
+                        .await
+                        .map(drop)
+                }
             })
             .collect(),
     )
@@ -194,6 +220,10 @@ async fn rename_moves_the_claim_atomically() {
             &acme,
             &first.id,
             &VersionMatch::Any,
+            (
+                shared::domain::Action::Updated,
+                &shared::domain::Actor::default(),
+            ),
             patch(json!({"source": "renamed"})),
         )
         .await
@@ -213,6 +243,10 @@ async fn rename_moves_the_claim_atomically() {
             &acme,
             &first.id,
             &VersionMatch::Any,
+            (
+                shared::domain::Action::Updated,
+                &shared::domain::Actor::default(),
+            ),
             patch(json!({"source": "Taken"})),
         )
         .await;
@@ -239,6 +273,10 @@ async fn rename_moves_the_claim_atomically() {
             &acme,
             &first.id,
             &VersionMatch::Any,
+            (
+                shared::domain::Action::Updated,
+                &shared::domain::Actor::default(),
+            ),
             patch(json!({"source": "ReNamed"})),
         )
         .await
@@ -276,6 +314,10 @@ async fn concurrent_updates_of_different_keys_all_survive() {
                     &acme,
                     &id,
                     &VersionMatch::Any,
+                    (
+                        shared::domain::Action::Updated,
+                        &shared::domain::Actor::default(),
+                    ),
                     patch(json!({"credential_attributes": {key: value}})),
                 )
                 .await
@@ -320,6 +362,10 @@ async fn a_stale_pinned_version_is_refused_and_changes_nothing() {
             &acme,
             &source.id,
             &VersionMatch::only(1),
+            (
+                shared::domain::Action::Updated,
+                &shared::domain::Actor::default(),
+            ),
             patch(json!({"credential_attributes": {"prefix": "v2/"}})),
         )
         .await
@@ -330,13 +376,22 @@ async fn a_stale_pinned_version_is_refused_and_changes_nothing() {
             &acme,
             &source.id,
             &VersionMatch::only(1),
+            (
+                shared::domain::Action::Updated,
+                &shared::domain::Actor::default(),
+            ),
             patch(json!({"source": "moved", "credential_attributes": {"prefix": "stale/"}})),
         )
         .await;
     assert!(matches!(stale, Err(StoreError::VersionMismatch)));
     let stale_delete = db
         .store
-        .delete_source(&acme, &source.id, &VersionMatch::only(1))
+        .delete_source(
+            &acme,
+            &source.id,
+            &VersionMatch::only(1),
+            &shared::domain::Actor::default(),
+        )
         .await;
     assert!(matches!(stale_delete, Err(StoreError::VersionMismatch)));
     let stored = db.store.get_source(&acme, &source.id).await.unwrap();
@@ -347,7 +402,12 @@ async fn a_stale_pinned_version_is_refused_and_changes_nothing() {
     );
     assert_eq!(db.name_claims().await, ["NAME#pinned"]);
     db.store
-        .delete_source(&acme, &source.id, &VersionMatch::only(2))
+        .delete_source(
+            &acme,
+            &source.id,
+            &VersionMatch::only(2),
+            &shared::domain::Actor::default(),
+        )
         .await
         .unwrap();
     assert!(db.name_claims().await.is_empty());
@@ -369,13 +429,22 @@ async fn another_accounts_source_is_invisible() {
             &intruder,
             &source.id,
             &VersionMatch::Any,
+            (
+                shared::domain::Action::Updated,
+                &shared::domain::Actor::default(),
+            ),
             patch(json!({"source": "stolen"})),
         )
         .await;
     assert!(matches!(update, Err(StoreError::NotFound)));
     assert!(matches!(
         db.store
-            .delete_source(&intruder, &source.id, &VersionMatch::Any)
+            .delete_source(
+                &intruder,
+                &source.id,
+                &VersionMatch::Any,
+                &shared::domain::Actor::default()
+            )
             .await,
         Err(StoreError::NotFound)
     ));
@@ -393,7 +462,12 @@ async fn a_deleted_name_can_be_used_again() {
     let db = TestDb::start().await;
     let source = create(&db, "acme", "reused").await;
     db.store
-        .delete_source(&account("acme"), &source.id, &VersionMatch::Any)
+        .delete_source(
+            &account("acme"),
+            &source.id,
+            &VersionMatch::Any,
+            &shared::domain::Actor::default(),
+        )
         .await
         .unwrap();
     let again = create(&db, "other", "Reused").await;
@@ -417,7 +491,10 @@ async fn list_follows_pages_to_the_end() {
             "credential_attributes": {"access_key": big, "secret": big, "bucket": "images", "prefix": big}
         }));
         let source = Source::new(acme.clone(), fields);
-        db.store.create_source(&source, None).await.unwrap();
+        db.store
+            .create_source(&source, None, &shared::domain::Actor::default())
+            .await
+            .unwrap();
         ids.push(source.id);
     }
     create(&db, "other", "not-mine").await;
@@ -451,7 +528,10 @@ async fn request_budget_per_operation() {
     };
     let source = Source::new(acme.clone(), r2("budget"));
     db.counter.reset();
-    db.store.create_source(&source, None).await.unwrap();
+    db.store
+        .create_source(&source, None, &shared::domain::Actor::default())
+        .await
+        .unwrap();
     assert_eq!(count(&db), [("TransactWriteItems".to_owned(), 1)].into());
 
     db.store.get_source(&acme, &source.id).await.unwrap();
@@ -465,13 +545,22 @@ async fn request_budget_per_operation() {
             &acme,
             &source.id,
             &VersionMatch::Any,
+            (
+                shared::domain::Action::Updated,
+                &shared::domain::Actor::default(),
+            ),
             patch(json!({"credential_attributes": {"prefix": "x/"}})),
         )
         .await
         .unwrap();
+    // The read, and one transaction: the source and its audit event.
     assert_eq!(
         count(&db),
-        [("GetItem".to_owned(), 1), ("PutItem".to_owned(), 1)].into()
+        [
+            ("GetItem".to_owned(), 1),
+            ("TransactWriteItems".to_owned(), 1)
+        ]
+        .into()
     );
 
     db.store
@@ -479,6 +568,10 @@ async fn request_budget_per_operation() {
             &acme,
             &source.id,
             &VersionMatch::Any,
+            (
+                shared::domain::Action::Updated,
+                &shared::domain::Actor::default(),
+            ),
             patch(json!({"source": "budget-renamed"})),
         )
         .await
@@ -493,7 +586,12 @@ async fn request_budget_per_operation() {
     );
 
     db.store
-        .delete_source(&acme, &source.id, &VersionMatch::Any)
+        .delete_source(
+            &acme,
+            &source.id,
+            &VersionMatch::Any,
+            &shared::domain::Actor::default(),
+        )
         .await
         .unwrap();
     assert_eq!(

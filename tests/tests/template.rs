@@ -156,30 +156,23 @@ fn the_table_matches_the_definition_in_code() {
         "AttributeName",
         "AttributeType",
     );
-    assert_eq!(
-        attributes,
-        [
-            (table::PARTITION_KEY, "S"),
-            (table::SORT_KEY, "S"),
-            (table::NAME_INDEX_KEY, "S")
-        ]
-    );
+    let mut expected_attributes = vec![(table::PARTITION_KEY, "S"), (table::SORT_KEY, "S")];
+    expected_attributes.extend(table::LOCAL_INDEXES.map(|(_, key)| (key, "S")));
+    assert_eq!(attributes, expected_attributes);
     let indexes = properties["LocalSecondaryIndexes"].as_sequence().unwrap();
-    assert_eq!(indexes.len(), 1);
-    let index = &indexes[0];
-    assert_eq!(index["IndexName"].as_str(), Some(table::NAME_INDEX));
-    let index_keys = pairs(&index["KeySchema"], "AttributeName", "KeyType");
-    assert_eq!(
-        index_keys,
-        [
-            (table::PARTITION_KEY, "HASH"),
-            (table::NAME_INDEX_KEY, "RANGE")
-        ]
-    );
-    assert_eq!(
-        index["Projection"]["ProjectionType"].as_str(),
-        Some(table::NAME_INDEX_PROJECTION.as_str())
-    );
+    assert_eq!(indexes.len(), table::LOCAL_INDEXES.len());
+    for (index, (name, sort_key)) in indexes.iter().zip(table::LOCAL_INDEXES) {
+        assert_eq!(index["IndexName"].as_str(), Some(name));
+        assert_eq!(
+            pairs(&index["KeySchema"], "AttributeName", "KeyType"),
+            [(table::PARTITION_KEY, "HASH"), (sort_key, "RANGE")]
+        );
+        assert_eq!(
+            index["Projection"]["ProjectionType"].as_str(),
+            Some(table::NAME_INDEX_PROJECTION.as_str()),
+            "{name}"
+        );
+    }
     assert_eq!(
         properties["TimeToLiveSpecification"]["AttributeName"].as_str(),
         Some(table::TTL_ATTRIBUTE)
@@ -430,7 +423,10 @@ async fn the_code_calls_exactly_the_declared_actions() {
             .into_new_fields()
             .unwrap(),
     );
-    db.store.create_source(&other, None).await.unwrap();
+    db.store
+        .create_source(&other, None, &shared::domain::Actor::default())
+        .await
+        .unwrap();
 
     // Every path through each function: success, validation errors, taken names, renames, misses.
     db.counter.reset();
@@ -549,11 +545,51 @@ async fn the_code_calls_exactly_the_declared_actions() {
 
     db.counter.reset();
     assert_eq!(
+        run(Endpoint::RotateSecretToken, Some(id.clone()), None).await,
+        200
+    );
+    assert_eq!(
+        run(
+            Endpoint::RotateSecretToken,
+            Some("69a99ae507f19000072d0125".into()),
+            None
+        )
+        .await,
+        404
+    );
+    let rotate_actions = db.counter.iam_actions();
+
+    db.counter.reset();
+    assert_eq!(
         run(Endpoint::DeleteSource, Some(id.clone()), None).await,
         200
     );
-    assert_eq!(run(Endpoint::DeleteSource, Some(id), None).await, 404);
+    assert_eq!(
+        run(Endpoint::DeleteSource, Some(id.clone()), None).await,
+        404
+    );
     let delete_actions = db.counter.iam_actions();
+
+    db.counter.reset();
+    // Both event listings: a source with events, one without (GetItem tells it from none), the
+    // account's.
+    assert_eq!(
+        run(Endpoint::ListSourceEvents, Some(id.clone()), None).await,
+        200
+    );
+    assert_eq!(
+        run(
+            Endpoint::ListSourceEvents,
+            Some("69a99ae507f19000072d0125".into()),
+            None
+        )
+        .await,
+        404
+    );
+    assert_eq!(run(Endpoint::ListEvents, None, None).await, 200);
+    let events_actions = db.counter.iam_actions();
+    let events_indexes = db.counter.indexes();
+    assert_eq!(events_indexes, declared_indexes("list-events"));
 
     db.counter.reset();
     shared::authorizer::caller_for_key(&db.store, Some(&key))
@@ -567,6 +603,8 @@ async fn the_code_calls_exactly_the_declared_actions() {
         ("list-sources", list_actions),
         ("update-source", update_actions),
         ("delete-source", delete_actions),
+        ("list-events", events_actions),
+        ("rotate-secret-token", rotate_actions),
         (FUNCTION_NAME, authorizer_actions),
     ] {
         assert_eq!(observed, declared_actions(binary), "{binary}");

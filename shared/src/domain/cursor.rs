@@ -19,7 +19,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
 use super::list_query::{ListFilter, MAX_CURSOR_CHARS, ParameterError, SortOrder};
-use super::{AccountId, Source, SourceId, SourceName};
+use super::{AccountId, EventId, EventPosition, EventScope, Source, SourceId, SourceName};
 
 const VERSION: u8 = 1;
 const TAG_BYTES: usize = 16;
@@ -95,22 +95,84 @@ impl CursorScope<'_> {
     }
 
     fn tag(&self, payload: &[u8]) -> [u8; TAG_BYTES] {
-        let mut hasher = Sha256::new();
-        hasher.update(DOMAIN);
-        for part in [
-            self.account.as_str(),
-            self.sort.as_str(),
-            &self.filter.canonical(),
-        ] {
-            hasher.update((part.len() as u64).to_be_bytes());
-            hasher.update(part.as_bytes());
-        }
-        hasher.update(payload);
-        let digest = hasher.finalize();
-        let mut tag = [0u8; TAG_BYTES];
-        tag.copy_from_slice(&digest[..TAG_BYTES]);
-        tag
+        tag_of(
+            self.account,
+            &[self.sort.as_str(), &self.filter.canonical()],
+            payload,
+        )
     }
+}
+
+/// What an event listing's cursor is made for: the account and the listing (one source's events,
+/// or the account's). The same format as the source listing's, another version byte.
+pub struct EventCursorScope<'a> {
+    pub account: &'a AccountId,
+    pub scope: &'a EventScope,
+}
+
+const EVENT_VERSION: u8 = 2;
+
+impl EventCursorScope<'_> {
+    fn tag(&self, payload: &[u8]) -> [u8; TAG_BYTES] {
+        tag_of(self.account, &[&self.scope.canonical()], payload)
+    }
+
+    pub fn encode(&self, position: &EventPosition) -> String {
+        let mut payload = vec![EVENT_VERSION];
+        match position {
+            EventPosition::Event(id) => {
+                payload.push(0);
+                payload.extend(hex::decode(id.as_str()).unwrap_or_default());
+            }
+            EventPosition::Version(version) => {
+                payload.push(1);
+                payload.extend_from_slice(&version.to_be_bytes());
+            }
+        }
+        let mut bytes = payload.clone();
+        bytes.extend_from_slice(&self.tag(&payload));
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    pub fn decode(&self, raw: &str) -> Result<EventPosition, ParameterError> {
+        let invalid = ParameterError::Cursor;
+        if raw.len() > MAX_CURSOR_CHARS {
+            return Err(invalid);
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid)?;
+        let split = bytes.len().checked_sub(TAG_BYTES).ok_or(invalid)?;
+        let (payload, tag) = bytes.split_at(split);
+        if tag != self.tag(payload) {
+            return Err(invalid);
+        }
+        let position = match (payload, self.scope) {
+            ([EVENT_VERSION, 0, id @ ..], EventScope::Account) if id.len() == ID_BYTES => {
+                EventPosition::Event(EventId::parse(&hex::encode(id)).ok_or(invalid)?)
+            }
+            ([EVENT_VERSION, 1, version @ ..], EventScope::Source(_)) => {
+                let version: [u8; 8] = version.try_into().map_err(|_| invalid)?;
+                EventPosition::Version(u64::from_be_bytes(version))
+            }
+            _ => return Err(invalid),
+        };
+        Ok(position)
+    }
+}
+
+/// SHA-256 over the domain, the account and the listing's parts (each with its length), then
+/// the payload: the first 16 bytes.
+fn tag_of(account: &AccountId, parts: &[&str], payload: &[u8]) -> [u8; TAG_BYTES] {
+    let mut hasher = Sha256::new();
+    hasher.update(DOMAIN);
+    for part in std::iter::once(account.as_str()).chain(parts.iter().copied()) {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part.as_bytes());
+    }
+    hasher.update(payload);
+    let digest = hasher.finalize();
+    let mut tag = [0u8; TAG_BYTES];
+    tag.copy_from_slice(&digest[..TAG_BYTES]);
+    tag
 }
 
 fn payload(position: &Position) -> Vec<u8> {
@@ -152,6 +214,65 @@ fn parse_payload(payload: &[u8]) -> Option<Position> {
 mod tests {
     use super::*;
     use crate::domain::SourceType;
+
+    #[test]
+    fn an_event_cursor_works_only_for_its_own_listing() {
+        let acme = account("acme");
+        let source = EventScope::Source(id());
+        let everything = EventScope::Account;
+        let of_source = EventCursorScope {
+            account: &acme,
+            scope: &source,
+        };
+        let cursor = of_source.encode(&EventPosition::Version(42));
+        assert_eq!(of_source.decode(&cursor), Ok(EventPosition::Version(42)));
+        let event_id = EventId::parse("0193a5b2c3d4e5f6a7b8c9d0").unwrap();
+        let of_account = EventCursorScope {
+            account: &acme,
+            scope: &everything,
+        };
+        let account_cursor = of_account.encode(&EventPosition::Event(event_id.clone()));
+        assert_eq!(
+            of_account.decode(&account_cursor),
+            Ok(EventPosition::Event(event_id))
+        );
+        let other = account("other");
+        let another_source =
+            EventScope::Source(SourceId::parse("69a99ae507f19000072d0126").unwrap());
+        for (scope, raw) in [
+            (&of_account, &cursor),
+            (&of_source, &account_cursor),
+            (
+                &EventCursorScope {
+                    account: &other,
+                    scope: &source,
+                },
+                &cursor,
+            ),
+            (
+                &EventCursorScope {
+                    account: &acme,
+                    scope: &another_source,
+                },
+                &cursor,
+            ),
+        ] {
+            assert_eq!(scope.decode(raw), Err(ParameterError::Cursor));
+        }
+        // A source listing's cursor is not an event listing's, nor the reverse.
+        let sources = ListFilter::default();
+        let source_scope = CursorScope {
+            account: &acme,
+            sort: SortOrder::CreatedAt,
+            filter: &sources,
+        };
+        assert_eq!(source_scope.decode(&cursor), Err(ParameterError::Cursor));
+        let source_cursor = source_scope.encode(&Position::Id(id()));
+        assert_eq!(
+            of_source.decode(&source_cursor),
+            Err(ParameterError::Cursor)
+        );
+    }
 
     fn account(name: &str) -> AccountId {
         AccountId::parse(name).unwrap()

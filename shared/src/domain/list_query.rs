@@ -216,6 +216,54 @@ impl Default for PageLimit {
     }
 }
 
+/// An event listing's request (SPEC §17): `limit` and `cursor` only, as in §11; every other
+/// parameter is unknown here and ignored.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct EventQuery {
+    pub limit: PageLimit,
+    pub limit_given: bool,
+    pub cursor: Option<String>,
+}
+
+impl EventQuery {
+    pub fn parse<'a>(values: impl Fn(&str) -> Vec<&'a str>) -> Result<Self, ParameterError> {
+        let (limit, cursor) = page_parameters(&values)?;
+        Ok(Self {
+            limit_given: limit.is_some(),
+            limit: limit.unwrap_or_default(),
+            cursor,
+        })
+    }
+}
+
+/// The value of a parameter that may be given once.
+fn once<'a>(
+    values: &impl Fn(&str) -> Vec<&'a str>,
+    name: &'static str,
+) -> Result<Option<&'a str>, ParameterError> {
+    match values(name).as_slice() {
+        [] => Ok(None),
+        [value] => Ok(Some(*value)),
+        _ => Err(ParameterError::Repeated(name)),
+    }
+}
+
+/// `limit` and `cursor`, the paging every listing shares.
+fn page_parameters<'a>(
+    values: &impl Fn(&str) -> Vec<&'a str>,
+) -> Result<(Option<PageLimit>, Option<String>), ParameterError> {
+    let limit = once(values, names::LIMIT)?
+        .map(PageLimit::parse)
+        .transpose()?;
+    let cursor = match once(values, names::CURSOR)? {
+        Some(raw) if raw.is_empty() || raw.len() > MAX_CURSOR_CHARS => {
+            return Err(ParameterError::Cursor);
+        }
+        other => other.map(str::to_owned),
+    };
+    Ok((limit, cursor))
+}
+
 /// A listing request: what the query string asked for, checked.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ListQuery {
@@ -234,18 +282,14 @@ impl ListQuery {
     /// parameter given twice has two). Every known parameter is read; the first problem is the
     /// answer.
     pub fn parse<'a>(values: impl Fn(&str) -> Vec<&'a str>) -> Result<Self, ParameterError> {
-        let once = |name: &'static str| -> Result<Option<&'a str>, ParameterError> {
-            match values(name).as_slice() {
-                [] => Ok(None),
-                [value] => Ok(Some(*value)),
-                _ => Err(ParameterError::Repeated(name)),
-            }
-        };
+        let once = |name: &'static str| once(&values, name);
         let mut query = ListQuery::default();
-        if let Some(raw) = once(names::LIMIT)? {
-            query.limit = PageLimit::parse(raw)?;
+        let (limit, cursor) = page_parameters(&values)?;
+        if let Some(limit) = limit {
+            query.limit = limit;
             query.limit_given = true;
         }
+        query.cursor = cursor;
         if let Some(raw) = once(names::SORT)? {
             query.sort = SortOrder::parse(raw)?;
             query.sort_given = true;
@@ -258,12 +302,6 @@ impl ListQuery {
         }
         if let Some(raw) = once(names::Q)? {
             query.filter.name_prefix = Some(NamePrefix::parse(raw)?);
-        }
-        if let Some(raw) = once(names::CURSOR)? {
-            if raw.is_empty() || raw.len() > MAX_CURSOR_CHARS {
-                return Err(ParameterError::Cursor);
-            }
-            query.cursor = Some(raw.to_owned());
         }
         Ok(query)
     }

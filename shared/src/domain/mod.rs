@@ -5,6 +5,7 @@ pub mod address_policy;
 mod api_key;
 mod credentials;
 mod cursor;
+pub mod event;
 pub mod fields;
 pub mod idempotency;
 mod input;
@@ -26,10 +27,13 @@ pub use credentials::{
     CredentialKey, CredentialValue, Credentials, MAX_VALUE_CHARS, SECRET_PLACEHOLDER,
     credential_keys,
 };
-pub use cursor::{CursorScope, Position};
+pub use cursor::{CursorScope, EventCursorScope, Position};
+pub use event::{Action, Actor, Change, Event, EventId, EventPosition, EventScope};
 pub use idempotency::{Fingerprint, IdempotencyKey};
 pub use input::{READ_ONLY_ATTRIBUTES, SourceInput};
-pub use list_query::{ListFilter, ListQuery, NamePrefix, PageLimit, ParameterError, SortOrder};
+pub use list_query::{
+    EventQuery, ListFilter, ListQuery, NamePrefix, PageLimit, ParameterError, SortOrder,
+};
 pub use public_url::PublicUrl;
 pub use rotation::GracePeriod;
 pub use source::{PreviousToken, PublicSource, SecretToken, Source, SourceFields};

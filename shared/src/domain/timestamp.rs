@@ -14,6 +14,13 @@ impl Timestamp {
         Self(now.replace_nanosecond(0).unwrap_or(now))
     }
 
+    /// Now, to the second, and the same instant in Unix milliseconds (for ids that sort by time).
+    pub fn now_precise() -> (Self, i128) {
+        let now = OffsetDateTime::now_utc();
+        let millis = now.unix_timestamp_nanos() / 1_000_000;
+        (Self(now.replace_nanosecond(0).unwrap_or(now)), millis)
+    }
+
     pub fn parse(raw: &str) -> Option<Self> {
         time::PrimitiveDateTime::parse(raw, FORMAT)
             .ok()

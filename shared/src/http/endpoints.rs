@@ -11,8 +11,9 @@ use crate::AppState;
 use crate::domain::idempotency::IDEMPOTENT_REPLAYED_HEADER;
 use crate::domain::list_query::names;
 use crate::domain::{
-    AccountId, CursorScope, Fingerprint, GracePeriod, IdempotencyKey, Invalid, ListQuery, Position,
-    Source, SourceId, SourceInput, SourceName, Timestamp, ValidationErrors, VersionMatch,
+    AccountId, Action, Actor, CursorScope, Event, EventCursorScope, EventPosition, EventQuery,
+    EventScope, Fingerprint, GracePeriod, IdempotencyKey, Invalid, ListQuery, Position, Source,
+    SourceId, SourceInput, SourceName, Timestamp, ValidationErrors, VersionMatch,
 };
 use crate::store::{CreateOutcome, PageRequest, StoreError};
 
@@ -27,9 +28,10 @@ pub const MAX_PAGE_PAYLOAD_BYTES: usize = 5 * 1024 * 1024;
 pub async fn run(
     state: &AppState,
     account: &AccountId,
+    actor: &Actor,
     input: EndpointInput,
-    request_id: &str,
 ) -> Outcome {
+    let request_id = actor.request_id.as_str();
     match input {
         EndpointInput::List { query, prefix } => {
             list_sources(state, account, &query, prefix, request_id).await
@@ -43,22 +45,27 @@ pub async fn run(
             create_source(
                 state,
                 account,
+                actor,
                 &body,
                 idempotency_key.as_ref(),
                 prefix,
-                request_id,
             )
             .await
         }
         EndpointInput::Update { id, expected, body } => {
-            update_source(state, account, &id, &expected, &body, request_id).await
+            update_source(state, account, actor, &id, &expected, &body).await
         }
         EndpointInput::Delete { id, expected } => {
-            delete_source(state, account, &id, &expected, request_id).await
+            delete_source(state, account, actor, &id, &expected).await
         }
         EndpointInput::Rotate { id, expected, body } => {
-            rotate_secret_token(state, account, &id, &expected, body.as_ref(), request_id).await
+            rotate_secret_token(state, account, actor, &id, &expected, body.as_ref()).await
         }
+        EndpointInput::Events {
+            scope,
+            query,
+            prefix,
+        } => list_events(state, account, &scope, &query, prefix, request_id).await,
     }
 }
 
@@ -94,13 +101,86 @@ pub async fn list_sources(
             },
         )
         .await?;
+    let (body, kept) = json_page(page.sources.iter().map(Source::public))?;
+    // Cut short by the payload budget: resume after the last source this page holds.
+    let next = if kept < page.sources.len() {
+        page.sources[..kept]
+            .last()
+            .map(|last| Position::after(last, query.sort))
+    } else {
+        page.next
+    };
+    let mut response = json_text_response(StatusCode::OK, body, request_id);
+    if let Some(next) = next {
+        let mut parameters = query.link_parameters();
+        parameters.push((names::CURSOR, scope.encode(&next)));
+        insert_link(&mut response, &format!("{prefix}/sources"), &parameters);
+    }
+    Ok(response)
+}
+
+/// `GET /v1/sources/{id}/events` and `GET /v1/events` (SPEC §17): one page of events, newest
+/// first, with `Link` while more may follow. A source's events stay readable after its deletion;
+/// an id with no events that is no source of the account is 404.
+pub async fn list_events(
+    state: &AppState,
+    account: &AccountId,
+    scope: &EventScope,
+    query: &EventQuery,
+    prefix: &str,
+    request_id: &str,
+) -> Outcome {
+    let cursors = EventCursorScope { account, scope };
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|raw| cursors.decode(raw))
+        .transpose()
+        .map_err(ApiError::InvalidParameter)?;
+    let page = state
+        .store
+        .list_events(account, scope, query.limit.get(), after.as_ref())
+        .await?;
+    if let (EventScope::Source(id), true, None) = (scope, page.events.is_empty(), &after) {
+        // Sources written before the audit trail existed have no events; unknown ids are 404.
+        state.store.get_source(account, id).await?;
+    }
+    let (body, kept) = json_page(page.events.iter().map(Event::public))?;
+    let next = if kept < page.events.len() {
+        page.events[..kept]
+            .last()
+            .map(|last| EventPosition::after(last, scope))
+    } else {
+        page.next
+    };
+    let mut response = json_text_response(StatusCode::OK, body, request_id);
+    if let Some(next) = next {
+        let path = match scope {
+            EventScope::Account => format!("{prefix}/events"),
+            EventScope::Source(id) => format!("{prefix}/sources/{id}/events"),
+        };
+        let mut parameters = Vec::new();
+        if query.limit_given {
+            parameters.push((names::LIMIT, query.limit.get().to_string()));
+        }
+        parameters.push((names::CURSOR, cursors.encode(&next)));
+        insert_link(&mut response, &path, &parameters);
+    }
+    Ok(response)
+}
+
+/// A JSON array of `items` for a page, stopping before the body, as the response payload will
+/// hold it, passes [`MAX_PAGE_PAYLOAD_BYTES`] (at least one item, so that a walk always moves
+/// on). Returns the body and how many items it holds.
+fn json_page<T: serde::Serialize>(
+    items: impl Iterator<Item = T>,
+) -> Result<(String, usize), ApiError> {
     let mut body = String::from("[");
     let mut payload_bytes = 0;
     let mut kept = 0;
-    for source in &page.sources {
-        let json = serde_json::to_string(&source.public()).map_err(|_| ApiError::Internal(None))?;
+    for item in items {
+        let json = serde_json::to_string(&item).map_err(|_| ApiError::Internal(None))?;
         let cost = payload_len(&json) + 1;
-        // At least one source per page, so that a walk always moves on.
         if kept > 0 && payload_bytes + cost > MAX_PAGE_PAYLOAD_BYTES {
             break;
         }
@@ -112,37 +192,24 @@ pub async fn list_sources(
         kept += 1;
     }
     body.push(']');
-    // Cut short by the payload budget: resume after the last source this page holds.
-    let next = if kept < page.sources.len() {
-        page.sources[..kept]
-            .last()
-            .map(|last| Position::after(last, query.sort))
-    } else {
-        page.next
-    };
-    let mut response = json_text_response(StatusCode::OK, body, request_id);
-    if let Some(next) = next {
-        let link = next_link(prefix, query, &scope.encode(&next));
-        if let Ok(value) = HeaderValue::from_str(&link) {
-            response.headers_mut().insert(header::LINK, value);
-        }
+    Ok((body, kept))
+}
+
+/// `Link: <path?parameters>; rel="next"` (RFC 8288).
+fn insert_link(response: &mut Response<Body>, path: &str, parameters: &[(&str, String)]) {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in parameters {
+        query.append_pair(name, value);
     }
-    Ok(response)
+    let link = format!("<{path}?{}>; rel=\"next\"", query.finish());
+    if let Ok(value) = HeaderValue::from_str(&link) {
+        response.headers_mut().insert(header::LINK, value);
+    }
 }
 
 /// The bytes `json` takes inside the Lambda response payload, where it is a JSON string.
 fn payload_len(json: &str) -> usize {
     json.len() + json.bytes().filter(|b| matches!(b, b'"' | b'\\')).count()
-}
-
-/// `<PREFIX/sources?...&cursor=...>; rel="next"` (RFC 8288), repeating the request's parameters.
-fn next_link(prefix: &str, query: &ListQuery, cursor: &str) -> String {
-    let mut parameters = url::form_urlencoded::Serializer::new(String::new());
-    for (name, value) in query.link_parameters() {
-        parameters.append_pair(name, &value);
-    }
-    parameters.append_pair(names::CURSOR, cursor);
-    format!("<{prefix}/sources?{}>; rel=\"next\"", parameters.finish())
 }
 
 /// `GET /v1/sources/{id}`.
@@ -161,11 +228,12 @@ pub async fn get_source(
 pub async fn create_source(
     state: &AppState,
     account: &AccountId,
+    actor: &Actor,
     body: &Map<String, Value>,
     idempotency_key: Option<&IdempotencyKey>,
     prefix: &str,
-    request_id: &str,
 ) -> Outcome {
+    let request_id = actor.request_id.as_str();
     let input = SourceInput::from_json(body);
     let requested_name = input.requested_name();
     let fields = match input.into_new_fields() {
@@ -175,7 +243,11 @@ pub async fn create_source(
     let source = Source::new(account.clone(), fields);
     let fingerprint = idempotency_key.map(|_| Fingerprint::of(body));
     let idempotency = idempotency_key.zip(fingerprint.as_ref());
-    match state.store.create_source(&source, idempotency).await? {
+    match state
+        .store
+        .create_source(&source, idempotency, actor)
+        .await?
+    {
         CreateOutcome::Created => Ok(created_response(&source, prefix, request_id)),
         CreateOutcome::KeyUsed(record) if Some(&record.fingerprint) == fingerprint.as_ref() => {
             replay(state, account, &record.source_id, prefix, request_id).await
@@ -220,15 +292,16 @@ fn created_response(source: &Source, prefix: &str, request_id: &str) -> Response
 pub async fn update_source(
     state: &AppState,
     account: &AccountId,
+    actor: &Actor,
     id: &SourceId,
     expected: &VersionMatch,
     body: &Map<String, Value>,
-    request_id: &str,
 ) -> Outcome {
+    let request_id = actor.request_id.as_str();
     let requested_name = SourceInput::from_json(body).requested_name();
     let outcome = state
         .store
-        .update_source(account, id, expected, |stored| {
+        .update_source(account, id, expected, (Action::Updated, actor), |stored| {
             let fields = SourceInput::from_json(body).apply_to(&stored.fields)?;
             Ok::<_, ValidationErrors>(stored.with_fields(fields))
         })
@@ -243,11 +316,15 @@ pub async fn update_source(
 pub async fn delete_source(
     state: &AppState,
     account: &AccountId,
+    actor: &Actor,
     id: &SourceId,
     expected: &VersionMatch,
-    request_id: &str,
 ) -> Outcome {
-    state.store.delete_source(account, id, expected).await?;
+    let request_id = actor.request_id.as_str();
+    state
+        .store
+        .delete_source(account, id, expected, actor)
+        .await?;
     Ok(json_response(
         StatusCode::OK,
         &serde_json::json!({}),
@@ -260,19 +337,26 @@ pub async fn delete_source(
 pub async fn rotate_secret_token(
     state: &AppState,
     account: &AccountId,
+    actor: &Actor,
     id: &SourceId,
     expected: &VersionMatch,
     body: Option<&Map<String, Value>>,
-    request_id: &str,
 ) -> Outcome {
+    let request_id = actor.request_id.as_str();
     // Read inside the update, as a PATCH's body is: a missing source (404) and a stale
     // If-Match (412) come before the body's rules (422).
     let outcome = state
         .store
-        .update_source(account, id, expected, |stored| {
-            let grace = GracePeriod::from_body(body)?;
-            Ok::<_, ValidationErrors>(Some(stored.rotated(grace.seconds(), Timestamp::now())))
-        })
+        .update_source(
+            account,
+            id,
+            expected,
+            (Action::SecretTokenRotated, actor),
+            |stored| {
+                let grace = GracePeriod::from_body(body)?;
+                Ok::<_, ValidationErrors>(Some(stored.rotated(grace.seconds(), Timestamp::now())))
+            },
+        )
         .await?;
     let source = outcome.result.map_err(ApiError::Validation)?;
     Ok(source_response(StatusCode::OK, &source, request_id))

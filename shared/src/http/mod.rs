@@ -29,7 +29,10 @@ pub async fn handle(state: &AppState, endpoint: Endpoint, req: Request) -> Respo
         Err(err) => Err(err),
         Ok(account) => match request::read(endpoint, &req) {
             Err(err) => Err(err),
-            Ok(input) => endpoints::run(state, &account, input, &request_id).await,
+            Ok(input) => {
+                let actor = request::actor(&req, &request_id);
+                endpoints::run(state, &account, &actor, input).await
+            }
         },
     };
     let response = outcome.unwrap_or_else(|err| {

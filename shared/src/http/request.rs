@@ -11,9 +11,12 @@ use serde_json::{Map, Value};
 use super::error::{ApiError, MAX_BODY_BYTES};
 use super::routes::{Endpoint, PREFIXES};
 use super::strict_json::{self, StrictJsonError};
-use crate::authorizer::ACCOUNT_CONTEXT_KEY;
+use crate::authorizer::{ACCOUNT_CONTEXT_KEY, KEY_ID_CONTEXT_KEY, KEY_LABEL_CONTEXT_KEY};
 use crate::domain::idempotency::{IDEMPOTENCY_KEY_HEADER, MAX_IDEMPOTENCY_KEY_CHARS};
-use crate::domain::{AccountId, IdempotencyKey, ListQuery, SourceId, VersionMatch, fields};
+use crate::domain::{
+    AccountId, Actor, EventQuery, EventScope, IdempotencyKey, ListQuery, SourceId, VersionMatch,
+    fields,
+};
 
 /// A request as its endpoint takes it, every part checked.
 pub enum EndpointInput {
@@ -43,6 +46,11 @@ pub enum EndpointInput {
         expected: VersionMatch,
         /// The body's object; none for an empty body. Its rules are the domain's (422).
         body: Option<Map<String, Value>>,
+    },
+    Events {
+        scope: EventScope,
+        query: EventQuery,
+        prefix: &'static str,
     },
 }
 
@@ -85,6 +93,16 @@ pub fn read(endpoint: Endpoint, req: &Request) -> Result<EndpointInput, ApiError
                 body: json_object(req)?,
             }
         }
+        Endpoint::ListSourceEvents => EndpointInput::Events {
+            scope: EventScope::Source(source_id(req)?),
+            query: event_query(req)?,
+            prefix: route_prefix(req),
+        },
+        Endpoint::ListEvents => EndpointInput::Events {
+            scope: EventScope::Account,
+            query: event_query(req)?,
+            prefix: route_prefix(req),
+        },
     })
 }
 
@@ -107,6 +125,26 @@ pub fn idempotency_key(req: &Request) -> Result<Option<IdempotencyKey>, ApiError
         })
 }
 
+/// An event listing's query parameters.
+pub fn event_query(req: &Request) -> Result<EventQuery, ApiError> {
+    let parameters = req.query_string_parameters_ref();
+    EventQuery::parse(|name| parameters.and_then(|p| p.all(name)).unwrap_or_default())
+        .map_err(ApiError::InvalidParameter)
+}
+
+/// Which of `candidates` (the endpoints one function serves) `req` came for, by the route API
+/// Gateway matched; the first when the request names none.
+pub fn endpoint_of(req: &Request, candidates: &[Endpoint]) -> Option<Endpoint> {
+    let resource = resource_path(req);
+    let matched = resource.as_deref().and_then(|path| {
+        super::routes::resolve(req.method(), path)
+            .ok()
+            .map(|route| route.endpoint)
+            .filter(|endpoint| candidates.contains(endpoint))
+    });
+    matched.or_else(|| candidates.first().copied())
+}
+
 /// The listing's query parameters (API Gateway hands them over decoded, every value of each).
 pub fn list_query(req: &Request) -> Result<ListQuery, ApiError> {
     let parameters = req.query_string_parameters_ref();
@@ -126,6 +164,25 @@ pub fn account_id(req: &Request) -> Result<AccountId, ApiError> {
         .and_then(Value::as_str)
         .and_then(|raw| AccountId::parse(raw).ok())
         .ok_or(ApiError::Unauthorized)
+}
+
+/// Who sends the request, for the audit trail: the key's id and label from the authorizer context
+/// (absent in an event made by hand), and the request id.
+pub fn actor(req: &Request, request_id: &str) -> Actor {
+    let context_text = |key: &str| match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(context)) => context
+            .authorizer
+            .fields
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        _ => None,
+    };
+    Actor {
+        api_key_id: context_text(KEY_ID_CONTEXT_KEY),
+        api_key_label: context_text(KEY_LABEL_CONTEXT_KEY),
+        request_id: request_id.to_owned(),
+    }
 }
 
 /// API Gateway's request id, else Lambda's, else a fresh one.

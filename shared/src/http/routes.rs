@@ -12,17 +12,31 @@ pub enum Endpoint {
     UpdateSource,
     DeleteSource,
     RotateSecretToken,
+    /// One source's audit events (SPEC §17).
+    ListSourceEvents,
+    /// The account's audit events.
+    ListEvents,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 6] = [
+    pub const ALL: [Endpoint; 8] = [
         Endpoint::ListSources,
         Endpoint::GetSource,
         Endpoint::CreateSource,
         Endpoint::UpdateSource,
         Endpoint::DeleteSource,
         Endpoint::RotateSecretToken,
+        Endpoint::ListSourceEvents,
+        Endpoint::ListEvents,
     ];
+
+    /// The endpoints `function` serves (one function may serve several routes).
+    pub fn served_by(function: &str) -> Vec<Endpoint> {
+        Self::ALL
+            .into_iter()
+            .filter(|e| e.function_name() == function)
+            .collect()
+    }
 
     /// The function's binary name in `functions/` and in `template.yaml`.
     pub fn function_name(&self) -> &'static str {
@@ -33,12 +47,17 @@ impl Endpoint {
             Endpoint::UpdateSource => "update-source",
             Endpoint::DeleteSource => "delete-source",
             Endpoint::RotateSecretToken => "rotate-secret-token",
+            // Both event listings: one function, one cold start for either.
+            Endpoint::ListSourceEvents | Endpoint::ListEvents => "list-events",
         }
     }
 
     pub fn method(&self) -> Method {
         match self {
-            Endpoint::ListSources | Endpoint::GetSource => Method::GET,
+            Endpoint::ListSources
+            | Endpoint::GetSource
+            | Endpoint::ListSourceEvents
+            | Endpoint::ListEvents => Method::GET,
             Endpoint::CreateSource | Endpoint::RotateSecretToken => Method::POST,
             Endpoint::UpdateSource => Method::PATCH,
             Endpoint::DeleteSource => Method::DELETE,
@@ -59,9 +78,18 @@ impl Endpoint {
                 "dynamodb:GetItem",
                 "dynamodb:PutItem",
             ],
-            Endpoint::DeleteSource => &["dynamodb:DeleteItem", "dynamodb:GetItem"],
+            // PutItem: the audit event, in the delete's transaction.
+            Endpoint::DeleteSource => &[
+                "dynamodb:DeleteItem",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+            ],
             // One read, one write conditional on the version read.
             Endpoint::RotateSecretToken => &["dynamodb:GetItem", "dynamodb:PutItem"],
+            // Per function: GetItem tells a source without events from an unknown one.
+            Endpoint::ListSourceEvents | Endpoint::ListEvents => {
+                &["dynamodb:GetItem", "dynamodb:Query"]
+            }
         }
     }
 
@@ -70,6 +98,9 @@ impl Endpoint {
     pub fn dynamodb_indexes(&self) -> &'static [&'static str] {
         match self {
             Endpoint::ListSources => &[crate::store::table::NAME_INDEX],
+            Endpoint::ListSourceEvents | Endpoint::ListEvents => {
+                &[crate::store::table::SOURCE_EVENTS_INDEX]
+            }
             _ => &[],
         }
     }
@@ -79,6 +110,8 @@ impl Endpoint {
         match self {
             Endpoint::ListSources | Endpoint::CreateSource => "/sources",
             Endpoint::RotateSecretToken => "/sources/{id}/rotate_secret_token",
+            Endpoint::ListSourceEvents => "/sources/{id}/events",
+            Endpoint::ListEvents => "/events",
             _ => "/sources/{id}",
         }
     }
@@ -216,8 +249,29 @@ mod tests {
     }
 
     #[test]
-    fn twelve_routes() {
-        assert_eq!(all_routes().len(), 12);
+    fn sixteen_routes() {
+        assert_eq!(all_routes().len(), 16);
+    }
+
+    #[test]
+    fn the_event_routes_are_one_function() {
+        assert_eq!(
+            Endpoint::served_by("list-events"),
+            [Endpoint::ListSourceEvents, Endpoint::ListEvents]
+        );
+        let events = resolve(&Method::GET, "/api/v1/events").unwrap();
+        assert_eq!(events.endpoint, Endpoint::ListEvents);
+        let of_source = resolve(&Method::GET, "/v1/sources/abc/events").unwrap();
+        assert_eq!(of_source.endpoint, Endpoint::ListSourceEvents);
+        assert_eq!(of_source.id.as_deref(), Some("abc"));
+        // A function serving several routes needs the same grants for each.
+        for function in ["list-events"] {
+            let endpoints = Endpoint::served_by(function);
+            for e in &endpoints {
+                assert_eq!(e.dynamodb_actions(), endpoints[0].dynamodb_actions());
+                assert_eq!(e.dynamodb_indexes(), endpoints[0].dynamodb_indexes());
+            }
+        }
     }
 
     #[test]

@@ -24,9 +24,9 @@ pub enum StoreError {
     Unexpected(#[source] BoxError),
     /// The table predates an index the code needs; DynamoDB cannot add one to it.
     #[error(
-        "table {table} has no local secondary index {index}: it was created before listing by \
-         name existed, and DynamoDB adds such an index only when it creates a table. Use a new \
-         table (another --table, or remove the local data directory) and copy the items over"
+        "table {table} has no local secondary index {index}: it was created before that index \
+         existed, and DynamoDB adds such an index only when it creates a table. Use a new table \
+         (another --table, or remove the local data directory) and copy the items over"
     )]
     MissingIndex { table: String, index: &'static str },
 }

@@ -4,6 +4,7 @@
 mod api_keys;
 mod client;
 mod error;
+mod events;
 mod idempotency;
 mod items;
 mod list;
@@ -16,6 +17,7 @@ pub use client::{
     ClientSettings, Trust, client_from_env, function_client, local_client, local_config,
 };
 pub use error::StoreError;
+pub use events::EventPage;
 pub use idempotency::IdempotencyRecord;
 pub use list::{MAX_QUERIES_PER_FILTERED_PAGE, PageRequest, SourcePage};
 pub use sources::{CreateOutcome, UpdateOutcome};

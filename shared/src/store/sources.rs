@@ -3,15 +3,15 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 
 use crate::domain::list_query::MAX_PAGE_LIMIT;
 use crate::domain::{
-    AccountId, Fingerprint, IdempotencyKey, ListFilter, SortOrder, Source, SourceId, SourceName,
-    VersionMatch,
+    AccountId, Action, Actor, Event, Fingerprint, IdempotencyKey, ListFilter, SortOrder, Source,
+    SourceId, SourceName, VersionMatch,
 };
 
+use super::events::put_event;
 use super::idempotency::IdempotencyRecord;
 use super::items::{
     NAME_SK, NameClaimItem, SourceItem, account_pk, from_item, key, name_pk, source_sk, to_item,
@@ -54,6 +54,7 @@ impl Store {
         &self,
         source: &Source,
         idempotency: Option<(&IdempotencyKey, &Fingerprint)>,
+        actor: &Actor,
     ) -> Result<CreateOutcome, StoreError> {
         let mut transaction = Transaction::default()
             .with(
@@ -72,6 +73,12 @@ impl Store {
                     "attribute_not_exists(PK)",
                 )?,
             );
+        if let Some(event) = Event::of(Action::Created, None, Some(source), actor) {
+            transaction = transaction.with(
+                Role::Event,
+                put_event(&self.table, &source.account_id, &event)?,
+            );
+        }
         if let Some((key, fingerprint)) = idempotency {
             let record = IdempotencyRecord::new(source, key, fingerprint);
             transaction = transaction.with(Role::IdempotencyRecord, record.put(&self.table)?);
@@ -195,6 +202,7 @@ impl Store {
         account: &AccountId,
         id: &SourceId,
         expected: &VersionMatch,
+        audit: (Action, &Actor),
         mut change: impl FnMut(&Source) -> Result<Option<Source>, E>,
     ) -> Result<UpdateOutcome<E>, StoreError> {
         for attempt in 1..=MAX_WRITE_ATTEMPTS {
@@ -217,7 +225,7 @@ impl Store {
                 }
                 Ok(Some(updated)) => updated,
             };
-            match self.replace_source(&stored, &updated).await? {
+            match self.replace_source(&stored, &updated, audit).await? {
                 None => {
                     return Ok(UpdateOutcome {
                         result: Ok(updated),
@@ -232,54 +240,42 @@ impl Store {
         Err(StoreError::Contention)
     }
 
-    /// Writes `updated` over `stored` if the stored version is still current, moving the name claim
-    /// in the same transaction when the name changes (case-insensitively).
+    /// Writes `updated` over `stored` if the stored version is still current, with its event,
+    /// moving the name claim in the same transaction when the name changes (case-insensitively).
     async fn replace_source(
         &self,
         stored: &Source,
         updated: &Source,
+        (action, actor): (Action, &Actor),
     ) -> Result<Option<WriteConflict>, StoreError> {
-        let item = to_item(&SourceItem::from_source(updated))?;
-        let renamed = stored.fields.name.claim_key() != updated.fields.name.claim_key();
-        if !renamed {
-            let outcome = self
-                .client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("version = :version")
-                .expression_attribute_values(":version", version_value(stored))
-                .send()
-                .await;
-            return match outcome {
-                Ok(_) => Ok(None),
-                Err(SdkError::ServiceError(e))
-                    if e.err().is_conditional_check_failed_exception() =>
-                {
-                    Ok(Some(WriteConflict::Version))
-                }
-                Err(SdkError::ServiceError(e)) if e.err().is_transaction_conflict_exception() => {
-                    Ok(Some(WriteConflict::Transient))
-                }
-                Err(err) => Err(StoreError::from_sdk(err)),
-            };
-        }
-        let mut source_put = put(&self.table, item, "version = :version")?;
+        let mut source_put = put(
+            &self.table,
+            to_item(&SourceItem::from_source(updated))?,
+            "version = :version",
+        )?;
         if let Some(put) = source_put.put.as_mut() {
             put.expression_attribute_values =
                 Some([(":version".to_owned(), version_value(stored))].into());
         }
-        let transaction = Transaction::default()
-            .with(Role::Source, source_put)
-            .with(Role::ReleasedClaim, release_claim(&self.table, stored)?)
-            .with(
-                Role::NameClaim,
-                put(
-                    &self.table,
-                    to_item(&NameClaimItem::for_source(updated))?,
-                    "attribute_not_exists(PK)",
-                )?,
+        let mut transaction = Transaction::default().with(Role::Source, source_put);
+        if stored.fields.name.claim_key() != updated.fields.name.claim_key() {
+            transaction = transaction
+                .with(Role::ReleasedClaim, release_claim(&self.table, stored)?)
+                .with(
+                    Role::NameClaim,
+                    put(
+                        &self.table,
+                        to_item(&NameClaimItem::for_source(updated))?,
+                        "attribute_not_exists(PK)",
+                    )?,
+                );
+        }
+        if let Some(event) = Event::of(action, Some(stored), Some(updated), actor) {
+            transaction = transaction.with(
+                Role::Event,
+                put_event(&self.table, &updated.account_id, &event)?,
             );
+        }
         match transaction.send(self).await? {
             Outcome::Committed => Ok(None),
             Outcome::ConditionsFailed(failed) if failed.contains(&Role::Source) => {
@@ -290,7 +286,7 @@ impl Store {
             }
             Outcome::Conflict => Ok(Some(WriteConflict::Transient)),
             Outcome::ConditionsFailed(failed) => Err(StoreError::unexpected(format!(
-                "a rename's conditions failed on {failed:?}"
+                "an update's conditions failed on {failed:?}"
             ))),
         }
     }
@@ -302,6 +298,7 @@ impl Store {
         account: &AccountId,
         id: &SourceId,
         expected: &VersionMatch,
+        actor: &Actor,
     ) -> Result<(), StoreError> {
         for attempt in 1..=MAX_WRITE_ATTEMPTS {
             let stored = self.get_source(account, id).await?;
@@ -314,12 +311,16 @@ impl Store {
                 .condition_expression("version = :version")
                 .expression_attribute_values(":version", version_value(&stored))
                 .build()?;
-            let transaction = Transaction::default()
+            let mut transaction = Transaction::default()
                 .with(
                     Role::Source,
                     TransactWriteItem::builder().delete(delete_source).build(),
                 )
                 .with(Role::ReleasedClaim, release_claim(&self.table, &stored)?);
+            if let Some(event) = Event::of(Action::Deleted, Some(&stored), None, actor) {
+                transaction =
+                    transaction.with(Role::Event, put_event(&self.table, account, &event)?);
+            }
             match transaction.send(self).await? {
                 Outcome::Committed => return Ok(()),
                 // Written meanwhile: read again, and see whether `expected` still allows it.

@@ -24,11 +24,22 @@ pub const NAME_INDEX: &str = "by_name";
 /// The sort key of [`NAME_INDEX`]: the source's name, lowercased.
 pub const NAME_INDEX_KEY: &str = "name_lc";
 pub const NAME_INDEX_PROJECTION: ProjectionType = ProjectionType::All;
+/// The local secondary index that lists one source's events (SPEC §17), newest first: the table's
+/// partition key, and `<source id>#<version, 20 digits>` as its sort key. Only events carry that
+/// attribute.
+pub const SOURCE_EVENTS_INDEX: &str = "by_source";
+pub const SOURCE_EVENTS_INDEX_KEY: &str = "source_event";
+/// The local secondary indexes, with their sort keys: what `ensure_table` creates, what
+/// `template.yaml` declares (a test compares them), every one projecting every attribute.
+pub const LOCAL_INDEXES: [(&str, &str); 2] = [
+    (NAME_INDEX, NAME_INDEX_KEY),
+    (SOURCE_EVENTS_INDEX, SOURCE_EVENTS_INDEX_KEY),
+];
 
 /// Creates the table if it does not exist and waits until it is active. Returns whether it created it.
 pub async fn ensure_table(client: &Client, name: &str) -> Result<bool, StoreError> {
     match client.describe_table().table_name(name).send().await {
-        Ok(existing) => return has_name_index(existing.table(), name).map(|()| false),
+        Ok(existing) => return has_local_indexes(existing.table(), name).map(|()| false),
         Err(err)
             if err
                 .as_service_error()
@@ -39,12 +50,21 @@ pub async fn ensure_table(client: &Client, name: &str) -> Result<bool, StoreErro
         .create_table()
         .table_name(name)
         .billing_mode(BILLING_MODE)
-        .attribute_definitions(string_attribute(PARTITION_KEY)?)
-        .attribute_definitions(string_attribute(SORT_KEY)?)
-        .attribute_definitions(string_attribute(NAME_INDEX_KEY)?)
+        .set_attribute_definitions(Some(
+            [PARTITION_KEY, SORT_KEY]
+                .into_iter()
+                .chain(LOCAL_INDEXES.map(|(_, key)| key))
+                .map(string_attribute)
+                .collect::<Result<Vec<_>, _>>()?,
+        ))
         .key_schema(key_element(PARTITION_KEY, KeyType::Hash)?)
         .key_schema(key_element(SORT_KEY, KeyType::Range)?)
-        .local_secondary_indexes(name_index()?)
+        .set_local_secondary_indexes(Some(
+            LOCAL_INDEXES
+                .iter()
+                .map(|(name, key)| local_index(name, key))
+                .collect::<Result<Vec<_>, _>>()?,
+        ))
         .send()
         .await;
     match created {
@@ -75,11 +95,11 @@ pub async fn ensure_table(client: &Client, name: &str) -> Result<bool, StoreErro
     Ok(true)
 }
 
-fn name_index() -> Result<LocalSecondaryIndex, StoreError> {
+fn local_index(name: &str, sort_key: &str) -> Result<LocalSecondaryIndex, StoreError> {
     Ok(LocalSecondaryIndex::builder()
-        .index_name(NAME_INDEX)
+        .index_name(name)
         .key_schema(key_element(PARTITION_KEY, KeyType::Hash)?)
-        .key_schema(key_element(NAME_INDEX_KEY, KeyType::Range)?)
+        .key_schema(key_element(sort_key, KeyType::Range)?)
         .projection(
             Projection::builder()
                 .projection_type(NAME_INDEX_PROJECTION)
@@ -88,21 +108,23 @@ fn name_index() -> Result<LocalSecondaryIndex, StoreError> {
         .build()?)
 }
 
-/// A table made before the name index existed cannot gain it (DynamoDB adds local secondary
-/// indexes only at creation): say so instead of failing every listing by name later.
-fn has_name_index(table: Option<&TableDescription>, name: &str) -> Result<(), StoreError> {
-    let indexed = table.is_some_and(|t| {
-        t.local_secondary_indexes()
-            .iter()
-            .any(|index| index.index_name() == Some(NAME_INDEX))
-    });
-    if indexed {
-        return Ok(());
+/// A table made before an index existed cannot gain it (DynamoDB adds local secondary indexes
+/// only at creation): say so instead of failing every listing that needs it later.
+fn has_local_indexes(table: Option<&TableDescription>, name: &str) -> Result<(), StoreError> {
+    for (index, _) in LOCAL_INDEXES {
+        let present = table.is_some_and(|t| {
+            t.local_secondary_indexes()
+                .iter()
+                .any(|existing| existing.index_name() == Some(index))
+        });
+        if !present {
+            return Err(StoreError::MissingIndex {
+                table: name.to_owned(),
+                index,
+            });
+        }
     }
-    Err(StoreError::MissingIndex {
-        table: name.to_owned(),
-        index: NAME_INDEX,
-    })
+    Ok(())
 }
 
 async fn wait_until_active(client: &Client, name: &str) -> Result<(), StoreError> {

@@ -19,6 +19,8 @@ pub(crate) enum Role {
     ReleasedClaim,
     /// The record of an idempotent create (SPEC §15).
     IdempotencyRecord,
+    /// The audit event of the write (SPEC §17).
+    Event,
 }
 
 /// How a transaction ended, when not with an error the store passes on.

@@ -1,0 +1,216 @@
+//! Audit events (SPEC §17): `ACCOUNT#<account>` / `EVENT#<event id>`, written in the same
+//! transaction as the write they record, kept 400 days (TTL). The account's events are the table's
+//! range `EVENT#…` of its partition, newest first; one source's are the `by_source` index's range
+//! `<source id>#…`, newest version first. Each page is one Query (the next page starts with a key
+//! condition at the cursor, as the source listing does).
+
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::domain::event::EVENT_RETENTION_SECONDS;
+use crate::domain::{
+    AccountId, Action, Actor, Change, Event, EventId, EventPosition, EventScope, SourceId,
+    Timestamp,
+};
+
+use super::items::{Item, account_pk, from_item, to_item};
+use super::table::{PARTITION_KEY, SORT_KEY, SOURCE_EVENTS_INDEX, SOURCE_EVENTS_INDEX_KEY};
+use super::{Store, StoreError};
+
+const EVENT_SK_PREFIX: &str = "EVENT#";
+
+/// The `by_source` sort key: the source, then its version, so that one source's events sort by
+/// the writes' own order.
+fn source_event_key(source_id: &SourceId, version: u64) -> String {
+    format!("{source_id}#{version:020}")
+}
+
+#[derive(Serialize, Deserialize)]
+struct ChangeItem {
+    field: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    from: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    to: Option<Value>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct EventItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    /// The `by_source` index's sort key (`table::SOURCE_EVENTS_INDEX_KEY`).
+    source_event: String,
+    id: String,
+    source_id: String,
+    source: String,
+    action: String,
+    changes: Vec<ChangeItem>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    api_key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    api_key_label: Option<String>,
+    request_id: String,
+    at: String,
+    version: u64,
+    /// The table's TTL attribute: 400 days after `at`.
+    expires_at: i64,
+}
+
+impl EventItem {
+    fn of(account: &AccountId, event: &Event) -> Self {
+        Self {
+            pk: account_pk(account),
+            sk: format!("{EVENT_SK_PREFIX}{}", event.id.as_str()),
+            source_event: source_event_key(&event.source_id, event.version),
+            id: event.id.as_str().to_owned(),
+            source_id: event.source_id.to_string(),
+            source: event.source_name.clone(),
+            action: event.action.as_str().to_owned(),
+            changes: event
+                .changes
+                .iter()
+                .map(|c| ChangeItem {
+                    field: c.field.clone(),
+                    from: c.from.clone(),
+                    to: c.to.clone(),
+                })
+                .collect(),
+            api_key_id: event.actor.api_key_id.clone(),
+            api_key_label: event.actor.api_key_label.clone(),
+            request_id: event.actor.request_id.clone(),
+            at: event.at.to_string(),
+            version: event.version,
+            expires_at: event.at.unix_seconds() + EVENT_RETENTION_SECONDS,
+        }
+    }
+
+    fn into_event(self) -> Result<Event, StoreError> {
+        let corrupt = |what: &str| StoreError::unexpected(format!("stored event: {what}"));
+        Ok(Event {
+            id: EventId::parse(&self.id).ok_or_else(|| corrupt("id"))?,
+            source_id: SourceId::parse(&self.source_id).ok_or_else(|| corrupt("source id"))?,
+            source_name: self.source,
+            action: Action::parse(&self.action).ok_or_else(|| corrupt("action"))?,
+            changes: self
+                .changes
+                .into_iter()
+                .map(|c| Change {
+                    field: c.field,
+                    from: c.from,
+                    to: c.to,
+                })
+                .collect(),
+            actor: Actor {
+                api_key_id: self.api_key_id,
+                api_key_label: self.api_key_label,
+                request_id: self.request_id,
+            },
+            at: Timestamp::parse(&self.at).ok_or_else(|| corrupt("at"))?,
+            version: self.version,
+        })
+    }
+}
+
+/// The event's put in its write's transaction (its id is new: the condition only guards against
+/// a collision of random ids).
+pub(crate) fn put_event(
+    table: &str,
+    account: &AccountId,
+    event: &Event,
+) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(to_item(&EventItem::of(account, event))?))
+        .condition_expression("attribute_not_exists(PK)")
+        .build()?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// A page of events, newest first, and where the next starts when more may follow.
+pub struct EventPage {
+    pub events: Vec<Event>,
+    pub next: Option<EventPosition>,
+}
+
+impl Store {
+    /// One page of events, newest first: one Query.
+    pub async fn list_events(
+        &self,
+        account: &AccountId,
+        scope: &EventScope,
+        limit: usize,
+        after: Option<&EventPosition>,
+    ) -> Result<EventPage, StoreError> {
+        let (index, key, prefix) = match scope {
+            EventScope::Account => (None, SORT_KEY, EVENT_SK_PREFIX.to_owned()),
+            EventScope::Source(id) => (
+                Some(SOURCE_EVENTS_INDEX),
+                SOURCE_EVENTS_INDEX_KEY,
+                format!("{id}#"),
+            ),
+        };
+        let at = match (scope, after) {
+            (_, None) => None,
+            (EventScope::Account, Some(EventPosition::Event(id))) => {
+                Some(format!("{EVENT_SK_PREFIX}{}", id.as_str()))
+            }
+            (EventScope::Source(id), Some(EventPosition::Version(version))) => {
+                Some(source_event_key(id, *version))
+            }
+            _ => {
+                return Err(StoreError::unexpected(
+                    "an event position of another listing",
+                ));
+            }
+        };
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(index.map(str::to_owned))
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .expression_attribute_names("#key", key)
+            .expression_attribute_values(":pk", AttributeValue::S(account_pk(account)))
+            .expression_attribute_values(":prefix", AttributeValue::S(prefix))
+            .scan_index_forward(false)
+            .consistent_read(true)
+            // One more than the page: whether another follows; one more again for the event at
+            // the cursor, which the inclusive range reads and the page drops.
+            .limit(i32::try_from(limit + 1 + usize::from(at.is_some())).unwrap_or(i32::MAX));
+        query = match &at {
+            None => query.key_condition_expression("#pk = :pk AND begins_with(#key, :prefix)"),
+            Some(at) => query
+                .key_condition_expression("#pk = :pk AND #key BETWEEN :prefix AND :at")
+                .expression_attribute_values(":at", AttributeValue::S(at.clone())),
+        };
+        let output = query.send().await.map_err(StoreError::from_sdk)?;
+        let more = output
+            .last_evaluated_key
+            .as_ref()
+            .is_some_and(|key| !key.is_empty());
+        let mut events = Vec::new();
+        for item in output.items.unwrap_or_default() {
+            if at.is_some() && is_at(&item, key, at.as_deref()) {
+                continue;
+            }
+            events.push(from_item::<EventItem>(item)?.into_event()?);
+        }
+        let next = if events.len() > limit {
+            events.truncate(limit);
+            events.last().map(|last| EventPosition::after(last, scope))
+        } else if more {
+            events.last().map(|last| EventPosition::after(last, scope))
+        } else {
+            None
+        };
+        Ok(EventPage { events, next })
+    }
+}
+
+/// Whether `item` is the event at the cursor itself.
+fn is_at(item: &Item, key: &str, at: Option<&str>) -> bool {
+    matches!((item.get(key), at), (Some(AttributeValue::S(value)), Some(at)) if value == at)
+}
