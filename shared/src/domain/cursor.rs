@@ -68,26 +68,14 @@ pub struct CursorScope<'a> {
 
 impl CursorScope<'_> {
     pub fn encode(&self, position: &Position) -> String {
-        let payload = payload(position);
-        let mut bytes = payload.clone();
-        bytes.extend_from_slice(&self.tag(&payload));
-        URL_SAFE_NO_PAD.encode(bytes)
+        seal(payload(position), |payload| self.tag(payload))
     }
 
     /// The position `raw` resumes at, if it is a cursor this scope made.
     pub fn decode(&self, raw: &str) -> Result<Position, ParameterError> {
         let invalid = ParameterError::Cursor;
-        if raw.len() > MAX_CURSOR_CHARS {
-            return Err(invalid);
-        }
-        // The engine refuses padding and non-zero trailing bits: one spelling per cursor.
-        let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid)?;
-        let split = bytes.len().checked_sub(TAG_BYTES).ok_or(invalid)?;
-        let (payload, tag) = bytes.split_at(split);
-        if tag != self.tag(payload) {
-            return Err(invalid);
-        }
-        let position = parse_payload(payload).ok_or(invalid)?;
+        let payload = open(raw, |payload| self.tag(payload))?;
+        let position = parse_payload(&payload).ok_or(invalid)?;
         if !position.fits(self.sort) {
             return Err(invalid);
         }
@@ -129,23 +117,13 @@ impl EventCursorScope<'_> {
                 payload.extend_from_slice(&version.to_be_bytes());
             }
         }
-        let mut bytes = payload.clone();
-        bytes.extend_from_slice(&self.tag(&payload));
-        URL_SAFE_NO_PAD.encode(bytes)
+        seal(payload, |payload| self.tag(payload))
     }
 
     pub fn decode(&self, raw: &str) -> Result<EventPosition, ParameterError> {
         let invalid = ParameterError::Cursor;
-        if raw.len() > MAX_CURSOR_CHARS {
-            return Err(invalid);
-        }
-        let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid)?;
-        let split = bytes.len().checked_sub(TAG_BYTES).ok_or(invalid)?;
-        let (payload, tag) = bytes.split_at(split);
-        if tag != self.tag(payload) {
-            return Err(invalid);
-        }
-        let position = match (payload, self.scope) {
+        let payload = open(raw, |payload| self.tag(payload))?;
+        let position = match (payload.as_slice(), self.scope) {
             ([EVENT_VERSION, 0, id @ ..], EventScope::Account) if id.len() == ID_BYTES => {
                 EventPosition::Event(EventId::parse(&hex::encode(id)).ok_or(invalid)?)
             }
@@ -157,6 +135,29 @@ impl EventCursorScope<'_> {
         };
         Ok(position)
     }
+}
+
+/// `payload` and its tag, base64url.
+fn seal(mut payload: Vec<u8>, tag: impl Fn(&[u8]) -> [u8; TAG_BYTES]) -> String {
+    let tag = tag(&payload);
+    payload.extend_from_slice(&tag);
+    URL_SAFE_NO_PAD.encode(payload)
+}
+
+/// The payload of `raw`, if it decodes and its tag is the one `tag` computes for it. The engine
+/// refuses padding and non-zero trailing bits: one spelling per cursor.
+fn open(raw: &str, tag: impl Fn(&[u8]) -> [u8; TAG_BYTES]) -> Result<Vec<u8>, ParameterError> {
+    let invalid = ParameterError::Cursor;
+    if raw.len() > MAX_CURSOR_CHARS {
+        return Err(invalid);
+    }
+    let mut bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid)?;
+    let split = bytes.len().checked_sub(TAG_BYTES).ok_or(invalid)?;
+    let given = bytes.split_off(split);
+    if given != tag(&bytes) {
+        return Err(invalid);
+    }
+    Ok(bytes)
 }
 
 /// SHA-256 over the domain, the account and the listing's parts (each with its length), then
