@@ -25,8 +25,10 @@ use shared::domain::{
     SECRET_PLACEHOLDER, SortOrder, SourceType, credential_keys, fields,
 };
 use shared::http::error::{MAX_BODY_BYTES, RETRY_AFTER_SECONDS};
+use shared::http::request::VERIFY_PARAMETER;
 use shared::http::routes::PREFIXES;
 use shared::http::{ApiError, Endpoint, REQUEST_ID_HEADER};
+use shared::verify;
 
 /// Where the local gateway serves the document, without a key.
 pub const DOCUMENT_PATH: &str = "/openapi.json";
@@ -134,6 +136,13 @@ fn operation(endpoint: Endpoint, prefix: &str) -> Value {
             "description": format!("Makes the create safe to retry (SPEC §15): the first successful create with this key is remembered for {} hours with a fingerprint of the `source` object; the same key and body again answer the same source, `Idempotent-Replayed: true`, and create nothing; another body is 422. Per account.", IDEMPOTENCY_TTL_SECONDS / 3600),
             "schema": {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_CHARS, "pattern": "^[ -~]+$"},
             "example": "create-shop-images-2026-03-05"
+        }));
+    }
+    if matches!(endpoint, Endpoint::CreateSource | Endpoint::UpdateSource) {
+        parameters.push(json!({
+            "name": VERIFY_PARAMETER, "in": "query", "required": false,
+            "description": "`true`: check the resulting credentials against the storage first, as `POST /v1/sources/{id}/verify` does (SPEC §14); a failed check is 422 `Credentials could not be verified: <message>` and nothing is saved. Counts toward the account's 10 verifications a minute.",
+            "schema": {"type": "boolean", "default": false}
         }));
     }
     if !parameters.is_empty() {
@@ -261,6 +270,16 @@ fn texts(endpoint: Endpoint) -> (&'static str, &'static str) {
             "Every change to every source of the account, newest first, paged with `limit`, \
              `cursor` and `Link`. Kept 400 days.",
         ),
+        Endpoint::VerifySource => (
+            "Verify the source's credentials against its storage",
+            "Reaches the storage the way the CDN would and reports what it found, changing \
+             nothing: S3-compatible types with a SigV4-signed `ListObjectsV2` of one key under \
+             the prefix (then a `HEAD` of a random key when listing is refused), Azure with its \
+             SAS token (list one blob or file), web folders with a ranged `GET`. Addresses that \
+             are not public are refused at connect time, redirects too (at most 3); at most 5 s \
+             and 64 KiB; at most 10 verifications a minute per account (then 429 with \
+             `Retry-After`). The answer is 200 whatever the storage said; `status` tells.",
+        ),
         Endpoint::RotateSecretToken => (
             "Rotate the source's URL-signing token",
             "Generates a new `secret_token`. The replaced one keeps signing URLs for \
@@ -323,6 +342,16 @@ fn responses(endpoint: Endpoint, suffix: &str) -> Value {
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventList"}}}
             }));
         }
+        Endpoint::VerifySource => {
+            responses.insert("200".into(), json!({
+                "description": "What the check found (whatever it found: `status` tells).",
+                "headers": common_headers(),
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/VerificationResult"},
+                    "example": {"verification": {"status": "failed", "checked_at": "2026-03-05T14:10:00Z", "latency_ms": 212,
+                        "checks": [{"check": "connect", "result": "ok"}, {"check": "authenticate", "result": "failed"}],
+                        "error": {"code": "access_denied", "message": "The storage refused the credentials (HTTP 403)"}}}}}
+            }));
+        }
         Endpoint::RotateSecretToken => {
             responses.insert(
                 "200".into(),
@@ -353,12 +382,24 @@ fn responses(endpoint: Endpoint, suffix: &str) -> Value {
     );
     let writes = endpoint.method() != Method::GET;
     let creates = endpoint == Endpoint::CreateSource;
+    let verifies = matches!(
+        endpoint,
+        Endpoint::VerifySource | Endpoint::CreateSource | Endpoint::UpdateSource
+    );
+    let throttled = if verifies {
+        "Throttled by API Gateway; or the account's verifications of this minute (10) are used up: retry after `Retry-After` seconds."
+    } else {
+        "Throttled by API Gateway."
+    };
     let errors = [
         (
             "400",
             has_body,
-            "The body is not JSON, not an object, or has no `source` object.",
-            vec!["Request body is not valid JSON".to_owned()],
+            "The body is not JSON, not an object, or has no `source` object; or `verify` is not `true` or `false`.",
+            vec![
+                "Request body is not valid JSON".to_owned(),
+                ParameterError::Verify.to_string(),
+            ],
         ),
         (
             "400",
@@ -420,18 +461,13 @@ fn responses(endpoint: Endpoint, suffix: &str) -> Value {
         (
             "422",
             has_body || rotates,
-            "Every validation problem, in the reference API's wording; on a create, also an `Idempotency-Key` already used with another body.",
+            "Every validation problem, in the reference API's wording; on a create, also an `Idempotency-Key` already used with another body; with `?verify=true`, credentials that failed the check (`Credentials could not be verified: <message>`).",
             vec![
                 "Source has already been taken".to_owned(),
                 "Credential bucket is invalid".to_owned(),
             ],
         ),
-        (
-            "429",
-            true,
-            "Throttled by API Gateway.",
-            vec!["Too Many Requests".to_owned()],
-        ),
+        ("429", true, throttled, vec!["Too Many Requests".to_owned()]),
         (
             "500",
             true,
@@ -450,7 +486,7 @@ fn responses(endpoint: Endpoint, suffix: &str) -> Value {
             continue;
         }
         let mut headers = common_headers();
-        if status == "503" {
+        if status == "503" || (status == "429" && verifies) {
             headers.insert(
                 "Retry-After".into(),
                 json!({"$ref": "#/components/headers/Retry-After"}),
@@ -492,6 +528,7 @@ fn links(suffix: &str) -> Value {
         "UpdateSource": to(Endpoint::UpdateSource, "Update the created source."),
         "DeleteSource": to(Endpoint::DeleteSource, "Delete the created source."),
         "RotateSecretToken": to(Endpoint::RotateSecretToken, "Rotate the created source's signing token."),
+        "VerifySource": to(Endpoint::VerifySource, "Verify the created source's credentials."),
     })
 }
 
@@ -525,6 +562,29 @@ fn components() -> Value {
             "properties": {"errors": {"type": "array", "minItems": 1, "items": {"type": "string"}}}
         }),
     );
+    schemas.insert("VerificationResult".into(), json!({
+        "type": "object", "required": ["verification"], "additionalProperties": false,
+        "properties": {"verification": {
+            "type": "object", "additionalProperties": false,
+            "required": ["status", "checked_at", "latency_ms", "checks"],
+            "properties": {
+                "status": {"type": "string", "enum": verify::Status::ALL,
+                    "description": "`inconclusive`: the storage answered but could not tell, e.g. credentials that may read objects but not list the bucket."},
+                "checked_at": {"$ref": "#/components/schemas/Timestamp"},
+                "latency_ms": {"type": "integer", "minimum": 0},
+                "checks": {"type": "array", "items": {
+                    "type": "object", "additionalProperties": false, "required": ["check", "result"],
+                    "properties": {
+                        "check": {"type": "string", "enum": verify::CheckName::ALL},
+                        "result": {"type": "string", "enum": verify::CheckResult::ALL}
+                    }}},
+                "error": {"type": "object", "additionalProperties": false, "required": ["code", "message"],
+                    "properties": {
+                        "code": {"type": "string", "enum": verify::ErrorCode::ALL},
+                        "message": {"type": "string", "description": "Never holds a secret, a signature or a SAS token."}
+                    }}
+            }}}
+    }));
     schemas.insert(
         "Deleted".into(),
         json!({"type": "object", "maxProperties": 0, "description": "`{}`"}),

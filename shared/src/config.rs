@@ -3,6 +3,7 @@
 use thiserror::Error;
 
 use crate::store::{ClientSettings, Store, function_client};
+use crate::verify::Verifier;
 
 /// The environment variable naming the table.
 pub const TABLE_NAME_VAR: &str = "TABLE_NAME";
@@ -11,6 +12,8 @@ pub const TABLE_NAME_VAR: &str = "TABLE_NAME";
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub store: Store,
+    /// Reaches the storage for `verify` and `?verify=true` (SPEC §14).
+    pub verifier: Verifier,
 }
 
 #[derive(Debug, Error)]
@@ -20,8 +23,17 @@ pub enum ConfigError {
 }
 
 impl AppState {
+    /// With the verifier the environment configures (`verify::VerifySettings::from_env`).
     pub fn new(store: Store) -> Self {
-        Self { store }
+        Self {
+            store,
+            verifier: Verifier::from_env(),
+        }
+    }
+
+    pub fn with_verifier(mut self, verifier: Verifier) -> Self {
+        self.verifier = verifier;
+        self
     }
 
     /// For Lambda: the table from `TABLE_NAME`, the client from the standard AWS environment.

@@ -9,5 +9,6 @@ pub mod domain;
 pub mod http;
 pub mod store;
 pub mod telemetry;
+pub mod verify;
 
 pub use config::AppState;

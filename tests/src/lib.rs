@@ -26,6 +26,7 @@ use tokio::net::TcpListener;
 
 pub mod fault_proxy;
 pub mod fixtures;
+pub mod storage;
 
 /// Set to a DynamoDB endpoint (e.g. `http://127.0.0.1:8000` for DynamoDB Local) to run the suite
 /// against it instead of the embedded server.
@@ -335,6 +336,17 @@ pub fn lambda_request(
     id: Option<&str>,
     body: Option<Vec<u8>>,
 ) -> lambda_http::Request {
+    lambda_request_with_query(endpoint, id, body, &[])
+}
+
+/// [`lambda_request`] with these query parameters, as API Gateway passes them (decoded, each
+/// name with all its values).
+pub fn lambda_request_with_query(
+    endpoint: shared::http::Endpoint,
+    id: Option<&str>,
+    body: Option<Vec<u8>>,
+    query: &[(&str, &str)],
+) -> lambda_http::Request {
     // A function serving several routes has an event per route: `<function>-<route>.json`.
     let file = match endpoint {
         shared::http::Endpoint::ListSourceEvents => "list-events-source",
@@ -347,6 +359,21 @@ pub fn lambda_request(
         event["pathParameters"]["id"] = serde_json::Value::from(id);
         let resource = event["resource"].as_str().unwrap_or_default().to_owned();
         event["path"] = serde_json::Value::from(resource.replace("{id}", id));
+    }
+    if !query.is_empty() {
+        let mut single = serde_json::Map::new();
+        let mut multi = serde_json::Map::new();
+        for (name, value) in query {
+            single.insert((*name).to_owned(), serde_json::Value::from(*value));
+            let values = multi
+                .entry((*name).to_owned())
+                .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+            if let serde_json::Value::Array(values) = values {
+                values.push(serde_json::Value::from(*value));
+            }
+        }
+        event["queryStringParameters"] = serde_json::Value::Object(single);
+        event["multiValueQueryStringParameters"] = serde_json::Value::Object(multi);
     }
     let mut request =
         lambda_http::request::from_str(&event.to_string()).expect("lambda_http accepts the event");
@@ -405,6 +432,12 @@ pub async fn spawn_gateway(store: Store) -> String {
 
 /// [`spawn_gateway`] with another limit on the time to read a request.
 pub async fn spawn_gateway_with(store: Store, read_timeout: Duration) -> String {
+    let verifier = storage::TestNetwork::start().await.verifier(false, &[]);
+    serve_state(AppState::new(store).with_verifier(verifier), read_timeout).await
+}
+
+/// The local gateway over `state`, on 127.0.0.1 port 0; returns its base URL.
+async fn serve_state(state: AppState, read_timeout: Duration) -> String {
     capture_logs();
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .await
@@ -412,11 +445,25 @@ pub async fn spawn_gateway_with(store: Store, read_timeout: Duration) -> String 
     let address = listener.local_addr().expect("address");
     tokio::spawn(image_sources::gateway::serve_with(
         listener,
-        AppState::new(store),
+        state,
         read_timeout,
         std::future::pending(),
     ));
     format!("http://{address}")
+}
+
+/// The whole API with `verifier` for the verify check (SPEC §14). Every other app gets a verifier
+/// whose network resolves no name and reaches loopback only ([`storage::TestNetwork`]).
+pub async fn spawn_app_verifying(verifier: shared::verify::Verifier) -> TestApp {
+    capture_logs();
+    let db = TestDb::start().await;
+    let state = AppState::new(db.store.clone()).with_verifier(verifier);
+    let base_url = serve_state(state, image_sources::connection::READ_TIMEOUT).await;
+    TestApp {
+        base_url,
+        db,
+        http: http_client(),
+    }
 }
 
 /// The whole API, reading requests with `read_timeout` (for the slow-client tests).

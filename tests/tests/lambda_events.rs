@@ -47,7 +47,11 @@ async fn invoke(state: &AppState, endpoint: Endpoint, event: &Value) -> (u16, Va
 #[tokio::test]
 async fn every_endpoint_event_runs_through_lambda_http() {
     let db = TestDb::start().await;
-    let state = AppState::new(db.store.clone());
+    // The verification resolves nothing and reaches loopback only.
+    let verifier = integration_tests::storage::TestNetwork::start()
+        .await
+        .verifier(false, &[]);
+    let state = AppState::new(db.store.clone()).with_verifier(verifier);
 
     let (status, body) = invoke(&state, Endpoint::GetSource, &event("get-source")).await;
     assert_eq!(
@@ -80,6 +84,16 @@ async fn every_endpoint_event_runs_through_lambda_http() {
     .await;
     assert_eq!(status, 200);
     assert_eq!(updated["credentials"]["require_token"], "false");
+
+    let (status, verified) = invoke(
+        &state,
+        Endpoint::VerifySource,
+        &with_id(event("verify-source"), id),
+    )
+    .await;
+    assert_eq!(status, 200, "{verified}");
+    assert_eq!(verified["verification"]["status"], "failed");
+    assert_eq!(verified["verification"]["error"]["code"], "unreachable");
 
     let (status, deleted) = invoke(
         &state,

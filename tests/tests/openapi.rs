@@ -407,3 +407,50 @@ async fn a_stale_if_match_is_412_before_the_body_is_validated() {
     assert_eq!(response.status, 412);
     conforms(&document, "/v1/sources/{id}", "patch", &response);
 }
+
+#[tokio::test]
+async fn verification_answers_conform() {
+    use integration_tests::storage::{Reply, TestNetwork, WebServer};
+    let web = WebServer::start(vec![("/ok/", Reply::Status(200))]).await;
+    let network = TestNetwork::start().await;
+    network.answer("images.test", &["127.0.0.1"]);
+    let app = integration_tests::spawn_app_verifying(network.verifier(true, &[])).await;
+    let document = document(&app).await;
+    let key = app.db.api_key("acme").await;
+    let good = format!("http://images.test:{}/ok/", web.address.port());
+    let bad = format!("http://images.test:{}/missing/", web.address.port());
+    let verify = "/v1/sources/{id}/verify";
+    for (name, url, status) in [("verify-ok", &good, "ok"), ("verify-bad", &bad, "failed")] {
+        let body = json!({"source": {"source": name, "source_type": "url",
+            "credential_attributes": {"url": url}}});
+        let created = app.post("/v1/sources", &key, &body).await;
+        let id = created.json()["id"].as_str().unwrap().to_owned();
+        let verified = app
+            .send(
+                app.http
+                    .post(app.url(&format!("/v1/sources/{id}/verify")))
+                    .header(API_KEY_HEADER, &key),
+            )
+            .await;
+        assert_eq!(verified.status, 200, "{}", verified.text);
+        assert_eq!(verified.json()["verification"]["status"], status);
+        conforms(&document, verify, "post", &verified);
+    }
+    let body = json!({"source": {"source": "verify-refused", "source_type": "url",
+        "credential_attributes": {"url": bad}}});
+    let refused = app.post("/v1/sources?verify=true", &key, &body).await;
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    conforms(&document, "/v1/sources", "post", &refused);
+    // The rest of the minute's 10 verifications, then the 429.
+    let mut limited = None;
+    for _ in 0..12 {
+        let response = app.post("/v1/sources?verify=true", &key, &body).await;
+        if response.status == 429 {
+            limited = Some(response);
+            break;
+        }
+    }
+    let limited = limited.expect("a 429 within 12 more verifications");
+    assert!(limited.header("retry-after").is_some());
+    conforms(&document, "/v1/sources", "post", &limited);
+}

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use integration_tests::{TestDb, lambda_request};
+use integration_tests::{TestDb, lambda_request, lambda_request_with_query};
 use serde_json::{Value as Json, json};
 use serde_norway::Value;
 use shared::AppState;
@@ -397,17 +397,25 @@ fn r2(name: &str) -> Json {
 #[tokio::test]
 async fn the_code_calls_exactly_the_declared_actions() {
     let db = TestDb::start().await;
-    let state = AppState::new(db.store.clone());
-    let run = |endpoint: Endpoint, id: Option<String>, body: Option<Json>| {
+    // Verifications resolve no name and reach loopback only: they fail, after the rate counter.
+    let verifier = integration_tests::storage::TestNetwork::start()
+        .await
+        .verifier(false, &[]);
+    let state = AppState::new(db.store.clone()).with_verifier(verifier);
+    let run_with = |endpoint: Endpoint,
+                    id: Option<String>,
+                    body: Option<Json>,
+                    query: &'static [(&'static str, &'static str)]| {
         let state = state.clone();
         async move {
             handle(
                 &state,
                 endpoint,
-                lambda_request(
+                lambda_request_with_query(
                     endpoint,
                     id.as_deref(),
                     body.map(|b| b.to_string().into_bytes()),
+                    query,
                 ),
             )
             .await
@@ -415,6 +423,10 @@ async fn the_code_calls_exactly_the_declared_actions() {
             .as_u16()
         }
     };
+    let run = |endpoint: Endpoint, id: Option<String>, body: Option<Json>| {
+        run_with(endpoint, id, body, &[])
+    };
+    const VERIFY: &[(&str, &str)] = &[("verify", "true")];
     let key = db.api_key("acme").await;
     db.api_key("other").await;
     let other = shared::domain::Source::new(
@@ -445,6 +457,10 @@ async fn the_code_calls_exactly_the_declared_actions() {
             Some(json!({"source": {"source": "taken"}}))
         )
         .await,
+        422
+    );
+    assert_eq!(
+        run_with(Endpoint::CreateSource, None, Some(r2("checked")), VERIFY).await,
         422
     );
     let create_actions = db.counter.iam_actions();
@@ -541,7 +557,33 @@ async fn the_code_calls_exactly_the_declared_actions() {
         .await,
         422
     );
+    assert_eq!(
+        run_with(
+            Endpoint::UpdateSource,
+            Some(id.clone()),
+            patch(json!({"source": "rechecked"})),
+            VERIFY
+        )
+        .await,
+        422
+    );
     let update_actions = db.counter.iam_actions();
+
+    db.counter.reset();
+    assert_eq!(
+        run(Endpoint::VerifySource, Some(id.clone()), None).await,
+        200
+    );
+    assert_eq!(
+        run(
+            Endpoint::VerifySource,
+            Some("69a99ae507f19000072d0125".into()),
+            None
+        )
+        .await,
+        404
+    );
+    let verify_actions = db.counter.iam_actions();
 
     db.counter.reset();
     assert_eq!(
@@ -605,8 +647,42 @@ async fn the_code_calls_exactly_the_declared_actions() {
         ("delete-source", delete_actions),
         ("list-events", events_actions),
         ("rotate-secret-token", rotate_actions),
+        ("verify-source", verify_actions),
         (FUNCTION_NAME, authorizer_actions),
     ] {
         assert_eq!(observed, declared_actions(binary), "{binary}");
     }
+}
+
+#[test]
+fn the_template_never_opens_the_verify_guard_or_redirects_its_endpoints() {
+    // The guard's loopback switch and the endpoint overrides are for tests and local emulators:
+    // in AWS every verification goes to the provider's documented endpoint, through the guard.
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml"))
+        .expect("template.yaml");
+    assert!(!text.contains(shared::verify::ALLOW_LOOPBACK_VAR));
+    assert!(!text.contains(shared::verify::ENDPOINT_VAR_PREFIX));
+    let template = template();
+    let globals = &template["Globals"]["Function"]["Environment"]["Variables"];
+    let mut variables: Vec<String> = globals
+        .as_mapping()
+        .map(|m| {
+            m.keys()
+                .filter_map(|k| k.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    for (_, _, function) in functions(&template) {
+        if let Some(own) = function["Properties"]["Environment"]["Variables"].as_mapping() {
+            variables.extend(own.keys().filter_map(|k| k.as_str().map(str::to_owned)));
+        }
+    }
+    assert!(
+        variables.contains(&"TABLE_NAME".to_owned()),
+        "{variables:?}"
+    );
+    assert!(
+        variables.iter().all(|v| !v.starts_with("VERIFY_")),
+        "{variables:?}"
+    );
 }

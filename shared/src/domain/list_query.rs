@@ -33,6 +33,8 @@ pub enum ParameterError {
     Q,
     /// A cursor that does not decode, was altered, or was made for another listing.
     Cursor,
+    /// `verify` on a create or update that is not `true` or `false` (SPEC §14).
+    Verify,
 }
 
 impl fmt::Display for ParameterError {
@@ -58,6 +60,7 @@ impl fmt::Display for ParameterError {
                 "Parameter q must be 1 to {MAX_NAME_CHARS} letters, digits, hyphens or underscores"
             ),
             ParameterError::Cursor => f.write_str("Invalid cursor"),
+            ParameterError::Verify => f.write_str("Parameter verify must be true or false"),
         }
     }
 }

@@ -51,6 +51,9 @@ pub enum Invalid {
     },
     /// `****` given for a secret where no stored secret exists to keep.
     PlaceholderIsNotASecret(&'static str),
+    /// `?verify=true` and the check failed (SPEC §14): the verification's message, which never
+    /// holds a secret.
+    CredentialsNotVerified(String),
     /// A value that breaks its key's rule.
     Credential {
         key: &'static str,
@@ -106,6 +109,9 @@ impl fmt::Display for Invalid {
                 f,
                 "Credential {key} must be the secret itself, not {SECRET_PLACEHOLDER}"
             ),
+            Invalid::CredentialsNotVerified(message) => {
+                write!(f, "Credentials could not be verified: {message}")
+            }
             Invalid::Credential { key, problem } => write!(f, "Credential {key} {problem}"),
         }
     }

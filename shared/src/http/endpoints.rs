@@ -13,9 +13,10 @@ use crate::domain::list_query::names;
 use crate::domain::{
     AccountId, Action, Actor, CursorScope, Event, EventCursorScope, EventPosition, EventQuery,
     EventScope, Fingerprint, GracePeriod, IdempotencyKey, Invalid, ListQuery, Position, Source,
-    SourceId, SourceInput, SourceName, Timestamp, ValidationErrors, VersionMatch,
+    SourceFields, SourceId, SourceInput, SourceName, Timestamp, ValidationErrors, VersionMatch,
 };
-use crate::store::{CreateOutcome, PageRequest, StoreError};
+use crate::store::{CreateOutcome, PageRequest, RateDecision, StoreError};
+use crate::verify::{Status as VerificationStatus, Verification};
 
 type Outcome = Result<Response<Body>, ApiError>;
 
@@ -40,6 +41,7 @@ pub async fn run(
         EndpointInput::Create {
             body,
             idempotency_key,
+            verify,
             prefix,
         } => {
             create_source(
@@ -47,14 +49,18 @@ pub async fn run(
                 account,
                 actor,
                 &body,
-                idempotency_key.as_ref(),
+                (idempotency_key.as_ref(), verify),
                 prefix,
             )
             .await
         }
-        EndpointInput::Update { id, expected, body } => {
-            update_source(state, account, actor, &id, &expected, &body).await
-        }
+        EndpointInput::Update {
+            id,
+            expected,
+            body,
+            verify,
+        } => update_source(state, account, actor, &id, &expected, &body, verify).await,
+        EndpointInput::Verify { id } => verify_source(state, account, &id, request_id).await,
         EndpointInput::Delete { id, expected } => {
             delete_source(state, account, actor, &id, &expected).await
         }
@@ -230,7 +236,7 @@ pub async fn create_source(
     account: &AccountId,
     actor: &Actor,
     body: &Map<String, Value>,
-    idempotency_key: Option<&IdempotencyKey>,
+    (idempotency_key, verify): (Option<&IdempotencyKey>, bool),
     prefix: &str,
 ) -> Outcome {
     let request_id = actor.request_id.as_str();
@@ -240,6 +246,9 @@ pub async fn create_source(
         Ok(fields) => fields,
         Err(errors) => return Err(with_name_check(state, errors, requested_name, None).await),
     };
+    if verify {
+        verified(state, account, &fields).await?;
+    }
     let source = Source::new(account.clone(), fields);
     let fingerprint = idempotency_key.map(|_| Fingerprint::of(body));
     let idempotency = idempotency_key.zip(fingerprint.as_ref());
@@ -288,7 +297,8 @@ fn created_response(source: &Source, prefix: &str, request_id: &str) -> Response
     response
 }
 
-/// `PATCH /v1/sources/{id}`: merges, validates the whole result, writes only if something changed.
+/// `PATCH /v1/sources/{id}`: merges, validates the whole result, writes only if something changed;
+/// with `?verify=true`, checks the resulting credentials first (SPEC §14).
 pub async fn update_source(
     state: &AppState,
     account: &AccountId,
@@ -296,20 +306,109 @@ pub async fn update_source(
     id: &SourceId,
     expected: &VersionMatch,
     body: &Map<String, Value>,
+    verify: bool,
 ) -> Outcome {
     let request_id = actor.request_id.as_str();
     let requested_name = SourceInput::from_json(body).requested_name();
     let outcome = state
         .store
-        .update_source(account, id, expected, (Action::Updated, actor), |stored| {
-            let fields = SourceInput::from_json(body).apply_to(&stored.fields)?;
-            Ok::<_, ValidationErrors>(stored.with_fields(fields))
-        })
+        .update_source_checked(
+            account,
+            id,
+            expected,
+            (Action::Updated, actor),
+            |stored| {
+                let fields = SourceInput::from_json(body)
+                    .apply_to(&stored.fields)
+                    .map_err(ApiError::Validation)?;
+                Ok(stored.with_fields(fields))
+            },
+            |source| {
+                // The check's future outlives the borrow of the source read: it owns a copy.
+                let fields = verify.then(|| source.fields.clone());
+                Box::pin(async move {
+                    match fields {
+                        Some(fields) => verified(state, account, &fields).await,
+                        None => Ok(()),
+                    }
+                })
+            },
+        )
         .await?;
     match outcome.result {
         Ok(source) => Ok(source_response(StatusCode::OK, &source, request_id)),
-        Err(errors) => Err(with_name_check(state, errors, requested_name, Some(id)).await),
+        Err(ApiError::Validation(errors)) => {
+            Err(with_name_check(state, errors, requested_name, Some(id)).await)
+        }
+        Err(other) => Err(other),
     }
+}
+
+/// `POST /v1/sources/{id}/verify` (SPEC §14): reaches the source's storage as the CDN would and
+/// reports what it found; changes nothing but the account's rate counter. 1 read, 1 counter
+/// update, then the storage's own calls.
+pub async fn verify_source(
+    state: &AppState,
+    account: &AccountId,
+    id: &SourceId,
+    request_id: &str,
+) -> Outcome {
+    let source = state.store.get_source(account, id).await?;
+    count_verification(state, account).await?;
+    let verification = state
+        .verifier
+        .verify(source.fields.source_type, &source.fields.credentials)
+        .await;
+    log_verification(&verification, request_id);
+    Ok(json_response(
+        StatusCode::OK,
+        &serde_json::json!({ "verification": verification }),
+        request_id,
+    ))
+}
+
+/// `?verify=true`: the credentials of `fields` pass, or the request is 422 `Credentials could not
+/// be verified: <message>` and nothing is written. An inconclusive result passes: the storage
+/// answered, and the credentials were not refused.
+async fn verified(
+    state: &AppState,
+    account: &AccountId,
+    fields: &SourceFields,
+) -> Result<(), ApiError> {
+    count_verification(state, account).await?;
+    let verification = state
+        .verifier
+        .verify(fields.source_type, &fields.credentials)
+        .await;
+    log_verification(&verification, "");
+    match verification.status {
+        VerificationStatus::Failed => Err(ApiError::Validation(ValidationErrors(vec![
+            Invalid::CredentialsNotVerified(verification.message().unwrap_or_default().to_owned()),
+        ]))),
+        VerificationStatus::Ok | VerificationStatus::Inconclusive => Ok(()),
+    }
+}
+
+async fn count_verification(state: &AppState, account: &AccountId) -> Result<(), ApiError> {
+    match state.store.count_verification(account).await? {
+        RateDecision::Allowed => Ok(()),
+        RateDecision::Limited {
+            retry_after_seconds,
+        } => Err(ApiError::TooManyVerifications {
+            retry_after_seconds,
+        }),
+    }
+}
+
+/// The outcome's code, never its message's inputs (the credentials).
+fn log_verification(verification: &Verification, request_id: &str) {
+    tracing::info!(
+        request_id = %request_id,
+        status = ?verification.status,
+        error = ?verification.error.as_ref().map(|e| e.code),
+        latency_ms = verification.latency_ms,
+        "verification"
+    );
 }
 
 /// `DELETE /v1/sources/{id}`: removes the source and frees its name; touches no stored image.

@@ -5,7 +5,7 @@ use lambda_http::{Body, Response};
 use thiserror::Error;
 
 use crate::domain::{Invalid, ParameterError, ValidationErrors};
-use crate::store::StoreError;
+use crate::store::{MAX_VERIFICATIONS_PER_MINUTE, StoreError};
 
 /// The body of a 401, the same whatever was wrong with the key.
 pub const UNAUTHORIZED_MESSAGE: &str = "Invalid or missing API key";
@@ -46,6 +46,11 @@ pub enum ApiError {
     RequestTimeout,
     #[error("validation failed")]
     Validation(ValidationErrors),
+    /// The account's verifications of this minute are used up (SPEC §14).
+    #[error(
+        "Too many verifications: at most {MAX_VERIFICATIONS_PER_MINUTE} a minute per account, retry later"
+    )]
+    TooManyVerifications { retry_after_seconds: u32 },
     /// DynamoDB unavailable, throttling after retries, or too much contention on one source.
     #[error("Service temporarily unavailable, retry later")]
     Unavailable(#[source] Option<StoreError>),
@@ -86,6 +91,7 @@ impl ApiError {
             ApiError::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyVerifications { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::ResponseTooLarge => StatusCode::BAD_GATEWAY,
@@ -110,6 +116,11 @@ impl ApiError {
         match &self {
             ApiError::Unavailable(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+            }
+            ApiError::TooManyVerifications {
+                retry_after_seconds,
+            } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
             }
             ApiError::MethodNotAllowed(allowed) => {
                 let allow = allowed

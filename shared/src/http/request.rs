@@ -14,8 +14,8 @@ use super::strict_json::{self, StrictJsonError};
 use crate::authorizer::{ACCOUNT_CONTEXT_KEY, KEY_ID_CONTEXT_KEY, KEY_LABEL_CONTEXT_KEY};
 use crate::domain::idempotency::{IDEMPOTENCY_KEY_HEADER, MAX_IDEMPOTENCY_KEY_CHARS};
 use crate::domain::{
-    AccountId, Actor, EventQuery, EventScope, IdempotencyKey, ListQuery, SourceId, VersionMatch,
-    fields,
+    AccountId, Actor, EventQuery, EventScope, IdempotencyKey, ListQuery, ParameterError, SourceId,
+    VersionMatch, fields,
 };
 
 /// A request as its endpoint takes it, every part checked.
@@ -30,12 +30,15 @@ pub enum EndpointInput {
     Create {
         body: Map<String, Value>,
         idempotency_key: Option<IdempotencyKey>,
+        /// `?verify=true`: check the credentials before writing (SPEC §14).
+        verify: bool,
         prefix: &'static str,
     },
     Update {
         id: SourceId,
         expected: VersionMatch,
         body: Map<String, Value>,
+        verify: bool,
     },
     Delete {
         id: SourceId,
@@ -52,6 +55,9 @@ pub enum EndpointInput {
         query: EventQuery,
         prefix: &'static str,
     },
+    Verify {
+        id: SourceId,
+    },
 }
 
 /// Reads what `endpoint` needs from `req`: a 404 for an id that cannot be one, then a 400 or 413
@@ -67,18 +73,22 @@ pub fn read(endpoint: Endpoint, req: &Request) -> Result<EndpointInput, ApiError
         },
         Endpoint::CreateSource => {
             let idempotency_key = idempotency_key(req)?;
+            let verify = verify_flag(req)?;
             EndpointInput::Create {
                 body: source_object(req)?,
                 idempotency_key,
+                verify,
                 prefix: route_prefix(req),
             }
         }
         Endpoint::UpdateSource => {
             let id = source_id(req)?;
+            let verify = verify_flag(req)?;
             EndpointInput::Update {
                 id,
                 expected: if_match(req),
                 body: source_object(req)?,
+                verify,
             }
         }
         Endpoint::DeleteSource => EndpointInput::Delete {
@@ -103,8 +113,31 @@ pub fn read(endpoint: Endpoint, req: &Request) -> Result<EndpointInput, ApiError
             query: event_query(req)?,
             prefix: route_prefix(req),
         },
+        // A body, if any, is not read: the check takes nothing but the stored source.
+        Endpoint::VerifySource => EndpointInput::Verify {
+            id: source_id(req)?,
+        },
     })
 }
+
+/// `?verify=true|false` of a create or update (absent: false); anything else, or twice, is 400.
+pub fn verify_flag(req: &Request) -> Result<bool, ApiError> {
+    let values = req
+        .query_string_parameters_ref()
+        .and_then(|p| p.all(VERIFY_PARAMETER))
+        .unwrap_or_default();
+    match values.as_slice() {
+        [] | ["false"] => Ok(false),
+        ["true"] => Ok(true),
+        [_] => Err(ApiError::InvalidParameter(ParameterError::Verify)),
+        _ => Err(ApiError::InvalidParameter(ParameterError::Repeated(
+            VERIFY_PARAMETER,
+        ))),
+    }
+}
+
+/// The query parameter of SPEC §14's verify-before-saving.
+pub const VERIFY_PARAMETER: &str = "verify";
 
 /// The `Idempotency-Key` of a create, if it has one: 400 when it is not 1–255 printable ASCII
 /// characters, or given twice.

@@ -16,10 +16,12 @@ pub enum Endpoint {
     ListSourceEvents,
     /// The account's audit events.
     ListEvents,
+    /// Checks a source's credentials against its storage (SPEC §14).
+    VerifySource,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 8] = [
+    pub const ALL: [Endpoint; 9] = [
         Endpoint::ListSources,
         Endpoint::GetSource,
         Endpoint::CreateSource,
@@ -28,6 +30,7 @@ impl Endpoint {
         Endpoint::RotateSecretToken,
         Endpoint::ListSourceEvents,
         Endpoint::ListEvents,
+        Endpoint::VerifySource,
     ];
 
     /// The endpoints `function` serves (one function may serve several routes).
@@ -49,6 +52,7 @@ impl Endpoint {
             Endpoint::RotateSecretToken => "rotate-secret-token",
             // Both event listings: one function, one cold start for either.
             Endpoint::ListSourceEvents | Endpoint::ListEvents => "list-events",
+            Endpoint::VerifySource => "verify-source",
         }
     }
 
@@ -58,7 +62,9 @@ impl Endpoint {
             | Endpoint::GetSource
             | Endpoint::ListSourceEvents
             | Endpoint::ListEvents => Method::GET,
-            Endpoint::CreateSource | Endpoint::RotateSecretToken => Method::POST,
+            Endpoint::CreateSource | Endpoint::RotateSecretToken | Endpoint::VerifySource => {
+                Method::POST
+            }
             Endpoint::UpdateSource => Method::PATCH,
             Endpoint::DeleteSource => Method::DELETE,
         }
@@ -70,13 +76,19 @@ impl Endpoint {
         match self {
             Endpoint::ListSources => &["dynamodb:Query"],
             Endpoint::GetSource => &["dynamodb:GetItem"],
-            // GetItem: the name check on the error path.
-            Endpoint::CreateSource => &["dynamodb:GetItem", "dynamodb:PutItem"],
+            // GetItem: the name check on the error path. UpdateItem: the verification rate
+            // counter of `?verify=true`.
+            Endpoint::CreateSource => &[
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+            ],
             // DeleteItem: a rename releases the old name claim.
             Endpoint::UpdateSource => &[
                 "dynamodb:DeleteItem",
                 "dynamodb:GetItem",
                 "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
             ],
             // PutItem: the audit event, in the delete's transaction.
             Endpoint::DeleteSource => &[
@@ -90,6 +102,8 @@ impl Endpoint {
             Endpoint::ListSourceEvents | Endpoint::ListEvents => {
                 &["dynamodb:GetItem", "dynamodb:Query"]
             }
+            // The source, then the account's rate counter; nothing is written to the source.
+            Endpoint::VerifySource => &["dynamodb:GetItem", "dynamodb:UpdateItem"],
         }
     }
 
@@ -112,6 +126,7 @@ impl Endpoint {
             Endpoint::RotateSecretToken => "/sources/{id}/rotate_secret_token",
             Endpoint::ListSourceEvents => "/sources/{id}/events",
             Endpoint::ListEvents => "/events",
+            Endpoint::VerifySource => "/sources/{id}/verify",
             _ => "/sources/{id}",
         }
     }
@@ -249,8 +264,8 @@ mod tests {
     }
 
     #[test]
-    fn sixteen_routes() {
-        assert_eq!(all_routes().len(), 16);
+    fn eighteen_routes() {
+        assert_eq!(all_routes().len(), 18);
     }
 
     #[test]

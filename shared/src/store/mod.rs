@@ -11,6 +11,7 @@ mod list;
 mod sources;
 pub mod table;
 mod transaction;
+mod verify_rate;
 
 pub use api_keys::{ApiKeyRecord, KeyGrant};
 pub use client::{
@@ -21,6 +22,7 @@ pub use events::EventPage;
 pub use idempotency::IdempotencyRecord;
 pub use list::{MAX_QUERIES_PER_FILTERED_PAGE, PageRequest, SourcePage};
 pub use sources::{CreateOutcome, UpdateOutcome};
+pub use verify_rate::{MAX_VERIFICATIONS_PER_MINUTE, RateDecision};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;

@@ -203,7 +203,25 @@ impl Store {
         id: &SourceId,
         expected: &VersionMatch,
         audit: (Action, &Actor),
+        change: impl FnMut(&Source) -> Result<Option<Source>, E>,
+    ) -> Result<UpdateOutcome<E>, StoreError> {
+        self.update_source_checked(account, id, expected, audit, change, |_| {
+            Box::pin(async { Ok(()) })
+        })
+        .await
+    }
+
+    /// [`Store::update_source`] with `check` run on the result before it is written (on the
+    /// source as stored when nothing changes): the `?verify=true` of a PATCH, which reaches the
+    /// storage between the read and the conditional write. An `Err` from it writes nothing.
+    pub async fn update_source_checked<'c, E>(
+        &self,
+        account: &AccountId,
+        id: &SourceId,
+        expected: &VersionMatch,
+        audit: (Action, &Actor),
         mut change: impl FnMut(&Source) -> Result<Option<Source>, E>,
+        check: impl Fn(&Source) -> crate::verify::BoxFuture<'c, Result<(), E>>,
     ) -> Result<UpdateOutcome<E>, StoreError> {
         for attempt in 1..=MAX_WRITE_ATTEMPTS {
             let stored = self.get_source(account, id).await?;
@@ -217,13 +235,22 @@ impl Store {
                         changed: false,
                     });
                 }
-                Ok(None) => {
+                Ok(result) => result,
+            };
+            if let Err(rejection) = check(updated.as_ref().unwrap_or(&stored)).await {
+                return Ok(UpdateOutcome {
+                    result: Err(rejection),
+                    changed: false,
+                });
+            }
+            let updated = match updated {
+                None => {
                     return Ok(UpdateOutcome {
                         result: Ok(stored),
                         changed: false,
                     });
                 }
-                Ok(Some(updated)) => updated,
+                Some(updated) => updated,
             };
             match self.replace_source(&stored, &updated, audit).await? {
                 None => {

@@ -1,0 +1,173 @@
+//! The Azure check (SPEC §14): with the SAS token, list one blob of the container
+//! (https://learn.microsoft.com/rest/api/storageservices/list-blobs) or one file of the share's
+//! root (https://learn.microsoft.com/rest/api/storageservices/list-directories-and-files).
+
+use hyper::http::{HeaderMap, Method};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+
+use super::client::{Client, ReadBudget};
+use super::outcome::{CheckName, Checks, Ending, Problem};
+use crate::domain::Credentials;
+
+/// Which of Azure's services a source uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Service {
+    Blob,
+    FileShare,
+}
+
+pub(crate) struct Target {
+    pub service: Service,
+    /// The list request, SAS token included: never logged, never in a message.
+    url: url::Url,
+}
+
+impl Target {
+    /// `endpoint_override` replaces `https://<account>.<service>.core.windows.net` (Azurite's is
+    /// `http://127.0.0.1:10000/devstoreaccount1`).
+    pub fn of(
+        credentials: &Credentials,
+        endpoint_override: impl Fn(Service) -> Option<url::Url>,
+    ) -> Result<Self, Problem> {
+        let value = |key: &str| credentials.get(key).map(|v| v.expose().to_owned());
+        let account = value("account_name").unwrap_or_default();
+        let (service, resource, restype, host) = match value("service_type").as_deref() {
+            Some("file-share") => (Service::FileShare, value("share_name"), "directory", "file"),
+            _ => (Service::Blob, value("container_name"), "container", "blob"),
+        };
+        let resource = resource.ok_or(Problem::Unsupported(
+            "The source names no container or share to check",
+        ))?;
+        let base = match endpoint_override(service) {
+            Some(base) => base.as_str().trim_end_matches('/').to_owned(),
+            None => format!("https://{account}.{host}.core.windows.net"),
+        };
+        let sas = value("sas_token").unwrap_or_default();
+        let sas = sas.trim_start_matches('?');
+        let mut text = format!(
+            "{base}/{}?restype={restype}&comp=list&maxresults=1",
+            utf8_percent_encode(&resource, NON_ALPHANUMERIC)
+        );
+        if let Some(prefix) = value("prefix").filter(|p| !p.is_empty()) {
+            text.push_str("&prefix=");
+            text.push_str(&utf8_percent_encode(&prefix, NON_ALPHANUMERIC).to_string());
+        }
+        if !sas.is_empty() {
+            text.push('&');
+            text.push_str(sas);
+        }
+        let url = url::Url::parse(&text)
+            .map_err(|_| Problem::Unsupported("The account's endpoint is not a URL"))?;
+        Ok(Self { service, url })
+    }
+}
+
+/// Azure's error code (`x-ms-error-code`), for telling refused credentials from a missing
+/// container.
+fn error_code(headers: &HeaderMap) -> Option<&str> {
+    headers.get("x-ms-error-code")?.to_str().ok()
+}
+
+pub(crate) async fn check(
+    client: &Client,
+    target: &Target,
+    checks: &mut Checks,
+    budget: &mut ReadBudget,
+) -> Ending {
+    let answer = match client
+        .send(Method::GET, &target.url, HeaderMap::new(), budget)
+        .await
+    {
+        Ok(answer) => answer,
+        Err(problem) => {
+            checks.unanswered(&problem, CheckName::List);
+            return Ending::Failed(problem);
+        }
+    };
+    checks.ok(CheckName::Connect);
+    let status = answer.status;
+    let what = match target.service {
+        Service::Blob => "container",
+        Service::FileShare => "share",
+    };
+    match status {
+        200..=299 => {
+            checks.ok(CheckName::Authenticate);
+            checks.ok(CheckName::List);
+            Ending::Ok
+        }
+        404 => {
+            checks.ok(CheckName::Authenticate);
+            checks.failed(CheckName::List);
+            Ending::Failed(Problem::BucketNotFound { status, what })
+        }
+        401 | 403 => {
+            // AuthorizationPermissionMismatch and the like: a valid token that may not list.
+            if error_code(&answer.headers).is_some_and(|c| c.starts_with("AuthorizationPermission"))
+            {
+                checks.ok(CheckName::Authenticate);
+                checks.failed(CheckName::List);
+                Ending::Failed(Problem::AccessRefused { status })
+            } else {
+                checks.failed(CheckName::Authenticate);
+                Ending::Failed(Problem::CredentialsRefused { status })
+            }
+        }
+        _ => {
+            checks.failed(CheckName::List);
+            Ending::Failed(Problem::HttpStatus { status })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::SourceType;
+
+    fn credentials(pairs: &[(&str, &str)]) -> Credentials {
+        let values = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Credentials::from_stored(SourceType::Azure, values).unwrap()
+    }
+
+    #[test]
+    fn a_file_share_lists_the_shares_root_at_the_file_endpoint() {
+        let target = Target::of(
+            &credentials(&[
+                ("account_name", "acct"),
+                ("service_type", "file-share"),
+                ("share_name", "media"),
+                ("sas_token", "?sv=2024-11-04&sig=abc"),
+                ("prefix", "a b/"),
+            ]),
+            |_| None,
+        )
+        .unwrap();
+        assert_eq!(target.service, Service::FileShare);
+        assert_eq!(
+            target.url.as_str(),
+            "https://acct.file.core.windows.net/media?restype=directory&comp=list&maxresults=1&prefix=a%20b%2F&sv=2024-11-04&sig=abc"
+        );
+    }
+
+    #[test]
+    fn a_blob_container_lists_one_blob_at_the_blob_endpoint() {
+        let target = Target::of(
+            &credentials(&[
+                ("account_name", "acct"),
+                ("service_type", "blob"),
+                ("container_name", "images"),
+                ("sas_token", "sv=2024-11-04&sig=abc"),
+            ]),
+            |_| None,
+        )
+        .unwrap();
+        assert_eq!(
+            target.url.as_str(),
+            "https://acct.blob.core.windows.net/images?restype=container&comp=list&maxresults=1&sv=2024-11-04&sig=abc"
+        );
+    }
+}

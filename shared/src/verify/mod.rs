@@ -1,0 +1,250 @@
+//! Verifying a source's credentials against its storage (SPEC §14), the way the CDN would reach
+//! it: S3-compatible types with SigV4 (`s3`), Azure with its SAS token (`azure`), web folders with
+//! a ranged GET (`web`), every connection through the address guard (`network`), within 5 s and
+//! 64 KiB (`client`).
+
+mod azure;
+pub mod client;
+pub mod network;
+pub mod outcome;
+mod s3;
+mod web;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+pub use network::{AddressPolicy, BoxFuture, Guard, Network, SystemNetwork};
+pub use outcome::{Check, CheckName, CheckResult, ErrorCode, Problem, Status, Verification};
+
+use crate::domain::{Credentials, SourceType, Timestamp};
+use client::{Client, ReadBudget};
+use outcome::{Checks, Ending, VerificationError};
+
+/// One verification's time limit (SPEC §14).
+pub const DEADLINE: Duration = Duration::from_secs(5);
+
+/// The switch that lets the guard reach loopback (tests, local emulators): `true` or `1`.
+/// `template.yaml` never sets it, and a test says so.
+pub const ALLOW_LOOPBACK_VAR: &str = "VERIFY_ALLOW_LOOPBACK";
+/// `VERIFY_ENDPOINT_<PROVIDER>` (`S3`, `GCS`, `DOS`, `R2`, `WASABI`, `AKAMAI`, `AZURE_BLOB`,
+/// `AZURE_FILE`): a base URL that replaces the provider's documented endpoint (an emulator's).
+/// Never set in `template.yaml` either.
+pub const ENDPOINT_VAR_PREFIX: &str = "VERIFY_ENDPOINT_";
+
+/// Whose documented endpoint a check addresses; an override replaces it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Provider {
+    S3,
+    Gcs,
+    Dos,
+    R2,
+    Wasabi,
+    Akamai,
+    AzureBlob,
+    AzureFile,
+}
+
+impl Provider {
+    pub const ALL: [Provider; 8] = [
+        Provider::S3,
+        Provider::Gcs,
+        Provider::Dos,
+        Provider::R2,
+        Provider::Wasabi,
+        Provider::Akamai,
+        Provider::AzureBlob,
+        Provider::AzureFile,
+    ];
+
+    /// The suffix of its `VERIFY_ENDPOINT_` variable.
+    pub fn var_suffix(&self) -> &'static str {
+        match self {
+            Provider::S3 => "S3",
+            Provider::Gcs => "GCS",
+            Provider::Dos => "DOS",
+            Provider::R2 => "R2",
+            Provider::Wasabi => "WASABI",
+            Provider::Akamai => "AKAMAI",
+            Provider::AzureBlob => "AZURE_BLOB",
+            Provider::AzureFile => "AZURE_FILE",
+        }
+    }
+
+    fn of(source_type: SourceType) -> Option<Self> {
+        Some(match source_type {
+            SourceType::S3 => Provider::S3,
+            SourceType::Gcs => Provider::Gcs,
+            SourceType::Dos => Provider::Dos,
+            SourceType::R2 => Provider::R2,
+            SourceType::Wasabi => Provider::Wasabi,
+            SourceType::Akamai => Provider::Akamai,
+            SourceType::Azure | SourceType::Url => return None,
+        })
+    }
+}
+
+/// How verifications reach the storage.
+#[derive(Clone, Debug, Default)]
+pub struct VerifySettings {
+    pub policy: AddressPolicy,
+    pub endpoints: BTreeMap<Provider, url::Url>,
+}
+
+impl VerifySettings {
+    /// From the environment: the loopback switch and endpoint overrides, both unset in AWS.
+    pub fn from_env() -> Self {
+        let allow_loopback =
+            std::env::var(ALLOW_LOOPBACK_VAR).is_ok_and(|v| matches!(v.as_str(), "1" | "true"));
+        let endpoints = Provider::ALL
+            .into_iter()
+            .filter_map(|provider| {
+                let var = format!("{ENDPOINT_VAR_PREFIX}{}", provider.var_suffix());
+                let url = url::Url::parse(&std::env::var(var).ok()?).ok()?;
+                Some((provider, url))
+            })
+            .collect();
+        Self {
+            policy: AddressPolicy { allow_loopback },
+            endpoints,
+        }
+    }
+}
+
+/// Runs verifications. Cheap to build: the TLS configuration (the OS's trust store) is read on
+/// the first verification, so functions that never verify never pay for it.
+#[derive(Clone)]
+pub struct Verifier {
+    settings: Arc<VerifySettings>,
+    network: Arc<dyn Network>,
+    tls: Arc<OnceLock<Option<Arc<rustls::ClientConfig>>>>,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Verifier {
+    fn default() -> Self {
+        Self::new(VerifySettings::default(), Arc::new(SystemNetwork))
+    }
+}
+
+impl Verifier {
+    pub fn new(settings: VerifySettings, network: Arc<dyn Network>) -> Self {
+        Self {
+            settings: Arc::new(settings),
+            network,
+            tls: Arc::default(),
+        }
+    }
+
+    pub fn from_env() -> Self {
+        Self::new(VerifySettings::from_env(), Arc::new(SystemNetwork))
+    }
+
+    fn client(&self) -> Client {
+        let tls = self.tls.get_or_init(|| tls_config().map(Arc::new)).clone();
+        Client {
+            guard: Guard {
+                network: self.network.clone(),
+                policy: self.settings.policy,
+            },
+            tls,
+        }
+    }
+
+    /// Checks `credentials` of a `source_type` source against its storage; never changes
+    /// anything, never takes longer than [`DEADLINE`].
+    pub async fn verify(&self, source_type: SourceType, credentials: &Credentials) -> Verification {
+        let started = Instant::now();
+        let checked_at = Timestamp::now().to_string();
+        let mut checks = Checks::default();
+        let ending =
+            match tokio::time::timeout(DEADLINE, self.run(source_type, credentials, &mut checks))
+                .await
+            {
+                Ok(ending) => ending,
+                Err(_) => Ending::Failed(Problem::Timeout {
+                    seconds: DEADLINE.as_secs(),
+                }),
+            };
+        let (status, problem) = match ending {
+            Ending::Ok => (Status::Ok, None),
+            Ending::Failed(problem) => (Status::Failed, Some(problem)),
+            Ending::Inconclusive(problem) => (Status::Inconclusive, Some(problem)),
+        };
+        Verification {
+            status,
+            checked_at,
+            latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            checks: checks.0,
+            error: problem.map(|problem| VerificationError {
+                code: problem.code(),
+                message: problem.to_string(),
+            }),
+        }
+    }
+
+    async fn run(
+        &self,
+        source_type: SourceType,
+        credentials: &Credentials,
+        checks: &mut Checks,
+    ) -> Ending {
+        let client = self.client();
+        let mut budget = ReadBudget::default();
+        let endpoint = |provider: Provider| self.settings.endpoints.get(&provider).cloned();
+        match source_type {
+            SourceType::Url => {
+                let Some(url) = credentials
+                    .get("url")
+                    .and_then(|u| url::Url::parse(u.expose()).ok())
+                else {
+                    return Ending::Failed(Problem::Unsupported("The source has no URL to check"));
+                };
+                web::check(&client, &url, checks, &mut budget).await
+            }
+            SourceType::Azure => {
+                let target = azure::Target::of(credentials, |service| {
+                    endpoint(match service {
+                        azure::Service::Blob => Provider::AzureBlob,
+                        azure::Service::FileShare => Provider::AzureFile,
+                    })
+                });
+                match target {
+                    Ok(target) => azure::check(&client, &target, checks, &mut budget).await,
+                    Err(problem) => Ending::Failed(problem),
+                }
+            }
+            other => {
+                let Some(provider) = Provider::of(other) else {
+                    return Ending::Failed(Problem::Unsupported("Unknown source type"));
+                };
+                match s3::Target::of(other, credentials, endpoint(provider).as_ref()) {
+                    Ok(target) => s3::check(&client, &target, checks, &mut budget).await,
+                    Err(problem) => Ending::Failed(problem),
+                }
+            }
+        }
+    }
+}
+
+/// rustls with aws-lc (the provider the SDK already links) and the OS's trust store: storage
+/// providers' certificates chain to many roots, not only Amazon's.
+/// `None` only if the provider refused the default protocol versions (it supports them): then
+/// every `https://` check fails its handshake rather than trusting anything.
+fn tls_config() -> Option<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    let found = rustls_native_certs::load_native_certs();
+    let (_added, _ignored) = roots.add_parsable_certificates(found.certs);
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .ok()?;
+    Some(builder.with_root_certificates(roots).with_no_client_auth())
+}

@@ -1,0 +1,385 @@
+//! Real storage servers for the verify check (SPEC §14), all on 127.0.0.1 port 0: an S3 server
+//! (`s3s-fs`, which checks SigV4 signatures), a web server for `url` sources, one that never
+//! answers, one whose TLS certificate nobody trusts, and Azurite when CI starts it. Plus the
+//! network the verifier uses in tests: a resolver that answers what a test says, and a connector
+//! that reaches loopback only, so no verification in a test can send a packet off the machine.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use shared::verify::{AddressPolicy, BoxFuture, Network, Provider, Verifier, VerifySettings};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Credentials the S3 server accepts.
+pub const S3_ACCESS_KEY: &str = "AKIAVERIFYTESTKEY000";
+pub const S3_SECRET_KEY: &str = "verify-test-secret-key-0123456789abcdef";
+pub const S3_BUCKET: &str = "verify-bucket";
+/// A bucket named as an Akamai CP code (Akamai's `bucket` is `<cp code>[/<directory>]`).
+pub const S3_CP_CODE_BUCKET: &str = "123456";
+
+/// Set by `.ci/run` to Azurite's blob endpoint with its account (`http://127.0.0.1:PORT/devstoreaccount1`).
+pub const AZURITE_BLOB_VAR: &str = "AZURITE_BLOB_ENDPOINT";
+/// Azurite's well-known development account and key (documented, not a secret).
+pub const AZURITE_ACCOUNT: &str = "devstoreaccount1";
+pub const AZURITE_KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+/// The verifier's network in tests: names answer what [`TestNetwork::answer`] set (nothing else
+/// resolves), and a connection to any address outside loopback goes to the sentinel listener on
+/// 127.0.0.1 instead, which counts it. So a test may hand the guard 169.254.169.254 and still
+/// cannot send it a packet; if the guard let it through, the sentinel would see the connection.
+pub struct TestNetwork {
+    names: Mutex<HashMap<String, Vec<IpAddr>>>,
+    sentinel: SocketAddr,
+    sentinel_connections: Arc<AtomicUsize>,
+}
+
+impl TestNetwork {
+    pub async fn start() -> Arc<Self> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .expect("bind sentinel");
+        let sentinel = listener.local_addr().expect("sentinel address");
+        let sentinel_connections = Arc::new(AtomicUsize::new(0));
+        let counter = sentinel_connections.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+                drop(socket);
+            }
+        });
+        Arc::new(Self {
+            names: Mutex::default(),
+            sentinel,
+            sentinel_connections,
+        })
+    }
+
+    /// `name` resolves to `addresses` from now on.
+    pub fn answer(&self, name: &str, addresses: &[&str]) {
+        let ips = addresses
+            .iter()
+            .map(|a| a.parse().expect("an IP address"))
+            .collect();
+        self.names
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.to_owned(), ips);
+    }
+
+    /// The port of the listener on 127.0.0.1 that counts the connections nothing should open.
+    pub fn sentinel_port(&self) -> u16 {
+        self.sentinel.port()
+    }
+
+    /// Connections the sentinel accepted: refused addresses the guard let through, or
+    /// connections to the sentinel's own address.
+    pub fn sentinel_connections(&self) -> usize {
+        self.sentinel_connections.load(Ordering::SeqCst)
+    }
+
+    /// A verifier on this network; `allow_loopback` is the guard's switch.
+    pub fn verifier(
+        self: &Arc<Self>,
+        allow_loopback: bool,
+        endpoints: &[(Provider, &str)],
+    ) -> Verifier {
+        Verifier::new(
+            VerifySettings {
+                policy: AddressPolicy { allow_loopback },
+                endpoints: endpoints
+                    .iter()
+                    .map(|(p, u)| (*p, url::Url::parse(u).expect("endpoint URL")))
+                    .collect(),
+            },
+            self.clone(),
+        )
+    }
+}
+
+fn loopback(ip: IpAddr) -> Option<IpAddr> {
+    match ip {
+        IpAddr::V4(v4) if v4.is_loopback() => Some(ip),
+        IpAddr::V6(v6) if v6.is_loopback() => Some(ip),
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .filter(|v4| v4.is_loopback())
+            .map(IpAddr::V4),
+        IpAddr::V4(_) => None,
+    }
+}
+
+impl Network for TestNetwork {
+    fn resolve<'a>(&'a self, host: &'a str, _port: u16) -> BoxFuture<'a, io::Result<Vec<IpAddr>>> {
+        let answer = self
+            .names
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(host)
+            .cloned();
+        Box::pin(async move { answer.ok_or_else(|| io::Error::from(io::ErrorKind::NotFound)) })
+    }
+
+    fn connect(&self, address: SocketAddr) -> BoxFuture<'_, io::Result<TcpStream>> {
+        let target = match loopback(address.ip()) {
+            Some(ip) => SocketAddr::new(ip, address.port()),
+            None => self.sentinel,
+        };
+        Box::pin(TcpStream::connect(target))
+    }
+}
+
+/// How the S3 server treats the test's credentials.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct S3Options {
+    /// Refuse `ListObjectsV2` (AccessDenied) while allowing object reads.
+    pub refuse_listing: bool,
+}
+
+/// `s3s-fs` on a fresh directory holding [`S3_BUCKET`], accepting [`S3_ACCESS_KEY`] /
+/// [`S3_SECRET_KEY`] only, signatures checked.
+pub struct S3Server {
+    pub endpoint: String,
+    _root: TempDir,
+}
+
+struct RefuseListing;
+
+#[async_trait::async_trait]
+impl s3s::access::S3Access for RefuseListing {
+    async fn list_objects_v2(
+        &self,
+        _req: &mut s3s::S3Request<s3s::dto::ListObjectsV2Input>,
+    ) -> s3s::S3Result<()> {
+        Err(s3s::s3_error!(AccessDenied, "listing is not allowed"))
+    }
+}
+
+impl S3Server {
+    pub async fn start(options: S3Options) -> Self {
+        let root = TempDir::new();
+        for bucket in [S3_BUCKET, S3_CP_CODE_BUCKET] {
+            std::fs::create_dir_all(root.0.join(bucket)).expect("bucket directory");
+        }
+        let fs = s3s_fs::FileSystem::new(&root.0).expect("s3s-fs");
+        let mut builder = s3s::service::S3ServiceBuilder::new(fs);
+        builder.set_auth(s3s::auth::SimpleAuth::from_single(
+            S3_ACCESS_KEY,
+            S3_SECRET_KEY,
+        ));
+        if options.refuse_listing {
+            builder.set_access(RefuseListing);
+        }
+        let service = builder.build();
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        tokio::spawn(async move {
+            let server = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            while let Ok((socket, _)) = listener.accept().await {
+                let connection = server
+                    .serve_connection(TokioIo::new(socket), service.clone())
+                    .into_owned();
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                });
+            }
+        });
+        Self {
+            endpoint: format!("http://{address}"),
+            _root: root,
+        }
+    }
+}
+
+/// A directory removed when the test ends.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        let path =
+            std::env::temp_dir().join(format!("verify-s3-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&path).expect("temp dir");
+        Self(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A listener that accepts connections and never answers.
+pub async fn hanging_server() -> SocketAddr {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    address
+}
+
+/// An HTTPS server whose certificate is self-signed for 127.0.0.1: no trust store vouches for it.
+pub async fn untrusted_tls_server() -> SocketAddr {
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()])
+        .expect("self-signed certificate");
+    let cert = certified.cert.der().clone();
+    let key = rustls::pki_types::PrivateKeyDer::try_from(certified.signing_key.serialize_der())
+        .expect("private key");
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_no_client_auth()
+    .with_single_cert(vec![cert], key)
+    .expect("server config");
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let _ = acceptor.accept(socket).await;
+            });
+        }
+    });
+    address
+}
+
+/// What the web server answers on one path.
+#[derive(Clone, Debug)]
+pub enum Reply {
+    Status(u16),
+    /// 302 with this `Location`.
+    Redirect(String),
+}
+
+/// A web folder: each path answers its [`Reply`], anything else 404. Counts requests and keeps
+/// each request's `Range` header.
+pub struct WebServer {
+    pub address: SocketAddr,
+    pub ranges: Arc<Mutex<Vec<Option<String>>>>,
+}
+
+impl WebServer {
+    pub async fn start(routes: Vec<(&str, Reply)>) -> Self {
+        let routes: Arc<HashMap<String, Reply>> =
+            Arc::new(routes.into_iter().map(|(p, r)| (p.to_owned(), r)).collect());
+        let ranges: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        let seen = ranges.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let routes = routes.clone();
+                let seen = seen.clone();
+                let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let routes = routes.clone();
+                    let seen = seen.clone();
+                    async move {
+                        seen.lock().unwrap_or_else(|p| p.into_inner()).push(
+                            req.headers()
+                                .get("range")
+                                .and_then(|v| v.to_str().ok())
+                                .map(str::to_owned),
+                        );
+                        let mut response =
+                            hyper::Response::new(Full::new(Bytes::from_static(b"x")));
+                        match routes.get(req.uri().path()) {
+                            Some(Reply::Status(status)) => {
+                                *response.status_mut() =
+                                    hyper::StatusCode::from_u16(*status).expect("status");
+                            }
+                            Some(Reply::Redirect(location)) => {
+                                *response.status_mut() = hyper::StatusCode::FOUND;
+                                response
+                                    .headers_mut()
+                                    .insert("location", location.parse().expect("location header"));
+                            }
+                            None => *response.status_mut() = hyper::StatusCode::NOT_FOUND,
+                        }
+                        Ok::<_, Infallible>(response)
+                    }
+                });
+                tokio::spawn(async move {
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(socket), service)
+                        .await;
+                });
+            }
+        });
+        Self { address, ranges }
+    }
+
+    pub fn requests(&self) -> usize {
+        self.ranges.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
+
+/// An account SAS for Azurite's development account (version 2020-08-04, blob service, every
+/// resource type), signed as Microsoft documents: HMAC-SHA256 of the string-to-sign with the
+/// account key
+/// (https://learn.microsoft.com/rest/api/storageservices/create-account-sas).
+pub fn azurite_account_sas(permissions: &str) -> String {
+    use base64::Engine;
+    use hmac::{KeyInit, Mac};
+    let version = "2020-08-04";
+    let expiry = "2099-01-01T00:00:00Z";
+    let string_to_sign =
+        format!("{AZURITE_ACCOUNT}\n{permissions}\nb\nsco\n\n{expiry}\n\nhttps,http\n{version}\n");
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(AZURITE_KEY)
+        .expect("Azurite's key is base64");
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).expect("any key length");
+    mac.update(string_to_sign.as_bytes());
+    let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    let signature: String = url::form_urlencoded::byte_serialize(signature.as_bytes()).collect();
+    format!("sv={version}&ss=b&srt=sco&sp={permissions}&se={expiry}&spr=https,http&sig={signature}")
+}
+
+/// A web server that answers 200 and then sends a body that never ends: what a verification
+/// reads of it is its 64 KiB budget, then it stops.
+pub async fn endless_body_server() -> SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut head = [0u8; 4096];
+                let _ = socket.read(&mut head).await;
+                let _ = socket
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000000000\r\n\r\n")
+                    .await;
+                let chunk = [b'x'; 16 * 1024];
+                while socket.write_all(&chunk).await.is_ok() {}
+            });
+        }
+    });
+    address
+}
