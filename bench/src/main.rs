@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use bench::lambda::{Case, EventSource};
 use bench::process::{Backend, Subject};
 use bench::report::{Results, Settings, Size};
-use bench::workload::{Events, FUNCTIONS, events_dir, seed_sources, source_body};
+use bench::workload::{Events, FUNCTIONS, events_dir, seed_sources, source_body, verifiable_body};
 use bench::{artifacts, chart, gateway, lambda, machine, paging, python, report};
 use clap::Parser;
 use integration_tests::fault_proxy::FaultProxy;
@@ -143,6 +143,9 @@ async fn main() -> Result<(), BoxError> {
     let acme_key = app.db.api_key("acme").await;
     let acme_ids = seed_sources(&app, &acme_key, "acme", 20).await?;
     let delete_key = app.db.api_key("bench-delete").await;
+    // The verify check's storage: s3s-fs on loopback, which verify-source reaches through its
+    // guard with the loopback switch on (the template never sets it).
+    let s3 = integration_tests::storage::S3Server::start(Default::default()).await;
 
     let subject = |name: &str| Subject {
         name: name.to_owned(),
@@ -164,6 +167,7 @@ async fn main() -> Result<(), BoxError> {
     let mut creates = 0usize;
     let mut patches = 0usize;
     let mut deletes = 0usize;
+    let mut verifies = 0usize;
     let mut cases: Vec<Case> = vec![
         Case {
             subject: subject("get-source"),
@@ -231,6 +235,40 @@ async fn main() -> Result<(), BoxError> {
                 Some(&acme_ids[0]),
                 None,
             )?),
+        },
+        Case {
+            // Each invocation verifies a source of an account of its own: an account may run
+            // 10 verifications a minute, and the figures are of verifications that ran.
+            subject: Subject {
+                env: vec![
+                    (
+                        shared::verify::ALLOW_LOOPBACK_VAR.to_owned(),
+                        "1".to_owned(),
+                    ),
+                    (
+                        format!("{}S3", shared::verify::ENDPOINT_VAR_PREFIX),
+                        s3.endpoint.clone(),
+                    ),
+                ],
+                ..subject("verify-source")
+            },
+            events: Box::new(move || {
+                verifies += 1;
+                let n = verifies;
+                Box::pin(async move {
+                    let account = format!("bench-verify-{n}");
+                    let key = app_ref.db.api_key(&account).await;
+                    let created = app_ref
+                        .post(
+                            "/v1/sources",
+                            &key,
+                            &verifiable_body(&format!("verified-{n}")),
+                        )
+                        .await;
+                    let id = created.json()["id"].as_str().unwrap_or_default().to_owned();
+                    events.endpoint("verify-source", &account, Some(&id), None)
+                })
+            }),
         },
         Case {
             subject: subject("authorizer"),

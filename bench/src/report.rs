@@ -25,6 +25,8 @@ pub fn round_trip_budget(function: &str) -> Option<usize> {
     match function {
         "get-source" | "list-sources" | "create-source" | "list-events" | "authorizer" => Some(1),
         "update-source" | "delete-source" | "rotate-secret-token" => Some(2),
+        // The source, then the account's rate counter; the storage's own calls are not DynamoDB's.
+        "verify-source" => Some(2),
         _ => None,
     }
 }

@@ -8,7 +8,7 @@ use integration_tests::TestApp;
 use serde_json::{Value, json};
 
 /// The functions as Lambda runs them, with the event file each one is invoked with.
-pub const FUNCTIONS: [&str; 8] = [
+pub const FUNCTIONS: [&str; 9] = [
     "get-source",
     "list-sources",
     "create-source",
@@ -16,6 +16,7 @@ pub const FUNCTIONS: [&str; 8] = [
     "delete-source",
     "rotate-secret-token",
     "list-events",
+    "verify-source",
     "authorizer",
 ];
 
@@ -41,6 +42,22 @@ pub fn source_body(name: &str) -> Value {
             "access_key_id": "AKIABENCHMARK0000000",
             "secret_access_key": "bench-secret-access-key-0000000000000000",
             "bucket": "bench-bucket",
+            "region": "us-east-1",
+        },
+    }})
+}
+
+/// A body for an S3 source whose keys and bucket the test kit's S3 server (s3s-fs) accepts: a
+/// verification of it lists the bucket for real, SigV4 checked.
+pub fn verifiable_body(name: &str) -> Value {
+    use integration_tests::storage::{S3_ACCESS_KEY, S3_BUCKET, S3_SECRET_KEY};
+    json!({ "source": {
+        "source": name,
+        "source_type": "s3",
+        "credential_attributes": {
+            "access_key_id": S3_ACCESS_KEY,
+            "secret_access_key": S3_SECRET_KEY,
+            "bucket": S3_BUCKET,
             "region": "us-east-1",
         },
     }})
