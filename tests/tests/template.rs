@@ -204,6 +204,19 @@ fn functions_run_as_the_spec_says() {
     assert_eq!(globals["Handler"].as_str(), Some("bootstrap"));
     assert_eq!(globals["MemorySize"].as_u64(), Some(128));
     assert_eq!(globals["LoggingConfig"]["LogFormat"].as_str(), Some("JSON"));
+    // X-Ray on unless TracingEnabled=false; each function's concurrency reserved unless 0.
+    assert_eq!(
+        render(&globals["Tracing"]),
+        "!If [TracesRequests, Active, PassThrough]"
+    );
+    assert_eq!(
+        render(&template["Resources"]["SourcesApi"]["Properties"]["TracingEnabled"]),
+        "!If [TracesRequests, true, false]"
+    );
+    assert_eq!(
+        render(&globals["ReservedConcurrentExecutions"]),
+        "!If [ReservesConcurrency, !Ref ReservedConcurrency, !Ref AWS::NoValue]"
+    );
     let timeout = globals["Timeout"].as_u64().unwrap();
     assert!(timeout as f64 > ClientSettings::default().operation_timeout.as_secs_f64());
     assert_eq!(
@@ -307,6 +320,8 @@ fn a_key_outside_its_scope_gets_the_local_gateways_403() {
 struct Grant {
     actions: BTreeSet<String>,
     indexes: BTreeSet<String>,
+    /// On the table's key, through DynamoDB only.
+    kms_actions: BTreeSet<String>,
 }
 
 /// The table's ARN, or one of its indexes' (`${SourcesTable.Arn}/index/<name>`).
@@ -324,6 +339,31 @@ fn table_resource(name: &str, resource: &Value, indexes: &mut BTreeSet<String>) 
     }
 }
 
+/// A template value as text, tags included: `!If [CreatesKey, !GetAtt DataKey.Arn, !Ref KmsKeyArn]`.
+fn render(value: &Value) -> String {
+    match value {
+        Value::Tagged(t) => format!("{} {}", t.tag, render(&t.value)),
+        Value::Sequence(items) => format!(
+            "[{}]",
+            items.iter().map(render).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Mapping(map) => format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(k, v)| format!("{}: {}", render(k), render(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => "null".to_owned(),
+    }
+}
+
+/// The table's key: the stack's own, or the one `KmsKeyArn` names.
+const TABLE_KEY: &str = "!If [CreatesKey, !GetAtt DataKey.Arn, !Ref KmsKeyArn]";
+
 fn granted(template: &Value) -> Vec<(String, Grant)> {
     functions(template)
         .into_iter()
@@ -331,10 +371,28 @@ fn granted(template: &Value) -> Vec<(String, Grant)> {
             let mut grant = Grant {
                 actions: BTreeSet::new(),
                 indexes: BTreeSet::new(),
+                kms_actions: BTreeSet::new(),
             };
             for policy in function["Properties"]["Policies"].as_sequence().unwrap() {
                 for statement in policy["Statement"].as_sequence().unwrap() {
                     assert_eq!(statement["Effect"].as_str(), Some("Allow"));
+                    let actions: Vec<String> = statement["Action"]
+                        .as_sequence()
+                        .unwrap()
+                        .iter()
+                        .map(|a| a.as_str().unwrap().to_owned())
+                        .collect();
+                    if actions.iter().all(|a| a.starts_with("kms:")) {
+                        assert_eq!(render(&statement["Resource"]), TABLE_KEY, "{name}");
+                        assert_eq!(
+                            render(&statement["Condition"]),
+                            "{StringEquals: {kms:ViaService: !Sub dynamodb.${AWS::Region}.amazonaws.com}}",
+                            "{name}: the key only through DynamoDB"
+                        );
+                        grant.kms_actions.extend(actions);
+                        continue;
+                    }
+                    assert!(actions.iter().all(|a| a.starts_with("dynamodb:")), "{name}");
                     match statement["Resource"].as_sequence() {
                         Some(resources) => {
                             assert_eq!(
@@ -383,6 +441,230 @@ fn each_function_is_granted_exactly_its_declared_actions() {
 }
 
 #[test]
+fn each_function_is_granted_exactly_the_key_use_its_table_access_needs() {
+    for (binary, grant) in granted(&template()) {
+        let dynamodb: Vec<String> = declared_actions(&binary).into_iter().collect();
+        let dynamodb: Vec<&str> = dynamodb.iter().map(String::as_str).collect();
+        let expected: BTreeSet<String> = shared::http::routes::kms_actions(&dynamodb)
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        assert_eq!(grant.kms_actions, expected, "{binary}");
+    }
+}
+
+#[test]
+fn the_table_the_logs_and_the_topic_are_encrypted_with_the_key() {
+    let template = template();
+    let sse = &template["Resources"]["SourcesTable"]["Properties"]["SSESpecification"];
+    assert_eq!(sse["SSEType"].as_str(), Some("KMS"));
+    assert_eq!(render(&sse["KMSMasterKeyId"]), TABLE_KEY);
+    let log_groups: Vec<_> = resources(&template)
+        .into_iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::Logs::LogGroup"))
+        .collect();
+    assert_eq!(
+        log_groups.len(),
+        functions(&template).len() + 1,
+        "one per function, the access log"
+    );
+    for (name, group) in log_groups {
+        assert_eq!(
+            render(&group["Properties"]["KmsKeyId"]),
+            TABLE_KEY,
+            "{name}"
+        );
+    }
+    let topic = &template["Resources"]["AlarmTopic"];
+    assert_eq!(render(&topic["Properties"]["KmsMasterKeyId"]), TABLE_KEY);
+    let key = &template["Resources"]["DataKey"];
+    assert_eq!(key["Condition"].as_str(), Some("CreatesKey"));
+    assert_eq!(key["Properties"]["EnableKeyRotation"].as_bool(), Some(true));
+    // Only the account (through IAM), CloudWatch Logs and CloudWatch: no wildcard principal.
+    for statement in key["Properties"]["KeyPolicy"]["Statement"]
+        .as_sequence()
+        .unwrap()
+    {
+        let principal = render(&statement["Principal"]);
+        assert!(!principal.contains('*'), "{principal}");
+    }
+}
+
+/// `(namespace, metric, dimension values)` of an alarm on one metric.
+fn alarm_metric(alarm: &Value) -> (String, String, Vec<String>) {
+    let properties = &alarm["Properties"];
+    let dimensions = properties["Dimensions"]
+        .as_sequence()
+        .map(|d| d.iter().map(|d| render(&d["Value"])).collect())
+        .unwrap_or_default();
+    (
+        render(&properties["Namespace"]),
+        render(&properties["MetricName"]),
+        dimensions,
+    )
+}
+
+const ALARM_ACTIONS: &str = "!If [NotifiesAlarms, [!If [HasAlarmTopicArn, !Ref AlarmTopicArn, !Ref AlarmTopic]], !Ref AWS::NoValue]";
+
+#[test]
+fn every_function_has_its_errors_throttles_and_duration_alarms() {
+    let template = template();
+    let global_timeout = template["Globals"]["Function"]["Timeout"].as_u64().unwrap();
+    for (logical, binary, function) in functions(&template) {
+        let timeout = function["Properties"]["Timeout"]
+            .as_u64()
+            .unwrap_or(global_timeout);
+        for (suffix, metric) in [
+            ("ErrorsAlarm", "Errors"),
+            ("ThrottlesAlarm", "Throttles"),
+            ("DurationAlarm", "Duration"),
+        ] {
+            let name = format!("{}{suffix}", logical.trim_end_matches("Function"));
+            let alarm = &template["Resources"][name.as_str()];
+            assert_eq!(
+                alarm_metric(alarm),
+                (
+                    "AWS/Lambda".to_owned(),
+                    metric.to_owned(),
+                    vec![format!("!Ref {logical}")]
+                ),
+                "{binary}: {name}"
+            );
+            assert_eq!(render(&alarm["Properties"]["AlarmActions"]), ALARM_ACTIONS);
+            if metric == "Duration" {
+                let threshold = alarm["Properties"]["Threshold"].as_f64().unwrap();
+                let limit = (timeout * 1000) as f64;
+                assert!(
+                    threshold < limit && threshold >= 0.5 * limit,
+                    "{binary}: {threshold}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_alarm_notifies_the_topic_and_the_api_has_its_own() {
+    let template = template();
+    let alarms: Vec<_> = resources(&template)
+        .into_iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::CloudWatch::Alarm"))
+        .collect();
+    for (name, alarm) in &alarms {
+        assert_eq!(
+            render(&alarm["Properties"]["AlarmActions"]),
+            ALARM_ACTIONS,
+            "{name}"
+        );
+        assert_eq!(
+            render(&alarm["Properties"]["OKActions"]),
+            ALARM_ACTIONS,
+            "{name}"
+        );
+    }
+    let api = vec![
+        "!Sub ${AWS::StackName}-api".to_owned(),
+        "!Ref StageName".to_owned(),
+    ];
+    let api_name = render(&template["Resources"]["SourcesApi"]["Properties"]["Name"]);
+    assert_eq!(api_name, api[0], "the alarms find the API by its name");
+    for (name, metric) in [
+        ("Api5xxRateAlarm", "5XXError"),
+        ("ApiLatencyP99Alarm", "Latency"),
+    ] {
+        assert_eq!(
+            alarm_metric(&template["Resources"][name]),
+            ("AWS/ApiGateway".to_owned(), metric.to_owned(), api.clone()),
+            "{name}"
+        );
+    }
+    let failures = &template["Resources"]["AuthorizerFailureMetric"]["Properties"];
+    assert_eq!(render(&failures["LogGroupName"]), "!Ref ApiAccessLogs");
+    assert!(render(&failures["FilterPattern"]).contains("AUTHORIZER_FAILURE"));
+    let format =
+        render(&template["Resources"]["SourcesApi"]["Properties"]["AccessLogSetting"]["Format"]);
+    assert!(format.contains(r#""errorType":"$context.error.responseType""#));
+}
+
+/// The DynamoDB operations a table alarm sums over.
+fn alarm_operations(alarm: &Value) -> BTreeSet<String> {
+    alarm["Properties"]["Metrics"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["MetricStat"]["Metric"]["Dimensions"].as_sequence())
+        .flat_map(|d| d.iter())
+        .filter(|d| d["Name"].as_str() == Some("Operation"))
+        .map(|d| render(&d["Value"]))
+        .collect()
+}
+
+/// The dashboard's widgets, from its body (a `!Sub` of JSON).
+fn dashboard_widgets(template: &Value) -> Vec<Json> {
+    let (tag, body) = tagged(&template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]);
+    assert_eq!(tag, "!Sub");
+    let body: Json = serde_json::from_str(&body).expect("the dashboard body is JSON");
+    body["widgets"].as_array().unwrap().clone()
+}
+
+fn widget<'a>(widgets: &'a [Json], title: &str) -> &'a Json {
+    widgets
+        .iter()
+        .find(|w| {
+            w["properties"]["title"]
+                .as_str()
+                .is_some_and(|t| t.starts_with(title))
+        })
+        .unwrap_or_else(|| panic!("no widget {title}"))
+}
+
+#[test]
+fn the_dashboard_shows_every_function_and_every_route() {
+    let template = template();
+    let widgets = dashboard_widgets(&template);
+    for title in [
+        "Function duration",
+        "Function errors",
+        "Function throttles",
+        "Function concurrent executions",
+    ] {
+        let metrics = widget(&widgets, title)["properties"]["metrics"].to_string();
+        for (logical, binary, _) in functions(&template) {
+            assert!(
+                metrics.contains(&format!("${{{logical}}}")),
+                "{title}: {binary}"
+            );
+        }
+    }
+    for title in ["API latency p50", "API latency p99"] {
+        let metrics = widget(&widgets, title)["properties"]["metrics"]
+            .as_array()
+            .unwrap()
+            .clone();
+        for (method, path, _) in shared::http::routes::all_routes() {
+            assert!(
+                metrics.iter().any(|m| {
+                    let m = m.as_array().unwrap();
+                    m.windows(2)
+                        .any(|p| p[0] == "Resource" && p[1] == path.as_str())
+                        && m.windows(2)
+                            .any(|p| p[0] == "Method" && p[1] == method.as_str())
+                }),
+                "{title}: {method} {path}"
+            );
+        }
+    }
+    for title in [
+        "API requests",
+        "API 4XX and 5XX",
+        "DynamoDB consumed capacity",
+        "DynamoDB throttles",
+    ] {
+        widget(&widgets, title);
+    }
+}
+
+#[test]
 fn each_function_is_granted_exactly_the_indexes_it_queries() {
     for (binary, grant) in granted(&template()) {
         assert_eq!(grant.indexes, declared_indexes(&binary), "{binary}");
@@ -427,6 +709,7 @@ async fn the_code_calls_exactly_the_declared_actions() {
         run_with(endpoint, id, body, &[])
     };
     const VERIFY: &[(&str, &str)] = &[("verify", "true")];
+    let mut operations = BTreeSet::new();
     let key = db.api_key("acme").await;
     db.api_key("other").await;
     let other = shared::domain::Source::new(
@@ -441,6 +724,7 @@ async fn the_code_calls_exactly_the_declared_actions() {
         .unwrap();
 
     // Every path through each function: success, validation errors, taken names, renames, misses.
+    operations.extend(db.counter.snapshot().into_keys());
     db.counter.reset();
     assert_eq!(
         run(Endpoint::CreateSource, None, Some(r2("mine"))).await,
@@ -472,6 +756,7 @@ async fn the_code_calls_exactly_the_declared_actions() {
         .unwrap()[0]
         .id
         .to_string();
+    operations.extend(db.counter.snapshot().into_keys());
     db.counter.reset();
     assert_eq!(run(Endpoint::GetSource, Some(id.clone()), None).await, 200);
     assert_eq!(
@@ -485,6 +770,7 @@ async fn the_code_calls_exactly_the_declared_actions() {
     );
     let get_actions = db.counter.iam_actions();
 
+    operations.extend(db.counter.snapshot().into_keys());
     db.counter.reset();
     assert_eq!(run(Endpoint::ListSources, None, None).await, 200);
     // Every order and filter: the name orders read the name index.
@@ -519,6 +805,7 @@ async fn the_code_calls_exactly_the_declared_actions() {
     let list_indexes = db.counter.indexes();
     assert_eq!(list_indexes, declared_indexes("list-sources"));
 
+    operations.extend(db.counter.snapshot().into_keys());
     db.counter.reset();
     let patch = |body: Json| Some(json!({"source": body}));
     assert_eq!(
@@ -569,6 +856,7 @@ async fn the_code_calls_exactly_the_declared_actions() {
     );
     let update_actions = db.counter.iam_actions();
 
+    operations.extend(db.counter.snapshot().into_keys());
     db.counter.reset();
     assert_eq!(
         run(Endpoint::VerifySource, Some(id.clone()), None).await,
@@ -585,6 +873,7 @@ async fn the_code_calls_exactly_the_declared_actions() {
     );
     let verify_actions = db.counter.iam_actions();
 
+    operations.extend(db.counter.snapshot().into_keys());
     db.counter.reset();
     assert_eq!(
         run(Endpoint::RotateSecretToken, Some(id.clone()), None).await,
@@ -601,6 +890,7 @@ async fn the_code_calls_exactly_the_declared_actions() {
     );
     let rotate_actions = db.counter.iam_actions();
 
+    operations.extend(db.counter.snapshot().into_keys());
     db.counter.reset();
     assert_eq!(
         run(Endpoint::DeleteSource, Some(id.clone()), None).await,
@@ -612,6 +902,7 @@ async fn the_code_calls_exactly_the_declared_actions() {
     );
     let delete_actions = db.counter.iam_actions();
 
+    operations.extend(db.counter.snapshot().into_keys());
     db.counter.reset();
     // Both event listings: a source with events, one without (GetItem tells it from none), the
     // account's.
@@ -633,11 +924,13 @@ async fn the_code_calls_exactly_the_declared_actions() {
     let events_indexes = db.counter.indexes();
     assert_eq!(events_indexes, declared_indexes("list-events"));
 
+    operations.extend(db.counter.snapshot().into_keys());
     db.counter.reset();
     shared::authorizer::caller_for_key(&db.store, Some(&key))
         .await
         .unwrap();
     let authorizer_actions = db.counter.iam_actions();
+    operations.extend(db.counter.snapshot().into_keys());
 
     for (binary, observed) in [
         ("create-source", create_actions),
@@ -651,6 +944,15 @@ async fn the_code_calls_exactly_the_declared_actions() {
         (FUNCTION_NAME, authorizer_actions),
     ] {
         assert_eq!(observed, declared_actions(binary), "{binary}");
+    }
+    // The table alarms sum over every operation the functions call.
+    let template = template();
+    for alarm in ["TableSystemErrorsAlarm", "TableThrottledRequestsAlarm"] {
+        assert_eq!(
+            alarm_operations(&template["Resources"][alarm]),
+            operations,
+            "{alarm}"
+        );
     }
 }
 

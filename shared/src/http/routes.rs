@@ -107,6 +107,11 @@ impl Endpoint {
         }
     }
 
+    /// The KMS actions on the table's customer-managed key this function needs ([`kms_actions`]).
+    pub fn kms_actions(&self) -> &'static [&'static str] {
+        kms_actions(self.dynamodb_actions())
+    }
+
     /// The table's indexes this function's code queries: `template.yaml` grants its actions on
     /// them too, and on no other.
     pub fn dynamodb_indexes(&self) -> &'static [&'static str] {
@@ -129,6 +134,23 @@ impl Endpoint {
             Endpoint::VerifySource => "/sources/{id}/verify",
             _ => "/sources/{id}",
         }
+    }
+}
+
+/// What a function calling `dynamodb_actions` needs of the table's customer-managed key: DynamoDB
+/// decrypts with the caller's permission (`kms:Decrypt`) to read, and a writer also lets it
+/// generate data keys (`kms:GenerateDataKey`). `template.yaml` grants exactly these, only through
+/// DynamoDB (`kms:ViaService`); a test holds it to this.
+pub fn kms_actions(dynamodb_actions: &[&str]) -> &'static [&'static str] {
+    const WRITES: [&str; 3] = [
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+    ];
+    if dynamodb_actions.iter().any(|a| WRITES.contains(a)) {
+        &["kms:Decrypt", "kms:GenerateDataKey"]
+    } else {
+        &["kms:Decrypt"]
     }
 }
 
