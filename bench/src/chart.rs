@@ -124,6 +124,81 @@ fn key_points(lo: f64, hi: f64) -> Vec<f64> {
     points
 }
 
+/// The price per million calls of each function as stacked bars: Lambda, API Gateway, DynamoDB.
+pub fn costs(path: &Path, rows: &[crate::cost::CostRow]) -> Result<(), String> {
+    let max = rows.iter().map(|r| r.total_usd).fold(0.0, f64::max);
+    if rows.is_empty() || max <= 0.0 {
+        return Err("no costs to draw".into());
+    }
+    let n = rows.len();
+    let root = SVGBackend::new(path, (960, 100 + 44 * n as u32)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let names: Vec<String> = rows.iter().map(|r| r.function.clone()).collect();
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "Price per million calls, USD (Lambda arm64 128 MB, API Gateway REST, DynamoDB on-demand)",
+            ("sans-serif", 18),
+        )
+        .margin(15)
+        .x_label_area_size(40)
+        .y_label_area_size(150)
+        .build_cartesian_2d(0.0..max * 1.1, -0.5..n as f64 - 0.5)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .y_labels(n)
+        .y_max_light_lines(0)
+        .y_label_formatter(&|y| {
+            let row = n as f64 - 1.0 - y.round();
+            if (y - y.round()).abs() < 0.01 && row >= 0.0 {
+                names.get(row as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .x_desc("USD per million calls")
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let parts: [(&str, RGBColor, CostPart); 3] = [
+        ("Lambda", INIT, |r| r.lambda_usd),
+        ("API Gateway", FIRST, |r| r.api_gateway_usd),
+        ("DynamoDB", RGBColor(44, 160, 44), |r| r.dynamodb_usd),
+    ];
+    for (label, colour, part) in parts {
+        chart
+            .draw_series(rows.iter().enumerate().map(|(i, r)| {
+                let y = (n - 1 - i) as f64;
+                let start: f64 = parts_before(r, label);
+                Rectangle::new(
+                    [(start, y - 0.3), (start + part(r), y + 0.3)],
+                    colour.filled(),
+                )
+            }))
+            .map_err(|e| e.to_string())?
+            .label(label)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+/// One part of an endpoint's price.
+type CostPart = fn(&crate::cost::CostRow) -> f64;
+
+/// Where a part's bar starts: after the parts drawn before it.
+fn parts_before(row: &crate::cost::CostRow, label: &str) -> f64 {
+    match label {
+        "Lambda" => 0.0,
+        "API Gateway" => row.lambda_usd,
+        _ => row.lambda_usd + row.api_gateway_usd,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -361,6 +361,36 @@ async fn main() -> Result<(), BoxError> {
         );
     }
 
+    // The bill: capacity per call where the server reports it (DynamoDB Local does), priced
+    // with the warm durations measured above.
+    let capacity_server = args.scale_endpoint.first().cloned().or_else(|| {
+        std::env::var("DYNAMODB_TEST_ENDPOINT")
+            .ok()
+            .filter(|e| !e.is_empty())
+            .map(|e| (e.clone(), e))
+    });
+    let (capacity, capacity_on) = match capacity_server {
+        Some((name, url)) => {
+            eprintln!("consumed capacity per call on {name} ...");
+            match bench::cost::capacity(&url).await {
+                Ok(capacity) => (capacity, Some(name)),
+                Err(why) => {
+                    notes.push(format!("no capacity figures: {why}"));
+                    (Vec::new(), None)
+                }
+            }
+        }
+        None => {
+            notes.push(
+                "no capacity figures: they need a server that reports consumed capacity \
+                 (--scale-endpoint with DynamoDB Local)"
+                    .to_owned(),
+            );
+            (Vec::new(), None)
+        }
+    };
+    let costs = bench::cost::per_million(&capacity, &warm);
+
     let zips = if args.no_zip {
         notes.push("arm64 zips left out (--no-zip)".to_owned());
         None
@@ -406,6 +436,10 @@ async fn main() -> Result<(), BoxError> {
         latency,
         scale,
         listing,
+        capacity,
+        capacity_on,
+        prices: bench::cost::PRICES,
+        costs,
         notes,
         targets: Vec::new(),
     };
@@ -431,6 +465,9 @@ fn write_results(results: &Results, out: &Path, doc: Option<PathBuf>) -> Result<
         .cloned()
         .collect();
     chart::cold_starts(&out.join("cold-start.svg"), &charted)?;
+    if !results.costs.is_empty() {
+        chart::costs(&out.join("cost.svg"), &results.costs)?;
+    }
     if let Some(doc) = doc {
         let text = std::fs::read_to_string(&doc).unwrap_or_default();
         match report::splice(&text, &markdown) {

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::artifacts::HELLO_WORLD;
+use crate::cost::{CapacityResult, CostRow, Prices};
 use crate::gateway::{LatencyResult, ScaleResult};
 use crate::lambda::{ColdStartResult, WarmResult};
 use crate::machine::Machine;
@@ -72,6 +73,12 @@ pub struct Results {
     pub scale: Vec<ScaleResult>,
     /// Listing's account-size axis, on the same servers as `scale`.
     pub listing: Vec<PagingResult>,
+    /// DynamoDB capacity per call of each function, and the server that reported it.
+    pub capacity: Vec<CapacityResult>,
+    pub capacity_on: Option<String>,
+    pub prices: Prices,
+    /// Price per million calls.
+    pub costs: Vec<CostRow>,
     /// Why a part was not measured (no Python, no cargo-lambda).
     pub notes: Vec<String>,
     pub targets: Vec<Target>,
@@ -406,6 +413,60 @@ impl Results {
                 listing.load_seconds
             );
         }
+        if !self.costs.is_empty() {
+            md.push_str(&self.cost_markdown());
+        }
+        md
+    }
+
+    /// "What it costs": capacity per call and the price per million calls.
+    pub fn cost_markdown(&self) -> String {
+        let p = &self.prices;
+        let mut md = String::new();
+        let _ = write!(
+            md,
+            "\n### What it costs (per million calls, AWS list prices of {} in {})\n\n\
+             DynamoDB capacity per call as {} reports it (`ReturnConsumedCapacity`), a typical call \
+             each; Lambda arm64 at {} MB for the warm duration measured above (p50, rounded up to \
+             the millisecond as Lambda bills it) at ${}/GB-s plus ${} per million requests; API \
+             Gateway REST at ${} per million; DynamoDB on-demand at ${} per million read and \
+             ${} per million write request units. Not included: the authorizer (API Gateway \
+             caches its answer 300 s per key, so it runs once per key per 5 minutes: its own \
+             row), CloudWatch Logs ingestion, X-Ray, KMS requests (DynamoDB caches the table key), \
+             data transfer, free tiers.\n\n\
+             | function | call | read units | write units | billed ms | Lambda | API Gateway | DynamoDB | total |\n\
+             | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+            p.as_of,
+            p.region,
+            self.capacity_on.as_deref().unwrap_or("the server"),
+            p.memory_mb,
+            p.lambda_arm64_usd_per_gb_second,
+            p.lambda_usd_per_million_requests,
+            p.api_gateway_rest_usd_per_million,
+            p.dynamodb_usd_per_million_read_units,
+            p.dynamodb_usd_per_million_write_units,
+        );
+        for row in &self.costs {
+            let call = self
+                .capacity
+                .iter()
+                .find(|c| c.function == row.function)
+                .map(|c| c.call.as_str())
+                .unwrap_or_default();
+            let _ = writeln!(
+                md,
+                "| {} | {call} | {:.1} | {:.1} | {:.0} | ${:.2} | ${:.2} | ${:.2} | **${:.2}** |",
+                row.function,
+                row.read_units_per_call,
+                row.write_units_per_call,
+                row.billed_ms,
+                row.lambda_usd,
+                row.api_gateway_usd,
+                row.dynamodb_usd,
+                row.total_usd
+            );
+        }
+        md.push_str("\n![Price per million calls](bench/cost.svg)\n");
         md
     }
 }

@@ -1,0 +1,475 @@
+//! The bill (issue 17): DynamoDB capacity per call, measured with `ReturnConsumedCapacity` on a
+//! server that reports it (DynamoDB Local), and the price per million calls of each endpoint at
+//! AWS list prices: Lambda arm64 at the measured warm duration and 128 MB, API Gateway REST,
+//! DynamoDB on-demand. The prices and their date are here, in one place.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::get_item::{GetItemInput, GetItemOutput};
+use aws_sdk_dynamodb::operation::query::{QueryInput, QueryOutput};
+use aws_sdk_dynamodb::operation::transact_write_items::{
+    TransactWriteItemsInput, TransactWriteItemsOutput,
+};
+use aws_sdk_dynamodb::operation::update_item::{UpdateItemInput, UpdateItemOutput};
+use aws_sdk_dynamodb::types::{ConsumedCapacity, ReturnConsumedCapacity};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextMut, FinalizerInterceptorContextRef,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use serde::Serialize;
+use serde_json::json;
+use shared::AppState;
+use shared::http::{Endpoint, handle};
+use shared::store::{ClientSettings, Store, local_config, table};
+
+use crate::lambda::WarmResult;
+
+/// AWS list prices, us-east-1, on the date below (https://aws.amazon.com/lambda/pricing/,
+/// https://aws.amazon.com/api-gateway/pricing/, https://aws.amazon.com/dynamodb/pricing/on-demand/).
+#[derive(Clone, Debug, Serialize)]
+pub struct Prices {
+    pub as_of: &'static str,
+    pub region: &'static str,
+    /// Lambda on arm64 (Graviton), first tier.
+    pub lambda_arm64_usd_per_gb_second: f64,
+    pub lambda_usd_per_million_requests: f64,
+    pub memory_mb: f64,
+    /// REST APIs, the first 333 million requests a month.
+    pub api_gateway_rest_usd_per_million: f64,
+    /// On-demand, since the price cut of 2024-11-01.
+    pub dynamodb_usd_per_million_read_units: f64,
+    pub dynamodb_usd_per_million_write_units: f64,
+}
+
+pub const PRICES: Prices = Prices {
+    as_of: "2026-12-01",
+    region: "us-east-1",
+    lambda_arm64_usd_per_gb_second: 0.000_013_333_4,
+    lambda_usd_per_million_requests: 0.20,
+    memory_mb: 128.0,
+    api_gateway_rest_usd_per_million: 3.50,
+    dynamodb_usd_per_million_read_units: 0.125,
+    dynamodb_usd_per_million_write_units: 0.625,
+};
+
+/// Asks every request for its consumed capacity and adds it up, reads and writes apart.
+#[derive(Clone, Debug, Default)]
+pub struct CapacityMeter(Arc<Mutex<Units>>);
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Units {
+    pub read: f64,
+    pub write: f64,
+    /// Capacity units per operation name.
+    pub by_operation: BTreeMap<String, f64>,
+}
+
+impl CapacityMeter {
+    pub fn take(&self) -> Units {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn add(&self, operation: &str, write: bool, capacity: &[&ConsumedCapacity]) {
+        let units: f64 = capacity.iter().filter_map(|c| c.capacity_units()).sum();
+        let mut total = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if write {
+            total.write += units;
+        } else {
+            total.read += units;
+        }
+        *total.by_operation.entry(operation.to_owned()).or_default() += units;
+    }
+}
+
+impl Intercept for CapacityMeter {
+    fn name(&self) -> &'static str {
+        "CapacityMeter"
+    }
+
+    fn modify_before_serialization(
+        &self,
+        context: &mut BeforeSerializationInterceptorContextMut<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let input = context.input_mut();
+        let total = Some(ReturnConsumedCapacity::Total);
+        if let Some(i) = input.downcast_mut::<GetItemInput>() {
+            i.return_consumed_capacity = total;
+        } else if let Some(i) = input.downcast_mut::<QueryInput>() {
+            i.return_consumed_capacity = total;
+        } else if let Some(i) = input.downcast_mut::<UpdateItemInput>() {
+            i.return_consumed_capacity = total;
+        } else if let Some(i) = input.downcast_mut::<TransactWriteItemsInput>() {
+            i.return_consumed_capacity = total;
+        }
+        Ok(())
+    }
+
+    fn read_after_execution(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some(Ok(output)) = context.output_or_error() else {
+            return Ok(());
+        };
+        if let Some(o) = output.downcast_ref::<GetItemOutput>() {
+            self.add(
+                "GetItem",
+                false,
+                &o.consumed_capacity().into_iter().collect::<Vec<_>>(),
+            );
+        } else if let Some(o) = output.downcast_ref::<QueryOutput>() {
+            self.add(
+                "Query",
+                false,
+                &o.consumed_capacity().into_iter().collect::<Vec<_>>(),
+            );
+        } else if let Some(o) = output.downcast_ref::<UpdateItemOutput>() {
+            self.add(
+                "UpdateItem",
+                true,
+                &o.consumed_capacity().into_iter().collect::<Vec<_>>(),
+            );
+        } else if let Some(o) = output.downcast_ref::<TransactWriteItemsOutput>() {
+            self.add(
+                "TransactWriteItems",
+                true,
+                &o.consumed_capacity().iter().collect::<Vec<_>>(),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Capacity of one typical call of each function.
+#[derive(Clone, Debug, Serialize)]
+pub struct CapacityResult {
+    pub function: String,
+    /// What the call did, for the table.
+    pub call: String,
+    pub calls: usize,
+    pub read_units_per_call: f64,
+    pub write_units_per_call: f64,
+    pub by_operation: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CostError {
+    #[error("the table could not be made at {0}: {1}")]
+    Table(String, String),
+    #[error("{function}: {status} where a success was expected")]
+    Call { function: String, status: u16 },
+    #[error("{0} reports no consumed capacity")]
+    NotReported(String),
+}
+
+const CALLS: usize = 5;
+
+/// One typical call of every function, [`CALLS`] times each, against `endpoint`, which must
+/// report consumed capacity: a page of 20 sources, one source of ~0.5 KB, a change to it, and so on.
+pub async fn capacity(endpoint: &str) -> Result<Vec<CapacityResult>, CostError> {
+    let meter = CapacityMeter::default();
+    let table_name = format!("cost-{}", uuid::Uuid::new_v4().simple());
+    let client = Client::from_conf(
+        local_config(endpoint, ClientSettings::default())
+            .interceptor(meter.clone())
+            .build(),
+    );
+    table::ensure_table(&client, &table_name)
+        .await
+        .map_err(|e| CostError::Table(endpoint.to_owned(), format!("{e}")))?;
+    let store = Store::new(client, table_name);
+    // Verifications resolve nothing and reach loopback only: their DynamoDB part is the figure.
+    let verifier = integration_tests::storage::TestNetwork::start()
+        .await
+        .verifier(false, &[]);
+    let state = AppState::new(store.clone()).with_verifier(verifier);
+    let run = |endpoint: Endpoint, id: Option<String>, body: Option<serde_json::Value>| {
+        let state = state.clone();
+        async move {
+            let request = integration_tests::lambda_request(
+                endpoint,
+                id.as_deref(),
+                body.map(|b| b.to_string().into_bytes()),
+            );
+            let response = handle(&state, endpoint, request).await;
+            let status = response.status().as_u16();
+            let body: serde_json::Value = match response.body() {
+                lambda_http::Body::Text(text) => serde_json::from_str(text).unwrap_or_default(),
+                _ => serde_json::Value::Null,
+            };
+            (status, body)
+        }
+    };
+    let create = |n: usize| crate::workload::source_body(&format!("cost-{n}"));
+    let mut ids = Vec::new();
+    for n in 0..20 {
+        let (status, body) = run(Endpoint::CreateSource, None, Some(create(n))).await;
+        if status != 201 {
+            return Err(CostError::Call {
+                function: "create-source".into(),
+                status,
+            });
+        }
+        ids.push(body["id"].as_str().unwrap_or_default().to_owned());
+    }
+    meter.take();
+    if ids.is_empty() {
+        return Err(CostError::NotReported(endpoint.to_owned()));
+    }
+    let key = shared::domain::ApiKey::generate();
+    let account = shared::domain::AccountId::parse("acme").map_err(|_| CostError::Call {
+        function: "authorizer".into(),
+        status: 0,
+    })?;
+    store
+        .put_api_key(&account, &key.hash(), &shared::store::KeyGrant::default())
+        .await
+        .map_err(|e| CostError::Table(endpoint.to_owned(), format!("{e}")))?;
+    meter.take();
+
+    let mut results = Vec::new();
+    let mut measure = |function: &str, call: &str, expected: u16, outcomes: Vec<u16>| {
+        let units = meter.take();
+        if let Some(status) = outcomes.iter().find(|s| **s != expected) {
+            return Err(CostError::Call {
+                function: function.to_owned(),
+                status: *status,
+            });
+        }
+        let n = outcomes.len() as f64;
+        results.push(CapacityResult {
+            function: function.to_owned(),
+            call: call.to_owned(),
+            calls: outcomes.len(),
+            read_units_per_call: units.read / n,
+            write_units_per_call: units.write / n,
+            by_operation: units
+                .by_operation
+                .into_iter()
+                .map(|(op, u)| (op, u / n))
+                .collect(),
+        });
+        Ok(())
+    };
+    let mut outcomes = Vec::new();
+    for _ in 0..CALLS {
+        outcomes.push(run(Endpoint::GetSource, Some(ids[0].clone()), None).await.0);
+    }
+    measure(
+        "get-source",
+        "one source",
+        200,
+        std::mem::take(&mut outcomes),
+    )?;
+    for _ in 0..CALLS {
+        outcomes.push(run(Endpoint::ListSources, None, None).await.0);
+    }
+    measure(
+        "list-sources",
+        "a page of 20 sources",
+        200,
+        std::mem::take(&mut outcomes),
+    )?;
+    for n in 0..CALLS {
+        outcomes.push(
+            run(Endpoint::CreateSource, None, Some(create(100 + n)))
+                .await
+                .0,
+        );
+    }
+    measure(
+        "create-source",
+        "a source, its name claim and its event",
+        201,
+        std::mem::take(&mut outcomes),
+    )?;
+    for n in 0..CALLS {
+        let flag = if n % 2 == 0 { "true" } else { "false" };
+        let body = json!({"source": {"credential_attributes": {"require_token": flag}}});
+        outcomes.push(
+            run(Endpoint::UpdateSource, Some(ids[1].clone()), Some(body))
+                .await
+                .0,
+        );
+    }
+    measure(
+        "update-source",
+        "one credential changed",
+        200,
+        std::mem::take(&mut outcomes),
+    )?;
+    for _ in 0..CALLS {
+        let body = json!({"grace_period": 60});
+        outcomes.push(
+            run(
+                Endpoint::RotateSecretToken,
+                Some(ids[2].clone()),
+                Some(body),
+            )
+            .await
+            .0,
+        );
+    }
+    measure(
+        "rotate-secret-token",
+        "a new signing token",
+        200,
+        std::mem::take(&mut outcomes),
+    )?;
+    for _ in 0..CALLS {
+        outcomes.push(
+            run(Endpoint::ListSourceEvents, Some(ids[1].clone()), None)
+                .await
+                .0,
+        );
+    }
+    measure(
+        "list-events",
+        "a page of a source's events",
+        200,
+        std::mem::take(&mut outcomes),
+    )?;
+    for n in 0..CALLS {
+        outcomes.push(
+            run(Endpoint::VerifySource, Some(ids[3 + n].clone()), None)
+                .await
+                .0,
+        );
+    }
+    measure(
+        "verify-source",
+        "the source and the rate counter (the storage's calls are not DynamoDB's)",
+        200,
+        std::mem::take(&mut outcomes),
+    )?;
+    for n in 0..CALLS {
+        outcomes.push(
+            run(Endpoint::DeleteSource, Some(ids[10 + n].clone()), None)
+                .await
+                .0,
+        );
+    }
+    measure(
+        "delete-source",
+        "a source, its name claim, and its event",
+        200,
+        std::mem::take(&mut outcomes),
+    )?;
+    for _ in 0..CALLS {
+        let ok = shared::authorizer::caller_for_key(&store, Some(key.reveal()))
+            .await
+            .is_ok();
+        outcomes.push(if ok { 200 } else { 401 });
+    }
+    measure(
+        "authorizer",
+        "one key (API Gateway caches the answer 300 s)",
+        200,
+        std::mem::take(&mut outcomes),
+    )?;
+    if results
+        .iter()
+        .all(|r| r.read_units_per_call + r.write_units_per_call == 0.0)
+    {
+        return Err(CostError::NotReported(endpoint.to_owned()));
+    }
+    Ok(results)
+}
+
+/// One endpoint's price per million calls.
+#[derive(Clone, Debug, Serialize)]
+pub struct CostRow {
+    pub function: String,
+    pub read_units_per_call: f64,
+    pub write_units_per_call: f64,
+    /// The warm duration (p50) rounded up to the millisecond, as Lambda bills it.
+    pub billed_ms: f64,
+    pub lambda_usd: f64,
+    pub api_gateway_usd: f64,
+    pub dynamodb_usd: f64,
+    pub total_usd: f64,
+}
+
+/// Per million calls of each function whose capacity and warm duration were both measured. The
+/// authorizer's row has no API Gateway request of its own (it runs inside another's).
+pub fn per_million(capacity: &[CapacityResult], warm: &[WarmResult]) -> Vec<CostRow> {
+    let p = &PRICES;
+    capacity
+        .iter()
+        .filter_map(|c| {
+            let warm = warm.iter().find(|w| w.subject == c.function)?;
+            let billed_ms = warm.warm.p50_ms.ceil().max(1.0);
+            let gb_seconds = p.memory_mb / 1024.0 * billed_ms / 1000.0;
+            let lambda_usd = p.lambda_usd_per_million_requests
+                + gb_seconds * p.lambda_arm64_usd_per_gb_second * 1e6;
+            let api_gateway_usd = if c.function == "authorizer" {
+                0.0
+            } else {
+                p.api_gateway_rest_usd_per_million
+            };
+            let dynamodb_usd = c.read_units_per_call * p.dynamodb_usd_per_million_read_units
+                + c.write_units_per_call * p.dynamodb_usd_per_million_write_units;
+            Some(CostRow {
+                function: c.function.clone(),
+                read_units_per_call: c.read_units_per_call,
+                write_units_per_call: c.write_units_per_call,
+                billed_ms,
+                lambda_usd,
+                api_gateway_usd,
+                dynamodb_usd,
+                total_usd: lambda_usd + api_gateway_usd + dynamodb_usd,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_get_costs_its_request_duration_and_read_unit() {
+        let warm = WarmResult {
+            subject: "get-source".into(),
+            invocations: 1,
+            peak_rss_mib: None,
+            dynamodb_requests: BTreeMap::new(),
+            dynamodb_requests_per_call: 1.0,
+            warm: crate::stats::Summary {
+                samples: 1,
+                p50_ms: 2.2,
+                p90_ms: 2.2,
+                p99_ms: 2.2,
+                min_ms: 2.2,
+                max_ms: 2.2,
+            },
+        };
+        let capacity = CapacityResult {
+            function: "get-source".into(),
+            call: "one source".into(),
+            calls: 1,
+            read_units_per_call: 1.0,
+            write_units_per_call: 0.0,
+            by_operation: BTreeMap::new(),
+        };
+        let row = &per_million(&[capacity], &[warm])[0];
+        assert_eq!(row.billed_ms, 3.0);
+        // 0.125 GB x 3 ms = 0.000375 GB-s; x 1e6 calls x $0.0000133334 = $5.00 + $0.20 requests.
+        assert!(
+            (row.lambda_usd - (0.20 + 0.000_375 * 13.3334)).abs() < 1e-6,
+            "{}",
+            row.lambda_usd
+        );
+        assert_eq!(row.api_gateway_usd, 3.50);
+        assert_eq!(row.dynamodb_usd, 0.125);
+    }
+}
