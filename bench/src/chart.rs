@@ -180,6 +180,7 @@ pub fn costs(path: &Path, rows: &[crate::cost::CostRow]) -> Result<(), String> {
     }
     chart
         .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
         .border_style(BLACK)
         .background_style(WHITE)
         .draw()
