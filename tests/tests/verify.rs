@@ -30,6 +30,12 @@ async fn create(app: &TestApp, key: &str, body: &Value) -> Value {
     created.json()
 }
 
+/// A source the S3 server accepts: its keys, its bucket.
+async fn create_s3(app: &TestApp, key: &str, name: &str) -> Value {
+    let attributes = s3_credentials(S3_SECRET_KEY, S3_BUCKET);
+    create(app, key, &source_with(name, SourceType::S3, attributes)).await
+}
+
 async fn verify(app: &TestApp, key: &str, source: &Value) -> TestResponse {
     let id = source["id"].as_str().unwrap();
     app.send(
@@ -588,16 +594,7 @@ async fn create_with_verify_and_good_credentials_creates() {
 async fn patch_with_verify_and_bad_credentials_is_422_and_changes_nothing() {
     let (app, _s3) = s3_app(S3Options::default()).await;
     let key = app.db.api_key("acme").await;
-    let source = create(
-        &app,
-        &key,
-        &source_with(
-            "patched",
-            SourceType::S3,
-            s3_credentials(S3_SECRET_KEY, S3_BUCKET),
-        ),
-    )
-    .await;
+    let source = create_s3(&app, &key, "patched").await;
     let id = source["id"].as_str().unwrap();
     let wrong = "not-the-secret-key-0123456789abcdefghij";
     let response = app
@@ -692,16 +689,7 @@ async fn verifying_another_accounts_source_is_404() {
 async fn verifying_changes_nothing_about_the_source() {
     let (app, _s3) = s3_app(S3Options::default()).await;
     let key = app.db.api_key("acme").await;
-    let source = create(
-        &app,
-        &key,
-        &source_with(
-            "unchanged",
-            SourceType::S3,
-            s3_credentials(S3_SECRET_KEY, S3_BUCKET),
-        ),
-    )
-    .await;
+    let source = create_s3(&app, &key, "unchanged").await;
     let id = source["id"].as_str().unwrap();
     let before = app.get(&format!("/v1/sources/{id}"), &key).await;
     assert_eq!(verify(&app, &key, &source).await.status, 200);

@@ -247,7 +247,7 @@ pub async fn create_source(
         Err(errors) => return Err(with_name_check(state, errors, requested_name, None).await),
     };
     if verify {
-        verified(state, account, &fields).await?;
+        verified(state, account, &fields, request_id).await?;
     }
     let source = Source::new(account.clone(), fields);
     let fingerprint = idempotency_key.map(|_| Fingerprint::of(body));
@@ -328,7 +328,7 @@ pub async fn update_source(
                 let fields = verify.then(|| source.fields.clone());
                 Box::pin(async move {
                     match fields {
-                        Some(fields) => verified(state, account, &fields).await,
+                        Some(fields) => verified(state, account, &fields, request_id).await,
                         None => Ok(()),
                     }
                 })
@@ -354,12 +354,7 @@ pub async fn verify_source(
     request_id: &str,
 ) -> Outcome {
     let source = state.store.get_source(account, id).await?;
-    count_verification(state, account).await?;
-    let verification = state
-        .verifier
-        .verify(source.fields.source_type, &source.fields.credentials)
-        .await;
-    log_verification(&verification, request_id);
+    let verification = counted_verification(state, account, &source.fields, request_id).await?;
     Ok(json_response(
         StatusCode::OK,
         &serde_json::json!({ "verification": verification }),
@@ -374,19 +369,32 @@ async fn verified(
     state: &AppState,
     account: &AccountId,
     fields: &SourceFields,
+    request_id: &str,
 ) -> Result<(), ApiError> {
-    count_verification(state, account).await?;
-    let verification = state
-        .verifier
-        .verify(fields.source_type, &fields.credentials)
-        .await;
-    log_verification(&verification, "");
+    let verification = counted_verification(state, account, fields, request_id).await?;
     match verification.status {
         VerificationStatus::Failed => Err(ApiError::Validation(ValidationErrors(vec![
             Invalid::CredentialsNotVerified(verification.message().unwrap_or_default().to_owned()),
         ]))),
         VerificationStatus::Ok | VerificationStatus::Inconclusive => Ok(()),
     }
+}
+
+/// One verification of `fields`' credentials, counted against the account's minute first (429
+/// when it is used up), logged by its outcome.
+async fn counted_verification(
+    state: &AppState,
+    account: &AccountId,
+    fields: &SourceFields,
+    request_id: &str,
+) -> Result<Verification, ApiError> {
+    count_verification(state, account).await?;
+    let verification = state
+        .verifier
+        .verify(fields.source_type, &fields.credentials)
+        .await;
+    log_verification(&verification, request_id);
+    Ok(verification)
 }
 
 async fn count_verification(state: &AppState, account: &AccountId) -> Result<(), ApiError> {

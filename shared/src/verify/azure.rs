@@ -74,17 +74,14 @@ pub(crate) async fn check(
     checks: &mut Checks,
     budget: &mut ReadBudget,
 ) -> Ending {
+    let request = (Method::GET, &target.url, HeaderMap::new());
     let answer = match client
-        .send(Method::GET, &target.url, HeaderMap::new(), budget)
+        .send_checked(request, budget, checks, CheckName::List)
         .await
     {
         Ok(answer) => answer,
-        Err(problem) => {
-            checks.unanswered(&problem, CheckName::List);
-            return Ending::Failed(problem);
-        }
+        Err(problem) => return Ending::Failed(problem),
     };
-    checks.ok(CheckName::Connect);
     let status = answer.status;
     let what = match target.service {
         Service::Blob => "container",

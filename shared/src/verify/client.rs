@@ -11,7 +11,7 @@ use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::network::{Guard, Host};
-use super::outcome::{Problem, TlsProblem};
+use super::outcome::{CheckName, Checks, Problem, TlsProblem};
 
 /// What one verification may read from the storage in all (SPEC §14).
 pub const MAX_READ_BYTES: usize = 64 * 1024;
@@ -81,6 +81,29 @@ impl Client {
             }
             "http" => exchange(tcp, request, budget).await,
             _ => Err(Problem::BadRedirect),
+        }
+    }
+}
+
+impl Client {
+    /// [`Client::send`], recording the `connect` check: ok once an answer came, failed when the
+    /// connection could not be made (or `next` failed, when the exchange broke over an open one).
+    pub(crate) async fn send_checked(
+        &self,
+        (method, url, headers): (Method, &url::Url, HeaderMap),
+        budget: &mut ReadBudget,
+        checks: &mut Checks,
+        next: CheckName,
+    ) -> Result<Answer, Problem> {
+        match self.send(method, url, headers, budget).await {
+            Ok(answer) => {
+                checks.ok(CheckName::Connect);
+                Ok(answer)
+            }
+            Err(problem) => {
+                checks.unanswered(&problem, next);
+                Err(problem)
+            }
         }
     }
 }

@@ -267,14 +267,18 @@ pub(crate) async fn check(
     let Some(headers) = target.signed_headers(&Method::GET, &url) else {
         return signing_failed;
     };
-    let listing = match client.send(Method::GET, &url, headers, budget).await {
+    let listing = match client
+        .send_checked(
+            (Method::GET, &url, headers),
+            budget,
+            checks,
+            CheckName::List,
+        )
+        .await
+    {
         Ok(answer) => answer,
-        Err(problem) => {
-            checks.unanswered(&problem, CheckName::List);
-            return Ending::Failed(problem);
-        }
+        Err(problem) => return Ending::Failed(problem),
     };
-    checks.ok(CheckName::Connect);
     let status = listing.status;
     match status {
         200..=299 => {

@@ -16,25 +16,30 @@ pub(crate) async fn check(
 ) -> Ending {
     let mut url = url.clone();
     let mut redirects = 0;
-    let mut connected = false;
     loop {
         let mut headers = HeaderMap::new();
         headers.insert(header::RANGE, HeaderValue::from_static("bytes=0-0"));
-        let answer = match client.send(Method::GET, &url, headers, budget).await {
-            Ok(answer) => answer,
-            Err(problem) => {
-                if connected {
-                    checks.failed(CheckName::Fetch);
-                } else {
-                    checks.unanswered(&problem, CheckName::Fetch);
-                }
-                return Ending::Failed(problem);
+        // The first request's connection is the `connect` check; a redirect's is part of `fetch`.
+        let answer = if redirects == 0 {
+            client
+                .send_checked(
+                    (Method::GET, &url, headers),
+                    budget,
+                    checks,
+                    CheckName::Fetch,
+                )
+                .await
+        } else {
+            let answer = client.send(Method::GET, &url, headers, budget).await;
+            if answer.is_err() {
+                checks.failed(CheckName::Fetch);
             }
+            answer
         };
-        if !connected {
-            checks.ok(CheckName::Connect);
-            connected = true;
-        }
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(problem) => return Ending::Failed(problem),
+        };
         let status = answer.status;
         match status {
             200 | 206 => {
