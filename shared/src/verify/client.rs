@@ -34,12 +34,6 @@ impl Default for ReadBudget {
     }
 }
 
-impl ReadBudget {
-    pub fn remaining(&self) -> usize {
-        self.0
-    }
-}
-
 /// Sends requests through the guard.
 #[derive(Clone)]
 pub struct Client {
