@@ -382,8 +382,8 @@ async fn main() -> Result<(), BoxError> {
         }
         None => {
             notes.push(
-                "no capacity figures: they need a server that reports consumed capacity \
-                 (--scale-endpoint with DynamoDB Local)"
+                "no capacity figures: they are taken on the first --scale-endpoint (DynamoDB \
+                 Local: dynoxide counts no local secondary index writes)"
                     .to_owned(),
             );
             (Vec::new(), None)
