@@ -107,11 +107,6 @@ impl Endpoint {
         }
     }
 
-    /// The KMS actions on the table's customer-managed key this function needs ([`kms_actions`]).
-    pub fn kms_actions(&self) -> &'static [&'static str] {
-        kms_actions(self.dynamodb_actions())
-    }
-
     /// The table's indexes this function's code queries: `template.yaml` grants its actions on
     /// them too, and on no other.
     pub fn dynamodb_indexes(&self) -> &'static [&'static str] {

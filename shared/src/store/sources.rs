@@ -1,6 +1,8 @@
 //! Source operations. Round trips without contention (SPEC §9): get 1, list 1 per page, create 1,
 //! update 2, delete 2.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
@@ -221,7 +223,7 @@ impl Store {
         expected: &VersionMatch,
         audit: (Action, &Actor),
         mut change: impl FnMut(&Source) -> Result<Option<Source>, E>,
-        check: impl Fn(&Source) -> crate::verify::BoxFuture<'c, Result<(), E>>,
+        check: impl Fn(&Source) -> Pin<Box<dyn Future<Output = Result<(), E>> + Send + 'c>>,
     ) -> Result<UpdateOutcome<E>, StoreError> {
         for attempt in 1..=MAX_WRITE_ATTEMPTS {
             let stored = self.get_source(account, id).await?;

@@ -77,9 +77,7 @@ impl Client {
             _ => Err(Problem::BadRedirect),
         }
     }
-}
 
-impl Client {
     /// [`Client::send`], recording the `connect` check: ok once an answer came, failed when the
     /// connection could not be made (or `next` failed, when the exchange broke over an open one).
     pub(crate) async fn send_checked(

@@ -100,8 +100,15 @@ impl VerifySettings {
             .into_iter()
             .filter_map(|provider| {
                 let var = format!("{ENDPOINT_VAR_PREFIX}{}", provider.var_suffix());
-                let url = url::Url::parse(&std::env::var(var).ok()?).ok()?;
-                Some((provider, url))
+                let value = std::env::var(&var).ok()?;
+                match url::Url::parse(&value) {
+                    Ok(url) => Some((provider, url)),
+                    Err(_) => {
+                        // Said, not silently dropped: the check would go to the real provider.
+                        tracing::warn!(variable = %var, "not a URL: ignored, the provider's own endpoint is used");
+                        None
+                    }
+                }
             })
             .collect();
         Self {

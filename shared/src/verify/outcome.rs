@@ -159,10 +159,9 @@ impl Problem {
 
     pub fn code(&self) -> ErrorCode {
         match self {
-            Problem::CredentialsRefused { .. } | Problem::AccessRefused { .. } => {
-                ErrorCode::AccessDenied
-            }
-            Problem::ListingRefused { .. } => ErrorCode::AccessDenied,
+            Problem::CredentialsRefused { .. }
+            | Problem::AccessRefused { .. }
+            | Problem::ListingRefused { .. } => ErrorCode::AccessDenied,
             Problem::BucketNotFound { .. } => ErrorCode::BucketNotFound,
             Problem::WrongRegion { .. }
             | Problem::HttpStatus { .. }
