@@ -24,7 +24,7 @@ use aws_smithy_types::config_bag::ConfigBag;
 use serde::Serialize;
 use serde_json::json;
 use shared::AppState;
-use shared::http::{Endpoint, handle};
+use shared::http::{Endpoint, dispatch};
 use shared::store::{ClientSettings, Store, local_config, table};
 
 use crate::lambda::WarmResult;
@@ -200,7 +200,7 @@ pub async fn capacity(endpoint: &str) -> Result<Vec<CapacityResult>, CostError> 
                 id.as_deref(),
                 body.map(|b| b.to_string().into_bytes()),
             );
-            let response = handle(&state, endpoint, request).await;
+            let response = dispatch(&state, endpoint, request).await;
             let status = response.status().as_u16();
             let body: serde_json::Value = match response.body() {
                 lambda_http::Body::Text(text) => serde_json::from_str(text).unwrap_or_default(),

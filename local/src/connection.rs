@@ -148,7 +148,7 @@ impl HeadGuard {
     /// handed to [`linger`], hyper sees the connection end.
     fn answer(&mut self, error: ApiError) {
         let request_id = uuid::Uuid::new_v4().to_string();
-        let response = error.into_response(&request_id);
+        let response = shared::http::response::error(error, &request_id);
         let mut raw = format!(
             "HTTP/1.1 {} {}\r\n",
             response.status().as_u16(),

@@ -16,7 +16,7 @@ use shared::authorizer::{
     KEY_LABEL_CONTEXT_KEY, caller_for_key,
 };
 use shared::http::{
-    ApiError, Endpoint, REQUEST_ID_HEADER, RouteError, RouteMatch, handle, resolve,
+    ApiError, Endpoint, REQUEST_ID_HEADER, RouteError, RouteMatch, dispatch, resolve, response,
 };
 use tokio::net::TcpListener;
 
@@ -81,7 +81,7 @@ async fn route_request(
     let request_id = uuid::Uuid::new_v4().to_string();
     let (parts, body) = req.into_parts();
     let rejected = |err: ApiError| {
-        let response = err.into_response(&request_id);
+        let response = response::error(err, &request_id);
         tracing::info!(
             method = %parts.method,
             route = "-",
@@ -135,7 +135,7 @@ async fn route_request(
     }
     let endpoint = route.endpoint;
     let request = proxy_request(parts, bytes, route, &caller, &request_id);
-    let response = handle(state, endpoint, request).await;
+    let response = dispatch(state, endpoint, request).await;
     into_axum(within_lambda_limit(response, &request_id))
 }
 
@@ -154,7 +154,7 @@ pub fn within_lambda_limit(
         limit_bytes = LAMBDA_MAX_RESPONSE_BYTES,
         "the function's response is over Lambda's payload limit; API Gateway answers 502"
     );
-    ApiError::ResponseTooLarge.into_response(request_id)
+    response::error(ApiError::ResponseTooLarge, request_id)
 }
 
 /// The size of the payload Lambda would receive for `response`: the REST proxy response as
@@ -262,7 +262,7 @@ fn into_axum(response: lambda_http::Response<Body>) -> axum::response::Response 
 
 /// Which function serves which route, for the banner and for the template parity test.
 pub fn routes() -> Vec<(String, String, &'static str)> {
-    shared::http::routes::all_routes()
+    shared::routes::all_routes()
         .into_iter()
         .map(|(method, path, endpoint): (_, _, Endpoint)| {
             (method.to_string(), path, endpoint.function_name())

@@ -26,8 +26,8 @@ use shared::domain::{
 };
 use shared::http::error::{MAX_BODY_BYTES, RETRY_AFTER_SECONDS};
 use shared::http::request::VERIFY_PARAMETER;
-use shared::http::routes::PREFIXES;
 use shared::http::{ApiError, Endpoint, REQUEST_ID_HEADER};
+use shared::routes::PREFIXES;
 use shared::verify;
 
 /// Where the local gateway serves the document, without a key.
@@ -966,7 +966,7 @@ mod tests {
                     .map(move |method| (method.to_ascii_uppercase(), path.clone()))
             })
             .collect();
-        let mut routes: Vec<(String, String)> = shared::http::routes::all_routes()
+        let mut routes: Vec<(String, String)> = shared::routes::all_routes()
             .into_iter()
             .map(|(method, path, _)| (method.to_string(), path))
             .collect();

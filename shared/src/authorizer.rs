@@ -15,7 +15,7 @@ use lambda_http::http::Method;
 use thiserror::Error;
 
 use crate::domain::{AccountId, ApiKey, KeyScope, Timestamp};
-use crate::http::Endpoint;
+use crate::routes::Endpoint;
 use crate::store::{Store, StoreError};
 
 pub const API_KEY_HEADER: &str = "imageboss-api-key";

@@ -6,7 +6,9 @@
 pub mod authorizer;
 pub mod config;
 pub mod domain;
+pub mod function;
 pub mod http;
+pub mod routes;
 pub mod store;
 pub mod telemetry;
 pub mod verify;

@@ -653,7 +653,8 @@ fn bodies() -> &'static Mutex<Vec<String>> {
     BODIES.get_or_init(Default::default)
 }
 
-fn record_body(text: &str) {
+/// Keeps a response body for the leak scan (the kit records every body it sees).
+pub fn record_body(text: &str) {
     // Signing tokens are shown to clients, so bodies may hold them; log lines never may.
     if let Ok(body) = serde_json::from_str::<serde_json::Value>(text) {
         register_log_secrets_in(&body);
@@ -676,10 +677,10 @@ fn register_log_secrets_in(body: &serde_json::Value) {
                         | shared::domain::fields::PREVIOUS_SECRET_TOKEN,
                         serde_json::Value::String(token),
                     ) => {
-                        log_secrets()
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .insert(token.clone());
+                        insert_once(
+                            &mut log_secrets().lock().unwrap_or_else(|p| p.into_inner()),
+                            token,
+                        );
                     }
                     _ => register_log_secrets_in(value),
                 }
@@ -689,9 +690,18 @@ fn register_log_secrets_in(body: &serde_json::Value) {
     }
 }
 
-fn log_secrets() -> &'static Mutex<BTreeSet<String>> {
-    static SECRETS: OnceLock<Mutex<BTreeSet<String>>> = OnceLock::new();
+/// The signing tokens responses showed, in the order they were first seen.
+fn log_secrets() -> &'static Mutex<Vec<String>> {
+    static SECRETS: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
     SECRETS.get_or_init(Default::default)
+}
+
+/// Adds `value` to `values` unless it is there: the registries keep the order values came in,
+/// which the incremental scan relies on.
+fn insert_once(values: &mut Vec<String>, value: &str) {
+    if !values.iter().any(|v| v == value) {
+        values.push(value.to_owned());
+    }
 }
 
 /// The process's log lines, captured by the same JSON subscriber the functions use.
@@ -738,8 +748,19 @@ pub fn captured_logs() -> Vec<String> {
         .collect()
 }
 
-fn secrets() -> &'static Mutex<BTreeSet<String>> {
-    static SECRETS: OnceLock<Mutex<BTreeSet<String>>> = OnceLock::new();
+/// The secrets registered so far (from request bodies and by hand), for the kit's own tests.
+pub fn registered_secrets() -> BTreeSet<String> {
+    secrets()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .cloned()
+        .collect()
+}
+
+/// The registered secrets, in the order they were registered.
+fn secrets() -> &'static Mutex<Vec<String>> {
+    static SECRETS: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
     SECRETS.get_or_init(Default::default)
 }
 
@@ -747,10 +768,10 @@ fn secrets() -> &'static Mutex<BTreeSet<String>> {
 pub fn register_secret(secret: &str) {
     // Short values could match by accident; `****` is what redaction prints.
     if secret.len() >= 6 && secret != shared::domain::SECRET_PLACEHOLDER {
-        secrets()
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(secret.to_owned());
+        insert_once(
+            &mut secrets().lock().unwrap_or_else(|p| p.into_inner()),
+            secret,
+        );
     }
 }
 
@@ -765,31 +786,86 @@ pub fn register_secrets_in(body: &serde_json::Value) {
     }
 }
 
+/// How far [`assert_no_registered_leaks`] has got: every body before `bodies` and every log byte
+/// before `log_bytes` has been checked against the first `secrets` registered secrets and the first
+/// `tokens` signing tokens.
+#[derive(Default)]
+struct ScanMarks {
+    bodies: usize,
+    log_bytes: usize,
+    secrets: usize,
+    tokens: usize,
+}
+
 /// Scans every response body and log line seen so far for every registered secret and API key,
 /// and every log line for the signing tokens responses showed.
+///
+/// Incrementally: each (body or log line, secret) pair is checked once, by whichever call first
+/// sees both; the bodies and lines seen before are checked only against the secrets registered
+/// since. Every test ends with this scan, and all suites share one process, so scanning everything
+/// again each time would grow with the square of the suite.
 pub fn assert_no_registered_leaks() {
-    let registered: Vec<String> = secrets()
+    static MARKS: OnceLock<Mutex<ScanMarks>> = OnceLock::new();
+    let mut marks = MARKS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    let secrets = secrets().lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let tokens = log_secrets()
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .iter()
-        .cloned()
-        .collect();
-    let registered: Vec<&str> = registered.iter().map(String::as_str).collect();
-    assert_no_leaks(&registered);
-    let tokens: Vec<String> = log_secrets()
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .iter()
-        .cloned()
-        .collect();
-    for line in captured_logs() {
-        for token in &tokens {
-            assert!(
-                !line.contains(token.as_str()),
-                "a log line holds a signing token: {line}"
-            );
+        .clone();
+    let bodies_seen = {
+        let bodies = bodies().lock().unwrap_or_else(|p| p.into_inner());
+        for (index, body) in bodies.iter().enumerate() {
+            let unchecked = if index < marks.bodies {
+                &secrets[marks.secrets..]
+            } else {
+                &secrets[..]
+            };
+            for secret in unchecked {
+                assert!(
+                    !body.contains(secret.as_str()),
+                    "a response body holds a secret: {body}"
+                );
+            }
         }
-    }
+        bodies.len()
+    };
+    // Only whole lines: a line still being written is scanned by the next call.
+    let logs = log_buffer()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    let complete = logs
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |end| end + 1);
+    let scan = |from: usize, to: usize, secrets: &[String], tokens: &[String]| {
+        for line in String::from_utf8_lossy(&logs[from..to]).lines() {
+            for secret in secrets {
+                assert!(
+                    !line.contains(secret.as_str()),
+                    "a log line holds a secret: {line}"
+                );
+            }
+            for token in tokens {
+                assert!(
+                    !line.contains(token.as_str()),
+                    "a log line holds a signing token: {line}"
+                );
+            }
+        }
+    };
+    let done = marks.log_bytes.min(complete);
+    scan(0, done, &secrets[marks.secrets..], &tokens[marks.tokens..]);
+    scan(done, complete, &secrets, &tokens);
+    *marks = ScanMarks {
+        bodies: bodies_seen,
+        log_bytes: complete,
+        secrets: secrets.len(),
+        tokens: tokens.len(),
+    };
 }
 
 /// Every test that talks to the app ends with the leak scan.
@@ -816,35 +892,5 @@ pub fn assert_no_leaks(secrets: &[&str]) {
                 "a response body holds a secret: {body}"
             );
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    #[should_panic(expected = "a response body holds a secret")]
-    fn the_leak_scan_catches_a_secret_in_a_body() {
-        record_body(r#"{"secret_access_key": "planted-secret-value"}"#);
-        assert_no_leaks(&["planted-secret-value"]);
-    }
-
-    #[test]
-    #[should_panic(expected = "a log line holds a secret")]
-    fn the_leak_scan_catches_a_secret_in_a_log_line() {
-        capture_logs();
-        tracing::info!(leaked = "planted-log-secret", "oops");
-        assert_no_leaks(&["planted-log-secret"]);
-    }
-
-    #[test]
-    fn secrets_in_request_bodies_are_registered() {
-        register_secrets_in(&serde_json::json!({"source": {"credential_attributes": {
-            "secret": "registered-secret-1", "sas_token": "****", "bucket": "not-a-secret"}}}));
-        let registered = secrets().lock().unwrap().clone();
-        assert!(registered.contains("registered-secret-1"));
-        assert!(!registered.contains("****"));
-        assert!(!registered.contains("not-a-secret"));
     }
 }

@@ -15,7 +15,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 use shared::AppState;
 use shared::domain::SourceType;
-use shared::http::{Endpoint, handle};
+use shared::http::{Endpoint, dispatch};
 
 fn s3(name: &str) -> Value {
     json!({"source": {"source": name, "source_type": "s3", "credential_attributes": {
@@ -344,7 +344,7 @@ impl Harness {
         let (db, existing_id) = runtime.block_on(async {
             let db = TestDb::start().await;
             let state = AppState::new(db.store.clone());
-            let response = handle(
+            let response = dispatch(
                 &state,
                 Endpoint::CreateSource,
                 lambda_request(
@@ -376,7 +376,7 @@ impl Harness {
     /// Sends `body` to `endpoint`; checks the answer is a 2xx or a 4xx in the error shape.
     fn check(&self, endpoint: Endpoint, body: Vec<u8>) -> u16 {
         let id = (endpoint == Endpoint::UpdateSource).then_some(self.existing_id.as_str());
-        let response = self.runtime.block_on(handle(
+        let response = self.runtime.block_on(dispatch(
             &self.state,
             endpoint,
             lambda_request(endpoint, id, Some(body)),

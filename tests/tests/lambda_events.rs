@@ -7,7 +7,7 @@ use lambda_http::Body;
 use serde_json::Value;
 use shared::AppState;
 use shared::authorizer::{AuthorizerError, authorize};
-use shared::http::{Endpoint, handle};
+use shared::http::{Endpoint, dispatch};
 
 const EVENT_REQUEST_ID: &str = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef";
 
@@ -28,7 +28,7 @@ fn with_id(mut event: Value, id: &str) -> Value {
 async fn invoke(state: &AppState, endpoint: Endpoint, event: &Value) -> (u16, Value) {
     let request =
         lambda_http::request::from_str(&event.to_string()).expect("lambda_http accepts the event");
-    let response = handle(state, endpoint, request).await;
+    let response = dispatch(state, endpoint, request).await;
     assert_eq!(
         response
             .headers()
@@ -265,7 +265,7 @@ async fn the_paged_list_event_answers_one_page_and_a_link_to_the_next() {
     // limit=1, sort=name, q=my: My-Archive first, then my-images.
     let paged = event("list-sources-paged");
     let request = lambda_http::request::from_str(&paged.to_string()).unwrap();
-    let response = handle(&state, Endpoint::ListSources, request).await;
+    let response = dispatch(&state, Endpoint::ListSources, request).await;
     assert_eq!(response.status(), 200);
     let link = response.headers()["link"].to_str().unwrap().to_owned();
     let body: Value = match response.body() {
@@ -282,7 +282,7 @@ async fn the_paged_list_event_answers_one_page_and_a_link_to_the_next() {
     next["queryStringParameters"]["cursor"] = Value::from(cursor);
     next["multiValueQueryStringParameters"]["cursor"] = serde_json::json!([cursor]);
     let request = lambda_http::request::from_str(&next.to_string()).unwrap();
-    let response = handle(&state, Endpoint::ListSources, request).await;
+    let response = dispatch(&state, Endpoint::ListSources, request).await;
     assert_eq!(response.status(), 200);
     assert!(response.headers().get("link").is_none(), "the last page");
     let body: Value = match response.body() {

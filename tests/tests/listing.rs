@@ -7,7 +7,7 @@ use integration_tests::fixtures::{credentials, source_body, source_with};
 use integration_tests::{TestApp, Walk, next_link, spawn_app};
 use serde_json::{Value, json};
 use shared::domain::{Source, SourceType};
-use shared::http::endpoints::MAX_PAGE_PAYLOAD_BYTES;
+use shared::http::response::MAX_PAGE_PAYLOAD_BYTES;
 use shared::store::MAX_QUERIES_PER_FILTERED_PAGE;
 
 const ACCOUNT: &str = "acme";
@@ -196,12 +196,13 @@ async fn creates_and_deletes_during_a_walk_never_duplicate_and_keep_the_rest_in_
             let account = shared::domain::AccountId::parse(ACCOUNT).unwrap();
             for (n, source) in doomed.iter().enumerate() {
                 store
-                    .delete_source(
-                        &account,
-                        &source.id,
-                        &shared::domain::VersionMatch::Any,
-                        &shared::domain::Actor::default(),
-                    )
+                    .delete_source(&shared::store::SourceWrite {
+                        account: &account,
+                        id: &source.id,
+                        expected: &shared::domain::VersionMatch::Any,
+                        action: shared::domain::Action::Deleted,
+                        actor: &shared::domain::Actor::default(),
+                    })
                     .await
                     .unwrap();
                 let body = mixed_body(10_000 + n);

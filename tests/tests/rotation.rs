@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use shared::AppState;
 use shared::domain::signing::{boss_token, verify_boss_token};
 use shared::domain::{AccountId, Source, SourceId, SourceType, Timestamp};
-use shared::http::{Endpoint, handle};
+use shared::http::{Endpoint, dispatch};
 
 const ACCOUNT: &str = "acme";
 const PATH: &str = "/rotated/w_300/photo.jpg";
@@ -383,7 +383,7 @@ async fn a_rotation_is_one_read_and_one_conditional_write_with_its_event() {
         created["id"].as_str(),
         Some(br#"{"grace_period": 60}"#.to_vec()),
     );
-    let response = handle(&state, Endpoint::RotateSecretToken, request).await;
+    let response = dispatch(&state, Endpoint::RotateSecretToken, request).await;
     assert_eq!(response.status(), 200);
     assert_eq!(
         app.db.counter.snapshot(),

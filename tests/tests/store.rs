@@ -5,9 +5,10 @@ use std::collections::HashSet;
 use integration_tests::{TestDb, join_all};
 use serde_json::json;
 use shared::domain::{
-    AccountId, ApiKey, Source, SourceFields, SourceInput, ValidationErrors, VersionMatch,
+    AccountId, Action, Actor, ApiKey, Source, SourceFields, SourceId, SourceInput,
+    ValidationErrors, VersionMatch,
 };
-use shared::store::StoreError;
+use shared::store::{SourceWrite, StoreError};
 
 fn grant(label: &str) -> shared::store::KeyGrant {
     shared::store::KeyGrant {
@@ -34,12 +35,44 @@ fn r2(name: &str) -> SourceFields {
     }))
 }
 
-fn patch(
-    body: serde_json::Value,
-) -> impl FnMut(&Source) -> Result<Option<Source>, ValidationErrors> {
+/// Why an update in these tests did not happen: the store's error, or the change's own refusal.
+#[derive(Debug)]
+enum Refused {
+    Store(StoreError),
+    #[allow(dead_code, reason = "read through Debug when a test fails")]
+    Invalid(ValidationErrors),
+}
+
+impl From<StoreError> for Refused {
+    fn from(err: StoreError) -> Self {
+        Refused::Store(err)
+    }
+}
+
+fn patch(body: serde_json::Value) -> impl FnMut(&Source) -> Result<Option<Source>, Refused> {
     move |stored: &Source| {
-        let fields = SourceInput::from_json(body.as_object().unwrap()).apply_to(&stored.fields)?;
+        let fields = SourceInput::from_json(body.as_object().unwrap())
+            .apply_to(&stored.fields)
+            .map_err(Refused::Invalid)?;
         Ok(stored.with_fields(fields))
+    }
+}
+
+static ACTOR: std::sync::LazyLock<Actor> = std::sync::LazyLock::new(Actor::default);
+
+/// A write by the tests' actor.
+fn write<'a>(
+    account: &'a AccountId,
+    id: &'a SourceId,
+    expected: &'a VersionMatch,
+    action: Action,
+) -> SourceWrite<'a> {
+    SourceWrite {
+        account,
+        id,
+        expected,
+        action,
+        actor: &ACTOR,
     }
 }
 
@@ -87,19 +120,14 @@ async fn create_get_list_update_delete_round_trip() {
     let outcome = db
         .store
         .update_source(
-            &acme,
-            &source.id,
-            &VersionMatch::Any,
-            (
-                shared::domain::Action::Updated,
-                &shared::domain::Actor::default(),
-            ),
+            &write(&acme, &source.id, &VersionMatch::Any, Action::Updated),
+            None,
             patch(json!({"credential_attributes": {"prefix": "p/"}})),
         )
         .await
         .unwrap();
     assert!(outcome.changed);
-    let updated = outcome.result.unwrap();
+    let updated = outcome.source;
     assert_eq!(updated.version, 2);
     let reread = db.store.get_source(&acme, &source.id).await.unwrap();
     assert_eq!(
@@ -112,12 +140,12 @@ async fn create_get_list_update_delete_round_trip() {
     );
 
     db.store
-        .delete_source(
+        .delete_source(&write(
             &acme,
             &source.id,
             &VersionMatch::Any,
-            &shared::domain::Actor::default(),
-        )
+            Action::Deleted,
+        ))
         .await
         .unwrap();
     assert!(matches!(
@@ -126,12 +154,12 @@ async fn create_get_list_update_delete_round_trip() {
     ));
     assert!(matches!(
         db.store
-            .delete_source(
+            .delete_source(&write(
                 &acme,
                 &source.id,
                 &VersionMatch::Any,
-                &shared::domain::Actor::default()
-            )
+                Action::Deleted
+            ))
             .await,
         Err(StoreError::NotFound)
     ));
@@ -146,19 +174,19 @@ async fn an_update_that_changes_nothing_writes_nothing() {
     let outcome = db
         .store
         .update_source(
-            &account("acme"),
-            &source.id,
-            &VersionMatch::Any,
-            (
-                shared::domain::Action::Updated,
-                &shared::domain::Actor::default(),
+            &write(
+                &account("acme"),
+                &source.id,
+                &VersionMatch::Any,
+                Action::Updated,
             ),
+            None,
             patch(json!({"credential_attributes": {"secret": "****", "bucket": "images"}})),
         )
         .await
         .unwrap();
     assert!(!outcome.changed);
-    let after = outcome.result.unwrap();
+    let after = outcome.source;
     assert_eq!(after.version, 1);
     assert_eq!(after.updated_at, source.updated_at);
     assert_eq!(db.counter.snapshot().get("GetItem"), Some(&1));
@@ -217,19 +245,13 @@ async fn rename_moves_the_claim_atomically() {
     let renamed = db
         .store
         .update_source(
-            &acme,
-            &first.id,
-            &VersionMatch::Any,
-            (
-                shared::domain::Action::Updated,
-                &shared::domain::Actor::default(),
-            ),
+            &write(&acme, &first.id, &VersionMatch::Any, Action::Updated),
+            None,
             patch(json!({"source": "renamed"})),
         )
         .await
         .unwrap()
-        .result
-        .unwrap();
+        .source;
     assert_eq!(renamed.fields.name.as_str(), "renamed");
     assert_eq!(db.name_claims().await, ["NAME#renamed", "NAME#taken"]);
 
@@ -240,17 +262,15 @@ async fn rename_moves_the_claim_atomically() {
     let refused = db
         .store
         .update_source(
-            &acme,
-            &first.id,
-            &VersionMatch::Any,
-            (
-                shared::domain::Action::Updated,
-                &shared::domain::Actor::default(),
-            ),
+            &write(&acme, &first.id, &VersionMatch::Any, Action::Updated),
+            None,
             patch(json!({"source": "Taken"})),
         )
         .await;
-    assert!(matches!(refused, Err(StoreError::NameTaken)));
+    assert!(matches!(
+        refused,
+        Err(Refused::Store(StoreError::NameTaken))
+    ));
     assert_eq!(
         db.name_claims().await,
         ["NAME#first", "NAME#renamed", "NAME#taken"]
@@ -270,19 +290,13 @@ async fn rename_moves_the_claim_atomically() {
     let recased = db
         .store
         .update_source(
-            &acme,
-            &first.id,
-            &VersionMatch::Any,
-            (
-                shared::domain::Action::Updated,
-                &shared::domain::Actor::default(),
-            ),
+            &write(&acme, &first.id, &VersionMatch::Any, Action::Updated),
+            None,
             patch(json!({"source": "ReNamed"})),
         )
         .await
         .unwrap()
-        .result
-        .unwrap();
+        .source;
     assert_eq!(recased.fields.name.as_str(), "ReNamed");
     assert_eq!(
         db.name_claims().await,
@@ -311,13 +325,8 @@ async fn concurrent_updates_of_different_keys_all_survive() {
         async move {
             store
                 .update_source(
-                    &acme,
-                    &id,
-                    &VersionMatch::Any,
-                    (
-                        shared::domain::Action::Updated,
-                        &shared::domain::Actor::default(),
-                    ),
+                    &write(&acme, &id, &VersionMatch::Any, Action::Updated),
+                    None,
                     patch(json!({"credential_attributes": {key: value}})),
                 )
                 .await
@@ -359,13 +368,8 @@ async fn a_stale_pinned_version_is_refused_and_changes_nothing() {
     let source = create(&db, "acme", "pinned").await;
     db.store
         .update_source(
-            &acme,
-            &source.id,
-            &VersionMatch::only(1),
-            (
-                shared::domain::Action::Updated,
-                &shared::domain::Actor::default(),
-            ),
+            &write(&acme, &source.id, &VersionMatch::only(1), Action::Updated),
+            None,
             patch(json!({"credential_attributes": {"prefix": "v2/"}})),
         )
         .await
@@ -373,25 +377,23 @@ async fn a_stale_pinned_version_is_refused_and_changes_nothing() {
     let stale = db
         .store
         .update_source(
-            &acme,
-            &source.id,
-            &VersionMatch::only(1),
-            (
-                shared::domain::Action::Updated,
-                &shared::domain::Actor::default(),
-            ),
+            &write(&acme, &source.id, &VersionMatch::only(1), Action::Updated),
+            None,
             patch(json!({"source": "moved", "credential_attributes": {"prefix": "stale/"}})),
         )
         .await;
-    assert!(matches!(stale, Err(StoreError::VersionMismatch)));
+    assert!(matches!(
+        stale,
+        Err(Refused::Store(StoreError::VersionMismatch))
+    ));
     let stale_delete = db
         .store
-        .delete_source(
+        .delete_source(&write(
             &acme,
             &source.id,
             &VersionMatch::only(1),
-            &shared::domain::Actor::default(),
-        )
+            Action::Deleted,
+        ))
         .await;
     assert!(matches!(stale_delete, Err(StoreError::VersionMismatch)));
     let stored = db.store.get_source(&acme, &source.id).await.unwrap();
@@ -402,12 +404,12 @@ async fn a_stale_pinned_version_is_refused_and_changes_nothing() {
     );
     assert_eq!(db.name_claims().await, ["NAME#pinned"]);
     db.store
-        .delete_source(
+        .delete_source(&write(
             &acme,
             &source.id,
             &VersionMatch::only(2),
-            &shared::domain::Actor::default(),
-        )
+            Action::Deleted,
+        ))
         .await
         .unwrap();
     assert!(db.name_claims().await.is_empty());
@@ -426,25 +428,20 @@ async fn another_accounts_source_is_invisible() {
     let update = db
         .store
         .update_source(
-            &intruder,
-            &source.id,
-            &VersionMatch::Any,
-            (
-                shared::domain::Action::Updated,
-                &shared::domain::Actor::default(),
-            ),
+            &write(&intruder, &source.id, &VersionMatch::Any, Action::Updated),
+            None,
             patch(json!({"source": "stolen"})),
         )
         .await;
-    assert!(matches!(update, Err(StoreError::NotFound)));
+    assert!(matches!(update, Err(Refused::Store(StoreError::NotFound))));
     assert!(matches!(
         db.store
-            .delete_source(
+            .delete_source(&write(
                 &intruder,
                 &source.id,
                 &VersionMatch::Any,
-                &shared::domain::Actor::default()
-            )
+                Action::Deleted
+            ))
             .await,
         Err(StoreError::NotFound)
     ));
@@ -462,12 +459,12 @@ async fn a_deleted_name_can_be_used_again() {
     let db = TestDb::start().await;
     let source = create(&db, "acme", "reused").await;
     db.store
-        .delete_source(
+        .delete_source(&write(
             &account("acme"),
             &source.id,
             &VersionMatch::Any,
-            &shared::domain::Actor::default(),
-        )
+            Action::Deleted,
+        ))
         .await
         .unwrap();
     let again = create(&db, "other", "Reused").await;
@@ -542,13 +539,8 @@ async fn request_budget_per_operation() {
 
     db.store
         .update_source(
-            &acme,
-            &source.id,
-            &VersionMatch::Any,
-            (
-                shared::domain::Action::Updated,
-                &shared::domain::Actor::default(),
-            ),
+            &write(&acme, &source.id, &VersionMatch::Any, Action::Updated),
+            None,
             patch(json!({"credential_attributes": {"prefix": "x/"}})),
         )
         .await
@@ -565,13 +557,8 @@ async fn request_budget_per_operation() {
 
     db.store
         .update_source(
-            &acme,
-            &source.id,
-            &VersionMatch::Any,
-            (
-                shared::domain::Action::Updated,
-                &shared::domain::Actor::default(),
-            ),
+            &write(&acme, &source.id, &VersionMatch::Any, Action::Updated),
+            None,
             patch(json!({"source": "budget-renamed"})),
         )
         .await
@@ -586,12 +573,12 @@ async fn request_budget_per_operation() {
     );
 
     db.store
-        .delete_source(
+        .delete_source(&write(
             &acme,
             &source.id,
             &VersionMatch::Any,
-            &shared::domain::Actor::default(),
-        )
+            Action::Deleted,
+        ))
         .await
         .unwrap();
     assert_eq!(

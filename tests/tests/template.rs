@@ -8,7 +8,7 @@ use serde_json::{Value as Json, json};
 use serde_norway::Value;
 use shared::AppState;
 use shared::authorizer::{API_KEY_HEADER, DYNAMODB_ACTIONS, FUNCTION_NAME};
-use shared::http::{Endpoint, handle};
+use shared::http::{Endpoint, dispatch};
 use shared::store::{ClientSettings, table};
 
 fn template() -> Value {
@@ -445,7 +445,7 @@ fn each_function_is_granted_exactly_the_key_use_its_table_access_needs() {
     for (binary, grant) in granted(&template()) {
         let dynamodb: Vec<String> = declared_actions(&binary).into_iter().collect();
         let dynamodb: Vec<&str> = dynamodb.iter().map(String::as_str).collect();
-        let expected: BTreeSet<String> = shared::http::routes::kms_actions(&dynamodb)
+        let expected: BTreeSet<String> = shared::routes::kms_actions(&dynamodb)
             .iter()
             .map(|a| a.to_string())
             .collect();
@@ -641,7 +641,7 @@ fn the_dashboard_shows_every_function_and_every_route() {
             .as_array()
             .unwrap()
             .clone();
-        for (method, path, _) in shared::http::routes::all_routes() {
+        for (method, path, _) in shared::routes::all_routes() {
             assert!(
                 metrics.iter().any(|m| {
                     let m = m.as_array().unwrap();
@@ -690,7 +690,7 @@ async fn the_code_calls_exactly_the_declared_actions() {
                     query: &'static [(&'static str, &'static str)]| {
         let state = state.clone();
         async move {
-            handle(
+            dispatch(
                 &state,
                 endpoint,
                 lambda_request_with_query(
@@ -793,7 +793,7 @@ async fn the_code_calls_exactly_the_declared_actions() {
             parameters,
         );
         assert_eq!(
-            handle(&state, Endpoint::ListSources, request)
+            dispatch(&state, Endpoint::ListSources, request)
                 .await
                 .status()
                 .as_u16(),

@@ -1,16 +1,10 @@
-//! `rotate-secret-token`: wiring only; the logic is `shared::http::endpoints`.
+//! `rotate-secret-token`: wiring only. Its logic is `shared::http::endpoints::rotate_secret_token`,
+//! the only endpoint this binary links.
 
-use lambda_http::{Error, Request, run, service_fn};
-use shared::AppState;
-use shared::http::{Endpoint, handle};
+use shared::http::Endpoint;
+use shared::http::endpoints::rotate_secret_token;
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
-    let state = AppState::from_env().await?;
-    let state = &state;
-    run(service_fn(move |req: Request| async move {
-        Ok::<_, Error>(handle(state, Endpoint::RotateSecretToken, req).await)
-    }))
-    .await
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::function::serve(Endpoint::RotateSecretToken, rotate_secret_token::handle).await
 }

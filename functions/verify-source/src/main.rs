@@ -1,16 +1,10 @@
-//! `verify-source`: wiring only; the logic is `shared::http::endpoints`.
+//! `verify-source`: wiring only. Its logic is `shared::http::endpoints::verify_source`,
+//! the only endpoint this binary links.
 
-use lambda_http::{Error, Request, run, service_fn};
-use shared::AppState;
-use shared::http::{Endpoint, handle};
+use shared::http::Endpoint;
+use shared::http::endpoints::verify_source;
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
-    let state = AppState::from_env().await?;
-    let state = &state;
-    run(service_fn(move |req: Request| async move {
-        Ok::<_, Error>(handle(state, Endpoint::VerifySource, req).await)
-    }))
-    .await
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::function::serve(Endpoint::VerifySource, verify_source::handle).await
 }

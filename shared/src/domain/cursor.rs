@@ -59,6 +59,17 @@ impl Position {
     }
 }
 
+/// A listing's cursors, of either kind: what the paging helper needs of them.
+pub trait Cursors {
+    /// Where a page resumes.
+    type Position;
+
+    fn encode(&self, position: &Self::Position) -> String;
+
+    /// The position `raw` resumes at, if it is a cursor this listing made.
+    fn decode(&self, raw: &str) -> Result<Self::Position, ParameterError>;
+}
+
 /// What a cursor is made for: the listing's account, sort and filters.
 pub struct CursorScope<'a> {
     pub account: &'a AccountId,
@@ -66,13 +77,14 @@ pub struct CursorScope<'a> {
     pub filter: &'a ListFilter,
 }
 
-impl CursorScope<'_> {
-    pub fn encode(&self, position: &Position) -> String {
+impl Cursors for CursorScope<'_> {
+    type Position = Position;
+
+    fn encode(&self, position: &Position) -> String {
         seal(payload(position), |payload| self.tag(payload))
     }
 
-    /// The position `raw` resumes at, if it is a cursor this scope made.
-    pub fn decode(&self, raw: &str) -> Result<Position, ParameterError> {
+    fn decode(&self, raw: &str) -> Result<Position, ParameterError> {
         let invalid = ParameterError::Cursor;
         let payload = open(raw, |payload| self.tag(payload))?;
         let position = parse_payload(&payload).ok_or(invalid)?;
@@ -81,7 +93,9 @@ impl CursorScope<'_> {
         }
         Ok(position)
     }
+}
 
+impl CursorScope<'_> {
     fn tag(&self, payload: &[u8]) -> [u8; TAG_BYTES] {
         tag_of(
             self.account,
@@ -104,8 +118,12 @@ impl EventCursorScope<'_> {
     fn tag(&self, payload: &[u8]) -> [u8; TAG_BYTES] {
         tag_of(self.account, &[&self.scope.canonical()], payload)
     }
+}
 
-    pub fn encode(&self, position: &EventPosition) -> String {
+impl Cursors for EventCursorScope<'_> {
+    type Position = EventPosition;
+
+    fn encode(&self, position: &EventPosition) -> String {
         let mut payload = vec![EVENT_VERSION];
         match position {
             EventPosition::Event(id) => {
@@ -120,7 +138,7 @@ impl EventCursorScope<'_> {
         seal(payload, |payload| self.tag(payload))
     }
 
-    pub fn decode(&self, raw: &str) -> Result<EventPosition, ParameterError> {
+    fn decode(&self, raw: &str) -> Result<EventPosition, ParameterError> {
         let invalid = ParameterError::Cursor;
         let payload = open(raw, |payload| self.tag(payload))?;
         let position = match (payload.as_slice(), self.scope) {

@@ -27,7 +27,7 @@ pub use credentials::{
     CredentialKey, CredentialValue, Credentials, MAX_VALUE_CHARS, SECRET_PLACEHOLDER,
     credential_keys,
 };
-pub use cursor::{CursorScope, EventCursorScope, Position};
+pub use cursor::{CursorScope, Cursors, EventCursorScope, Position};
 pub use event::{Action, Actor, Change, Event, EventId, EventPosition, EventScope};
 pub use idempotency::{Fingerprint, IdempotencyKey};
 pub use input::{READ_ONLY_ATTRIBUTES, SourceInput};

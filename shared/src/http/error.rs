@@ -1,7 +1,7 @@
-//! The API's errors and their one mapping to HTTP (SPEC §8).
+//! The API's errors and their one mapping to HTTP statuses and messages (docs/SPEC.md §8);
+//! `response::error` builds their responses.
 
-use lambda_http::http::{HeaderValue, Method, StatusCode, header};
-use lambda_http::{Body, Response};
+use lambda_http::http::{Method, StatusCode};
 use thiserror::Error;
 
 use crate::domain::{Invalid, ParameterError, ValidationErrors};
@@ -105,68 +105,4 @@ impl ApiError {
             other => vec![other.to_string()],
         }
     }
-
-    pub fn into_response(self, request_id: &str) -> Response<Body> {
-        let mut response = json_response(
-            self.status(),
-            &serde_json::json!({ "errors": self.messages() }),
-            request_id,
-        );
-        let headers = response.headers_mut();
-        match &self {
-            ApiError::Unavailable(_) => {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
-            }
-            ApiError::TooManyVerifications {
-                retry_after_seconds,
-            } => {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
-            }
-            ApiError::MethodNotAllowed(allowed) => {
-                let allow = allowed
-                    .iter()
-                    .map(Method::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                if let Ok(value) = HeaderValue::from_str(&allow) {
-                    headers.insert(header::ALLOW, value);
-                }
-            }
-            _ => {}
-        }
-        response
-    }
-}
-
-pub const REQUEST_ID_HEADER: &str = "x-request-id";
-
-/// A JSON response with the headers every response carries.
-pub fn json_response(
-    status: StatusCode,
-    body: &impl serde::Serialize,
-    request_id: &str,
-) -> Response<Body> {
-    match serde_json::to_string(body) {
-        Ok(text) => json_text_response(status, text, request_id),
-        Err(_) => json_text_response(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            r#"{"errors":["Internal server error"]}"#.to_owned(),
-            request_id,
-        ),
-    }
-}
-
-/// [`json_response`] for a body already serialized.
-pub fn json_text_response(status: StatusCode, text: String, request_id: &str) -> Response<Body> {
-    let mut response = Response::new(Body::Text(text));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    if let Ok(value) = HeaderValue::from_str(request_id) {
-        headers.insert(REQUEST_ID_HEADER, value);
-    }
-    response
 }

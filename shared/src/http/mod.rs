@@ -1,23 +1,49 @@
-//! The HTTP surface (SPEC §1, §8): routing, request reading, the endpoints and the error mapping.
+//! The HTTP surface (docs/SPEC.md §1, §8): reading requests, the endpoints, the error mapping and
+//! the one place responses are built.
+//!
+//! Each endpoint is a module of [`endpoints`] with a [`Handler`]. A Lambda function names its
+//! handler directly ([`crate::function::serve`]), so its binary links that endpoint and nothing
+//! else; [`dispatch`] chooses by [`Endpoint`] at run time for the local gateway and the tests.
 
+mod context;
 pub mod endpoints;
 pub mod error;
 pub mod request;
-pub mod routes;
+pub mod response;
 pub mod strict_json;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Instant;
 
 use lambda_http::{Body, Request, Response};
 
-pub use error::{ApiError, REQUEST_ID_HEADER, json_response};
-pub use routes::{Endpoint, RouteError, RouteMatch, resolve};
+pub use crate::routes::{Endpoint, RouteError, RouteMatch, resolve};
+pub use context::Context;
+pub use error::ApiError;
+pub use response::{REQUEST_ID_HEADER, json_response};
 
 use crate::AppState;
 
-/// Runs `endpoint` for `req`: the account from the authorizer context, the request read once into
-/// the endpoint's typed input, the endpoint's logic, the error mapping, `x-request-id`, and one JSON log line. Every Lambda function's handler.
-pub async fn handle(state: &AppState, endpoint: Endpoint, req: Request) -> Response<Body> {
+/// What an endpoint answers: a response, or the error [`response::error`] turns into one.
+pub type Outcome = Result<Response<Body>, ApiError>;
+
+/// An endpoint's future; boxed so that every handler has one plain function-pointer type.
+pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
+
+/// An endpoint: reads what it needs from the request and answers it, for the caller in the
+/// context.
+pub type Handler = for<'a> fn(&'a Context<'a>, Request) -> HandlerFuture<'a>;
+
+/// Answers `req` with `handler`: the account from the authorizer context, the handler, the
+/// error mapping, `x-request-id`, and one JSON log line. Every function's request goes through
+/// here; `endpoint` is the route it came for (the log line names it when the request does not).
+pub async fn respond(
+    state: &AppState,
+    endpoint: Endpoint,
+    handler: Handler,
+    req: Request,
+) -> Response<Body> {
     let started = Instant::now();
     let request_id = request::request_id(&req);
     let method = req.method().clone();
@@ -27,17 +53,20 @@ pub async fn handle(state: &AppState, endpoint: Endpoint, req: Request) -> Respo
 
     let outcome = match account {
         Err(err) => Err(err),
-        Ok(account) => match request::read(endpoint, &req) {
-            Err(err) => Err(err),
-            Ok(input) => {
-                let actor = request::actor(&req, &request_id);
-                endpoints::run(state, &account, &actor, input).await
-            }
-        },
+        Ok(account) => {
+            let actor = request::actor(&req, &request_id);
+            let context = Context {
+                state,
+                endpoint,
+                account,
+                actor,
+            };
+            handler(&context, req).await
+        }
     };
     let response = outcome.unwrap_or_else(|err| {
         log_failure(&err, &request_id);
-        err.into_response(&request_id)
+        response::error(err, &request_id)
     });
     tracing::info!(
         method = %method,
@@ -49,6 +78,12 @@ pub async fn handle(state: &AppState, endpoint: Endpoint, req: Request) -> Respo
         "request"
     );
     response
+}
+
+/// [`respond`] with the handler of `endpoint`, chosen at run time: the local gateway's and the
+/// tests' way in. No Lambda function calls it.
+pub async fn dispatch(state: &AppState, endpoint: Endpoint, req: Request) -> Response<Body> {
+    respond(state, endpoint, endpoints::handler(endpoint), req).await
 }
 
 /// Server-side failures get their cause logged (never a body or a secret: store errors carry

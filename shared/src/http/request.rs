@@ -1,7 +1,7 @@
 //! What an endpoint reads from the API Gateway request: the account (from the authorizer context
-//! only), the request id, the path id, the query, the body and `If-Match`. [`read`] reads all an
-//! endpoint needs once, at the edge, into an [`EndpointInput`]; the endpoints never see the raw
-//! request.
+//! only), the request id, the path id, the query, the body and `If-Match`. Each endpoint reads
+//! what it needs with these, once, before its logic runs: a 404 for an id that cannot be one, then
+//! a 400 or 413 for a query or body that cannot be read.
 
 use lambda_http::http::header;
 use lambda_http::request::RequestContext;
@@ -9,116 +9,14 @@ use lambda_http::{Body, Request, RequestExt};
 use serde_json::{Map, Value};
 
 use super::error::{ApiError, MAX_BODY_BYTES};
-use super::routes::{Endpoint, PREFIXES};
 use super::strict_json::{self, StrictJsonError};
 use crate::authorizer::{ACCOUNT_CONTEXT_KEY, KEY_ID_CONTEXT_KEY, KEY_LABEL_CONTEXT_KEY};
 use crate::domain::idempotency::{IDEMPOTENCY_KEY_HEADER, MAX_IDEMPOTENCY_KEY_CHARS};
 use crate::domain::{
-    AccountId, Actor, EventQuery, EventScope, IdempotencyKey, ListQuery, ParameterError, SourceId,
+    AccountId, Actor, Cursors, EventQuery, IdempotencyKey, ListQuery, ParameterError, SourceId,
     VersionMatch, fields,
 };
-
-/// A request as its endpoint takes it, every part checked.
-pub enum EndpointInput {
-    List {
-        query: ListQuery,
-        prefix: &'static str,
-    },
-    Get {
-        id: SourceId,
-    },
-    Create {
-        body: Map<String, Value>,
-        idempotency_key: Option<IdempotencyKey>,
-        /// `?verify=true`: check the credentials before writing (SPEC §14).
-        verify: bool,
-        prefix: &'static str,
-    },
-    Update {
-        id: SourceId,
-        expected: VersionMatch,
-        body: Map<String, Value>,
-        verify: bool,
-    },
-    Delete {
-        id: SourceId,
-        expected: VersionMatch,
-    },
-    Rotate {
-        id: SourceId,
-        expected: VersionMatch,
-        /// The body's object; none for an empty body. Its rules are the domain's (422).
-        body: Option<Map<String, Value>>,
-    },
-    Events {
-        scope: EventScope,
-        query: EventQuery,
-        prefix: &'static str,
-    },
-    Verify {
-        id: SourceId,
-    },
-}
-
-/// Reads what `endpoint` needs from `req`: a 404 for an id that cannot be one, then a 400 or 413
-/// for a query or body that cannot be read.
-pub fn read(endpoint: Endpoint, req: &Request) -> Result<EndpointInput, ApiError> {
-    Ok(match endpoint {
-        Endpoint::ListSources => EndpointInput::List {
-            query: list_query(req)?,
-            prefix: route_prefix(req),
-        },
-        Endpoint::GetSource => EndpointInput::Get {
-            id: source_id(req)?,
-        },
-        Endpoint::CreateSource => {
-            let idempotency_key = idempotency_key(req)?;
-            let verify = verify_flag(req)?;
-            EndpointInput::Create {
-                body: source_object(req)?,
-                idempotency_key,
-                verify,
-                prefix: route_prefix(req),
-            }
-        }
-        Endpoint::UpdateSource => {
-            let id = source_id(req)?;
-            let verify = verify_flag(req)?;
-            EndpointInput::Update {
-                id,
-                expected: if_match(req),
-                body: source_object(req)?,
-                verify,
-            }
-        }
-        Endpoint::DeleteSource => EndpointInput::Delete {
-            id: source_id(req)?,
-            expected: if_match(req),
-        },
-        Endpoint::RotateSecretToken => {
-            let id = source_id(req)?;
-            EndpointInput::Rotate {
-                id,
-                expected: if_match(req),
-                body: json_object(req)?,
-            }
-        }
-        Endpoint::ListSourceEvents => EndpointInput::Events {
-            scope: EventScope::Source(source_id(req)?),
-            query: event_query(req)?,
-            prefix: route_prefix(req),
-        },
-        Endpoint::ListEvents => EndpointInput::Events {
-            scope: EventScope::Account,
-            query: event_query(req)?,
-            prefix: route_prefix(req),
-        },
-        // A body, if any, is not read: the check takes nothing but the stored source.
-        Endpoint::VerifySource => EndpointInput::Verify {
-            id: source_id(req)?,
-        },
-    })
-}
+use crate::routes::{Endpoint, PREFIXES, resolve};
 
 /// `?verify=true|false` of a create or update (absent: false); anything else, or twice, is 400.
 pub fn verify_flag(req: &Request) -> Result<bool, ApiError> {
@@ -170,12 +68,20 @@ pub fn event_query(req: &Request) -> Result<EventQuery, ApiError> {
 pub fn endpoint_of(req: &Request, candidates: &[Endpoint]) -> Option<Endpoint> {
     let resource = resource_path(req);
     let matched = resource.as_deref().and_then(|path| {
-        super::routes::resolve(req.method(), path)
+        resolve(req.method(), path)
             .ok()
             .map(|route| route.endpoint)
             .filter(|endpoint| candidates.contains(endpoint))
     });
     matched.or_else(|| candidates.first().copied())
+}
+
+/// Where a listing resumes: the position `raw` (a `cursor` parameter) names, if given; 400 when it
+/// is not a cursor this listing made.
+pub fn cursor<C: Cursors>(cursors: &C, raw: Option<&str>) -> Result<Option<C::Position>, ApiError> {
+    raw.map(|raw| cursors.decode(raw))
+        .transpose()
+        .map_err(ApiError::InvalidParameter)
 }
 
 /// The listing's query parameters (API Gateway hands them over decoded, every value of each).

@@ -1,8 +1,6 @@
 //! Source operations. Round trips without contention (SPEC §9): get 1, list 1 per page, create 1,
 //! update 2, delete 2.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
@@ -19,16 +17,28 @@ use super::items::{
     NAME_SK, NameClaimItem, SourceItem, account_pk, from_item, key, name_pk, source_sk, to_item,
 };
 use super::list::PageRequest;
-use super::transaction::{Outcome, Role, Transaction};
+use super::transaction::{Commit, Role, Transaction};
 use super::{Store, StoreError};
 
 /// How often an update or delete re-reads and tries again when another writer got in first.
 const MAX_WRITE_ATTEMPTS: u32 = 40;
 
-/// What an update did.
-pub struct UpdateOutcome<E> {
-    /// The source as stored after the call, or the caller's rejection of the stored source.
-    pub result: Result<Source, E>,
+/// A write to one source: which, the versions `If-Match` allows, and what the audit trail says
+/// of it (docs/SPEC.md §17).
+pub struct SourceWrite<'a> {
+    pub account: &'a AccountId,
+    pub id: &'a SourceId,
+    pub expected: &'a VersionMatch,
+    pub action: Action,
+    pub actor: &'a Actor,
+}
+
+/// What an update left stored.
+#[derive(Debug)]
+pub struct Updated {
+    /// The source as stored after the call.
+    pub source: Source,
+    /// Whether anything was written (a change that changes nothing writes nothing).
     pub changed: bool,
 }
 
@@ -42,7 +52,7 @@ enum WriteConflict {
 }
 
 /// What a create did.
-pub enum CreateOutcome {
+pub enum Creation {
     Created,
     /// The idempotency key was already used by this account: its record, for the caller to replay
     /// or refuse. Nothing was written.
@@ -57,7 +67,7 @@ impl Store {
         source: &Source,
         idempotency: Option<(&IdempotencyKey, &Fingerprint)>,
         actor: &Actor,
-    ) -> Result<CreateOutcome, StoreError> {
+    ) -> Result<Creation, StoreError> {
         let mut transaction = Transaction::default()
             .with(
                 Role::NameClaim,
@@ -87,24 +97,24 @@ impl Store {
         }
         for attempt in 1..=MAX_WRITE_ATTEMPTS {
             match transaction.send(self).await? {
-                Outcome::Committed => return Ok(CreateOutcome::Created),
+                Commit::Committed => return Ok(Creation::Created),
                 // The key's record is there (and live, or its condition would have held).
-                Outcome::ConditionsFailed(failed) if failed.contains(&Role::IdempotencyRecord) => {
+                Commit::ConditionsFailed(failed) if failed.contains(&Role::IdempotencyRecord) => {
                     if let Some((key, _)) = idempotency
                         && let Some(record) =
                             self.idempotency_record(&source.account_id, key).await?
                     {
-                        return Ok(CreateOutcome::KeyUsed(record));
+                        return Ok(Creation::KeyUsed(record));
                     }
                     // It expired between the write and the read: try again.
                     backoff(attempt).await;
                 }
-                Outcome::ConditionsFailed(failed) if failed.contains(&Role::NameClaim) => {
+                Commit::ConditionsFailed(failed) if failed.contains(&Role::NameClaim) => {
                     return Err(StoreError::NameTaken);
                 }
                 // Another transaction held the claim for a moment: try again, and learn who won.
-                Outcome::Conflict => backoff(attempt).await,
-                Outcome::ConditionsFailed(failed) => {
+                Commit::Conflict => backoff(attempt).await,
+                Commit::ConditionsFailed(failed) => {
                     return Err(StoreError::unexpected(format!(
                         "a create's conditions failed on {failed:?}"
                     )));
@@ -195,78 +205,48 @@ impl Store {
         output.item.map(from_item).transpose()
     }
 
-    /// Read, let `change` compute the new source, write conditionally on the version read; on a
-    /// conflict read again and retry, as long as the stored version is one `expected` allows
-    /// (If-Match).
-    /// `change` answers `Ok(None)` when nothing changes, and then nothing is written.
-    pub async fn update_source<E>(
+    /// Read, let `change` compute the new source, write it conditionally on the version read; on
+    /// a version conflict read again and retry, as long as the stored version is one
+    /// `write.expected` allows (If-Match). `change` answers `Ok(None)` when nothing changes, and
+    /// then nothing is written; an `Err` from it writes nothing and is returned as it is.
+    /// `first` is a read the caller already made, to start from instead of reading again.
+    ///
+    /// It knows nothing of why a change is refused: the caller's error type `E` carries both its
+    /// own refusals and the store's errors.
+    pub async fn update_source<E: From<StoreError>>(
         &self,
-        account: &AccountId,
-        id: &SourceId,
-        expected: &VersionMatch,
-        audit: (Action, &Actor),
-        change: impl FnMut(&Source) -> Result<Option<Source>, E>,
-    ) -> Result<UpdateOutcome<E>, StoreError> {
-        self.update_source_checked(account, id, expected, audit, change, |_| {
-            Box::pin(async { Ok(()) })
-        })
-        .await
-    }
-
-    /// [`Store::update_source`] with `check` run on the result before it is written (on the
-    /// source as stored when nothing changes): the `?verify=true` of a PATCH, which reaches the
-    /// storage between the read and the conditional write. An `Err` from it writes nothing.
-    pub async fn update_source_checked<'c, E>(
-        &self,
-        account: &AccountId,
-        id: &SourceId,
-        expected: &VersionMatch,
-        audit: (Action, &Actor),
+        write: &SourceWrite<'_>,
+        first: Option<Source>,
         mut change: impl FnMut(&Source) -> Result<Option<Source>, E>,
-        check: impl Fn(&Source) -> Pin<Box<dyn Future<Output = Result<(), E>> + Send + 'c>>,
-    ) -> Result<UpdateOutcome<E>, StoreError> {
+    ) -> Result<Updated, E> {
+        let mut first = first;
         for attempt in 1..=MAX_WRITE_ATTEMPTS {
-            let stored = self.get_source(account, id).await?;
-            if !expected.allows(stored.version) {
-                return Err(StoreError::VersionMismatch);
-            }
-            let updated = match change(&stored) {
-                Err(rejection) => {
-                    return Ok(UpdateOutcome {
-                        result: Err(rejection),
-                        changed: false,
-                    });
-                }
-                Ok(result) => result,
+            let stored = match first.take() {
+                Some(stored) => stored,
+                None => self.get_source(write.account, write.id).await?,
             };
-            if let Err(rejection) = check(updated.as_ref().unwrap_or(&stored)).await {
-                return Ok(UpdateOutcome {
-                    result: Err(rejection),
+            if !write.expected.allows(stored.version) {
+                return Err(StoreError::VersionMismatch.into());
+            }
+            let Some(updated) = change(&stored)? else {
+                return Ok(Updated {
+                    source: stored,
                     changed: false,
                 });
-            }
-            let updated = match updated {
-                None => {
-                    return Ok(UpdateOutcome {
-                        result: Ok(stored),
-                        changed: false,
-                    });
-                }
-                Some(updated) => updated,
             };
-            match self.replace_source(&stored, &updated, audit).await? {
+            match self.replace_source(&stored, &updated, write).await? {
                 None => {
-                    return Ok(UpdateOutcome {
-                        result: Ok(updated),
+                    return Ok(Updated {
+                        source: updated,
                         changed: true,
                     });
                 }
-                Some(WriteConflict::NameTaken) => return Err(StoreError::NameTaken),
+                Some(WriteConflict::NameTaken) => return Err(StoreError::NameTaken.into()),
                 // The next read tells whether the new version is still one `expected` allows.
                 Some(WriteConflict::Version | WriteConflict::Transient) => backoff(attempt).await,
             }
         }
-        Err(StoreError::Contention)
+        Err(StoreError::Contention.into())
     }
 
     /// Writes `updated` over `stored` if the stored version is still current, with its event,
@@ -275,7 +255,7 @@ impl Store {
         &self,
         stored: &Source,
         updated: &Source,
-        (action, actor): (Action, &Actor),
+        write: &SourceWrite<'_>,
     ) -> Result<Option<WriteConflict>, StoreError> {
         let mut source_put = put(
             &self.table,
@@ -299,22 +279,22 @@ impl Store {
                     )?,
                 );
         }
-        if let Some(event) = Event::of(action, Some(stored), Some(updated), actor) {
+        if let Some(event) = Event::of(write.action, Some(stored), Some(updated), write.actor) {
             transaction = transaction.with(
                 Role::Event,
                 put_event(&self.table, &updated.account_id, &event)?,
             );
         }
         match transaction.send(self).await? {
-            Outcome::Committed => Ok(None),
-            Outcome::ConditionsFailed(failed) if failed.contains(&Role::Source) => {
+            Commit::Committed => Ok(None),
+            Commit::ConditionsFailed(failed) if failed.contains(&Role::Source) => {
                 Ok(Some(WriteConflict::Version))
             }
-            Outcome::ConditionsFailed(failed) if failed.contains(&Role::NameClaim) => {
+            Commit::ConditionsFailed(failed) if failed.contains(&Role::NameClaim) => {
                 Ok(Some(WriteConflict::NameTaken))
             }
-            Outcome::Conflict => Ok(Some(WriteConflict::Transient)),
-            Outcome::ConditionsFailed(failed) => Err(StoreError::unexpected(format!(
+            Commit::Conflict => Ok(Some(WriteConflict::Transient)),
+            Commit::ConditionsFailed(failed) => Err(StoreError::unexpected(format!(
                 "an update's conditions failed on {failed:?}"
             ))),
         }
@@ -322,13 +302,14 @@ impl Store {
 
     /// Deletes the source and frees its name in one transaction; retried on a concurrent write
     /// while the stored version is one `expected` allows.
-    pub async fn delete_source(
-        &self,
-        account: &AccountId,
-        id: &SourceId,
-        expected: &VersionMatch,
-        actor: &Actor,
-    ) -> Result<(), StoreError> {
+    pub async fn delete_source(&self, write: &SourceWrite<'_>) -> Result<(), StoreError> {
+        let SourceWrite {
+            account,
+            id,
+            expected,
+            action,
+            actor,
+        } = *write;
         for attempt in 1..=MAX_WRITE_ATTEMPTS {
             let stored = self.get_source(account, id).await?;
             if !expected.allows(stored.version) {
@@ -346,18 +327,18 @@ impl Store {
                     TransactWriteItem::builder().delete(delete_source).build(),
                 )
                 .with(Role::ReleasedClaim, release_claim(&self.table, &stored)?);
-            if let Some(event) = Event::of(Action::Deleted, Some(&stored), None, actor) {
+            if let Some(event) = Event::of(action, Some(&stored), None, actor) {
                 transaction =
                     transaction.with(Role::Event, put_event(&self.table, account, &event)?);
             }
             match transaction.send(self).await? {
-                Outcome::Committed => return Ok(()),
+                Commit::Committed => return Ok(()),
                 // Written meanwhile: read again, and see whether `expected` still allows it.
-                Outcome::ConditionsFailed(failed) if failed.contains(&Role::Source) => {
+                Commit::ConditionsFailed(failed) if failed.contains(&Role::Source) => {
                     backoff(attempt).await;
                 }
-                Outcome::Conflict => backoff(attempt).await,
-                Outcome::ConditionsFailed(failed) => {
+                Commit::Conflict => backoff(attempt).await,
+                Commit::ConditionsFailed(failed) => {
                     return Err(StoreError::unexpected(format!(
                         "a delete's conditions failed on {failed:?}"
                     )));

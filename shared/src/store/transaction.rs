@@ -24,7 +24,7 @@ pub(crate) enum Role {
 }
 
 /// How a transaction ended, when not with an error the store passes on.
-pub(crate) enum Outcome {
+pub(crate) enum Commit {
     Committed,
     /// Only conditions failed: the roles of the items whose condition failed.
     ConditionsFailed(Vec<Role>),
@@ -43,7 +43,7 @@ impl Transaction {
         self
     }
 
-    pub async fn send(&self, store: &Store) -> Result<Outcome, StoreError> {
+    pub async fn send(&self, store: &Store) -> Result<Commit, StoreError> {
         let outcome = store
             .client
             .transact_write_items()
@@ -51,7 +51,7 @@ impl Transaction {
             .send()
             .await;
         match outcome {
-            Ok(_) => Ok(Outcome::Committed),
+            Ok(_) => Ok(Commit::Committed),
             Err(err) => self.cancellation(err),
         }
     }
@@ -61,7 +61,7 @@ impl Transaction {
     fn cancellation<R>(
         &self,
         err: SdkError<TransactWriteItemsError, R>,
-    ) -> Result<Outcome, StoreError>
+    ) -> Result<Commit, StoreError>
     where
         R: std::fmt::Debug + Send + Sync + 'static,
     {
@@ -102,9 +102,9 @@ impl Transaction {
             return Err(StoreError::from_sdk(err));
         }
         if codes.iter().any(|(_, code)| *code == "TransactionConflict") {
-            return Ok(Outcome::Conflict);
+            return Ok(Commit::Conflict);
         }
-        Ok(Outcome::ConditionsFailed(
+        Ok(Commit::ConditionsFailed(
             codes
                 .into_iter()
                 .filter(|(_, code)| *code == "ConditionalCheckFailed")

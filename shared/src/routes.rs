@@ -1,4 +1,4 @@
-//! The API's routes (SPEC §1), in one table: the local gateway routes by it, and a test holds
+//! The API's routes (docs/SPEC.md §1), in one table: the local gateway routes by it, and a test holds
 //! `template.yaml` to it.
 
 use lambda_http::http::Method;

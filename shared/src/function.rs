@@ -1,0 +1,25 @@
+//! A Lambda function's `main`: the clients built once per execution environment, then every
+//! request through [`crate::http::respond`] with the one handler the function names. The
+//! function's binary links that handler and nothing of the other endpoints.
+
+use lambda_http::{Error, Request, run, service_fn};
+
+use crate::AppState;
+use crate::http::{Handler, request, respond};
+use crate::routes::Endpoint;
+
+/// Serves `endpoint` with `handler` until the runtime stops. A function that serves several
+/// routes (`list-events`) names one of them: each request is told apart by the route API Gateway
+/// matched, among the routes of `endpoint`'s function.
+pub async fn serve(endpoint: Endpoint, handler: Handler) -> Result<(), Error> {
+    crate::telemetry::init();
+    let state = AppState::from_env().await?;
+    let state = &state;
+    let served = Endpoint::served_by(endpoint.function_name());
+    let served = &served;
+    run(service_fn(move |req: Request| async move {
+        let endpoint = request::endpoint_of(&req, served).unwrap_or(endpoint);
+        Ok::<_, Error>(respond(state, endpoint, handler, req).await)
+    }))
+    .await
+}

@@ -1,0 +1,24 @@
+//! What every endpoint is given besides its request: the clients, the caller's account and who
+//! the caller is, built once per request by [`super::respond`].
+
+use crate::AppState;
+use crate::domain::{AccountId, Actor};
+use crate::routes::Endpoint;
+
+/// One request's context.
+pub struct Context<'a> {
+    pub state: &'a AppState,
+    /// The route the request came for (a function may serve several: the event listings).
+    pub endpoint: Endpoint,
+    /// The account the authorizer resolved the API key to: nothing else in a request names one.
+    pub account: AccountId,
+    /// Who sends the request, for the audit trail (docs/SPEC.md §17); it holds the request id.
+    pub actor: Actor,
+}
+
+impl Context<'_> {
+    /// The id every response and log line of this request carries.
+    pub fn request_id(&self) -> &str {
+        &self.actor.request_id
+    }
+}

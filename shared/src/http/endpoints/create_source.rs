@@ -1,0 +1,66 @@
+//! `POST /v1/sources`: validates everything, then creates the source and claims its name in one
+//! transaction with its audit event (and the idempotency record, when the request has a key:
+//! docs/SPEC.md §15); with `?verify=true`, checks the credentials first (§14).
+
+use lambda_http::Request;
+use lambda_http::http::HeaderValue;
+
+use super::{verification, with_name_check};
+use crate::domain::idempotency::IDEMPOTENT_REPLAYED_HEADER;
+use crate::domain::{Fingerprint, Invalid, Source, SourceId, SourceInput, ValidationErrors};
+use crate::http::{ApiError, Context, HandlerFuture, Outcome, request, response};
+use crate::store::{Creation, StoreError};
+
+pub fn handle<'a>(cx: &'a Context<'a>, req: Request) -> HandlerFuture<'a> {
+    Box::pin(create_source(cx, req))
+}
+
+async fn create_source(cx: &Context<'_>, req: Request) -> Outcome {
+    let idempotency_key = request::idempotency_key(&req)?;
+    let verify = request::verify_flag(&req)?;
+    let body = request::source_object(&req)?;
+    let prefix = request::route_prefix(&req);
+
+    let input = SourceInput::from_json(&body);
+    let requested_name = input.requested_name();
+    let fields = match input.into_new_fields() {
+        Ok(fields) => fields,
+        Err(errors) => return Err(with_name_check(cx, errors, requested_name, None).await),
+    };
+    if verify {
+        verification::verified(cx, &fields).await?;
+    }
+    let source = Source::new(cx.account.clone(), fields);
+    let fingerprint = idempotency_key.as_ref().map(|_| Fingerprint::of(&body));
+    let idempotency = idempotency_key.as_ref().zip(fingerprint.as_ref());
+    match cx
+        .state
+        .store
+        .create_source(&source, idempotency, &cx.actor)
+        .await?
+    {
+        Creation::Created => Ok(response::created(&source, prefix, cx.request_id())),
+        Creation::KeyUsed(record) if Some(&record.fingerprint) == fingerprint.as_ref() => {
+            replay(cx, &record.source_id, prefix).await
+        }
+        Creation::KeyUsed(_) => Err(ApiError::Validation(ValidationErrors(vec![
+            Invalid::IdempotencyKeyReused,
+        ]))),
+    }
+}
+
+/// The answer to a create repeated with its idempotency key and body: the same status and the
+/// same source, as it is now, marked `Idempotent-Replayed: true`; a source deleted since is 404,
+/// marked the same way.
+async fn replay(cx: &Context<'_>, id: &SourceId, prefix: &str) -> Outcome {
+    let request_id = cx.request_id();
+    let mut response = match cx.state.store.get_source(&cx.account, id).await {
+        Ok(source) => response::created(&source, prefix, request_id),
+        Err(StoreError::NotFound) => response::error(ApiError::SourceNotFound, request_id),
+        Err(err) => return Err(err.into()),
+    };
+    response
+        .headers_mut()
+        .insert(IDEMPOTENT_REPLAYED_HEADER, HeaderValue::from_static("true"));
+    Ok(response)
+}

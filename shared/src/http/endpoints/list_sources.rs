@@ -1,0 +1,49 @@
+//! `GET /v1/sources`: one page of the account's sources (docs/SPEC.md §11), a JSON array, with
+//! `Link: <...>; rel="next"` when more may follow.
+
+use lambda_http::Request;
+
+use crate::domain::{CursorScope, Position, Source};
+use crate::http::response::{self, Page};
+use crate::http::{Context, HandlerFuture, Outcome, request};
+use crate::store::PageRequest;
+
+pub fn handle<'a>(cx: &'a Context<'a>, req: Request) -> HandlerFuture<'a> {
+    Box::pin(list_sources(cx, req))
+}
+
+async fn list_sources(cx: &Context<'_>, req: Request) -> Outcome {
+    let query = request::list_query(&req)?;
+    let prefix = request::route_prefix(&req);
+    let cursors = CursorScope {
+        account: &cx.account,
+        sort: query.sort,
+        filter: &query.filter,
+    };
+    let after = request::cursor(&cursors, query.cursor.as_deref())?;
+    let page = cx
+        .state
+        .store
+        .list_page(
+            &cx.account,
+            &PageRequest {
+                sort: query.sort,
+                filter: &query.filter,
+                limit: query.limit.get(),
+                after,
+            },
+        )
+        .await?;
+    response::page(
+        cx,
+        Page {
+            cursors: &cursors,
+            items: &page.sources,
+            next: page.next,
+            resume_after: &|last: &Source| Position::after(last, query.sort),
+            path: format!("{prefix}/sources"),
+            parameters: query.link_parameters(),
+        },
+        Source::public,
+    )
+}

@@ -1,0 +1,49 @@
+//! One module per endpoint, each with a [`Handler`] named `handle`: what a Lambda function runs,
+//! and what the local gateway runs for the same route.
+
+pub mod create_source;
+pub mod delete_source;
+pub mod get_source;
+pub mod list_events;
+pub mod list_sources;
+pub mod rotate_secret_token;
+pub mod update_source;
+mod verification;
+pub mod verify_source;
+
+use super::{ApiError, Context, Handler};
+use crate::domain::{Invalid, SourceId, SourceName, ValidationErrors};
+use crate::routes::Endpoint;
+
+/// The handler of `endpoint`: for [`super::dispatch`], which the local gateway and the tests use.
+/// A Lambda function names its handler itself and never comes here.
+pub fn handler(endpoint: Endpoint) -> Handler {
+    match endpoint {
+        Endpoint::ListSources => list_sources::handle,
+        Endpoint::GetSource => get_source::handle,
+        Endpoint::CreateSource => create_source::handle,
+        Endpoint::UpdateSource => update_source::handle,
+        Endpoint::DeleteSource => delete_source::handle,
+        Endpoint::RotateSecretToken => rotate_secret_token::handle,
+        Endpoint::ListSourceEvents | Endpoint::ListEvents => list_events::handle,
+        Endpoint::VerifySource => verify_source::handle,
+    }
+}
+
+/// A request with other mistakes may also ask for a taken name: say so in the same answer, as the
+/// reference API does. Costs one read, on the error path only.
+async fn with_name_check(
+    cx: &Context<'_>,
+    mut errors: ValidationErrors,
+    requested_name: Option<SourceName>,
+    source: Option<&SourceId>,
+) -> ApiError {
+    if let Some(name) = requested_name {
+        match cx.state.store.name_taken(&name, source).await {
+            Ok(true) => errors.0.push(Invalid::NameTaken),
+            Ok(false) => {}
+            Err(err) => return err.into(),
+        }
+    }
+    ApiError::Validation(errors)
+}

@@ -1,0 +1,52 @@
+//! The credential check of docs/SPEC.md §14 as the endpoints use it: counted against the
+//! account's minute, logged by its outcome, and for `?verify=true` turned into a 422.
+
+use crate::domain::{Invalid, SourceFields, ValidationErrors};
+use crate::http::{ApiError, Context};
+use crate::store::RateDecision;
+use crate::verify::{Status, Verification};
+
+/// `?verify=true`: the credentials of `fields` pass, or the request is 422 `Credentials could not
+/// be verified: <message>` and nothing is written. An inconclusive result passes: the storage
+/// answered, and the credentials were not refused.
+pub(super) async fn verified(cx: &Context<'_>, fields: &SourceFields) -> Result<(), ApiError> {
+    let verification = counted(cx, fields).await?;
+    match verification.status {
+        Status::Failed => Err(ApiError::Validation(ValidationErrors(vec![
+            Invalid::CredentialsNotVerified(verification.message().unwrap_or_default().to_owned()),
+        ]))),
+        Status::Ok | Status::Inconclusive => Ok(()),
+    }
+}
+
+/// One verification of `fields`' credentials, counted against the account's minute first (429
+/// when it is used up), logged by its outcome.
+pub(super) async fn counted(
+    cx: &Context<'_>,
+    fields: &SourceFields,
+) -> Result<Verification, ApiError> {
+    match cx.state.store.count_verification(&cx.account).await? {
+        RateDecision::Allowed => {}
+        RateDecision::Limited {
+            retry_after_seconds,
+        } => {
+            return Err(ApiError::TooManyVerifications {
+                retry_after_seconds,
+            });
+        }
+    }
+    let verification = cx
+        .state
+        .verifier
+        .verify(fields.source_type, &fields.credentials)
+        .await;
+    // The outcome's code, never its message's inputs (the credentials).
+    tracing::info!(
+        request_id = %cx.request_id(),
+        status = ?verification.status,
+        error = ?verification.error.as_ref().map(|e| e.code),
+        latency_ms = verification.latency_ms,
+        "verification"
+    );
+    Ok(verification)
+}

@@ -1,0 +1,172 @@
+//! Every response the API sends is built here: JSON bodies with `x-request-id`, a source with its
+//! `ETag`, a create's `Location`, a listing's page with its `Link`, and the errors
+//! (docs/SPEC.md §8) with `Retry-After` and `Allow`.
+
+use lambda_http::http::{HeaderValue, Method, StatusCode, header};
+use lambda_http::{Body, Response};
+
+use super::error::{ApiError, RETRY_AFTER_SECONDS};
+use super::{Context, Outcome};
+use crate::domain::list_query::names;
+use crate::domain::{Cursors, Source};
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Lambda refuses a function response over 6 MB, and API Gateway then answers 502. A page stops
+/// adding items before its body, as the response payload will hold it (a JSON string, so every
+/// `"` and `\` doubles), passes this, which leaves more than 1 MB for the headers and the rest.
+pub const MAX_PAGE_PAYLOAD_BYTES: usize = 5 * 1024 * 1024;
+
+/// A JSON response with the headers every response carries.
+pub fn json_response(
+    status: StatusCode,
+    body: &impl serde::Serialize,
+    request_id: &str,
+) -> Response<Body> {
+    match serde_json::to_string(body) {
+        Ok(text) => json_text_response(status, text, request_id),
+        Err(_) => json_text_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            r#"{"errors":["Internal server error"]}"#.to_owned(),
+            request_id,
+        ),
+    }
+}
+
+/// [`json_response`] for a body already serialized.
+fn json_text_response(status: StatusCode, text: String, request_id: &str) -> Response<Body> {
+    let mut response = Response::new(Body::Text(text));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert(REQUEST_ID_HEADER, value);
+    }
+    response
+}
+
+/// `{"errors": [...]}` with the error's status, and the headers some errors carry.
+pub fn error(err: ApiError, request_id: &str) -> Response<Body> {
+    let mut response = json_response(
+        err.status(),
+        &serde_json::json!({ "errors": err.messages() }),
+        request_id,
+    );
+    let headers = response.headers_mut();
+    match &err {
+        ApiError::Unavailable(_) => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+        }
+        ApiError::TooManyVerifications {
+            retry_after_seconds,
+        } => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
+        }
+        ApiError::MethodNotAllowed(allowed) => {
+            let allow = allowed
+                .iter()
+                .map(Method::as_str)
+                .collect::<Vec<_>>()
+                .join(", ");
+            if let Ok(value) = HeaderValue::from_str(&allow) {
+                headers.insert(header::ALLOW, value);
+            }
+        }
+        _ => {}
+    }
+    response
+}
+
+/// A source as clients see it, with its `ETag`.
+pub fn source(status: StatusCode, source: &Source, request_id: &str) -> Response<Body> {
+    let mut response = json_response(status, &source.public(), request_id);
+    if let Ok(etag) = HeaderValue::from_str(&source.etag()) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    response
+}
+
+/// A created source: 201, its `ETag`, and `Location` under the prefix the request came in on.
+pub fn created(source: &Source, prefix: &str, request_id: &str) -> Response<Body> {
+    let mut response = self::source(StatusCode::CREATED, source, request_id);
+    let location = format!("{prefix}/sources/{}", source.id);
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// `{}`: what a delete answers.
+pub fn empty_object(request_id: &str) -> Response<Body> {
+    json_response(StatusCode::OK, &serde_json::json!({}), request_id)
+}
+
+/// One page of a listing as the store read it, and how to link to the next.
+pub struct Page<'a, C: Cursors, T> {
+    /// The listing's cursors.
+    pub cursors: &'a C,
+    pub items: &'a [T],
+    /// Where the store says the next page starts, if anything may follow.
+    pub next: Option<C::Position>,
+    /// Where a page cut short by the payload budget resumes: just after its last item.
+    pub resume_after: &'a dyn Fn(&T) -> C::Position,
+    /// The listing's path (`/v1/sources`), for `Link`.
+    pub path: String,
+    /// The `Link`'s query parameters before the cursor, in canonical form.
+    pub parameters: Vec<(&'static str, String)>,
+}
+
+/// A listing's page (docs/SPEC.md §11, §17): a JSON array of `view` of each item, stopping before
+/// the payload passes [`MAX_PAGE_PAYLOAD_BYTES`] (at least one item, so that a walk always moves
+/// on), and `Link: <path?parameters&cursor=...>; rel="next"` while more may follow.
+pub fn page<'a, C: Cursors, T, V: serde::Serialize>(
+    cx: &Context<'_>,
+    page: Page<'a, C, T>,
+    view: impl Fn(&'a T) -> V,
+) -> Outcome {
+    let mut body = String::from("[");
+    let mut payload_bytes = 0;
+    let mut kept = 0;
+    for item in page.items {
+        let json = serde_json::to_string(&view(item)).map_err(|_| ApiError::Internal(None))?;
+        let cost = payload_len(&json) + 1;
+        if kept > 0 && payload_bytes + cost > MAX_PAGE_PAYLOAD_BYTES {
+            break;
+        }
+        if kept > 0 {
+            body.push(',');
+        }
+        body.push_str(&json);
+        payload_bytes += cost;
+        kept += 1;
+    }
+    body.push(']');
+    let next = if kept < page.items.len() {
+        page.items[..kept].last().map(page.resume_after)
+    } else {
+        page.next
+    };
+    let mut response = json_text_response(StatusCode::OK, body, cx.request_id());
+    if let Some(next) = next {
+        let mut parameters = page.parameters;
+        parameters.push((names::CURSOR, page.cursors.encode(&next)));
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in &parameters {
+            query.append_pair(name, value);
+        }
+        // RFC 8288.
+        let link = format!("<{}?{}>; rel=\"next\"", page.path, query.finish());
+        if let Ok(value) = HeaderValue::from_str(&link) {
+            response.headers_mut().insert(header::LINK, value);
+        }
+    }
+    Ok(response)
+}
+
+/// The bytes `json` takes inside the Lambda response payload, where it is a JSON string.
+fn payload_len(json: &str) -> usize {
+    json.len() + json.bytes().filter(|b| matches!(b, b'"' | b'\\')).count()
+}

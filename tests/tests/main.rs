@@ -1,0 +1,18 @@
+//! Every integration suite in one test binary (one link of the SDK, the embedded DynamoDB and the
+//! storage servers instead of one per suite). Each module is a suite of its own; run one with
+//! `cargo test -p integration-tests --test integration <module>::`.
+
+mod audit;
+mod hostile_input;
+mod http_api;
+mod idempotency;
+mod kit;
+mod lambda_events;
+mod listing;
+mod openapi;
+mod reliability;
+mod rotation;
+mod scoped_keys;
+mod store;
+mod template;
+mod verify;
