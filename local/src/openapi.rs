@@ -21,8 +21,8 @@ use shared::domain::idempotency::{IDEMPOTENCY_TTL_SECONDS, MAX_IDEMPOTENCY_KEY_C
 use shared::domain::list_query::{MAX_CURSOR_CHARS, MAX_PAGE_LIMIT, names};
 use shared::domain::rotation::{DEFAULT_GRACE_PERIOD_SECONDS, MAX_GRACE_PERIOD_SECONDS};
 use shared::domain::{
-    Action, CredentialKey, MAX_NAME_CHARS, MAX_VALUE_CHARS, ParameterError, READ_ONLY_ATTRIBUTES,
-    SECRET_PLACEHOLDER, SortOrder, SourceType, credential_keys, fields,
+    Action, AzureService, CredentialKey, MAX_NAME_CHARS, MAX_VALUE_CHARS, ParameterError,
+    READ_ONLY_ATTRIBUTES, SECRET_PLACEHOLDER, SortOrder, SourceType, credential_keys, fields,
 };
 use shared::http::error::{MAX_BODY_BYTES, RETRY_AFTER_SECONDS};
 use shared::http::request::VERIFY_PARAMETER;
@@ -811,7 +811,8 @@ fn credential_attributes(source_type: SourceType) -> Value {
         schema["description"] = json!(
             "`container_name` is required with `service_type` `blob`, `share_name` with `file-share`."
         );
-        schema["properties"]["service_type"]["enum"] = json!(["blob", "file-share"]);
+        let services: Vec<&str> = AzureService::ALL.iter().map(AzureService::as_str).collect();
+        schema["properties"]["service_type"]["enum"] = json!(services);
     }
     schema
 }

@@ -13,8 +13,13 @@ use integration_tests::storage::{
 };
 use integration_tests::{TestApp, TestResponse, register_secret, spawn_app_verifying};
 use serde_json::{Map, Value, json};
-use shared::domain::SourceType;
+use shared::domain::{AzureService, SourceType};
 use shared::verify::Provider;
+
+/// Amazon S3's endpoint, which the tests point at s3s-fs.
+fn s3_provider() -> Provider {
+    Provider::of(SourceType::S3).expect("S3 speaks S3")
+}
 
 fn s3_credentials(secret: &str, bucket: &str) -> Map<String, Value> {
     let mut attributes = credentials(SourceType::S3);
@@ -76,7 +81,7 @@ fn code(verification: &Value) -> &str {
 async fn s3_app(options: S3Options) -> (TestApp, S3Server) {
     let s3 = S3Server::start(options).await;
     let network = TestNetwork::start().await;
-    let app = spawn_app_verifying(network.verifier(true, &[(Provider::S3, &s3.endpoint)])).await;
+    let app = spawn_app_verifying(network.verifier(true, &[(s3_provider(), &s3.endpoint)])).await;
     (app, s3)
 }
 
@@ -108,15 +113,17 @@ async fn every_s3_compatible_type_signs_its_listing_with_sigv4() {
     let s3 = S3Server::start(S3Options::default()).await;
     let network = TestNetwork::start().await;
     let endpoints: Vec<(Provider, &str)> = [
-        Provider::Gcs,
-        Provider::Dos,
-        Provider::R2,
-        Provider::Wasabi,
-        Provider::Akamai,
+        SourceType::Gcs,
+        SourceType::Dos,
+        SourceType::R2,
+        SourceType::Wasabi,
+        SourceType::Akamai,
     ]
     .into_iter()
+    .filter_map(Provider::of)
     .map(|p| (p, s3.endpoint.as_str()))
     .collect();
+    assert_eq!(endpoints.len(), 5);
     let app = spawn_app_verifying(network.verifier(true, &endpoints)).await;
     for source_type in [
         SourceType::Gcs,
@@ -212,7 +219,7 @@ async fn a_storage_that_never_answers_times_out_within_5_seconds() {
     let hanging = hanging_server().await;
     let network = TestNetwork::start().await;
     let endpoint = format!("http://{hanging}");
-    let app = spawn_app_verifying(network.verifier(true, &[(Provider::S3, &endpoint)])).await;
+    let app = spawn_app_verifying(network.verifier(true, &[(s3_provider(), &endpoint)])).await;
     let started = Instant::now();
     let verification = verified(
         &app,
@@ -234,7 +241,7 @@ async fn an_untrusted_certificate_is_a_tls_error() {
     let tls = untrusted_tls_server().await;
     let network = TestNetwork::start().await;
     let endpoint = format!("https://{tls}");
-    let app = spawn_app_verifying(network.verifier(true, &[(Provider::S3, &endpoint)])).await;
+    let app = spawn_app_verifying(network.verifier(true, &[(s3_provider(), &endpoint)])).await;
     let verification = verified(
         &app,
         &source_with(
@@ -465,7 +472,8 @@ fn azurite() -> Option<String> {
 
 async fn azure_app(endpoint: &str) -> TestApp {
     let network = TestNetwork::start().await;
-    spawn_app_verifying(network.verifier(true, &[(Provider::AzureBlob, endpoint)])).await
+    spawn_app_verifying(network.verifier(true, &[(Provider::Azure(AzureService::Blob), endpoint)]))
+        .await
 }
 
 async fn create_container(endpoint: &str, container: &str) {

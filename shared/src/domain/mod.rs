@@ -3,12 +3,14 @@
 mod account;
 pub mod address_policy;
 mod api_key;
+mod azure_service;
 mod credentials;
 mod cursor;
 pub mod event;
 pub mod fields;
 pub mod idempotency;
 mod input;
+mod limits;
 pub mod list_query;
 mod public_url;
 pub mod rotation;
@@ -23,9 +25,10 @@ mod version_match;
 
 pub use account::AccountId;
 pub use api_key::{ApiKey, ApiKeyHash, KEY_ID_CHARS, KeyScope};
+pub use azure_service::AzureService;
 pub use credentials::{
-    CredentialKey, CredentialValue, Credentials, MAX_VALUE_CHARS, SECRET_PLACEHOLDER,
-    credential_keys,
+    CredentialKey, CredentialRole, CredentialValue, Credentials, MAX_VALUE_CHARS,
+    SECRET_PLACEHOLDER, credential_keys,
 };
 pub use cursor::{CursorScope, Cursors, EventCursorScope, Position};
 pub use event::{Action, Actor, Change, Event, EventId, EventPosition, EventScope};

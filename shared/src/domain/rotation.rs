@@ -5,8 +5,7 @@ use serde_json::{Map, Value};
 use super::fields;
 use super::validation::{Invalid, ValidationErrors, display_key};
 
-/// A week: the longest a replaced token may keep working.
-pub const MAX_GRACE_PERIOD_SECONDS: u32 = 604_800;
+pub use super::limits::MAX_GRACE_PERIOD_SECONDS;
 /// A day, when the request names none.
 pub const DEFAULT_GRACE_PERIOD_SECONDS: u32 = 86_400;
 

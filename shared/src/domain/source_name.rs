@@ -8,7 +8,7 @@ use super::validation::Invalid;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SourceName(String);
 
-pub const MAX_NAME_CHARS: u64 = 64;
+pub use super::limits::MAX_NAME_CHARS;
 
 impl SourceName {
     /// Every problem with `raw`, in the SPEC's wording, or the name.

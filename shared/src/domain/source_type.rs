@@ -3,7 +3,7 @@ use std::fmt;
 use super::validation::Invalid;
 
 /// Where a source's master images live.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SourceType {
     S3,
     Gcs,

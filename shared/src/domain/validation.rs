@@ -6,9 +6,7 @@ use std::fmt;
 use thiserror::Error;
 
 use super::SourceType;
-use super::credentials::SECRET_PLACEHOLDER;
-use super::rotation::MAX_GRACE_PERIOD_SECONDS;
-use super::source_name::MAX_NAME_CHARS;
+use super::limits::{MAX_GRACE_PERIOD_SECONDS, MAX_NAME_CHARS, SECRET_PLACEHOLDER};
 
 /// One validation problem of a create or update request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,7 +138,7 @@ impl fmt::Display for ValueProblem {
             ValueProblem::TooLong => write!(
                 f,
                 "is too long (maximum is {} characters)",
-                super::credentials::MAX_VALUE_CHARS
+                super::limits::MAX_VALUE_CHARS
             ),
             ValueProblem::ControlCharacters => f.write_str("must not contain control characters"),
             ValueProblem::SurroundingWhitespace => {

@@ -2,7 +2,7 @@
 //! the one place responses are built.
 //!
 //! Each endpoint is a module of [`endpoints`] with a [`Handler`]. A Lambda function names its
-//! handler directly ([`crate::function::serve`]), so its binary links that endpoint and nothing
+//! handler directly (`function::serve`), so its binary links that endpoint and nothing
 //! else; [`dispatch`] chooses by [`Endpoint`] at run time for the local gateway and the tests.
 
 mod context;

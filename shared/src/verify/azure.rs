@@ -7,17 +7,10 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::client::{Client, ReadBudget};
 use super::outcome::{CheckName, Checks, Ending, Problem};
-use crate::domain::Credentials;
-
-/// Which of Azure's services a source uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Service {
-    Blob,
-    FileShare,
-}
+use crate::domain::{AzureService, CredentialRole, Credentials, SourceType};
 
 pub(crate) struct Target {
-    pub service: Service,
+    pub service: AzureService,
     /// The list request, SAS token included: never logged, never in a message.
     url: url::Url,
 }
@@ -27,14 +20,25 @@ impl Target {
     /// `http://127.0.0.1:10000/devstoreaccount1`).
     pub fn of(
         credentials: &Credentials,
-        endpoint_override: impl Fn(Service) -> Option<url::Url>,
+        endpoint_override: impl Fn(AzureService) -> Option<url::Url>,
     ) -> Result<Self, Problem> {
-        let value = |key: &str| credentials.get(key).map(|v| v.expose().to_owned());
-        let account = value("account_name").unwrap_or_default();
-        let (service, resource, restype, host) = match value("service_type").as_deref() {
-            Some("file-share") => (Service::FileShare, value("share_name"), "directory", "file"),
-            _ => (Service::Blob, value("container_name"), "container", "blob"),
+        let value = |role: CredentialRole| {
+            credentials
+                .by_role(SourceType::Azure, role)
+                .map(|v| v.expose().to_owned())
         };
+        let account = value(CredentialRole::AzureAccount).unwrap_or_default();
+        let service = credentials.azure_service().unwrap_or(AzureService::Blob);
+        let host = service.host_label();
+        // The List Blobs request lists a container; List Directories and Files, a directory
+        // (the share's root).
+        let restype = match service {
+            AzureService::Blob => "container",
+            AzureService::FileShare => "directory",
+        };
+        let resource = credentials
+            .get(service.resource_key())
+            .map(|v| v.expose().to_owned());
         let resource = resource.ok_or(Problem::Unsupported(
             "The source names no container or share to check",
         ))?;
@@ -42,13 +46,13 @@ impl Target {
             Some(base) => base.as_str().trim_end_matches('/').to_owned(),
             None => format!("https://{account}.{host}.core.windows.net"),
         };
-        let sas = value("sas_token").unwrap_or_default();
+        let sas = value(CredentialRole::Secret).unwrap_or_default();
         let sas = sas.trim_start_matches('?');
         let mut text = format!(
             "{base}/{}?restype={restype}&comp=list&maxresults=1",
             utf8_percent_encode(&resource, NON_ALPHANUMERIC)
         );
-        if let Some(prefix) = value("prefix").filter(|p| !p.is_empty()) {
+        if let Some(prefix) = value(CredentialRole::Prefix).filter(|p| !p.is_empty()) {
             text.push_str("&prefix=");
             text.push_str(&utf8_percent_encode(&prefix, NON_ALPHANUMERIC).to_string());
         }
@@ -83,10 +87,7 @@ pub(crate) async fn check(
         Err(problem) => return Ending::Failed(problem),
     };
     let status = answer.status;
-    let what = match target.service {
-        Service::Blob => "container",
-        Service::FileShare => "share",
-    };
+    let what = target.service.resource_noun();
     match status {
         200..=299 => {
             checks.ok(CheckName::Authenticate);
@@ -143,7 +144,7 @@ mod tests {
             |_| None,
         )
         .unwrap();
-        assert_eq!(target.service, Service::FileShare);
+        assert_eq!(target.service, AzureService::FileShare);
         assert_eq!(
             target.url.as_str(),
             "https://acct.file.core.windows.net/media?restype=directory&comp=list&maxresults=1&prefix=a%20b%2F&sv=2024-11-04&sig=abc"

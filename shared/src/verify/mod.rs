@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 pub use network::{AddressPolicy, BoxFuture, Guard, Network, SystemNetwork};
 pub use outcome::{Check, CheckName, CheckResult, ErrorCode, Problem, Status, Verification};
 
-use crate::domain::{Credentials, SourceType, Timestamp};
+use crate::domain::{AzureService, CredentialRole, Credentials, SourceType, Timestamp};
 use client::{Client, ReadBudget};
 use outcome::{Checks, Ending, VerificationError};
 
@@ -32,55 +32,60 @@ pub const ALLOW_LOOPBACK_VAR: &str = "VERIFY_ALLOW_LOOPBACK";
 /// Never set in `template.yaml` either.
 pub const ENDPOINT_VAR_PREFIX: &str = "VERIFY_ENDPOINT_";
 
-/// Whose documented endpoint a check addresses; an override replaces it.
+/// Whose documented endpoint a check addresses; an override replaces it. Derived from the source
+/// types: each S3-compatible type is a provider, and Azure is one per service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Provider {
-    S3,
-    Gcs,
-    Dos,
-    R2,
-    Wasabi,
-    Akamai,
-    AzureBlob,
-    AzureFile,
+    /// An S3-compatible type's storage (every type but `azure` and `url`).
+    Bucket(BucketType),
+    Azure(AzureService),
 }
 
-impl Provider {
-    pub const ALL: [Provider; 8] = [
-        Provider::S3,
-        Provider::Gcs,
-        Provider::Dos,
-        Provider::R2,
-        Provider::Wasabi,
-        Provider::Akamai,
-        Provider::AzureBlob,
-        Provider::AzureFile,
-    ];
+/// A source type whose storage speaks S3 (SigV4): built only by [`BucketType::of`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct BucketType(SourceType);
 
-    /// The suffix of its `VERIFY_ENDPOINT_` variable.
-    pub fn var_suffix(&self) -> &'static str {
-        match self {
-            Provider::S3 => "S3",
-            Provider::Gcs => "GCS",
-            Provider::Dos => "DOS",
-            Provider::R2 => "R2",
-            Provider::Wasabi => "WASABI",
-            Provider::Akamai => "AKAMAI",
-            Provider::AzureBlob => "AZURE_BLOB",
-            Provider::AzureFile => "AZURE_FILE",
+impl BucketType {
+    /// The type's provider, if its storage speaks S3.
+    pub fn of(source_type: SourceType) -> Option<Self> {
+        match source_type {
+            SourceType::Azure | SourceType::Url => None,
+            other => Some(Self(other)),
         }
     }
 
-    fn of(source_type: SourceType) -> Option<Self> {
-        Some(match source_type {
-            SourceType::S3 => Provider::S3,
-            SourceType::Gcs => Provider::Gcs,
-            SourceType::Dos => Provider::Dos,
-            SourceType::R2 => Provider::R2,
-            SourceType::Wasabi => Provider::Wasabi,
-            SourceType::Akamai => Provider::Akamai,
-            SourceType::Azure | SourceType::Url => return None,
-        })
+    pub fn source_type(&self) -> SourceType {
+        self.0
+    }
+}
+
+impl Provider {
+    /// Every provider: the S3-compatible types, then Azure's services.
+    pub fn all() -> Vec<Provider> {
+        SourceType::ALL
+            .into_iter()
+            .filter_map(BucketType::of)
+            .map(Provider::Bucket)
+            .chain(AzureService::ALL.into_iter().map(Provider::Azure))
+            .collect()
+    }
+
+    /// The provider of an S3-compatible type's storage (none for `azure` and `url`).
+    pub fn of(source_type: SourceType) -> Option<Self> {
+        BucketType::of(source_type).map(Provider::Bucket)
+    }
+
+    /// The suffix of its `VERIFY_ENDPOINT_` variable: the type in capitals (`S3`, `GCS`, ...),
+    /// `AZURE_BLOB`, `AZURE_FILE`.
+    pub fn var_suffix(&self) -> String {
+        match self {
+            Provider::Bucket(bucket) => bucket.source_type().as_str().to_ascii_uppercase(),
+            Provider::Azure(service) => format!(
+                "{}_{}",
+                SourceType::Azure.as_str().to_ascii_uppercase(),
+                service.host_label().to_ascii_uppercase()
+            ),
+        }
     }
 }
 
@@ -96,7 +101,7 @@ impl VerifySettings {
     pub fn from_env() -> Self {
         let allow_loopback =
             std::env::var(ALLOW_LOOPBACK_VAR).is_ok_and(|v| matches!(v.as_str(), "1" | "true"));
-        let endpoints = Provider::ALL
+        let endpoints = Provider::all()
             .into_iter()
             .filter_map(|provider| {
                 let var = format!("{ENDPOINT_VAR_PREFIX}{}", provider.var_suffix());
@@ -209,7 +214,7 @@ impl Verifier {
         match source_type {
             SourceType::Url => {
                 let Some(url) = credentials
-                    .get("url")
+                    .by_role(SourceType::Url, CredentialRole::Url)
                     .and_then(|u| url::Url::parse(u.expose()).ok())
                 else {
                     return Ending::Failed(Problem::Unsupported("The source has no URL to check"));
@@ -217,12 +222,8 @@ impl Verifier {
                 web::check(&client, &url, checks, &mut budget).await
             }
             SourceType::Azure => {
-                let target = azure::Target::of(credentials, |service| {
-                    endpoint(match service {
-                        azure::Service::Blob => Provider::AzureBlob,
-                        azure::Service::FileShare => Provider::AzureFile,
-                    })
-                });
+                let target =
+                    azure::Target::of(credentials, |service| endpoint(Provider::Azure(service)));
                 match target {
                     Ok(target) => azure::check(&client, &target, checks, &mut budget).await,
                     Err(problem) => Ending::Failed(problem),
@@ -254,4 +255,31 @@ fn tls_config() -> Option<rustls::ClientConfig> {
         .with_safe_default_protocol_versions()
         .ok()?;
     Some(builder.with_root_certificates(roots).with_no_client_auth())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The variables are contract (README, Configuration): deriving the providers from the types
+    /// must not rename them.
+    #[test]
+    fn every_provider_keeps_its_variable() {
+        let suffixes: Vec<String> = Provider::all().iter().map(Provider::var_suffix).collect();
+        assert_eq!(
+            suffixes,
+            [
+                "S3",
+                "GCS",
+                "DOS",
+                "R2",
+                "AKAMAI",
+                "WASABI",
+                "AZURE_BLOB",
+                "AZURE_FILE"
+            ]
+        );
+        assert_eq!(Provider::of(SourceType::Url), None);
+        assert_eq!(Provider::of(SourceType::Azure), None);
+    }
 }

@@ -15,7 +15,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::client::{Answer, Client, ReadBudget};
 use super::outcome::{CheckName, Checks, Ending, Problem};
-use crate::domain::{Credentials, SourceType};
+use crate::domain::{CredentialRole, Credentials, SourceType};
 
 /// What signs and addresses the requests for one source.
 pub(crate) struct Target {
@@ -45,9 +45,13 @@ impl Target {
         credentials: &Credentials,
         endpoint_override: Option<&url::Url>,
     ) -> Result<Self, Problem> {
-        let value = |key: &str| credentials.get(key).map(|v| v.expose().to_owned());
-        let mut bucket = value("bucket").unwrap_or_default();
-        let mut prefix = value("prefix").unwrap_or_default();
+        let value = |role: CredentialRole| {
+            credentials
+                .by_role(source_type, role)
+                .map(|v| v.expose().to_owned())
+        };
+        let mut bucket = value(CredentialRole::Bucket).unwrap_or_default();
+        let mut prefix = value(CredentialRole::Prefix).unwrap_or_default();
         // Akamai's `bucket` is a CP code with an optional directory: the bucket is the CP code,
         // the directory goes before the prefix.
         if source_type == SourceType::Akamai
@@ -59,16 +63,15 @@ impl Target {
             }
             bucket = code.to_owned();
         }
-        let (access_key, secret) = match source_type {
-            SourceType::S3 => (value("access_key_id"), value("secret_access_key")),
-            _ => (value("access_key"), value("secret")),
-        };
-        let (Some(access_key), Some(secret)) = (access_key, secret) else {
+        let (Some(access_key), Some(secret)) = (
+            value(CredentialRole::AccessKey),
+            value(CredentialRole::Secret),
+        ) else {
             return Err(Problem::Unsupported(
                 "The source has no credentials to sign with",
             ));
         };
-        let region = value("region");
+        let region = value(CredentialRole::Region);
         // (host, signing region, virtual-hosted bucket?)
         let (host, signing_region, virtual_host) = match source_type {
             // https://docs.aws.amazon.com/AmazonS3/latest/userguide/VirtualHosting.html: a bucket
@@ -96,7 +99,7 @@ impl Target {
                 false,
             ),
             // https://developers.cloudflare.com/r2/api/s3/api/: the account's endpoint, "auto".
-            SourceType::R2 => match value("account_id") {
+            SourceType::R2 => match value(CredentialRole::AccountId) {
                 Some(account) => (
                     format!("{account}.r2.cloudflarestorage.com"),
                     "auto".to_owned(),
@@ -116,7 +119,7 @@ impl Target {
             // Akamai (Linode) Object Storage: the given endpoint, its first label the region
             // (https://techdocs.akamai.com/cloud-computing/docs/object-storage).
             SourceType::Akamai => {
-                let endpoint = value("endpoint")
+                let endpoint = value(CredentialRole::Url)
                     .and_then(|e| url::Url::parse(&e).ok())
                     .and_then(|e| e.host_str().map(str::to_owned))
                     .ok_or(Problem::Unsupported("The source's endpoint has no host"))?;

@@ -10,19 +10,42 @@ use std::fmt;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::SourceType;
 use super::validation::{Invalid, display_key};
+use super::{AzureService, SourceType};
 
-/// What a secret looks like on the way out, and what a client echoes to mean "keep the stored one".
-pub const SECRET_PLACEHOLDER: &str = "****";
-pub const MAX_VALUE_CHARS: usize = 1024;
+pub use super::limits::{MAX_VALUE_CHARS, SECRET_PLACEHOLDER};
 
-/// The storage secrets: write-only, shown as `****`.
-const SECRET_KEYS: [&str; 3] = ["secret_access_key", "secret", "sas_token"];
-
-/// The secret key `key` names, as the `'static` name the messages carry.
+/// The secret key `key` names, as the `'static` name the messages carry: a key some type's rules
+/// hold to be a storage secret (write-only, shown as `****`). The rules are the one place that
+/// says which keys are secret; everything else asks here.
 pub(crate) fn secret_key(key: &str) -> Option<&'static str> {
-    SECRET_KEYS.iter().copied().find(|k| *k == key)
+    SourceType::ALL.into_iter().find_map(|source_type| {
+        rules::rule(source_type, key)
+            .filter(|rule| rule.role() == CredentialRole::Secret)
+            .map(|rule| rule.key)
+    })
+}
+
+/// What a credential is for, whatever its type calls it: the verify check and anything else that
+/// uses credentials reads them by role, never by a literal key name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CredentialRole {
+    /// The access key id that signs requests.
+    AccessKey,
+    /// The storage secret: write-only, shown as `****`, sealed at rest.
+    Secret,
+    Bucket,
+    Region,
+    /// An object key prefix inside the bucket.
+    Prefix,
+    /// Cloudflare's account id.
+    AccountId,
+    /// A URL the CDN fetches from: Akamai's endpoint, a web folder's base URL.
+    Url,
+    AzureAccount,
+    AzureService,
+    /// An Azure container or file share (which one: [`super::AzureService::resource_key`]).
+    AzureResource,
 }
 
 /// What the rules say of one credential key of a type, for those who describe the API (the
@@ -42,7 +65,7 @@ pub fn credential_keys(source_type: SourceType) -> impl Iterator<Item = Credenti
         .map(|rule| CredentialKey {
             key: rule.key,
             required: rule.required,
-            secret: secret_key(rule.key).is_some(),
+            secret: rule.role() == CredentialRole::Secret,
         })
 }
 
@@ -121,6 +144,27 @@ impl Credentials {
 
     pub fn get(&self, key: &str) -> Option<&CredentialValue> {
         self.0.get(key)
+    }
+
+    /// The value that plays `role` for a `source_type` source, if it has one. For Azure's
+    /// container or share, [`Credentials::get`] with the service's `resource_key`.
+    pub fn by_role(
+        &self,
+        source_type: SourceType,
+        role: CredentialRole,
+    ) -> Option<&CredentialValue> {
+        rules::rules_for(source_type)
+            .iter()
+            .find(|rule| rule.role() == role)
+            .and_then(|rule| self.0.get(rule.key))
+    }
+
+    /// The Azure service of an `azure` source.
+    pub fn azure_service(&self) -> Option<AzureService> {
+        AzureService::parse(
+            self.by_role(SourceType::Azure, CredentialRole::AzureService)?
+                .expose(),
+        )
     }
 
     /// In the type's table order, the order the reference document shows them in.
@@ -204,12 +248,21 @@ fn check_azure_service_type(
     given: &[&'static str],
     errors: &mut Vec<Invalid>,
 ) {
-    let (service_type, needed, refused) =
-        match checked.get("service_type").map(CredentialValue::expose) {
-            Some("blob") => ("blob", "container_name", "share_name"),
-            Some("file-share") => ("file-share", "share_name", "container_name"),
-            _ => return,
-        };
+    let Some(service) = checked
+        .get(rules::AZURE_SERVICE_KEY)
+        .and_then(|value| AzureService::parse(value.expose()))
+    else {
+        return;
+    };
+    let service_type = service.as_str();
+    let needed = service.resource_key();
+    let Some(refused) = AzureService::ALL
+        .into_iter()
+        .find(|other| *other != service)
+        .map(|other| other.resource_key())
+    else {
+        return;
+    };
     if !given.contains(&needed) {
         errors.push(Invalid::CredentialRequiredForService {
             key: needed,
@@ -227,6 +280,71 @@ fn check_azure_service_type(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The rules are the one place that says what is secret: every key a type checks as a
+    /// secret is kept and shown as one, and no key is a secret for one type and plain for another
+    /// (a value is made secret by its name alone, before its type is known).
+    #[test]
+    fn secrecy_comes_from_the_rules_alone() {
+        let mut secret_keys = Vec::new();
+        for source_type in SourceType::ALL {
+            for key in credential_keys(source_type) {
+                let value = CredentialValue::new(key.key, "some-value".to_owned());
+                assert_eq!(
+                    value.public() == SECRET_PLACEHOLDER,
+                    key.secret,
+                    "{source_type:?} {}",
+                    key.key
+                );
+                assert_eq!(secret_key(key.key).is_some(), key.secret, "{}", key.key);
+                if key.secret {
+                    secret_keys.push(key.key);
+                }
+            }
+        }
+        secret_keys.sort_unstable();
+        secret_keys.dedup();
+        assert_eq!(secret_keys, ["sas_token", "secret", "secret_access_key"]);
+        assert!(secret_key("bucket").is_none());
+    }
+
+    #[test]
+    fn credentials_are_read_by_role_whatever_the_type_calls_them() {
+        let s3 = Credentials(BTreeMap::from([
+            (
+                "access_key_id",
+                CredentialValue::new("access_key_id", "AKIA".into()),
+            ),
+            (
+                "secret_access_key",
+                CredentialValue::new("secret_access_key", "s3-secret".into()),
+            ),
+        ]));
+        let gcs = Credentials(BTreeMap::from([
+            (
+                "access_key",
+                CredentialValue::new("access_key", "GOOG".into()),
+            ),
+            (
+                "secret",
+                CredentialValue::new("secret", "gcs-secret".into()),
+            ),
+        ]));
+        let role = |c: &Credentials, t, r| c.by_role(t, r).map(|v| v.expose().to_owned());
+        assert_eq!(
+            role(&s3, SourceType::S3, CredentialRole::AccessKey).as_deref(),
+            Some("AKIA")
+        );
+        assert_eq!(
+            role(&s3, SourceType::S3, CredentialRole::Secret).as_deref(),
+            Some("s3-secret")
+        );
+        assert_eq!(
+            role(&gcs, SourceType::Gcs, CredentialRole::Secret).as_deref(),
+            Some("gcs-secret")
+        );
+        assert_eq!(role(&gcs, SourceType::Gcs, CredentialRole::Bucket), None);
+    }
 
     fn check(t: SourceType, pairs: &[(&str, &str)]) -> Vec<String> {
         let values = pairs

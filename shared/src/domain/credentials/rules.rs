@@ -1,13 +1,36 @@
 //! Which credential keys each source type takes (SPEC §4), as data.
 
 use super::super::SourceType;
+use super::CredentialRole;
 use super::buckets::BucketRule;
 use super::values::{Kind, RegionRule};
+
+/// The key that names an Azure source's service.
+pub(super) const AZURE_SERVICE_KEY: &str = "service_type";
 
 pub(super) struct KeyRule {
     pub key: &'static str,
     pub required: bool,
     pub kind: Kind,
+}
+
+impl KeyRule {
+    /// What the key is for, from what its value is: a storage secret is whatever the rules check
+    /// as one.
+    pub fn role(&self) -> CredentialRole {
+        match self.kind {
+            Kind::AccessKey => CredentialRole::AccessKey,
+            Kind::Secret => CredentialRole::Secret,
+            Kind::Bucket(_) => CredentialRole::Bucket,
+            Kind::Region(_) => CredentialRole::Region,
+            Kind::Prefix => CredentialRole::Prefix,
+            Kind::HexAccountId => CredentialRole::AccountId,
+            Kind::PublicUrl => CredentialRole::Url,
+            Kind::AzureAccountName => CredentialRole::AzureAccount,
+            Kind::AzureServiceType => CredentialRole::AzureService,
+            Kind::AzureContainer => CredentialRole::AzureResource,
+        }
+    }
 }
 
 const fn required(key: &'static str, kind: Kind) -> KeyRule {
@@ -70,7 +93,7 @@ const WASABI_RULES: &[KeyRule] = &[
 /// `container_name`/`share_name` are required by service type (`super::check_azure_service_type`).
 const AZURE_RULES: &[KeyRule] = &[
     required("account_name", Kind::AzureAccountName),
-    required("service_type", Kind::AzureServiceType),
+    required(AZURE_SERVICE_KEY, Kind::AzureServiceType),
     optional("container_name", Kind::AzureContainer),
     optional("share_name", Kind::AzureContainer),
     required("sas_token", Kind::Secret),

@@ -1,6 +1,7 @@
 //! The check of one credential value for what it is (SPEC §4). A value is checked exactly as it
 //! will be stored: nothing is trimmed or rewritten, so what passed is what the CDN gets.
 
+use super::super::AzureService;
 use super::super::public_url::PublicUrl;
 use super::super::validation::ValueProblem;
 use super::buckets::{BucketRule, lower_alnum_with, valid_bucket};
@@ -78,7 +79,7 @@ pub(super) fn check_value(kind: Kind, value: &str) -> Result<(), ValueProblem> {
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         }
         Kind::AzureServiceType => {
-            return if matches!(value, "blob" | "file-share") {
+            return if AzureService::parse(value).is_some() {
                 Ok(())
             } else {
                 Err(ValueProblem::NotIncluded)
