@@ -37,6 +37,15 @@ struct MessageTarget {
     name: String,
 }
 
+/// Whether the executable at `binary` links the verify check (docs/SPEC.md §14): whether it holds
+/// a text only the check's messages hold. Each function's binary should hold its own endpoint and
+/// nothing else, so only the functions that verify may.
+pub fn links_verify_check(binary: &Path) -> std::io::Result<bool> {
+    let bytes = std::fs::read(binary)?;
+    let marker = shared::verify::outcome::CREDENTIALS_REFUSED.as_bytes();
+    Ok(bytes.windows(marker.len()).any(|window| window == marker))
+}
+
 fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }

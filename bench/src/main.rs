@@ -415,6 +415,7 @@ async fn main() -> Result<(), BoxError> {
             function: (*function).to_owned(),
             bootstrap_bytes: std::fs::metadata(&binaries[*function])?.len(),
             zip_bytes,
+            links_verify_check: artifacts::links_verify_check(&binaries[*function])?,
         });
     }
 

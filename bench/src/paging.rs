@@ -1,4 +1,4 @@
-//! Listing's account-size axis (SPEC §11): a page of 100 from an account of 10,000 sources against
+//! Listing's account-size axis (docs/SPEC.md §11): a page of 100 from an account of 10,000 sources against
 //! one from an account of 100, in both index orders, through the local gateway; and the largest
 //! response payload a page can make, against Lambda's 6 MB.
 

@@ -21,7 +21,7 @@ pub const PEAK_RSS_MAX_MB: f64 = 20.0;
 pub const ZIP_MAX_MB: f64 = 6.0;
 pub const SCALE_RATIO_MAX: f64 = 1.2;
 
-/// DynamoDB requests per call, without contention: SPEC §9 ("Round trips").
+/// DynamoDB requests per call, without contention: docs/SPEC.md §9 ("Round trips").
 pub fn round_trip_budget(function: &str) -> Option<usize> {
     match function {
         "get-source" | "list-sources" | "create-source" | "list-events" | "authorizer" => Some(1),
@@ -49,6 +49,9 @@ pub struct Size {
     pub function: String,
     pub bootstrap_bytes: u64,
     pub zip_bytes: Option<u64>,
+    /// Whether the binary holds the verify check (`artifacts::links_verify_check`).
+    #[serde(default)]
+    pub links_verify_check: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -179,6 +182,20 @@ impl Results {
                     .map_or("not built (no cargo-lambda)".into(), |z| {
                         format!("{:.2} MB", z as f64 / MB)
                     }),
+            ));
+        }
+        let size_of = |function: &str| self.sizes.iter().find(|s| s.function == function);
+        if let (Some(get), Some(verify)) = (size_of("get-source"), size_of("verify-source")) {
+            targets.push(target(
+                "get-source links no verify check and is smaller than verify-source".into(),
+                Some(!get.links_verify_check && get.bootstrap_bytes < verify.bootstrap_bytes),
+                format!(
+                    "get-source {:.2} MB (verify check: {}), verify-source {:.2} MB: {} bytes less",
+                    get.bootstrap_bytes as f64 / MB,
+                    if get.links_verify_check { "linked" } else { "not linked" },
+                    verify.bootstrap_bytes as f64 / MB,
+                    verify.bootstrap_bytes as i64 - get.bootstrap_bytes as i64
+                ),
             ));
         }
         for scale in &self.scale {
@@ -324,7 +341,7 @@ impl Results {
 
         md.push_str(
             "\n### Size\n\n| function | stripped `bootstrap` (this machine) | arm64 `bootstrap.zip` \
-             |\n| --- | ---: | ---: |\n",
+             | links the verify check |\n| --- | ---: | ---: | --- |\n",
         );
         for size in &self.sizes {
             let zip = size
@@ -332,9 +349,10 @@ impl Results {
                 .map_or("-".into(), |z| format!("{:.2} MB", z as f64 / MB));
             let _ = writeln!(
                 md,
-                "| {} | {:.2} MB | {zip} |",
+                "| {} | {:.2} MB | {zip} | {} |",
                 size.function,
-                size.bootstrap_bytes as f64 / MB
+                size.bootstrap_bytes as f64 / MB,
+                if size.links_verify_check { "yes" } else { "no" }
             );
         }
 

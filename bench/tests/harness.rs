@@ -111,6 +111,20 @@ async fn a_function_process_is_timed_and_counted_through_the_emulator() {
     assert!(proxy.forwarded().is_empty());
 }
 
+/// One binary, one endpoint: a function that never verifies does not link the verify check, and
+/// the control (verify-source, which does) shows the search finds it where it is linked.
+#[tokio::test]
+async fn only_the_functions_that_verify_link_the_verify_check() {
+    let built = dev_build(&["get-source", "list-sources", "list-events", "verify-source"]).await;
+    assert!(artifacts::links_verify_check(&built["verify-source"]).unwrap());
+    for read in ["get-source", "list-sources", "list-events"] {
+        assert!(
+            !artifacts::links_verify_check(&built[read]).unwrap(),
+            "{read} links the verify check"
+        );
+    }
+}
+
 /// Outside Lambda's environment (no access key in it) a function falls back to the SDK's full
 /// provider chain: here, credentials from a shared credentials file.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

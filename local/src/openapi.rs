@@ -1,4 +1,4 @@
-//! The published contract (SPEC §18): an OpenAPI 3.1 document built from the code's own tables
+//! The published contract (docs/SPEC.md §18): an OpenAPI 3.1 document built from the code's own tables
 //! (the routes and their functions, the source types and each one's credential rules, the JSON
 //! field names, the error messages, headers and limits), so it cannot drift from what the
 //! handlers do. The local gateway serves it at `/openapi.json`; `image-sources openapi` prints it
@@ -176,7 +176,7 @@ fn operation(endpoint: Endpoint, prefix: &str) -> Value {
     op
 }
 
-/// SPEC §11's query parameters. A known one with a value outside its schema is 400; unknown ones
+/// docs/SPEC.md §11's query parameters. A known one with a value outside its schema is 400; unknown ones
 /// are ignored.
 fn list_parameters() -> Vec<Value> {
     let types = type_names().join("|");
@@ -709,7 +709,7 @@ fn secret_keys() -> Vec<String> {
     keys
 }
 
-/// A credential value as a client may send it (SPEC §4: a string, checked for what it is).
+/// A credential value as a client may send it (docs/SPEC.md §4: a string, checked for what it is).
 fn value_schema(key: &CredentialKey) -> Value {
     let mut schema = json!({
         "type": "string", "minLength": 1, "maxLength": MAX_VALUE_CHARS,
@@ -817,7 +817,7 @@ fn credential_attributes(source_type: SourceType) -> Value {
     schema
 }
 
-/// SPEC §17's event.
+/// docs/SPEC.md §17's event.
 fn event_schema() -> Value {
     let actions: Vec<&str> = Action::ALL.iter().map(Action::as_str).collect();
     json!({
@@ -845,7 +845,7 @@ fn event_schema() -> Value {
     })
 }
 
-/// SPEC §12: a JSON boolean, nothing else.
+/// docs/SPEC.md §12: a JSON boolean, nothing else.
 fn enabled_schema() -> Value {
     json!({"type": "boolean", "default": true,
         "description": "Whether the CDN serves the source. A disabled source keeps its name, credentials and token."})
@@ -918,14 +918,14 @@ fn source_update() -> Value {
     json!({"type": "object", "additionalProperties": false, "properties": properties})
 }
 
-/// SPEC §5's example request.
+/// docs/SPEC.md §5's example request.
 fn create_example() -> Value {
     json!({fields::SOURCE: {fields::SOURCE: "my-images", fields::SOURCE_TYPE: "s3",
         fields::CREDENTIAL_ATTRIBUTES: {"access_key_id": "AKIA...", "secret_access_key": "wJalr...",
             "bucket": "my-bucket", "region": "us-east-1", fields::REQUIRE_TOKEN: "true"}}})
 }
 
-/// SPEC §3's example source.
+/// docs/SPEC.md §3's example source.
 fn source_example() -> Value {
     json!({
         fields::ID: "69a99ae507f19000072d0125", fields::SOURCE: "my-images", fields::SOURCE_TYPE: "s3",

@@ -133,7 +133,7 @@ async fn sigkill_mid_stream_loses_no_acknowledged_create() {
     );
 
     let restarted = start(&data_dir).await;
-    // Every page, following `Link` (SPEC §11).
+    // Every page, following `Link` (docs/SPEC.md §11).
     let mut stored = std::collections::BTreeSet::new();
     let mut next = Some("/v1/sources".to_owned());
     while let Some(path) = next.take() {

@@ -1,4 +1,4 @@
-//! The API-key authorizer (SPEC §2, §16): a REQUEST authorizer on `imageboss-api-key` that
+//! The API-key authorizer (docs/SPEC.md §2, §16): a REQUEST authorizer on `imageboss-api-key` that
 //! resolves the key to its account, scope and id, and answers a policy for the whole stage listing
 //! exactly the methods the key's scope allows. API Gateway caches that answer per key across
 //! routes, so it never depends on the route asked: the methods outside it API Gateway refuses
@@ -25,7 +25,7 @@ pub const DYNAMODB_ACTIONS: &[&str] = &["dynamodb:GetItem"];
 pub const FUNCTION_NAME: &str = "authorizer";
 /// The authorizer context key the endpoint functions read the account from.
 pub const ACCOUNT_CONTEXT_KEY: &str = "accountId";
-/// The key's id (the first 16 hex characters of its SHA-256), for the audit trail (SPEC §17).
+/// The key's id (the first 16 hex characters of its SHA-256), for the audit trail (docs/SPEC.md §17).
 pub const KEY_ID_CONTEXT_KEY: &str = "apiKeyId";
 /// The key's label, for the audit trail.
 pub const KEY_LABEL_CONTEXT_KEY: &str = "apiKeyLabel";

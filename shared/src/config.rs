@@ -12,7 +12,7 @@ pub const TABLE_NAME_VAR: &str = "TABLE_NAME";
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub store: Store,
-    /// Reaches the storage for `verify` and `?verify=true` (SPEC §14).
+    /// Reaches the storage for `verify` and `?verify=true` (docs/SPEC.md §14).
     pub verifier: Verifier,
 }
 

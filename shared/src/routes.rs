@@ -12,11 +12,11 @@ pub enum Endpoint {
     UpdateSource,
     DeleteSource,
     RotateSecretToken,
-    /// One source's audit events (SPEC §17).
+    /// One source's audit events (docs/SPEC.md §17).
     ListSourceEvents,
     /// The account's audit events.
     ListEvents,
-    /// Checks a source's credentials against its storage (SPEC §14).
+    /// Checks a source's credentials against its storage (docs/SPEC.md §14).
     VerifySource,
 }
 

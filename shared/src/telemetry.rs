@@ -1,4 +1,4 @@
-//! JSON log lines (SPEC §10). Only the fields the code names are logged: never a key, a secret, a
+//! JSON log lines (docs/SPEC.md §10). Only the fields the code names are logged: never a key, a secret, a
 //! secret_token or a request body.
 
 use tracing::Level;

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value, json};
 use shared::domain::SourceType;
 
-/// The header API Gateway's authorizer reads (SPEC §2).
+/// The header API Gateway's authorizer reads (docs/SPEC.md §2).
 pub const API_KEY_HEADER: &str = shared::authorizer::API_KEY_HEADER;
 
 /// A complete, valid credential set of `source_type`, every optional key included.

@@ -452,7 +452,7 @@ async fn serve_state(state: AppState, read_timeout: Duration) -> String {
     format!("http://{address}")
 }
 
-/// The whole API with `verifier` for the verify check (SPEC §14). Every other app gets a verifier
+/// The whole API with `verifier` for the verify check (docs/SPEC.md §14). Every other app gets a verifier
 /// whose network resolves no name and reaches loopback only ([`storage::TestNetwork`]).
 pub async fn spawn_app_verifying(verifier: shared::verify::Verifier) -> TestApp {
     capture_logs();
@@ -542,7 +542,7 @@ where
     results
 }
 
-/// The target of a `Link: <target>; rel="next"` header (SPEC §11).
+/// The target of a `Link: <target>; rel="next"` header (docs/SPEC.md §11).
 pub fn next_link(link: Option<&str>) -> Option<String> {
     let link = link?;
     let (target, params) = link.strip_prefix('<')?.split_once('>')?;

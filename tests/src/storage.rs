@@ -1,4 +1,4 @@
-//! Real storage servers for the verify check (SPEC §14), all on 127.0.0.1 port 0: an S3 server
+//! Real storage servers for the verify check (docs/SPEC.md §14), all on 127.0.0.1 port 0: an S3 server
 //! (`s3s-fs`, which checks SigV4 signatures), a web server for `url` sources, one that never
 //! answers, one whose TLS certificate nobody trusts, and Azurite when CI starts it. Plus the
 //! network the verifier uses in tests: a resolver that answers what a test says, and a connector

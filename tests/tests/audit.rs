@@ -1,4 +1,4 @@
-//! The audit trail (SPEC §17) through the local gateway: one event per change, in the change's
+//! The audit trail (docs/SPEC.md §17) through the local gateway: one event per change, in the change's
 //! own transaction, never a secret, readable per source (also after a delete) and per account.
 
 use std::collections::BTreeSet;

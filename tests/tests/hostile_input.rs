@@ -1,5 +1,5 @@
 //! Hostile input: a named corpus through HTTP, and property tests of arbitrary JSON and arbitrary
-//! bytes through the endpoint handlers. Never a panic, never a 5xx, always the SPEC's error shape,
+//! bytes through the endpoint handlers. Never a panic, never a 5xx, always the docs/SPEC.md's error shape,
 //! and nothing written.
 
 use std::time::Duration;

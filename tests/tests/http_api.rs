@@ -1,5 +1,5 @@
 //! The whole API over HTTP: the local gateway, the authorizer and the endpoints on an embedded
-//! DynamoDB (SPEC §1–§8).
+//! DynamoDB (docs/SPEC.md §1–§8).
 
 use std::time::{Duration, Instant};
 

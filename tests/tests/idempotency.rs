@@ -1,4 +1,4 @@
-//! Idempotent creates (SPEC §15) through the local gateway.
+//! Idempotent creates (docs/SPEC.md §15) through the local gateway.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use integration_tests::fixtures::{API_KEY_HEADER, source_body};

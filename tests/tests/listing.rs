@@ -1,4 +1,4 @@
-//! Listing at scale (SPEC §11, §12) through the local gateway: pages, orders, filters, cursors,
+//! Listing at scale (docs/SPEC.md §11, §12) through the local gateway: pages, orders, filters, cursors,
 //! their round trips and their size.
 
 use std::collections::{BTreeSet, HashMap};

@@ -3,6 +3,7 @@
 //! `cargo test -p integration-tests --test integration <module>::`.
 
 mod audit;
+mod contract;
 mod hostile_input;
 mod http_api;
 mod idempotency;

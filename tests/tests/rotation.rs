@@ -1,4 +1,4 @@
-//! Signing-token rotation with a grace period (SPEC §13), and the CDN's signature check.
+//! Signing-token rotation with a grace period (docs/SPEC.md §13), and the CDN's signature check.
 
 use std::collections::BTreeMap;
 

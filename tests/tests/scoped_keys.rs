@@ -1,4 +1,4 @@
-//! Scoped and expiring API keys (SPEC §16): through the local gateway, and the authorizer's policy
+//! Scoped and expiring API keys (docs/SPEC.md §16): through the local gateway, and the authorizer's policy
 //! on the Lambda path.
 
 use integration_tests::fixtures::{API_KEY_HEADER, credential_patch, source_body};

@@ -1,4 +1,4 @@
-//! The store against a real DynamoDB-compatible server (SPEC §5–§7, §9).
+//! The store against a real DynamoDB-compatible server (docs/SPEC.md §5–§7, §9).
 
 use std::collections::HashSet;
 

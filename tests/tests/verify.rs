@@ -1,4 +1,4 @@
-//! SPEC §14: verifying a source's credentials against real storage servers on loopback (s3s-fs,
+//! docs/SPEC.md §14: verifying a source's credentials against real storage servers on loopback (s3s-fs,
 //! Azurite when CI starts it, a web server), the connect-time guard, the 5 s deadline, the rate
 //! limit and `?verify=true`. Every address outside loopback enters only through the test
 //! network's resolver, and its connector reaches loopback only (tests/src/storage.rs).

@@ -1,4 +1,4 @@
-//! Which hosts the CDN may fetch from (SPEC §4, and the verify check's connect-time guard, §14):
+//! Which hosts the CDN may fetch from (docs/SPEC.md §4, and the verify check's connect-time guard, §14):
 //! never loopback, private, link-local, unspecified, CGNAT, multicast or reserved addresses, in
 //! whatever IPv6 form embeds them, and never a name that can only exist inside a network.
 

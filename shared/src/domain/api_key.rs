@@ -51,7 +51,7 @@ impl ApiKeyHash {
         &self.0
     }
 
-    /// The key's public id (SPEC §17): the first 16 hex characters of its SHA-256.
+    /// The key's public id (docs/SPEC.md §17): the first 16 hex characters of its SHA-256.
     pub fn key_id(&self) -> &str {
         &self.0[..KEY_ID_CHARS]
     }
@@ -60,7 +60,7 @@ impl ApiKeyHash {
 /// Hex characters of a key's SHA-256 that name it in the authorizer context and the audit trail.
 pub const KEY_ID_CHARS: usize = 16;
 
-/// What a key may do (SPEC §16): a `read` key only reads; a `write` key does everything.
+/// What a key may do (docs/SPEC.md §16): a `read` key only reads; a `write` key does everything.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum KeyScope {
     Read,

@@ -1,4 +1,4 @@
-//! Listing cursors (SPEC §11): where the next page starts, opaque to clients, bound to the account,
+//! Listing cursors (docs/SPEC.md §11): where the next page starts, opaque to clients, bound to the account,
 //! the sort and the filters they were made for.
 //!
 //! A cursor is base64url (no padding) of: a version byte, the position (the last source's id, and

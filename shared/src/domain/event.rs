@@ -1,4 +1,4 @@
-//! The audit trail (SPEC §17): one immutable event per write that changes a source, computed here
+//! The audit trail (docs/SPEC.md §17): one immutable event per write that changes a source, computed here
 //! from the source before and after, so that no event can name a secret's value.
 
 use serde::Serialize;

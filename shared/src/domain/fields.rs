@@ -5,7 +5,7 @@
 pub const SOURCE: &str = "source";
 pub const ID: &str = "id";
 pub const SOURCE_TYPE: &str = "source_type";
-/// Whether the CDN serves the source (SPEC §12).
+/// Whether the CDN serves the source (docs/SPEC.md §12).
 pub const ENABLED: &str = "enabled";
 /// The stored credentials, as responses show them.
 pub const CREDENTIALS: &str = "credentials";
@@ -15,7 +15,7 @@ pub const CREATED_AT: &str = "created_at";
 pub const UPDATED_AT: &str = "updated_at";
 pub const REQUIRE_TOKEN: &str = "require_token";
 pub const SECRET_TOKEN: &str = "secret_token";
-/// The token a rotation replaced, shown while its grace period runs (SPEC §13).
+/// The token a rotation replaced, shown while its grace period runs (docs/SPEC.md §13).
 pub const PREVIOUS_SECRET_TOKEN: &str = "previous_secret_token";
 pub const PREVIOUS_SECRET_TOKEN_EXPIRES_AT: &str = "previous_secret_token_expires_at";
 /// The body of a rotation: how long the replaced token keeps working, in seconds.

@@ -1,4 +1,4 @@
-//! Idempotent creates (SPEC §15): the client's `Idempotency-Key` and the fingerprint of the
+//! Idempotent creates (docs/SPEC.md §15): the client's `Idempotency-Key` and the fingerprint of the
 //! request it came with.
 
 use serde_json::{Map, Value};

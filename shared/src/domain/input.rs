@@ -1,5 +1,5 @@
-//! From the client's `{"source": {...}}` object to validated [`SourceFields`], for create (SPEC §5)
-//! and update (SPEC §6). Every problem is collected; nothing stops at the first.
+//! From the client's `{"source": {...}}` object to validated [`SourceFields`], for create (docs/SPEC.md §5)
+//! and update (docs/SPEC.md §6). Every problem is collected; nothing stops at the first.
 
 use std::collections::BTreeMap;
 
@@ -31,7 +31,7 @@ pub struct SourceInput {
     credentials: Vec<(String, CredentialChange)>,
     /// `Some(false)` for `null` too: removing it restores the default.
     require_token: Option<bool>,
-    /// A JSON boolean only (SPEC §12); anything else is an error in `errors`.
+    /// A JSON boolean only (docs/SPEC.md §12); anything else is an error in `errors`.
     enabled: Option<bool>,
     /// Problems of shape found while reading (unknown attributes, non-string values, read-only keys).
     errors: Vec<Invalid>,

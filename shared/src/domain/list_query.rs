@@ -1,4 +1,4 @@
-//! The query parameters of `GET /v1/sources` (SPEC §11), read once into types that hold only valid
+//! The query parameters of `GET /v1/sources` (docs/SPEC.md §11), read once into types that hold only valid
 //! values. Unknown parameters are ignored; a known one with a bad value is a [`ParameterError`].
 
 use std::fmt;
@@ -21,7 +21,7 @@ pub const MAX_PAGE_LIMIT: u16 = 1000;
 /// Longer cursors are refused before they are decoded (ours are under 120 characters).
 pub const MAX_CURSOR_CHARS: usize = 256;
 
-/// Why a listing's query parameters were refused: 400, with the SPEC's wording (SPEC §11).
+/// Why a listing's query parameters were refused: 400, with the docs/SPEC.md's wording (docs/SPEC.md §11).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParameterError {
     /// A known parameter given more than once: which value was meant cannot be told.
@@ -33,7 +33,7 @@ pub enum ParameterError {
     Q,
     /// A cursor that does not decode, was altered, or was made for another listing.
     Cursor,
-    /// `verify` on a create or update that is not `true` or `false` (SPEC §14).
+    /// `verify` on a create or update that is not `true` or `false` (docs/SPEC.md §14).
     Verify,
 }
 
@@ -219,7 +219,7 @@ impl Default for PageLimit {
     }
 }
 
-/// An event listing's request (SPEC §17): `limit` and `cursor` only, as in §11; every other
+/// An event listing's request (docs/SPEC.md §17): `limit` and `cursor` only, as in §11; every other
 /// parameter is unknown here and ignored.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct EventQuery {

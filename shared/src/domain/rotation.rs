@@ -1,4 +1,4 @@
-//! A signing-token rotation's request (SPEC §13): `{"grace_period": <seconds>}`, optional.
+//! A signing-token rotation's request (docs/SPEC.md §13): `{"grace_period": <seconds>}`, optional.
 
 use serde_json::{Map, Value};
 

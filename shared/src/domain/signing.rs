@@ -1,4 +1,4 @@
-//! The URL signature the CDN edge checks (SPEC §3, §13), here so that the edge and the API agree:
+//! The URL signature the CDN edge checks (docs/SPEC.md §3, §13), here so that the edge and the API agree:
 //! `bossToken = hex(HMAC-SHA256(secret_token, path))`, the key being the token's 64 hex characters
 //! as text and `path` the URL path from `/<source>/` on, without the query.
 

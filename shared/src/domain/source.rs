@@ -24,7 +24,7 @@ impl SecretToken {
     }
 }
 
-/// The token a rotation replaced, still valid for signatures until `expires_at` (SPEC §13).
+/// The token a rotation replaced, still valid for signatures until `expires_at` (docs/SPEC.md §13).
 #[derive(Clone, Debug)]
 pub struct PreviousToken {
     pub token: SecretToken,
@@ -44,7 +44,7 @@ pub struct SourceFields {
     pub source_type: SourceType,
     pub credentials: Credentials,
     pub require_token: bool,
-    /// Whether the CDN serves the source (SPEC §12); a disabled one keeps everything else.
+    /// Whether the CDN serves the source (docs/SPEC.md §12); a disabled one keeps everything else.
     pub enabled: bool,
 }
 
@@ -159,7 +159,7 @@ impl Serialize for PublicCredentials<'_> {
         };
         map.serialize_entry(fields::REQUIRE_TOKEN, require_token)?;
         map.serialize_entry(fields::SECRET_TOKEN, source.secret_token.expose())?;
-        // Shown like the current token while it still signs, gone after (SPEC §13).
+        // Shown like the current token while it still signs, gone after (docs/SPEC.md §13).
         if let Some(previous) = source.valid_previous_token(Timestamp::now()) {
             map.serialize_entry(fields::PREVIOUS_SECRET_TOKEN, previous.token.expose())?;
             map.serialize_entry(

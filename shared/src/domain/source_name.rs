@@ -11,7 +11,7 @@ pub struct SourceName(String);
 pub use super::limits::MAX_NAME_CHARS;
 
 impl SourceName {
-    /// Every problem with `raw`, in the SPEC's wording, or the name.
+    /// Every problem with `raw`, in the docs/SPEC.md's wording, or the name.
     pub fn parse(raw: &str) -> Result<Self, Vec<Invalid>> {
         if raw.is_empty() {
             return Err(vec![Invalid::NameBlank]);

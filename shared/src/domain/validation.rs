@@ -1,5 +1,5 @@
-//! Every 422 message of the API, as types: each is written once, here, in the SPEC's wording
-//! (SPEC §5), and the rules that find a problem name it by variant, never by text.
+//! Every 422 message of the API, as types: each is written once, here, in the docs/SPEC.md's wording
+//! (docs/SPEC.md §5), and the rules that find a problem name it by variant, never by text.
 
 use std::fmt;
 
@@ -15,11 +15,11 @@ pub enum Invalid {
     NameInvalid,
     NameTooLong,
     NameTaken,
-    /// The `Idempotency-Key` of a create was used with another body (SPEC §15).
+    /// The `Idempotency-Key` of a create was used with another body (docs/SPEC.md §15).
     IdempotencyKeyReused,
     TypeBlank,
     TypeNotIncluded,
-    /// `enabled` given as anything but a JSON boolean (SPEC §12).
+    /// `enabled` given as anything but a JSON boolean (docs/SPEC.md §12).
     EnabledNotBoolean,
     /// An unknown key inside `source` (the key as shown by [`display_key`]).
     AttributeNotSupported(String),
@@ -49,7 +49,7 @@ pub enum Invalid {
     },
     /// `****` given for a secret where no stored secret exists to keep.
     PlaceholderIsNotASecret(&'static str),
-    /// `?verify=true` and the check failed (SPEC §14): the verification's message, which never
+    /// `?verify=true` and the check failed (docs/SPEC.md §14): the verification's message, which never
     /// holds a secret.
     CredentialsNotVerified(String),
     /// A value that breaks its key's rule.

@@ -9,7 +9,7 @@ use crate::store::{MAX_VERIFICATIONS_PER_MINUTE, StoreError};
 
 /// The body of a 401, the same whatever was wrong with the key.
 pub const UNAUTHORIZED_MESSAGE: &str = "Invalid or missing API key";
-/// The body of a 403: a valid key whose scope does not allow the method (SPEC §16). API
+/// The body of a 403: a valid key whose scope does not allow the method (docs/SPEC.md §16). API
 /// Gateway's `ACCESS_DENIED` response in template.yaml says the same.
 pub const FORBIDDEN_MESSAGE: &str = "This API key is not allowed to do this";
 /// Seconds a client should wait before retrying a 503.
@@ -46,7 +46,7 @@ pub enum ApiError {
     RequestTimeout,
     #[error("validation failed")]
     Validation(ValidationErrors),
-    /// The account's verifications of this minute are used up (SPEC §14).
+    /// The account's verifications of this minute are used up (docs/SPEC.md §14).
     #[error(
         "Too many verifications: at most {MAX_VERIFICATIONS_PER_MINUTE} a minute per account, retry later"
     )]

@@ -34,7 +34,7 @@ pub fn verify_flag(req: &Request) -> Result<bool, ApiError> {
     }
 }
 
-/// The query parameter of SPEC §14's verify-before-saving.
+/// The query parameter of docs/SPEC.md §14's verify-before-saving.
 pub const VERIFY_PARAMETER: &str = "verify";
 
 /// The `Idempotency-Key` of a create, if it has one: 400 when it is not 1–255 printable ASCII

@@ -32,7 +32,7 @@ struct ApiKeyItem {
     /// `read` or `write`; keys made before scopes existed have none and are `write` keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     scope: Option<String>,
-    /// Epoch seconds from which the key no longer works (SPEC §16); none for a key that lasts.
+    /// Epoch seconds from which the key no longer works (docs/SPEC.md §16); none for a key that lasts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     valid_until: Option<i64>,
     /// The table's TTL attribute: when DynamoDB may delete the item (a revoked or expired key,

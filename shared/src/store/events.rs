@@ -1,4 +1,4 @@
-//! Audit events (SPEC §17): `ACCOUNT#<account>` / `EVENT#<event id>`, written in the same
+//! Audit events (docs/SPEC.md §17): `ACCOUNT#<account>` / `EVENT#<event id>`, written in the same
 //! transaction as the write they record, kept 400 days (TTL). The account's events are the table's
 //! range `EVENT#…` of its partition, newest first; one source's are the `by_source` index's range
 //! `<source id>#…`, newest version first. Each page is one Query (the next page starts with a key

@@ -1,4 +1,4 @@
-//! Idempotency records (SPEC §15): `ACCOUNT#<account>` / `IDEMPOTENCY#<key>`, written in the
+//! Idempotency records (docs/SPEC.md §15): `ACCOUNT#<account>` / `IDEMPOTENCY#<key>`, written in the
 //! create's own transaction, read only when a later create with the same key finds one, removed by
 //! the table's TTL after 24 hours (and treated as absent from then on, since TTL deletes late).
 //!

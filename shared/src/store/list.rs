@@ -1,4 +1,4 @@
-//! One page of an account's sources (SPEC §11): keyset paging over the table's sort key (the
+//! One page of an account's sources (docs/SPEC.md §11): keyset paging over the table's sort key (the
 //! created-at orders) or the name index (the name orders), strongly consistent.
 //!
 //! Round trips per page: 1 Query without filters; with a type or `enabled` filter (or `q` in a

@@ -1,4 +1,4 @@
-//! The DynamoDB store (SPEC §9): one table, sources in their account's partition, a global name
+//! The DynamoDB store (docs/SPEC.md §9): one table, sources in their account's partition, a global name
 //! claim per source name, API keys by SHA-256.
 
 mod api_keys;

@@ -1,4 +1,4 @@
-//! Source operations. Round trips without contention (SPEC §9): get 1, list 1 per page, create 1,
+//! Source operations. Round trips without contention (docs/SPEC.md §9): get 1, list 1 per page, create 1,
 //! update 2, delete 2.
 
 use std::time::Duration;
@@ -61,7 +61,7 @@ pub enum Creation {
 
 impl Store {
     /// Creates the source and claims its name in one transaction, with the idempotency record
-    /// when the request gave a key (SPEC §15): one round trip either way.
+    /// when the request gave a key (docs/SPEC.md §15): one round trip either way.
     pub async fn create_source(
         &self,
         source: &Source,

@@ -16,7 +16,7 @@ pub const SORT_KEY: &str = "SK";
 /// Epoch seconds after which DynamoDB may delete an item (revoked API keys).
 pub const TTL_ATTRIBUTE: &str = "expires_at";
 pub const BILLING_MODE: BillingMode = BillingMode::PayPerRequest;
-/// The local secondary index that lists an account's sources by name (SPEC §11): the table's
+/// The local secondary index that lists an account's sources by name (docs/SPEC.md §11): the table's
 /// partition key, and the source's lowercased name as its sort key. Only source items carry that
 /// attribute, so nothing else of the partition is in the index. It projects every attribute: a
 /// page is answered from the index alone, one Query, strongly consistent.
@@ -24,7 +24,7 @@ pub const NAME_INDEX: &str = "by_name";
 /// The sort key of [`NAME_INDEX`]: the source's name, lowercased.
 pub const NAME_INDEX_KEY: &str = "name_lc";
 pub const NAME_INDEX_PROJECTION: ProjectionType = ProjectionType::All;
-/// The local secondary index that lists one source's events (SPEC §17), newest first: the table's
+/// The local secondary index that lists one source's events (docs/SPEC.md §17), newest first: the table's
 /// partition key, and `<source id>#<version, 20 digits>` as its sort key. Only events carry that
 /// attribute.
 pub const SOURCE_EVENTS_INDEX: &str = "by_source";

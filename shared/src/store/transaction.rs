@@ -17,9 +17,9 @@ pub(crate) enum Role {
     NameClaim,
     /// The claim a rename or a delete gives up.
     ReleasedClaim,
-    /// The record of an idempotent create (SPEC §15).
+    /// The record of an idempotent create (docs/SPEC.md §15).
     IdempotencyRecord,
-    /// The audit event of the write (SPEC §17).
+    /// The audit event of the write (docs/SPEC.md §17).
     Event,
 }
 

@@ -1,4 +1,4 @@
-//! The per-account verification rate counter (SPEC §14): `ACCOUNT#<account>` /
+//! The per-account verification rate counter (docs/SPEC.md §14): `ACCOUNT#<account>` /
 //! `VERIFY#<minute>`, one conditional `UpdateItem` per verification, gone by TTL an hour later.
 //! A fixed window per wall-clock minute: at most [`MAX_VERIFICATIONS_PER_MINUTE`] in each.
 

@@ -1,4 +1,4 @@
-//! The Azure check (SPEC §14): with the SAS token, list one blob of the container
+//! The Azure check (docs/SPEC.md §14): with the SAS token, list one blob of the container
 //! (https://learn.microsoft.com/rest/api/storageservices/list-blobs) or one file of the share's
 //! root (https://learn.microsoft.com/rest/api/storageservices/list-directories-and-files).
 

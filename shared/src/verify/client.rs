@@ -13,7 +13,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use super::network::{Guard, Host};
 use super::outcome::{CheckName, Checks, Problem, TlsProblem};
 
-/// What one verification may read from the storage in all (SPEC §14).
+/// What one verification may read from the storage in all (docs/SPEC.md §14).
 pub const MAX_READ_BYTES: usize = 64 * 1024;
 
 /// An answer, its body cut at the read budget.

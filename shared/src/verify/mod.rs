@@ -1,4 +1,4 @@
-//! Verifying a source's credentials against its storage (SPEC §14), the way the CDN would reach
+//! Verifying a source's credentials against its storage (docs/SPEC.md §14), the way the CDN would reach
 //! it: S3-compatible types with SigV4 (`s3`), Azure with its SAS token (`azure`), web folders with
 //! a ranged GET (`web`), every connection through the address guard (`network`), within 5 s and
 //! 64 KiB (`client`).
@@ -21,7 +21,7 @@ use crate::domain::{AzureService, CredentialRole, Credentials, SourceType, Times
 use client::{Client, ReadBudget};
 use outcome::{Checks, Ending, VerificationError};
 
-/// One verification's time limit (SPEC §14).
+/// One verification's time limit (docs/SPEC.md §14).
 pub const DEADLINE: Duration = Duration::from_secs(5);
 
 /// The switch that lets the guard reach loopback (tests, local emulators): `true` or `1`.

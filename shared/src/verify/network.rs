@@ -1,4 +1,4 @@
-//! The connect-time address guard (SPEC §14): every host a verification connects to is resolved
+//! The connect-time address guard (docs/SPEC.md §14): every host a verification connects to is resolved
 //! here, every answer is held to the address policy of §4, and the connection goes to an address
 //! that was checked, never to a name resolved again later (so a DNS answer that changes between
 //! the check and the connect cannot move it). No proxy from the environment is ever used: this

@@ -1,4 +1,4 @@
-//! What a verification reports (SPEC §14): a status, the checks it ran in order, and for a
+//! What a verification reports (docs/SPEC.md §14): a status, the checks it ran in order, and for a
 //! failure an error with a code and a message. Messages are written here, from typed causes, so
 //! none can carry a secret, a signature, a SAS token or a URL (which holds the SAS token).
 
@@ -178,11 +178,16 @@ impl Problem {
     }
 }
 
+/// The start of the message of refused credentials. Only the verify check's messages hold it, so
+/// its presence in a function's binary tells that the binary links the check (the benchmark and
+/// the bench's harness look for it).
+pub const CREDENTIALS_REFUSED: &str = "The storage refused the credentials";
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Problem::CredentialsRefused { status } => {
-                write!(f, "The storage refused the credentials (HTTP {status})")
+                write!(f, "{CREDENTIALS_REFUSED} (HTTP {status})")
             }
             Problem::AccessRefused { status } => write!(
                 f,
@@ -237,7 +242,7 @@ pub struct VerificationError {
     pub message: String,
 }
 
-/// The `verification` object of SPEC §14.
+/// The `verification` object of docs/SPEC.md §14.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Verification {
     pub status: Status,

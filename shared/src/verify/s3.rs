@@ -1,4 +1,4 @@
-//! The S3-compatible check (SPEC §14): a SigV4-signed `ListObjectsV2` of one key under the
+//! The S3-compatible check (docs/SPEC.md §14): a SigV4-signed `ListObjectsV2` of one key under the
 //! prefix at the endpoint the provider documents, then, when the listing is refused, a signed
 //! `HEAD` of a random key, which tells "may read but not list" from "may not touch this bucket".
 

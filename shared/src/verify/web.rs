@@ -1,4 +1,4 @@
-//! The web folder check (SPEC §14): a ranged `GET` of the URL (one byte), following at most 3
+//! The web folder check (docs/SPEC.md §14): a ranged `GET` of the URL (one byte), following at most 3
 //! redirects, each through the guard again.
 
 use hyper::http::{HeaderMap, HeaderValue, Method, header};

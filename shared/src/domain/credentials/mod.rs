@@ -1,4 +1,4 @@
-//! Credential attributes (SPEC §4): the value type that keeps secrets out of every print, and the
+//! Credential attributes (docs/SPEC.md §4): the value type that keeps secrets out of every print, and the
 //! credential set of a source, which only the per-type rules can build.
 
 mod buckets;

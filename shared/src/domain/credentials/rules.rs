@@ -1,4 +1,4 @@
-//! Which credential keys each source type takes (SPEC §4), as data.
+//! Which credential keys each source type takes (docs/SPEC.md §4), as data.
 
 use super::super::SourceType;
 use super::CredentialRole;

@@ -1,4 +1,4 @@
-//! The check of one credential value for what it is (SPEC §4). A value is checked exactly as it
+//! The check of one credential value for what it is (docs/SPEC.md §4). A value is checked exactly as it
 //! will be stored: nothing is trimmed or rewritten, so what passed is what the CDN gets.
 
 use super::super::AzureService;
