@@ -192,7 +192,11 @@ impl Results {
                 format!(
                     "get-source {:.2} MB (verify check: {}), verify-source {:.2} MB: {} bytes less",
                     get.bootstrap_bytes as f64 / MB,
-                    if get.links_verify_check { "linked" } else { "not linked" },
+                    if get.links_verify_check {
+                        "linked"
+                    } else {
+                        "not linked"
+                    },
                     verify.bootstrap_bytes as f64 / MB,
                     verify.bootstrap_bytes as i64 - get.bootstrap_bytes as i64
                 ),

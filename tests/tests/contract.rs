@@ -80,5 +80,8 @@ fn every_cited_section_exists() {
             cited += 1;
         }
     }
-    assert!(cited > 50, "only {cited} citations found: is the search right?");
+    assert!(
+        cited > 50,
+        "only {cited} citations found: is the search right?"
+    );
 }
