@@ -35,6 +35,8 @@ struct Message {
 #[derive(Deserialize)]
 struct MessageTarget {
     name: String,
+    #[serde(default)]
+    kind: Vec<String>,
 }
 
 /// Whether the executable at `binary` links the verify check (docs/SPEC.md §14): whether it holds
@@ -65,22 +67,38 @@ pub fn binaries(
     packages: &[&str],
     release: bool,
 ) -> Result<BTreeMap<String, PathBuf>, BuildError> {
-    let mut command = Command::new(cargo());
-    command
-        .current_dir(workspace)
-        .args(["build", "--message-format=json-render-diagnostics"]);
+    let mut args = vec!["build".to_owned()];
     if release {
-        command.arg("--release");
+        args.push("--release".to_owned());
     }
     for package in packages {
-        command.args(["-p", package]);
+        args.extend(["-p".to_owned(), (*package).to_owned()]);
     }
-    let shown = format!(
-        "cargo build{} -p {}",
-        if release { " --release" } else { "" },
-        packages.join(" -p ")
-    );
-    let output = command
+    build(workspace, &args, packages)
+}
+
+/// Dev builds of `packages`' executables with the features `cargo test --workspace` resolves
+/// (every member, dev-dependencies included), so that a test that runs them reuses what the test
+/// build compiled: `-p <package>` alone resolves fewer features and compiles the whole SDK and
+/// its dependencies again.
+pub fn binaries_as_tested(
+    workspace: &Path,
+    packages: &[&str],
+) -> Result<BTreeMap<String, PathBuf>, BuildError> {
+    let args = ["build", "--workspace", "--bins", "--tests"].map(str::to_owned);
+    build(workspace, &args, packages)
+}
+
+fn build(
+    workspace: &Path,
+    args: &[String],
+    packages: &[&str],
+) -> Result<BTreeMap<String, PathBuf>, BuildError> {
+    let shown = format!("cargo {}", args.join(" "));
+    let output = Command::new(cargo())
+        .current_dir(workspace)
+        .args(args)
+        .arg("--message-format=json-render-diagnostics")
         .stderr(Stdio::inherit())
         .output()
         .map_err(|source| BuildError::Spawn {
@@ -102,7 +120,8 @@ pub fn binaries(
             message.reason == "compiler-artifact",
             message.executable,
             message.target,
-        ) {
+        ) && target.kind.iter().any(|kind| kind == "bin")
+        {
             binaries.insert(target.name, executable);
         }
     }

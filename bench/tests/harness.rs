@@ -24,9 +24,9 @@ fn workspace() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
 }
 
-/// Dev builds of `packages`, by the bench's own build step.
+/// Dev builds of `packages`, by the bench's own build step, with the test build's features.
 async fn dev_build(packages: &'static [&'static str]) -> BTreeMap<String, PathBuf> {
-    tokio::task::spawn_blocking(move || artifacts::binaries(workspace(), packages, false))
+    tokio::task::spawn_blocking(move || artifacts::binaries_as_tested(workspace(), packages))
         .await
         .unwrap()
         .expect("dev build")

@@ -131,13 +131,15 @@ fn parse_scope(raw: &str) -> Result<KeyScope, String> {
 /// `90d`, `12h`, `30m`, `3600s`: seconds, at least 1.
 fn parse_lifetime(raw: &str) -> Result<i64, String> {
     let invalid = || format!("{raw:?}: expected a whole number and s, m, h or d (90d, 12h)");
-    let split = raw.len().checked_sub(1).ok_or_else(invalid)?;
-    let (number, unit) = raw.split_at(split);
+    // By characters: the unit is the last character, whatever its width in bytes.
+    let mut chars = raw.chars();
+    let unit = chars.next_back().ok_or_else(invalid)?;
+    let number = chars.as_str();
     let unit_seconds = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
+        's' => 1,
+        'm' => 60,
+        'h' => 3_600,
+        'd' => 86_400,
         _ => return Err(invalid()),
     };
     if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
@@ -440,6 +442,11 @@ mod tests {
             "12w",
             "1 d",
             "99999999999999999999d",
+            "1é",
+            "é",
+            "1dé",
+            "é1d",
+            "１d",
         ] {
             assert!(parse_lifetime(bad).is_err(), "{bad:?}");
         }
@@ -450,5 +457,41 @@ mod tests {
         assert_eq!(parse_scope("read"), Ok(KeyScope::Read));
         assert_eq!(parse_scope("write"), Ok(KeyScope::Write));
         assert!(parse_scope("admin").is_err());
+    }
+
+    proptest::proptest! {
+        /// No text makes a parser panic: each answers a value or an error that quotes the input.
+        #[test]
+        fn the_parsers_take_any_text(raw in "\\PC*") {
+            let quoted = format!("{raw:?}");
+            match parse_lifetime(&raw) {
+                Ok(seconds) => proptest::prop_assert!(seconds > 0),
+                Err(message) => proptest::prop_assert!(message.contains(&quoted)),
+            }
+            if let Err(message) = parse_scope(&raw) {
+                proptest::prop_assert!(message.contains(&quoted));
+            }
+        }
+
+        /// A number and a unit, however written, is that many seconds.
+        #[test]
+        fn a_well_formed_lifetime_is_its_seconds(count in 1i64..1_000_000, unit in "[smhd]") {
+            let per_unit = match unit.as_str() { "s" => 1, "m" => 60, "h" => 3_600, _ => 86_400 };
+            proptest::prop_assert_eq!(parse_lifetime(&format!("{count}{unit}")), Ok(count * per_unit));
+        }
+
+        /// The whole command line, as clap hands each argument to its parser: never a panic.
+        #[test]
+        fn any_arguments_are_parsed_or_refused(
+            account in "\\PC*", lifetime in "\\PC*", scope in "\\PC*", source in "\\PC*", path in "\\PC*",
+        ) {
+            let keys = [
+                "image-sources", "keys", "create", "--account", &account, "--expires-in", &lifetime,
+                "--scope", &scope,
+            ];
+            let _ = Cli::try_parse_from(keys);
+            let _ = Cli::try_parse_from(["image-sources", "sign", "--source", &source, &path]);
+            let _ = Cli::try_parse_from(["image-sources", "serve", "--port", &lifetime]);
+        }
     }
 }

@@ -124,11 +124,13 @@ impl HeadGuard {
                     }
                 }
                 State::Head { bytes, deadline } => {
-                    if deadline.is_none() {
-                        *deadline = Some(Box::pin(tokio::time::sleep(self.read_timeout)));
-                    }
                     let before = bytes.len();
                     bytes.extend_from_slice(data);
+                    // The clock starts with a request's first byte: blank lines between requests
+                    // (which hyper skips) start nothing, so an idle connection is never answered.
+                    if deadline.is_none() && leading_blank_lines(bytes) < bytes.len() {
+                        *deadline = Some(Box::pin(tokio::time::sleep(self.read_timeout)));
+                    }
                     match parse_head(bytes)? {
                         None => return Ok(()),
                         Some((head_len, next)) => {
@@ -201,56 +203,73 @@ async fn linger(mut stream: TcpStream, answer: Vec<u8>) {
     .await;
 }
 
-/// `None` while the head is incomplete; else its length and what comes after it.
+/// `None` while the head is incomplete; else its length and what comes after it. The head ends
+/// exactly where hyper's parser (`httparse`) says it does, whatever line endings it accepts.
 fn parse_head(bytes: &[u8]) -> Result<Option<(usize, State)>, ApiError> {
     // Empty lines before a request line are allowed (RFC 9112 §2.2) and skipped by hyper.
-    let blank = bytes
-        .iter()
-        .take_while(|b| matches!(b, b'\r' | b'\n'))
-        .count();
-    let Some(end) = find_head_end(&bytes[blank..]) else {
-        return if bytes.len() > MAX_HEAD_BYTES {
-            Err(ApiError::HeadersTooLarge)
-        } else {
-            Ok(None)
-        };
+    let blank = leading_blank_lines(bytes);
+    let mut headers = vec![httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut request = httparse::Request::new(&mut headers);
+    let head_len = match request.parse(&bytes[blank..]) {
+        Ok(httparse::Status::Complete(len)) => blank + len,
+        Ok(httparse::Status::Partial) => {
+            return if bytes.len() > MAX_HEAD_BYTES {
+                Err(ApiError::HeadersTooLarge)
+            } else {
+                Ok(None)
+            };
+        }
+        Err(httparse::Error::TooManyHeaders) => return Err(ApiError::HeadersTooLarge),
+        Err(_) => {
+            return Err(malformed(
+                "the request line or a header field is not HTTP/1.1",
+            ));
+        }
     };
-    let head_len = blank + end;
     if head_len > MAX_HEAD_BYTES {
         return Err(ApiError::HeadersTooLarge);
     }
-    let mut headers = vec![httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut request = httparse::Request::new(&mut headers);
-    match request.parse(&bytes[blank..head_len]) {
-        Ok(httparse::Status::Complete(_)) => {}
-        Err(httparse::Error::TooManyHeaders) => return Err(ApiError::HeadersTooLarge),
-        Ok(httparse::Status::Partial) | Err(_) => return Err(malformed()),
+    // What hyper would refuse with a bare 400 after this parse, refused here in the API's shape.
+    if !request.path.is_some_and(valid_target) {
+        return Err(malformed(
+            "the request target is not a path or an absolute URI",
+        ));
     }
-    let next = body_framing(request.headers)?;
+    let next = body_framing(request.headers, request.version == Some(1))?;
     Ok(Some((head_len, next)))
 }
 
-/// The end of the first `\r\n\r\n` (or bare `\n\n`, which httparse also accepts).
-fn find_head_end(bytes: &[u8]) -> Option<usize> {
-    let crlf = bytes
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|i| i + 4);
-    let lf = bytes.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
-    match (crlf, lf) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
+/// The CR and LF bytes before a request line.
+fn leading_blank_lines(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n'))
+        .count()
 }
 
-fn body_framing(headers: &[httparse::Header<'_>]) -> Result<State, ApiError> {
+/// A request target hyper takes (RFC 9112 §3.2): the origin form (`/path?query`), the absolute
+/// form (`http://host/path`) or `*`, and one that parses as a URI.
+fn valid_target(target: &str) -> bool {
+    (target.starts_with('/') || target == "*" || target.contains("://"))
+        && target.parse::<hyper::Uri>().is_ok()
+}
+
+fn body_framing(headers: &[httparse::Header<'_>], http_11: bool) -> Result<State, ApiError> {
     let field = |name: &'static str| {
         headers
             .iter()
             .filter(move |h| h.name.eq_ignore_ascii_case(name))
             .map(|h| h.value)
     };
-    if field("transfer-encoding").next().is_some() {
+    let mut encodings = field("transfer-encoding");
+    if let Some(encoding) = encodings.next() {
+        // hyper takes one Transfer-Encoding field of an HTTP/1.1 request whose last coding is
+        // chunked (RFC 9112 §6.1), and refuses any other with a bare 400.
+        if !http_11 || encodings.next().is_some() || !chunked_last(encoding) {
+            return Err(malformed(
+                "Transfer-Encoding must be given once, in HTTP/1.1, with chunked last",
+            ));
+        }
         return Ok(State::Unguarded);
     }
     let mut lengths = field("content-length");
@@ -264,10 +283,10 @@ fn body_framing(headers: &[httparse::Header<'_>]) -> Result<State, ApiError> {
         .ok()
         .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|v| v.parse::<u64>().ok())
-        .ok_or_else(malformed)?;
+        .ok_or_else(|| malformed("Content-Length is not a number"))?;
     // Several Content-Length fields must agree (RFC 9112 §6.3); hyper would refuse them otherwise.
     if lengths.any(|other| other != first) {
-        return Err(malformed());
+        return Err(malformed("Content-Length fields disagree"));
     }
     Ok(if length == 0 {
         State::Head {
@@ -279,8 +298,29 @@ fn body_framing(headers: &[httparse::Header<'_>]) -> Result<State, ApiError> {
     })
 }
 
-fn malformed() -> ApiError {
-    ApiError::BadRequest("Malformed HTTP request".to_owned())
+/// Whether `chunked` is the last coding of a Transfer-Encoding value, and every coding a token.
+fn chunked_last(value: &[u8]) -> bool {
+    let Ok(value) = std::str::from_utf8(value) else {
+        return false;
+    };
+    let codings: Vec<&str> = value.split(',').map(str::trim).collect();
+    let token = |coding: &&str| {
+        !coding.is_empty()
+            && coding
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    };
+    codings.iter().all(token)
+        && codings
+            .last()
+            .is_some_and(|last| last.eq_ignore_ascii_case("chunked"))
+        && codings[..codings.len() - 1]
+            .iter()
+            .all(|coding| !coding.eq_ignore_ascii_case("chunked"))
+}
+
+fn malformed(problem: &str) -> ApiError {
+    ApiError::BadRequest(format!("Malformed HTTP request: {problem}"))
 }
 
 impl AsyncRead for HeadGuard {
@@ -378,6 +418,41 @@ mod tests {
         };
         assert_eq!(&raw[len..], b"hello");
         assert!(matches!(parse_head(b"GET / HTTP/1.1\r\nHost"), Ok(None)));
+    }
+
+    /// The head ends where the parser says, whatever line endings it took (a bare LF ending the
+    /// last field, then CRLF); the guard then waits for the next head, not for this one's end.
+    #[test]
+    fn a_head_ends_where_the_parser_says() {
+        for raw in [
+            &b"GET / HTTP/1.1\r\nHost: x\nKey: k\n\r\n"[..],
+            b"GET / HTTP/1.1\nHost: x\n\n",
+            b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\n",
+        ] {
+            let Ok(Some((len, State::Head { bytes, .. }))) = parse_head(raw) else {
+                panic!("a whole head: {:?}", String::from_utf8_lossy(raw))
+            };
+            assert_eq!(len, raw.len(), "{:?}", String::from_utf8_lossy(raw));
+            assert!(bytes.is_empty());
+        }
+    }
+
+    #[test]
+    fn transfer_encoding_must_end_in_chunked() {
+        for good in ["chunked", "Chunked", "gzip, chunked", " chunked "] {
+            assert!(chunked_last(good.as_bytes()), "{good}");
+        }
+        for bad in [
+            "xchunked",
+            "chunked, identity",
+            "chunked, chunked",
+            "",
+            ",chunked",
+            "chu nked",
+        ] {
+            assert!(!chunked_last(bad.as_bytes()), "{bad}");
+        }
     }
 
     #[test]

@@ -273,6 +273,9 @@ pub enum Reply {
     Status(u16),
     /// 302 with this `Location`.
     Redirect(String),
+    /// 301 with `x-amz-bucket-region` set to this: an S3 bucket in another region, or a storage
+    /// that puts its own text where the region goes.
+    Moved(String),
 }
 
 /// A web folder: each path answers its [`Reply`], anything else 404. Counts requests and keeps
@@ -318,6 +321,13 @@ impl WebServer {
                                 response
                                     .headers_mut()
                                     .insert("location", location.parse().expect("location header"));
+                            }
+                            Some(Reply::Moved(region)) => {
+                                *response.status_mut() = hyper::StatusCode::MOVED_PERMANENTLY;
+                                response.headers_mut().insert(
+                                    "x-amz-bucket-region",
+                                    region.parse().expect("region header"),
+                                );
                             }
                             None => *response.status_mut() = hyper::StatusCode::NOT_FOUND,
                         }

@@ -883,15 +883,103 @@ async fn too_many_or_too_large_headers_are_431_in_the_error_shape() {
 #[tokio::test]
 async fn a_malformed_request_is_400_in_the_error_shape() {
     let app = spawn_app().await;
-    for request in [
-        "GET /v1/sources HTTP/1.1\r\nbad header\r\n\r\n".as_bytes(),
-        b"NOT HTTP AT ALL\r\n\r\n",
-        b"POST /v1/sources HTTP/1.1\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}",
+    let not_http = "Malformed HTTP request: the request line or a header field is not HTTP/1.1";
+    let target = "Malformed HTTP request: the request target is not a path or an absolute URI";
+    let encoding = "Malformed HTTP request: Transfer-Encoding must be given once, in HTTP/1.1, with chunked last";
+    for (request, message) in [
+        ("GET /v1/sources HTTP/1.1\r\nbad header\r\n\r\n", not_http),
+        ("NOT HTTP AT ALL\r\n\r\n", not_http),
+        (
+            "POST /v1/sources HTTP/1.1\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}",
+            "Malformed HTTP request: Content-Length fields disagree",
+        ),
+        // What hyper refused after its parse with a bare 400: no body, no request id.
+        ("GET ?limit=1 HTTP/1.1\r\nhost: x\r\n\r\n", target),
+        (
+            "GET http://[::1/v1/sources HTTP/1.1\r\nhost: x\r\n\r\n",
+            target,
+        ),
+        (
+            "POST /v1/sources HTTP/1.1\r\nhost: x\r\ntransfer-encoding: xchunked\r\n\r\n",
+            encoding,
+        ),
+        (
+            "POST /v1/sources HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked, identity\r\n\r\n",
+            encoding,
+        ),
+        (
+            "POST /v1/sources HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\ntransfer-encoding: chunked\r\n\r\n",
+            encoding,
+        ),
+        (
+            "POST /v1/sources HTTP/1.0\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n",
+            encoding,
+        ),
     ] {
-        let (status, errors) = raw_error(&raw_exchange(&app, request).await);
-        assert_eq!(status, 400, "{}", String::from_utf8_lossy(request));
-        assert_eq!(errors, ["Malformed HTTP request"]);
+        let (status, errors) = raw_error(&raw_exchange(&app, request.as_bytes()).await);
+        assert_eq!(status, 400, "{request}");
+        assert_eq!(errors, [message], "{request}");
     }
+}
+
+/// Reads one response (its head and `Content-Length` bytes of body) from `stream`.
+async fn read_response(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|line| {
+                    let (name, value) = line.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            if body.len() >= length {
+                return text;
+            }
+        }
+        let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut chunk))
+            .await
+            .expect("an answer within 5 s")
+            .unwrap();
+        assert!(read > 0, "closed before a whole answer: {answer:?}");
+        answer.extend_from_slice(&chunk[..read]);
+    }
+}
+
+/// A head whose last header line ends in a bare LF is answered once, as the parser read it, and
+/// the idle keep-alive connection then hears nothing: no 408 for a request nobody sent, nor for
+/// the blank line some clients send after a request.
+#[tokio::test]
+async fn a_connection_with_no_request_in_flight_is_never_written_to() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let read_timeout = Duration::from_millis(300);
+    let app = spawn_app_with_read_timeout(read_timeout).await;
+    let key = app.db.api_key(ACCOUNT).await;
+    let address = app.base_url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = format!("GET /v1/sources HTTP/1.1\r\nhost: x\r\n{API_KEY_HEADER}: {key}\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let answer = read_response(&mut stream).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let mut more = [0u8; 256];
+    // Idle, then after a blank line: nothing is owed either time.
+    for blank in [&b""[..], b"\r\n"] {
+        stream.write_all(blank).await.unwrap();
+        let unsolicited = tokio::time::timeout(read_timeout * 4, stream.read(&mut more)).await;
+        assert!(
+            unsolicited.is_err(),
+            "the idle connection was written to: {:?}",
+            unsolicited.map(|r| r.map(|n| String::from_utf8_lossy(&more[..n]).into_owned()))
+        );
+    }
+    // It still serves the next request.
+    stream.write_all(request.as_bytes()).await.unwrap();
+    assert!(read_response(&mut stream).await.starts_with("HTTP/1.1 200"));
 }
 
 #[tokio::test]

@@ -214,26 +214,91 @@ async fn s3_listing_refused_but_reads_allowed_is_inconclusive() {
     );
 }
 
+/// S3, Azure and web storages that accept the connection and never answer: a timeout within 5 s,
+/// and the finished step, the connection, listed.
 #[tokio::test]
-async fn a_storage_that_never_answers_times_out_within_5_seconds() {
+async fn a_storage_that_never_answers_times_out_within_5_seconds_after_connecting() {
     let hanging = hanging_server().await;
     let network = TestNetwork::start().await;
+    network.answer("hangs.test", &["127.0.0.1"]);
     let endpoint = format!("http://{hanging}");
-    let app = spawn_app_verifying(network.verifier(true, &[(s3_provider(), &endpoint)])).await;
-    let started = Instant::now();
-    let verification = verified(
-        &app,
-        &source_with(
-            "hangs",
+    let app = spawn_app_verifying(network.verifier(
+        true,
+        &[
+            (s3_provider(), &endpoint),
+            (Provider::Azure(AzureService::Blob), &endpoint),
+        ],
+    ))
+    .await;
+    let sources = [
+        source_with(
+            "hangs-s3",
             SourceType::S3,
             s3_credentials(S3_SECRET_KEY, S3_BUCKET),
         ),
-    )
+        azure_source(
+            "hangs-azure",
+            "images",
+            "sv=2024-11-04&sig=hanging-signature",
+        ),
+        url_source(
+            "hangs-web",
+            &format!("http://hangs.test:{}/images/", hanging.port()),
+        ),
+    ];
+    // At once: three 5 s waits need not take 15 s.
+    let app = &app;
+    let timed = |source| async move {
+        let started = Instant::now();
+        let verification = verified(app, source).await;
+        (verification, started.elapsed())
+    };
+    let (s3, azure, web) = tokio::join!(timed(&sources[0]), timed(&sources[1]), timed(&sources[2]));
+    for (verification, elapsed) in [s3, azure, web] {
+        assert_eq!(code(&verification), "timeout", "{verification}");
+        assert_eq!(
+            checks(&verification),
+            [("connect".to_owned(), "ok".to_owned())],
+            "{verification}"
+        );
+        assert!(elapsed >= Duration::from_secs(5), "{elapsed:?}");
+        assert!(elapsed < Duration::from_secs(7), "{elapsed:?}");
+    }
+}
+
+/// A storage cannot put its own words into a message: a region is quoted only when it is one of
+/// the provider's, anything else is "another region".
+#[tokio::test]
+async fn only_a_real_region_is_quoted_from_a_redirect() {
+    // The listing asks for the bucket's root: `/<bucket>/?list-type=2...`.
+    let bucket = |name: &str| format!("/{name}/");
+    let web = WebServer::start(vec![
+        (&bucket("in-ireland"), Reply::Moved("eu-west-1".to_owned())),
+        (&bucket("words"), Reply::Moved("pay-us-now".to_owned())),
+        (
+            &bucket("more-words"),
+            Reply::Moved("zz-visit-evil-com-now".to_owned()),
+        ),
+        (
+            &bucket("long"),
+            Reply::Moved(format!("us-{}-1", "a".repeat(40))),
+        ),
+    ])
     .await;
-    let elapsed = started.elapsed();
-    assert_eq!(code(&verification), "timeout", "{verification}");
-    assert!(elapsed >= Duration::from_secs(5), "{elapsed:?}");
-    assert!(elapsed < Duration::from_secs(7), "{elapsed:?}");
+    let network = TestNetwork::start().await;
+    let endpoint = format!("http://{}", web.address);
+    let app = spawn_app_verifying(network.verifier(true, &[(s3_provider(), &endpoint)])).await;
+    for (name, expected) in [
+        ("in-ireland", "The bucket is in region eu-west-1 (HTTP 301)"),
+        ("words", "The bucket is in another region (HTTP 301)"),
+        ("more-words", "The bucket is in another region (HTTP 301)"),
+        ("long", "The bucket is in another region (HTTP 301)"),
+    ] {
+        let mut credentials = s3_credentials(S3_SECRET_KEY, name);
+        credentials.insert("region".to_owned(), json!("us-east-1"));
+        let verification = verified(&app, &source_with(name, SourceType::S3, credentials)).await;
+        assert_eq!(verification["error"]["message"], expected, "{verification}");
+    }
 }
 
 #[tokio::test]
@@ -646,6 +711,76 @@ async fn verify_other_than_true_or_false_is_400() {
         assert_eq!(response.status, 400, "{query}: {}", response.text);
     }
     assert!(app.db.name_claims().await.is_empty());
+}
+
+/// The verifications counted for the account so far, over every minute's counter.
+async fn verifications_counted(app: &TestApp) -> u64 {
+    app.db
+        .all_items()
+        .await
+        .iter()
+        .filter(|item| {
+            item.get("SK")
+                .and_then(|sk| sk.as_s().ok())
+                .is_some_and(|sk| sk.starts_with("VERIFY#"))
+        })
+        .filter_map(|item| item.get("verifications")?.as_n().ok()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// docs/SPEC.md §15: a repeat of a create with its key and body answers as the first did,
+/// whatever happened since, even with `?verify=true`: the key decides before the storage is asked
+/// or a verification counted. Here the storage is gone by the repeat, which checking again would
+/// report as 422 (or 429, with the minute's verifications used up).
+#[tokio::test]
+async fn a_repeated_verified_create_replays_without_verifying_again() {
+    let (app, s3) = s3_app(S3Options::default()).await;
+    let key = app.db.api_key("acme").await;
+    let body = source_with(
+        "verified-once",
+        SourceType::S3,
+        s3_credentials(S3_SECRET_KEY, S3_BUCKET),
+    );
+    let send = || {
+        app.send(
+            app.http
+                .post(app.url("/v1/sources?verify=true"))
+                .header(API_KEY_HEADER, &key)
+                .header("Idempotency-Key", "verified-retry-1")
+                .header("content-type", "application/json")
+                .body(body.to_string()),
+        )
+    };
+    let first = send().await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    assert_eq!(verifications_counted(&app).await, 1);
+    drop(s3);
+
+    let again = send().await;
+    assert_eq!(again.status, 201, "{}", again.text);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.json()["id"], first.json()["id"]);
+    assert_eq!(verifications_counted(&app).await, 1, "a replay counts none");
+
+    // Another body with the same key is still refused, before any check.
+    let mut other = body.clone();
+    other["source"]["source"] = json!("verified-twice");
+    let reused = app
+        .send(
+            app.http
+                .post(app.url("/v1/sources?verify=true"))
+                .header(API_KEY_HEADER, &key)
+                .header("Idempotency-Key", "verified-retry-1")
+                .header("content-type", "application/json")
+                .body(other.to_string()),
+        )
+        .await;
+    assert_eq!(reused.status, 422, "{}", reused.text);
+    assert_eq!(
+        reused.errors(),
+        ["Idempotency-Key has already been used with a different request"]
+    );
+    assert_eq!(verifications_counted(&app).await, 1);
 }
 
 #[tokio::test]

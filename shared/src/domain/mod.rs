@@ -28,7 +28,7 @@ pub use api_key::{ApiKey, ApiKeyHash, KEY_ID_CHARS, KeyScope};
 pub use azure_service::AzureService;
 pub use credentials::{
     CredentialKey, CredentialRole, CredentialValue, Credentials, MAX_VALUE_CHARS,
-    SECRET_PLACEHOLDER, credential_keys,
+    SECRET_PLACEHOLDER, credential_keys, is_provider_region,
 };
 pub use cursor::{CursorScope, Cursors, EventCursorScope, Position};
 pub use event::{Action, Actor, Change, Event, EventId, EventPosition, EventScope};

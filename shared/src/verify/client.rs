@@ -52,10 +52,55 @@ impl Client {
         headers: HeaderMap,
         budget: &mut ReadBudget,
     ) -> Result<Answer, Problem> {
+        self.send_noting(method, url, headers, budget, None).await
+    }
+
+    /// [`Client::send`], recording the `connect` check as soon as the connection is made (TCP,
+    /// and TLS for `https://`), so that a deadline that ends the exchange midway still lists it;
+    /// failed when the connection could not be made, or `next` failed when the exchange broke
+    /// over an open one.
+    pub(crate) async fn send_checked(
+        &self,
+        (method, url, headers): (Method, &url::Url, HeaderMap),
+        budget: &mut ReadBudget,
+        checks: &mut Checks,
+        next: CheckName,
+    ) -> Result<Answer, Problem> {
+        let sent = self
+            .send_noting(method, url, headers, budget, Some(&mut *checks))
+            .await;
+        if let Err(problem) = &sent {
+            if problem.before_connected() {
+                checks.failed(CheckName::Connect);
+            } else {
+                checks.failed(next);
+            }
+        }
+        sent
+    }
+
+    /// The exchange; `connected`, when given, records `connect` once the connection is made.
+    /// Every problem [`Problem::before_connected`] names comes before that point.
+    async fn send_noting(
+        &self,
+        method: Method,
+        url: &url::Url,
+        headers: HeaderMap,
+        budget: &mut ReadBudget,
+        connected: Option<&mut Checks>,
+    ) -> Result<Answer, Problem> {
         let host = Host::from_url(url).ok_or(Problem::BadRedirect)?;
         let port = url.port_or_known_default().ok_or(Problem::BadRedirect)?;
-        let tcp = self.guard.connect(&host, port).await?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Problem::BadRedirect);
+        }
         let request = build_request(method, url, headers)?;
+        let tcp = self.guard.connect(&host, port).await?;
+        let note = |checks: Option<&mut Checks>| {
+            if let Some(checks) = checks {
+                checks.ok(CheckName::Connect);
+            }
+        };
         match url.scheme() {
             "https" => {
                 let name = match &host {
@@ -71,31 +116,14 @@ impl Client {
                     .connect(name, tcp)
                     .await
                     .map_err(|err| Problem::Tls(tls_problem(&err)))?;
+                note(connected);
                 exchange(tls, request, budget).await
             }
-            "http" => exchange(tcp, request, budget).await,
+            "http" => {
+                note(connected);
+                exchange(tcp, request, budget).await
+            }
             _ => Err(Problem::BadRedirect),
-        }
-    }
-
-    /// [`Client::send`], recording the `connect` check: ok once an answer came, failed when the
-    /// connection could not be made (or `next` failed, when the exchange broke over an open one).
-    pub(crate) async fn send_checked(
-        &self,
-        (method, url, headers): (Method, &url::Url, HeaderMap),
-        budget: &mut ReadBudget,
-        checks: &mut Checks,
-        next: CheckName,
-    ) -> Result<Answer, Problem> {
-        match self.send(method, url, headers, budget).await {
-            Ok(answer) => {
-                checks.ok(CheckName::Connect);
-                Ok(answer)
-            }
-            Err(problem) => {
-                checks.unanswered(&problem, next);
-                Err(problem)
-            }
         }
     }
 }

@@ -287,14 +287,4 @@ impl Checks {
             result: CheckResult::Failed,
         });
     }
-
-    /// A request that did not get an answer: the connection failed, or `next` did over it.
-    pub fn unanswered(&mut self, problem: &Problem, next: CheckName) {
-        if problem.before_connected() {
-            self.failed(CheckName::Connect);
-        } else {
-            self.ok(CheckName::Connect);
-            self.failed(next);
-        }
-    }
 }

@@ -15,10 +15,11 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::client::{Answer, Client, ReadBudget};
 use super::outcome::{CheckName, Checks, Ending, Problem};
-use crate::domain::{CredentialRole, Credentials, SourceType};
+use crate::domain::{CredentialRole, Credentials, SourceType, is_provider_region};
 
 /// What signs and addresses the requests for one source.
 pub(crate) struct Target {
+    pub source_type: SourceType,
     /// `https://host[/bucket]`: the bucket's base, without a trailing slash.
     pub base: url::Url,
     pub region: String,
@@ -126,7 +127,7 @@ impl Target {
                 let region = endpoint
                     .split('.')
                     .next()
-                    .filter(|label| looks_like_region(label))
+                    .filter(|label| is_provider_region(SourceType::Akamai, label))
                     .unwrap_or("us-east-1")
                     .to_owned();
                 (endpoint, region, false)
@@ -143,6 +144,7 @@ impl Target {
         let base = url::Url::parse(&base)
             .map_err(|_| Problem::Unsupported("The bucket's endpoint is not a URL"))?;
         Ok(Self {
+            source_type,
             base,
             region: signing_region,
             access_key,
@@ -210,18 +212,6 @@ impl Target {
     }
 }
 
-/// `us-east-1`, `eu-central-2`, `ap-south-1`: two letters, words, a number, joined by `-`.
-fn looks_like_region(label: &str) -> bool {
-    let parts: Vec<&str> = label.split('-').collect();
-    parts.len() >= 3
-        && parts[0].len() == 2
-        && parts[..parts.len() - 1]
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
-        && !parts[parts.len() - 1].is_empty()
-}
-
 /// S3's error code in an XML error body (`<Code>AccessDenied</Code>`), when it is one word.
 fn error_code(answer: &Answer) -> Option<&str> {
     let body = std::str::from_utf8(&answer.body).ok()?;
@@ -242,13 +232,17 @@ const CREDENTIAL_CODES: [&str; 6] = [
     "InvalidSecurity",
 ];
 
-fn bucket_region(answer: &Answer) -> Option<String> {
+/// The region an answer says the bucket is in, when it says one (`x-amz-bucket-region`).
+fn says_region(answer: &Answer) -> bool {
+    answer.headers.contains_key("x-amz-bucket-region")
+}
+
+/// That region, if it may be quoted: only a value that is one of the provider's regions by the
+/// rule its `region` credential is held to. Anything else the storage put there is its own text,
+/// which no message carries ("in another region" then).
+fn bucket_region(answer: &Answer, source_type: SourceType) -> Option<String> {
     let region = answer.headers.get("x-amz-bucket-region")?.to_str().ok()?;
-    (region.len() <= 32
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'))
-    .then(|| region.to_owned())
+    is_provider_region(source_type, region).then(|| region.to_owned())
 }
 
 pub(crate) async fn check(
@@ -290,14 +284,13 @@ pub(crate) async fn check(
             Ending::Ok
         }
         301 | 307 | 400
-            if bucket_region(&listing).is_some()
-                || error_code(&listing) == Some("PermanentRedirect") =>
+            if says_region(&listing) || error_code(&listing) == Some("PermanentRedirect") =>
         {
             checks.ok(CheckName::Authenticate);
             checks.failed(CheckName::List);
             Ending::Failed(Problem::WrongRegion {
                 status,
-                region: bucket_region(&listing),
+                region: bucket_region(&listing, target.source_type),
             })
         }
         404 => {

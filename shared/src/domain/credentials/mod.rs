@@ -48,6 +48,22 @@ pub enum CredentialRole {
     AzureResource,
 }
 
+/// Whether `value` is one of `source_type`'s provider's regions, by the rule its `region`
+/// credential is held to (S3's, for the S3-compatible types that take none): the verify check
+/// quotes a region a storage names only when it is one.
+pub fn is_provider_region(source_type: SourceType, value: &str) -> bool {
+    // Region names are short (`ap-southeast-2`); the rule itself bounds no length.
+    const MAX_REGION_CHARS: usize = 32;
+    let rule = rules::rules_for(source_type)
+        .iter()
+        .find_map(|rule| match rule.kind {
+            values::Kind::Region(region) => Some(region),
+            _ => None,
+        })
+        .unwrap_or(values::RegionRule::Aws);
+    value.len() <= MAX_REGION_CHARS && values::valid_region(rule, value)
+}
+
 /// What the rules say of one credential key of a type, for those who describe the API (the
 /// OpenAPI document): the rules themselves stay private to this module.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -111,7 +111,7 @@ fn valid_prefix(value: &str) -> bool {
             .any(|segment| segment == "." || segment == "..")
 }
 
-fn valid_region(rule: RegionRule, value: &str) -> bool {
+pub(super) fn valid_region(rule: RegionRule, value: &str) -> bool {
     match rule {
         RegionRule::Aws => {
             let parts: Vec<&str> = value.split('-').collect();

@@ -1,6 +1,7 @@
 //! `POST /v1/sources`: validates everything, then creates the source and claims its name in one
 //! transaction with its audit event (and the idempotency record, when the request has a key:
-//! docs/SPEC.md §15); with `?verify=true`, checks the credentials first (§14).
+//! docs/SPEC.md §15); with `?verify=true`, checks the credentials first (§14), unless the key
+//! says this is a repeat (one read of its record, only with both).
 
 use lambda_http::Request;
 use lambda_http::http::HeaderValue;
@@ -9,7 +10,7 @@ use super::{verification, with_name_check};
 use crate::domain::idempotency::IDEMPOTENT_REPLAYED_HEADER;
 use crate::domain::{Fingerprint, Invalid, Source, SourceId, SourceInput, ValidationErrors};
 use crate::http::{ApiError, Context, HandlerFuture, Outcome, request, response};
-use crate::store::{Creation, StoreError};
+use crate::store::{Creation, IdempotencyRecord, StoreError};
 
 pub fn handle<'a>(cx: &'a Context<'a>, req: Request) -> HandlerFuture<'a> {
     Box::pin(create_source(cx, req))
@@ -27,11 +28,18 @@ async fn create_source(cx: &Context<'_>, req: Request) -> Outcome {
         Ok(fields) => fields,
         Err(errors) => return Err(with_name_check(cx, errors, requested_name, None).await),
     };
+    let fingerprint = idempotency_key.as_ref().map(|_| Fingerprint::of(&body));
     if verify {
+        // A repeat answers as the first request did, whatever happened since (docs/SPEC.md §15):
+        // the key's record decides before the storage is asked, or the minute's counter is.
+        if let Some(key) = &idempotency_key
+            && let Some(record) = cx.state.store.idempotency_record(&cx.account, key).await?
+        {
+            return answer_repeat(cx, &record, fingerprint.as_ref(), prefix).await;
+        }
         verification::verified(cx, &fields).await?;
     }
     let source = Source::new(cx.account.clone(), fields);
-    let fingerprint = idempotency_key.as_ref().map(|_| Fingerprint::of(&body));
     let idempotency = idempotency_key.as_ref().zip(fingerprint.as_ref());
     match cx
         .state
@@ -40,12 +48,24 @@ async fn create_source(cx: &Context<'_>, req: Request) -> Outcome {
         .await?
     {
         Creation::Created => Ok(response::created(&source, prefix, cx.request_id())),
-        Creation::KeyUsed(record) if Some(&record.fingerprint) == fingerprint.as_ref() => {
-            replay(cx, &record.source_id, prefix).await
-        }
-        Creation::KeyUsed(_) => Err(ApiError::Validation(ValidationErrors(vec![
+        Creation::KeyUsed(record) => answer_repeat(cx, &record, fingerprint.as_ref(), prefix).await,
+    }
+}
+
+/// A create whose key was used already: with the same body, the first answer again; with another,
+/// 422.
+async fn answer_repeat(
+    cx: &Context<'_>,
+    record: &IdempotencyRecord,
+    fingerprint: Option<&Fingerprint>,
+    prefix: &str,
+) -> Outcome {
+    if Some(&record.fingerprint) == fingerprint {
+        replay(cx, &record.source_id, prefix).await
+    } else {
+        Err(ApiError::Validation(ValidationErrors(vec![
             Invalid::IdempotencyKeyReused,
-        ]))),
+        ])))
     }
 }
 
