@@ -85,3 +85,70 @@ fn every_cited_section_exists() {
         "only {cited} citations found: is the search right?"
     );
 }
+
+/// Each package of a `cargo tree` listing (name and version) with the features it is built with,
+/// every copy's features together.
+fn features_of(args: &[&str]) -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = std::process::Command::new(cargo)
+        .current_dir(workspace())
+        .args([
+            "tree",
+            "--locked",
+            "--offline",
+            "--prefix",
+            "none",
+            "-f",
+            "{p} [{f}]",
+        ])
+        .args(args)
+        .output()
+        .expect("cargo tree runs");
+    assert!(
+        output.status.success(),
+        "cargo tree {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut packages = std::collections::BTreeMap::<String, BTreeSet<String>>::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let Some((package, features)) = line.split_once(" [") else {
+            continue;
+        };
+        let key = package
+            .split_whitespace()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let features = features.trim_end_matches(" (*)").trim_end_matches(']');
+        packages.entry(key).or_default().extend(
+            features
+                .split(',')
+                .filter(|f| !f.is_empty())
+                .map(str::to_owned),
+        );
+    }
+    packages
+}
+
+/// The README's second command reuses what its first compiled only if every crate the server
+/// uses is built with the same features in both: a test-only crate that turns on one more
+/// feature of, say, serde_json makes `cargo test --workspace` compile the SDK and a hundred
+/// crates again (docs/FIRST_RUN.md). `local/Cargo.toml` names those features; this says when a
+/// change of dependencies needs it to name another.
+#[test]
+fn the_first_command_builds_what_the_tests_reuse() {
+    let serve = features_of(&["-p", "image-sources", "-e", "normal,build"]);
+    let tests = features_of(&["--workspace", "-e", "normal,build,dev"]);
+    let drift: Vec<String> = serve
+        .iter()
+        .filter_map(|(package, features)| {
+            let more: Vec<&String> = tests.get(package)?.difference(features).collect();
+            (!more.is_empty()).then(|| format!("{package}: {more:?}"))
+        })
+        .collect();
+    assert!(
+        drift.is_empty(),
+        "the test build turns on features the server's build does not; add them to \
+         local/Cargo.toml's feature alignment: {drift:#?}"
+    );
+}
