@@ -741,7 +741,7 @@ async fn a_repeated_verified_create_replays_without_verifying_again() {
         SourceType::S3,
         s3_credentials(S3_SECRET_KEY, S3_BUCKET),
     );
-    let send = || {
+    let send = |body: &Value| {
         app.send(
             app.http
                 .post(app.url("/v1/sources?verify=true"))
@@ -751,12 +751,12 @@ async fn a_repeated_verified_create_replays_without_verifying_again() {
                 .body(body.to_string()),
         )
     };
-    let first = send().await;
+    let first = send(&body).await;
     assert_eq!(first.status, 201, "{}", first.text);
     assert_eq!(verifications_counted(&app).await, 1);
     drop(s3);
 
-    let again = send().await;
+    let again = send(&body).await;
     assert_eq!(again.status, 201, "{}", again.text);
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
     assert_eq!(again.json()["id"], first.json()["id"]);
@@ -765,16 +765,7 @@ async fn a_repeated_verified_create_replays_without_verifying_again() {
     // Another body with the same key is still refused, before any check.
     let mut other = body.clone();
     other["source"]["source"] = json!("verified-twice");
-    let reused = app
-        .send(
-            app.http
-                .post(app.url("/v1/sources?verify=true"))
-                .header(API_KEY_HEADER, &key)
-                .header("Idempotency-Key", "verified-retry-1")
-                .header("content-type", "application/json")
-                .body(other.to_string()),
-        )
-        .await;
+    let reused = send(&other).await;
     assert_eq!(reused.status, 422, "{}", reused.text);
     assert_eq!(
         reused.errors(),
