@@ -15,9 +15,7 @@ use shared::authorizer::{
     ACCOUNT_CONTEXT_KEY, API_KEY_HEADER, AuthorizerError, Caller, KEY_ID_CONTEXT_KEY,
     KEY_LABEL_CONTEXT_KEY, caller_for_key,
 };
-use shared::http::{
-    ApiError, Endpoint, REQUEST_ID_HEADER, RouteError, RouteMatch, dispatch, resolve, response,
-};
+use shared::http::{ApiError, Endpoint, RouteError, RouteMatch, dispatch, resolve, response};
 use tokio::net::TcpListener;
 
 use crate::connection::READ_TIMEOUT;
@@ -172,16 +170,11 @@ pub fn response_payload_bytes(response: &lambda_http::Response<Body>) -> usize {
 }
 
 fn openapi_response(request_id: &str) -> axum::response::Response {
-    let mut response = axum::response::Response::new(axum::body::Body::from(document_text()));
-    let headers = response.headers_mut();
-    headers.insert(
-        axum::http::header::CONTENT_TYPE,
-        axum::http::HeaderValue::from_static("application/json"),
-    );
-    if let Ok(value) = axum::http::HeaderValue::from_str(request_id) {
-        headers.insert(REQUEST_ID_HEADER, value);
-    }
-    response
+    into_axum(response::json_text(
+        lambda_http::http::StatusCode::OK,
+        document_text().to_owned(),
+        request_id,
+    ))
 }
 
 /// The request API Gateway's REST proxy integration would give the function.
@@ -273,7 +266,7 @@ pub fn routes() -> Vec<(String, String, &'static str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::http::json_response;
+    use shared::http::{REQUEST_ID_HEADER, json_response};
 
     fn text_response(body: String) -> lambda_http::Response<Body> {
         let mut response = lambda_http::Response::new(Body::Text(body));

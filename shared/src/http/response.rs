@@ -24,8 +24,8 @@ pub fn json_response(
     request_id: &str,
 ) -> Response<Body> {
     match serde_json::to_string(body) {
-        Ok(text) => json_text_response(status, text, request_id),
-        Err(_) => json_text_response(
+        Ok(text) => json_text(status, text, request_id),
+        Err(_) => json_text(
             StatusCode::INTERNAL_SERVER_ERROR,
             r#"{"errors":["Internal server error"]}"#.to_owned(),
             request_id,
@@ -33,8 +33,8 @@ pub fn json_response(
     }
 }
 
-/// [`json_response`] for a body already serialized.
-fn json_text_response(status: StatusCode, text: String, request_id: &str) -> Response<Body> {
+/// [`json_response`] for a body already serialized (a page, the published OpenAPI document).
+pub fn json_text(status: StatusCode, text: String, request_id: &str) -> Response<Body> {
     let mut response = Response::new(Body::Text(text));
     *response.status_mut() = status;
     let headers = response.headers_mut();
@@ -149,7 +149,7 @@ pub fn page<'a, C: Cursors, T, V: serde::Serialize>(
     } else {
         page.next
     };
-    let mut response = json_text_response(StatusCode::OK, body, cx.request_id());
+    let mut response = json_text(StatusCode::OK, body, cx.request_id());
     if let Some(next) = next {
         let mut parameters = page.parameters;
         parameters.push((names::CURSOR, page.cursors.encode(&next)));
