@@ -691,16 +691,22 @@ fn register_log_secrets_in(body: &serde_json::Value) {
 }
 
 /// The signing tokens responses showed, in the order they were first seen.
-fn log_secrets() -> &'static Mutex<Vec<String>> {
-    static SECRETS: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+fn log_secrets() -> &'static Mutex<Registry> {
+    static SECRETS: OnceLock<Mutex<Registry>> = OnceLock::new();
     SECRETS.get_or_init(Default::default)
 }
 
-/// Adds `value` to `values` unless it is there: the registries keep the order values came in,
-/// which the incremental scan relies on.
-fn insert_once(values: &mut Vec<String>, value: &str) {
-    if !values.iter().any(|v| v == value) {
-        values.push(value.to_owned());
+/// Values to scan for, each once, in the order they came: the incremental scan relies on it.
+#[derive(Default)]
+struct Registry {
+    in_order: Vec<String>,
+    known: std::collections::HashSet<String>,
+}
+
+/// Adds `value` to `registry` unless it is there.
+fn insert_once(registry: &mut Registry, value: &str) {
+    if registry.known.insert(value.to_owned()) {
+        registry.in_order.push(value.to_owned());
     }
 }
 
@@ -753,14 +759,15 @@ pub fn registered_secrets() -> BTreeSet<String> {
     secrets()
         .lock()
         .unwrap_or_else(|p| p.into_inner())
+        .in_order
         .iter()
         .cloned()
         .collect()
 }
 
 /// The registered secrets, in the order they were registered.
-fn secrets() -> &'static Mutex<Vec<String>> {
-    static SECRETS: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+fn secrets() -> &'static Mutex<Registry> {
+    static SECRETS: OnceLock<Mutex<Registry>> = OnceLock::new();
     SECRETS.get_or_init(Default::default)
 }
 
@@ -786,86 +793,113 @@ pub fn register_secrets_in(body: &serde_json::Value) {
     }
 }
 
-/// How far [`assert_no_registered_leaks`] has got: every body before `bodies` and every log byte
-/// before `log_bytes` has been checked against the first `secrets` registered secrets and the first
-/// `tokens` signing tokens.
-#[derive(Default)]
-struct ScanMarks {
+/// How far a leak scan has got: every body before `bodies` and every log byte before `log_bytes`
+/// has been checked against the first `secrets` registered secrets and the first `tokens` signing
+/// tokens.
+#[derive(Debug, Default)]
+pub struct ScanMarks {
     bodies: usize,
     log_bytes: usize,
     secrets: usize,
     tokens: usize,
 }
 
+/// What a leak scan looks through and for: bodies and log bytes only ever grow, and secrets and
+/// tokens come in the order they were registered.
+pub struct Seen<'a> {
+    pub bodies: &'a [String],
+    pub logs: &'a [u8],
+    pub secrets: &'a [String],
+    pub tokens: &'a [String],
+}
+
+/// One step of the incremental leak scan: what `seen` holds beyond `marks` is checked (new bodies
+/// and lines against every secret, the old ones against the secrets registered since), then
+/// `marks` moves on. `Err` names the leak, and `marks` stay where they were.
+pub fn scan_for_leaks(marks: &mut ScanMarks, seen: &Seen<'_>) -> Result<(), String> {
+    for (index, body) in seen.bodies.iter().enumerate() {
+        let unchecked = if index < marks.bodies {
+            &seen.secrets[marks.secrets..]
+        } else {
+            seen.secrets
+        };
+        if unchecked
+            .iter()
+            .any(|secret| body.contains(secret.as_str()))
+        {
+            return Err(format!("a response body holds a secret: {body}"));
+        }
+    }
+    // Only whole lines: a line still being written is scanned by the next step.
+    let complete = seen
+        .logs
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |end| end + 1);
+    let scan = |from: usize, to: usize, secrets: &[String], tokens: &[String]| {
+        for line in String::from_utf8_lossy(&seen.logs[from..to]).lines() {
+            if secrets.iter().any(|secret| line.contains(secret.as_str())) {
+                return Err(format!("a log line holds a secret: {line}"));
+            }
+            if tokens.iter().any(|token| line.contains(token.as_str())) {
+                return Err(format!("a log line holds a signing token: {line}"));
+            }
+        }
+        Ok(())
+    };
+    let done = marks.log_bytes.min(complete);
+    scan(
+        0,
+        done,
+        &seen.secrets[marks.secrets..],
+        &seen.tokens[marks.tokens..],
+    )?;
+    scan(done, complete, seen.secrets, seen.tokens)?;
+    *marks = ScanMarks {
+        bodies: seen.bodies.len(),
+        log_bytes: complete,
+        secrets: seen.secrets.len(),
+        tokens: seen.tokens.len(),
+    };
+    Ok(())
+}
+
 /// Scans every response body and log line seen so far for every registered secret and API key,
 /// and every log line for the signing tokens responses showed.
 ///
-/// Incrementally: each (body or log line, secret) pair is checked once, by whichever call first
-/// sees both; the bodies and lines seen before are checked only against the secrets registered
-/// since. Every test ends with this scan, and all suites share one process, so scanning everything
-/// again each time would grow with the square of the suite.
+/// Incrementally ([`scan_for_leaks`]): each (body or log line, secret) pair is checked once, by
+/// whichever call first sees both. Every test ends with this scan, and all suites share one
+/// process, so scanning everything again each time would grow with the square of the suite.
 pub fn assert_no_registered_leaks() {
     static MARKS: OnceLock<Mutex<ScanMarks>> = OnceLock::new();
     let mut marks = MARKS
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|p| p.into_inner());
-    let secrets = secrets().lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let secrets = secrets()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .in_order
+        .clone();
     let tokens = log_secrets()
         .lock()
         .unwrap_or_else(|p| p.into_inner())
+        .in_order
         .clone();
-    let bodies_seen = {
-        let bodies = bodies().lock().unwrap_or_else(|p| p.into_inner());
-        for (index, body) in bodies.iter().enumerate() {
-            let unchecked = if index < marks.bodies {
-                &secrets[marks.secrets..]
-            } else {
-                &secrets[..]
-            };
-            for secret in unchecked {
-                assert!(
-                    !body.contains(secret.as_str()),
-                    "a response body holds a secret: {body}"
-                );
-            }
-        }
-        bodies.len()
-    };
-    // Only whole lines: a line still being written is scanned by the next call.
     let logs = log_buffer()
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .clone();
-    let complete = logs
-        .iter()
-        .rposition(|b| *b == b'\n')
-        .map_or(0, |end| end + 1);
-    let scan = |from: usize, to: usize, secrets: &[String], tokens: &[String]| {
-        for line in String::from_utf8_lossy(&logs[from..to]).lines() {
-            for secret in secrets {
-                assert!(
-                    !line.contains(secret.as_str()),
-                    "a log line holds a secret: {line}"
-                );
-            }
-            for token in tokens {
-                assert!(
-                    !line.contains(token.as_str()),
-                    "a log line holds a signing token: {line}"
-                );
-            }
-        }
+    let bodies = bodies().lock().unwrap_or_else(|p| p.into_inner());
+    let seen = Seen {
+        bodies: &bodies,
+        logs: &logs,
+        secrets: &secrets,
+        tokens: &tokens,
     };
-    let done = marks.log_bytes.min(complete);
-    scan(0, done, &secrets[marks.secrets..], &tokens[marks.tokens..]);
-    scan(done, complete, &secrets, &tokens);
-    *marks = ScanMarks {
-        bodies: bodies_seen,
-        log_bytes: complete,
-        secrets: secrets.len(),
-        tokens: tokens.len(),
-    };
+    if let Err(leak) = scan_for_leaks(&mut marks, &seen) {
+        panic!("{leak}");
+    }
 }
 
 /// Every test that talks to the app ends with the leak scan.

@@ -1,7 +1,8 @@
 //! The test kit's own checks: the leak scan must catch what it is there to catch.
 
 use integration_tests::{
-    assert_no_leaks, capture_logs, record_body, register_secrets_in, registered_secrets,
+    ScanMarks, Seen, assert_no_leaks, capture_logs, record_body, register_secrets_in,
+    registered_secrets, scan_for_leaks,
 };
 
 #[test]
@@ -27,4 +28,61 @@ fn secrets_in_request_bodies_are_registered() {
     assert!(registered.contains("registered-secret-1"));
     assert!(!registered.contains("****"));
     assert!(!registered.contains("not-a-secret"));
+}
+
+fn strings(values: &[&str]) -> Vec<String> {
+    values.iter().map(|v| (*v).to_owned()).collect()
+}
+
+/// One step of the scan over what the test has "seen" so far.
+fn step(
+    marks: &mut ScanMarks,
+    bodies: &[String],
+    logs: &[u8],
+    secrets: &[String],
+) -> Result<(), String> {
+    let tokens = strings(&["token-123456"]);
+    scan_for_leaks(
+        marks,
+        &Seen {
+            bodies,
+            logs,
+            secrets,
+            tokens: &tokens,
+        },
+    )
+}
+
+/// The incremental scan misses nothing a full scan would find: a body seen after its secret, a
+/// secret registered after the body that holds it was scanned, a line that was still being
+/// written at the step before, and a signing token in a line.
+#[test]
+fn the_incremental_scan_finds_what_a_full_scan_would() {
+    let mut marks = ScanMarks::default();
+    let mut bodies = strings(&[r#"{"bucket": "images"}"#]);
+    let mut logs = b"{\"msg\":\"request\"}\n{\"partial\":\"first-".to_vec();
+    let mut secrets = strings(&["first-secret"]);
+    assert_eq!(step(&mut marks, &bodies, &logs, &secrets), Ok(()));
+
+    bodies.push(r#"{"secret": "first-secret"}"#.to_owned());
+    let leak = step(&mut marks, &bodies, &logs, &secrets).unwrap_err();
+    assert!(leak.contains("response body"), "{leak}");
+    bodies.pop();
+
+    bodies.push(r#"{"note": "later-secret"}"#.to_owned());
+    assert_eq!(step(&mut marks, &bodies, &logs, &secrets), Ok(()));
+    secrets.push("later-secret".to_owned());
+    let leak = step(&mut marks, &bodies, &logs, &secrets).unwrap_err();
+    assert!(leak.contains("response body"), "{leak}");
+    bodies.pop();
+    secrets.pop();
+
+    logs.extend_from_slice(b"secret\"}\n");
+    let leak = step(&mut marks, &bodies, &logs, &secrets).unwrap_err();
+    assert!(leak.contains("log line holds a secret"), "{leak}");
+
+    let mut fresh = ScanMarks::default();
+    let with_token = b"{\"msg\":\"ok\"}\n{\"t\":\"token-123456\"}\n";
+    let leak = step(&mut fresh, &bodies, with_token, &secrets).unwrap_err();
+    assert!(leak.contains("signing token"), "{leak}");
 }
