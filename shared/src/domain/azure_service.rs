@@ -23,8 +23,16 @@ impl AzureService {
         Self::ALL.into_iter().find(|s| s.as_str() == raw)
     }
 
-    /// The credential naming what the service holds the images in (required with it), and the
-    /// other service's (refused with it).
+    /// The service an `azure` source does not use, whose credential it may not give.
+    pub fn other(&self) -> Self {
+        match self {
+            AzureService::Blob => AzureService::FileShare,
+            AzureService::FileShare => AzureService::Blob,
+        }
+    }
+
+    /// The credential naming what the service holds the images in: required with it, refused
+    /// with the other.
     pub fn resource_key(&self) -> &'static str {
         match self {
             AzureService::Blob => "container_name",

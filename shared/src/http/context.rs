@@ -2,8 +2,9 @@
 //! the caller is, built once per request by [`super::respond`].
 
 use crate::AppState;
-use crate::domain::{AccountId, Actor};
+use crate::domain::{AccountId, Action, Actor, SourceId, VersionMatch};
 use crate::routes::Endpoint;
+use crate::store::SourceWrite;
 
 /// One request's context.
 pub struct Context<'a> {
@@ -20,5 +21,21 @@ impl Context<'_> {
     /// The id every response and log line of this request carries.
     pub fn request_id(&self) -> &str {
         &self.actor.request_id
+    }
+
+    /// A write by this caller to one of its account's sources, recorded as `action`.
+    pub fn write<'w>(
+        &'w self,
+        id: &'w SourceId,
+        expected: &'w VersionMatch,
+        action: Action,
+    ) -> SourceWrite<'w> {
+        SourceWrite {
+            account: &self.account,
+            id,
+            expected,
+            action,
+            actor: &self.actor,
+        }
     }
 }

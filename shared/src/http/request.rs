@@ -66,6 +66,10 @@ pub fn event_query(req: &Request) -> Result<EventQuery, ApiError> {
 /// Which of `candidates` (the endpoints one function serves) `req` came for, by the route API
 /// Gateway matched; the first when the request names none.
 pub fn endpoint_of(req: &Request, candidates: &[Endpoint]) -> Option<Endpoint> {
+    // A function with one route has nothing to tell apart: no route matching per request.
+    if let [only] = candidates {
+        return Some(*only);
+    }
     let resource = resource_path(req);
     let matched = resource.as_deref().and_then(|path| {
         resolve(req.method(), path)

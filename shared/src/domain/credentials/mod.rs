@@ -272,13 +272,7 @@ fn check_azure_service_type(
     };
     let service_type = service.as_str();
     let needed = service.resource_key();
-    let Some(refused) = AzureService::ALL
-        .into_iter()
-        .find(|other| *other != service)
-        .map(|other| other.resource_key())
-    else {
-        return;
-    };
+    let refused = service.other().resource_key();
     if !given.contains(&needed) {
         errors.push(Invalid::CredentialRequiredForService {
             key: needed,

@@ -5,7 +5,6 @@ use lambda_http::Request;
 
 use crate::domain::Action;
 use crate::http::{Context, HandlerFuture, Outcome, request, response};
-use crate::store::SourceWrite;
 
 pub fn handle<'a>(cx: &'a Context<'a>, req: Request) -> HandlerFuture<'a> {
     Box::pin(delete_source(cx, req))
@@ -16,13 +15,7 @@ async fn delete_source(cx: &Context<'_>, req: Request) -> Outcome {
     let expected = request::if_match(&req);
     cx.state
         .store
-        .delete_source(&SourceWrite {
-            account: &cx.account,
-            id: &id,
-            expected: &expected,
-            action: Action::Deleted,
-            actor: &cx.actor,
-        })
+        .delete_source(&cx.write(&id, &expected, Action::Deleted))
         .await?;
     Ok(response::empty_object(cx.request_id()))
 }

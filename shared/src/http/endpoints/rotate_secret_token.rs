@@ -7,7 +7,6 @@ use lambda_http::http::StatusCode;
 
 use crate::domain::{Action, GracePeriod, Timestamp};
 use crate::http::{ApiError, Context, HandlerFuture, Outcome, request, response};
-use crate::store::SourceWrite;
 
 pub fn handle<'a>(cx: &'a Context<'a>, req: Request) -> HandlerFuture<'a> {
     Box::pin(rotate_secret_token(cx, req))
@@ -17,13 +16,7 @@ async fn rotate_secret_token(cx: &Context<'_>, req: Request) -> Outcome {
     let id = request::source_id(&req)?;
     let expected = request::if_match(&req);
     let body = request::json_object(&req)?;
-    let write = SourceWrite {
-        account: &cx.account,
-        id: &id,
-        expected: &expected,
-        action: Action::SecretTokenRotated,
-        actor: &cx.actor,
-    };
+    let write = cx.write(&id, &expected, Action::SecretTokenRotated);
     // The body's rules are checked inside the update, as a PATCH's body is: a missing source
     // (404) and a stale If-Match (412) come before them (422).
     let updated = cx

@@ -24,13 +24,7 @@ async fn update_source(cx: &Context<'_>, req: Request) -> Outcome {
     let verify = request::verify_flag(&req)?;
     let expected = request::if_match(&req);
     let body = request::source_object(&req)?;
-    let write = SourceWrite {
-        account: &cx.account,
-        id: &id,
-        expected: &expected,
-        action: Action::Updated,
-        actor: &cx.actor,
-    };
+    let write = cx.write(&id, &expected, Action::Updated);
     let updated = if verify {
         verified_update(cx, &write, &body).await
     } else {
