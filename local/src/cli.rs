@@ -13,6 +13,7 @@ use shared::store::{
 use tokio::net::TcpListener;
 
 use crate::dev_key::{DEV_KEY_FILE, describe, ensure_dev_key};
+use crate::sealing::{KeyArgs, seal_secrets};
 use crate::{embedded, gateway};
 
 #[derive(Parser, Debug)]
@@ -47,6 +48,15 @@ pub enum Command {
     },
     /// Print the API's OpenAPI 3.1 document (what `serve` publishes at /openapi.json).
     Openapi,
+    /// Seal every storage secret still stored in clear (written before sealing existed), in place:
+    /// idempotent, resumable, safe beside live traffic. With --aws, the stack's KMS key
+    /// (SEALING_KEY_ID).
+    SealSecrets {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        keys: KeyArgs,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -66,6 +76,8 @@ pub struct ServeArgs {
     /// The table's name.
     #[arg(long, env = "TABLE_NAME", default_value = "image-sources")]
     pub table: String,
+    #[command(flatten)]
+    pub keys: KeyArgs,
 }
 
 /// Which DynamoDB an admin command talks to.
@@ -195,6 +207,32 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Openapi => {
             print!("{}", crate::openapi::document_text());
+            Ok(())
+        }
+        Command::SealSecrets { target, keys } => {
+            let store = connect_for_keys(&target).await?;
+            let keys = if target.aws {
+                shared::sealing::Keys::kms(
+                    shared::sealing::KmsKeys::from_env(ClientSettings::default())
+                        .await
+                        .ok_or(
+                            "--aws needs SEALING_KEY_ID: the stack's key (its output SealingKeyId)",
+                        )?,
+                )
+            } else {
+                keys.keys(&target.data_dir).await?
+            };
+            let summary = seal_secrets(&store, &keys, |s| {
+                eprintln!(
+                    "seal-secrets: {} sources read, {} sealed now, {} sealed by a concurrent write",
+                    s.sources, s.sealed, s.changed_meanwhile
+                );
+            })
+            .await?;
+            println!(
+                "sealed {} of {} sources ({} sealed by a concurrent write; the rest were sealed already)",
+                summary.sealed, summary.sources, summary.changed_meanwhile
+            );
             Ok(())
         }
     }
@@ -394,9 +432,25 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         args.data_dir.join(DEV_KEY_FILE).display()
     );
 
-    gateway::serve(listener, AppState::new(store), shutdown_signal())
-        .await
-        .map_err(|e| format!("server failed: {e}"))
+    let keys = args.keys.keys(&args.data_dir).await?;
+    match &args.keys.kms_endpoint {
+        Some(endpoint) => {
+            println!("Storage secrets sealed with the KMS-compatible server on {endpoint}")
+        }
+        None => println!(
+            "Storage secrets sealed with the key in {}",
+            args.data_dir
+                .join(shared::sealing::LOCAL_KEY_FILE)
+                .display()
+        ),
+    }
+    gateway::serve(
+        listener,
+        AppState::new(store).with_keys(keys),
+        shutdown_signal(),
+    )
+    .await
+    .map_err(|e| format!("server failed: {e}"))
 }
 
 async fn shutdown_signal() {

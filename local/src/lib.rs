@@ -10,3 +10,4 @@ pub mod dev_key;
 pub mod embedded;
 pub mod gateway;
 pub mod openapi;
+pub mod sealing;

@@ -243,8 +243,9 @@ fn texts(endpoint: Endpoint) -> (&'static str, &'static str) {
             "Validation collects every problem and answers 422 with all of them. The name is \
              unique across all accounts, compared case-insensitively. The server generates the \
              id, the timestamps and the URL-signing `secret_token`; `id`, `created_at`, \
-             `updated_at` and `credentials` inside `source` are ignored (clients echo what they \
-             fetched).",
+             `updated_at`, `secrets_updated_at` and `credentials` inside `source` are ignored \
+             (clients echo what they fetched). Storage secrets are sealed before they are \
+             written (one KMS request).",
         ),
         Endpoint::UpdateSource => (
             "Update a source",
@@ -778,7 +779,7 @@ fn stored_credentials(source_type: SourceType) -> Value {
 fn stored_source(source_type: SourceType, name: &str) -> Value {
     json!({
         "type": "object", "additionalProperties": false,
-        "required": [fields::ID, fields::SOURCE, fields::SOURCE_TYPE, fields::ENABLED, fields::CREDENTIALS, fields::CREATED_AT, fields::UPDATED_AT],
+        "required": [fields::ID, fields::SOURCE, fields::SOURCE_TYPE, fields::ENABLED, fields::CREDENTIALS, fields::CREATED_AT, fields::UPDATED_AT, fields::SECRETS_UPDATED_AT],
         "properties": {
             fields::ID: {"$ref": "#/components/schemas/SourceId"},
             fields::SOURCE: {"$ref": "#/components/schemas/SourceName"},
@@ -786,7 +787,14 @@ fn stored_source(source_type: SourceType, name: &str) -> Value {
             fields::ENABLED: enabled_schema(),
             fields::CREDENTIALS: {"$ref": format!("#/components/schemas/{name}Credentials")},
             fields::CREATED_AT: {"$ref": "#/components/schemas/Timestamp"},
-            fields::UPDATED_AT: {"$ref": "#/components/schemas/Timestamp"}
+            fields::UPDATED_AT: {"$ref": "#/components/schemas/Timestamp"},
+            fields::SECRETS_UPDATED_AT: {
+                "allOf": [{"$ref": "#/components/schemas/Timestamp"}],
+                "description": "When a storage secret last changed (set on create; moved by a write \
+                    that sets, changes or removes one, not by other writes): a client that cannot \
+                    see secrets learns that one changed. Sources stored before this field existed \
+                    show their `updated_at`."
+            }
         }
     })
 }
@@ -933,7 +941,8 @@ fn source_example() -> Value {
         fields::CREDENTIALS: {"bucket": "my-bucket", "region": "us-east-1", "access_key_id": "AKIA...",
             "secret_access_key": SECRET_PLACEHOLDER, fields::REQUIRE_TOKEN: "true",
             fields::SECRET_TOKEN: "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90"},
-        fields::CREATED_AT: "2026-03-05T14:10:00Z", fields::UPDATED_AT: "2026-03-05T14:10:00Z"
+        fields::CREATED_AT: "2026-03-05T14:10:00Z", fields::UPDATED_AT: "2026-03-05T14:10:00Z",
+        fields::SECRETS_UPDATED_AT: "2026-03-05T14:10:00Z"
     })
 }
 

@@ -1,7 +1,10 @@
 //! What a function needs, built once per execution environment.
 
+use std::sync::Arc;
+
 use thiserror::Error;
 
+use crate::sealing::{Keys, KmsKeys, SEALING_KEY_ID_VAR};
 use crate::store::{ClientSettings, Store, function_client};
 use crate::verify::Verifier;
 
@@ -14,12 +17,17 @@ pub struct AppState {
     pub store: Store,
     /// Reaches the storage for `verify` and `?verify=true` (docs/SPEC.md §14).
     pub verifier: Verifier,
+    /// What seals and opens storage secrets (docs/SPEC.md §21); `None` in the functions that
+    /// never do (`routes::Endpoint::key_use`).
+    pub keys: Option<Arc<Keys>>,
 }
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
     #[error("environment variable {TABLE_NAME_VAR} is not set")]
     MissingTableName,
+    #[error("environment variable {SEALING_KEY_ID_VAR} is not set")]
+    MissingSealingKey,
 }
 
 impl AppState {
@@ -28,7 +36,18 @@ impl AppState {
         Self {
             store,
             verifier: Verifier::from_env(),
+            keys: None,
         }
+    }
+
+    pub fn with_keys(mut self, keys: impl Into<Arc<Keys>>) -> Self {
+        self.keys = Some(keys.into());
+        self
+    }
+
+    /// The keys, for `crate::sealing`'s functions.
+    pub fn keys(&self) -> Option<&Keys> {
+        self.keys.as_deref()
     }
 
     pub fn with_verifier(mut self, verifier: Verifier) -> Self {
@@ -44,5 +63,15 @@ impl AppState {
             .ok_or(ConfigError::MissingTableName)?;
         let client = function_client(ClientSettings::default()).await;
         Ok(Self::new(Store::new(client, table)))
+    }
+
+    /// [`AppState::from_env`] with the KMS keys (`SEALING_KEY_ID`, `FINGERPRINT_KEY_ID`): for the
+    /// functions that seal or open.
+    pub async fn from_env_with_keys() -> Result<Self, ConfigError> {
+        let state = Self::from_env().await?;
+        let keys = KmsKeys::from_env(ClientSettings::default())
+            .await
+            .ok_or(ConfigError::MissingSealingKey)?;
+        Ok(state.with_keys(Keys::kms(keys)))
     }
 }

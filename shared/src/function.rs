@@ -13,7 +13,17 @@ use crate::routes::Endpoint;
 /// matched, among the routes of `endpoint`'s function.
 pub async fn serve(endpoint: Endpoint, handler: Handler) -> Result<(), Error> {
     crate::telemetry::init();
-    let state = AppState::from_env().await?;
+    run_with(endpoint, handler, AppState::from_env().await?).await
+}
+
+/// [`serve`] for a function that seals or opens storage secrets (`Endpoint::key_use`): the KMS
+/// client is built too. A separate entry, so that the other functions do not link it.
+pub async fn serve_with_keys(endpoint: Endpoint, handler: Handler) -> Result<(), Error> {
+    crate::telemetry::init();
+    run_with(endpoint, handler, AppState::from_env_with_keys().await?).await
+}
+
+async fn run_with(endpoint: Endpoint, handler: Handler, state: AppState) -> Result<(), Error> {
     let state = &state;
     let served = Endpoint::served_by(endpoint.function_name());
     let served = &served;

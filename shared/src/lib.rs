@@ -9,6 +9,7 @@ pub mod domain;
 pub mod function;
 pub mod http;
 pub mod routes;
+pub mod sealing;
 pub mod store;
 pub mod telemetry;
 pub mod verify;

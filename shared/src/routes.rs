@@ -107,6 +107,41 @@ impl Endpoint {
         }
     }
 
+    /// What this function does with the sealing key (docs/SPEC.md §21): the one place that says
+    /// who may seal and who may open. `template.yaml`'s KMS grants are derived from it (a test
+    /// holds them together), and a function's `main` builds the KMS client only if it is not
+    /// [`KeyUse::None`].
+    pub fn key_use(&self) -> KeyUse {
+        match self {
+            // Creates seal what the client sent; the fingerprint of an idempotent create is
+            // keyed (docs/SPEC.md §15, §21).
+            Endpoint::CreateSource => KeyUse {
+                seals: true,
+                opens: false,
+                fingerprints: true,
+            },
+            // `?verify=true` on a PATCH that keeps a secret checks the stored one.
+            Endpoint::UpdateSource => KeyUse {
+                seals: true,
+                opens: true,
+                fingerprints: false,
+            },
+            // A secret written before sealing existed is sealed at the source's next write,
+            // a rotation included; a sealed one is written back as it is.
+            Endpoint::RotateSecretToken => KeyUse {
+                seals: true,
+                opens: false,
+                fingerprints: false,
+            },
+            Endpoint::VerifySource => KeyUse {
+                seals: false,
+                opens: true,
+                fingerprints: false,
+            },
+            _ => KeyUse::NONE,
+        }
+    }
+
     /// The table's indexes this function's code queries: `template.yaml` grants its actions on
     /// them too, and on no other.
     pub fn dynamodb_indexes(&self) -> &'static [&'static str] {
@@ -129,6 +164,42 @@ impl Endpoint {
             Endpoint::VerifySource => "/sources/{id}/verify",
             _ => "/sources/{id}",
         }
+    }
+}
+
+/// What a function may do with the sealing keys (docs/SPEC.md §21).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyUse {
+    /// Draws data keys to seal secrets (`kms:GenerateDataKey`).
+    pub seals: bool,
+    /// Unwraps data keys to open secrets (`kms:Decrypt`).
+    pub opens: bool,
+    /// Derives the idempotency fingerprints' key (`kms:GenerateMac` on the fingerprint key).
+    pub fingerprints: bool,
+}
+
+impl KeyUse {
+    pub const NONE: KeyUse = KeyUse {
+        seals: false,
+        opens: false,
+        fingerprints: false,
+    };
+
+    pub fn any(&self) -> bool {
+        *self != Self::NONE
+    }
+
+    /// The actions `template.yaml` grants on the sealing key, each with the encryption-context
+    /// condition.
+    pub fn sealing_key_actions(&self) -> Vec<&'static str> {
+        let mut actions = Vec::new();
+        if self.opens {
+            actions.push("kms:Decrypt");
+        }
+        if self.seals {
+            actions.push("kms:GenerateDataKey");
+        }
+        actions
     }
 }
 

@@ -6,5 +6,5 @@ use shared::http::endpoints::create_source;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::function::serve(Endpoint::CreateSource, create_source::handle).await
+    shared::function::serve_with_keys(Endpoint::CreateSource, create_source::handle).await
 }

@@ -6,5 +6,6 @@ use shared::http::endpoints::rotate_secret_token;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::function::serve(Endpoint::RotateSecretToken, rotate_secret_token::handle).await
+    shared::function::serve_with_keys(Endpoint::RotateSecretToken, rotate_secret_token::handle)
+        .await
 }

@@ -6,5 +6,5 @@ use shared::http::endpoints::update_source;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::function::serve(Endpoint::UpdateSource, update_source::handle).await
+    shared::function::serve_with_keys(Endpoint::UpdateSource, update_source::handle).await
 }

@@ -6,5 +6,5 @@ use shared::http::endpoints::verify_source;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::function::serve(Endpoint::VerifySource, verify_source::handle).await
+    shared::function::serve_with_keys(Endpoint::VerifySource, verify_source::handle).await
 }

@@ -1,6 +1,7 @@
 //! The audit trail (docs/SPEC.md §17): one immutable event per write that changes a source, computed here
 //! from the source before and after, so that no event can name a secret's value.
 
+use secrecy::ExposeSecret;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::Value;
@@ -207,7 +208,13 @@ fn fields_of(source: &Source) -> Vec<(String, FieldValue)> {
         .iter_for(source.fields.source_type)
     {
         let field = match value {
-            CredentialValue::Secret(_) => FieldValue::Secret(digest(value.expose())),
+            // A secret in clear and one this write sealed compare by the value; a sealed one read
+            // from the table by its envelope (kept with `****`, it is the same envelope).
+            CredentialValue::Secret(secret) => FieldValue::Secret(digest(secret.expose_secret())),
+            CredentialValue::Sealed(sealed) => FieldValue::Secret(match sealed.sealed_from {
+                Some(value) => value,
+                None => digest(&format!("sealed:{}:{}", sealed.dk, sealed.ct)),
+            }),
             CredentialValue::Plain(plain) => FieldValue::Shown(Value::from(plain.as_str())),
         };
         all.push((credential(key), field));
@@ -220,6 +227,11 @@ fn fields_of(source: &Source) -> Vec<(String, FieldValue)> {
     all.push((
         credential(fields::REQUIRE_TOKEN),
         FieldValue::Shown(Value::from(require_token)),
+    ));
+    // When a storage secret last changed (docs/SPEC.md §21): shown, so the trail says when.
+    all.push((
+        fields::SECRETS_UPDATED_AT.to_owned(),
+        FieldValue::Shown(Value::from(source.secrets_updated_at.to_string())),
     ));
     // The signing tokens are secrets too: a rotation names them, never shows them.
     all.push((

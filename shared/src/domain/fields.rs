@@ -13,6 +13,8 @@ pub const CREDENTIALS: &str = "credentials";
 pub const CREDENTIAL_ATTRIBUTES: &str = "credential_attributes";
 pub const CREATED_AT: &str = "created_at";
 pub const UPDATED_AT: &str = "updated_at";
+/// When a storage secret last changed (docs/SPEC.md §21).
+pub const SECRETS_UPDATED_AT: &str = "secrets_updated_at";
 pub const REQUIRE_TOKEN: &str = "require_token";
 pub const SECRET_TOKEN: &str = "secret_token";
 /// The token a rotation replaced, shown while its grace period runs (docs/SPEC.md §13).

@@ -31,30 +31,56 @@ impl IdempotencyKey {
     }
 }
 
-/// SHA-256 of the canonical JSON of a create's `source` object (keys sorted at every level, no
-/// white space), lowercase hex. The same request always has the same fingerprint, whatever order
-/// or spacing its JSON used; keys beside `source`, which a create ignores, do not count.
+/// HMAC-SHA-256 of the canonical JSON of a create's `source` object (keys sorted at every level,
+/// no white space), as `hmac-sha256:<lowercase hex>`. The same request always has the same
+/// fingerprint, whatever order or spacing its JSON used; keys beside `source`, which a create
+/// ignores, do not count.
 ///
-/// It holds no secret in clear: it is a one-way digest of a body whose secrets the source item
-/// stores in clear anyway (the table's one copy of them), so it tells nobody with access to the
-/// table anything the source item does not.
+/// Keyed with a key the table does not hold (docs/SPEC.md §21: KMS's, or the local key file's):
+/// the body holds secrets, and a plain digest of it would let a table reader check a guessed one
+/// offline.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fingerprint(String);
 
+const KEYED_PREFIX: &str = "hmac-sha256:";
+
 impl Fingerprint {
-    pub fn of(source: &Map<String, Value>) -> Self {
-        let mut canonical = String::new();
-        write_object(&mut canonical, source);
-        Self(hex::encode(Sha256::digest(canonical.as_bytes())))
+    pub fn of(key: &[u8; 32], source: &Map<String, Value>) -> Self {
+        use hmac::{Hmac, KeyInit, Mac};
+        // HMAC takes keys of any length: this cannot fail.
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts 32-byte keys"));
+        mac.update(canonical(source).as_bytes());
+        Self(format!(
+            "{KEYED_PREFIX}{}",
+            hex::encode(mac.finalize().into_bytes())
+        ))
     }
 
-    pub fn from_stored(hex: String) -> Self {
-        Self(hex)
+    pub fn from_stored(text: String) -> Self {
+        Self(text)
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether this stored fingerprint is `fingerprint`'s request: the same keyed fingerprint,
+    /// or, for a record written before fingerprints were keyed (kept 24 hours at most), the
+    /// plain SHA-256 of `source` such a record holds. The plain digest is computed here, never
+    /// stored again.
+    pub fn matches(&self, fingerprint: &Fingerprint, source: &Map<String, Value>) -> bool {
+        if self.0.starts_with(KEYED_PREFIX) {
+            return *self == *fingerprint;
+        }
+        self.0 == hex::encode(Sha256::digest(canonical(source).as_bytes()))
+    }
+}
+
+fn canonical(source: &Map<String, Value>) -> String {
+    let mut canonical = String::new();
+    write_object(&mut canonical, source);
+    canonical
 }
 
 fn write_object(out: &mut String, object: &Map<String, Value>) {
@@ -115,6 +141,8 @@ mod tests {
         }
     }
 
+    const KEY: [u8; 32] = [7; 32];
+
     #[test]
     fn the_fingerprint_ignores_key_order_and_spacing() {
         let a = object(json!({"source": "a", "credential_attributes": {"x": "1", "y": "2"}}));
@@ -122,19 +150,37 @@ mod tests {
             r#"{ "credential_attributes" : {"y":"2","x":"1"}, "source":"a" }"#,
         )
         .unwrap();
-        assert_eq!(Fingerprint::of(&a), Fingerprint::of(&b));
+        assert_eq!(Fingerprint::of(&KEY, &a), Fingerprint::of(&KEY, &b));
         let c = object(json!({"source": "a", "credential_attributes": {"x": "1", "y": "3"}}));
-        assert_ne!(Fingerprint::of(&a), Fingerprint::of(&c));
+        assert_ne!(Fingerprint::of(&KEY, &a), Fingerprint::of(&KEY, &c));
         let typed = object(json!({"source": "a", "credential_attributes": {"x": 1, "y": "2"}}));
-        assert_ne!(Fingerprint::of(&a), Fingerprint::of(&typed));
-        assert_eq!(Fingerprint::of(&a).as_str().len(), 64);
+        assert_ne!(Fingerprint::of(&KEY, &a), Fingerprint::of(&KEY, &typed));
+        assert_eq!(Fingerprint::of(&KEY, &a).as_str().len(), 12 + 64);
     }
 
+    /// docs/SPEC.md §21: a table reader who guesses a secret cannot check the guess against the
+    /// stored fingerprint without the key; with another key, the same body does not match.
     #[test]
-    fn the_fingerprint_holds_nothing_of_the_body() {
+    fn the_fingerprint_is_keyed_and_holds_nothing_of_the_body() {
         let body = object(json!({"credential_attributes": {"secret": "very-secret-value"}}));
-        let fingerprint = Fingerprint::of(&body);
-        assert!(!fingerprint.as_str().contains("secret"));
-        assert!(fingerprint.as_str().bytes().all(|b| b.is_ascii_hexdigit()));
+        let fingerprint = Fingerprint::of(&KEY, &body);
+        assert!(!fingerprint.as_str().contains("very-secret"));
+        let plain = hex::encode(Sha256::digest(canonical(&body).as_bytes()));
+        assert!(!fingerprint.as_str().contains(&plain));
+        assert_ne!(fingerprint, Fingerprint::of(&[8; 32], &body));
+        assert!(fingerprint.matches(&fingerprint, &body));
+        assert!(!Fingerprint::of(&[8; 32], &body).matches(&fingerprint, &body));
+    }
+
+    /// Records written before fingerprints were keyed still replay for their last 24 hours.
+    #[test]
+    fn a_plain_fingerprint_of_an_older_record_still_matches_its_body() {
+        let body = object(json!({"source": "a"}));
+        let other = object(json!({"source": "b"}));
+        let old =
+            Fingerprint::from_stored(hex::encode(Sha256::digest(canonical(&body).as_bytes())));
+        let now = Fingerprint::of(&KEY, &body);
+        assert!(old.matches(&now, &body));
+        assert!(!old.matches(&Fingerprint::of(&KEY, &other), &other));
     }
 }

@@ -10,10 +10,11 @@ use super::validation::{Invalid, ValidationErrors, display_key};
 use super::{SourceFields, SourceName, SourceType, fields};
 
 /// Keys inside `source` that clients echo from what they fetched; ignored.
-pub const READ_ONLY_ATTRIBUTES: [&str; 4] = [
+pub const READ_ONLY_ATTRIBUTES: [&str; 5] = [
     fields::ID,
     fields::CREATED_AT,
     fields::UPDATED_AT,
+    fields::SECRETS_UPDATED_AT,
     fields::CREDENTIALS,
 ];
 const REQUIRE_TOKEN: &str = fields::REQUIRE_TOKEN;
@@ -314,7 +315,8 @@ mod tests {
                 .credentials
                 .get("secret_access_key")
                 .unwrap()
-                .expose(),
+                .clear()
+                .unwrap(),
             "wJalr..."
         );
     }
@@ -462,11 +464,12 @@ mod tests {
                 .credentials
                 .get("secret_access_key")
                 .unwrap()
-                .expose(),
+                .clear()
+                .unwrap(),
             "wJalr..."
         );
         assert_eq!(
-            updated.credentials.get("bucket").unwrap().expose(),
+            updated.credentials.get("bucket").unwrap().clear().unwrap(),
             "other-bucket"
         );
     }

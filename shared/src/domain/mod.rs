@@ -4,7 +4,7 @@ mod account;
 pub mod address_policy;
 mod api_key;
 mod azure_service;
-mod credentials;
+pub(crate) mod credentials;
 mod cursor;
 pub mod event;
 pub mod fields;
@@ -27,8 +27,8 @@ pub use account::AccountId;
 pub use api_key::{ApiKey, ApiKeyHash, KEY_ID_CHARS, KeyScope};
 pub use azure_service::AzureService;
 pub use credentials::{
-    CredentialKey, CredentialRole, CredentialValue, Credentials, MAX_VALUE_CHARS,
-    SECRET_PLACEHOLDER, credential_keys, is_provider_region,
+    CredentialKey, CredentialRole, CredentialValue, Credentials, FORMAT_VERSION, MAX_VALUE_CHARS,
+    SECRET_PLACEHOLDER, SealedSecret, Wrap, credential_keys, is_provider_region,
 };
 pub use cursor::{CursorScope, Cursors, EventCursorScope, Position};
 pub use event::{Action, Actor, Change, Event, EventId, EventPosition, EventScope};

@@ -59,6 +59,9 @@ pub struct Source {
     pub previous_token: Option<PreviousToken>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// When a storage secret last changed: set on create, moved by a write that sets, changes or
+    /// removes one (docs/SPEC.md §21).
+    pub secrets_updated_at: Timestamp,
     /// Bumped on every write; the ETag and the condition of every update.
     pub version: u64,
 }
@@ -74,15 +77,26 @@ impl Source {
             previous_token: None,
             created_at: now,
             updated_at: now,
+            secrets_updated_at: now,
             version: 1,
         }
     }
 
-    /// The same source with `fields`, if they differ from what is stored; `updated_at` moves only then.
+    /// The same source with `fields`, if they differ from what is stored; `updated_at` moves only
+    /// then, and `secrets_updated_at` when a storage secret differs too. `fields` hold the
+    /// secrets a client sent in clear, before they are sealed: a value kept with `****` is the
+    /// stored one, and anything else is a change.
     pub fn with_fields(&self, fields: SourceFields) -> Option<Self> {
+        let now = Timestamp::now();
+        let secrets_updated_at = if self.fields.credentials.secrets_differ(&fields.credentials) {
+            now
+        } else {
+            self.secrets_updated_at
+        };
         (fields != self.fields).then(|| Self {
             fields,
-            updated_at: Timestamp::now(),
+            updated_at: now,
+            secrets_updated_at,
             version: self.version + 1,
             ..self.clone()
         })
@@ -127,7 +141,7 @@ pub struct PublicSource<'a>(&'a Source);
 impl Serialize for PublicSource<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let source = self.0;
-        let mut map = serializer.serialize_map(Some(7))?;
+        let mut map = serializer.serialize_map(Some(8))?;
         map.serialize_entry(fields::ID, source.id.as_str())?;
         map.serialize_entry(fields::SOURCE, source.fields.name.as_str())?;
         map.serialize_entry(fields::SOURCE_TYPE, source.fields.source_type.as_str())?;
@@ -135,6 +149,10 @@ impl Serialize for PublicSource<'_> {
         map.serialize_entry(fields::CREDENTIALS, &PublicCredentials(source))?;
         map.serialize_entry(fields::CREATED_AT, &source.created_at.to_string())?;
         map.serialize_entry(fields::UPDATED_AT, &source.updated_at.to_string())?;
+        map.serialize_entry(
+            fields::SECRETS_UPDATED_AT,
+            &source.secrets_updated_at.to_string(),
+        )?;
         map.end()
     }
 }

@@ -5,6 +5,7 @@ use lambda_http::http::{Method, StatusCode};
 use thiserror::Error;
 
 use crate::domain::{Invalid, ParameterError, ValidationErrors};
+use crate::sealing::SealError;
 use crate::store::{MAX_VERIFICATIONS_PER_MINUTE, StoreError};
 
 /// The body of a 401, the same whatever was wrong with the key.
@@ -53,13 +54,34 @@ pub enum ApiError {
     TooManyVerifications { retry_after_seconds: u32 },
     /// DynamoDB unavailable, throttling after retries, or too much contention on one source.
     #[error("Service temporarily unavailable, retry later")]
-    Unavailable(#[source] Option<StoreError>),
+    Unavailable(#[source] Option<Cause>),
     #[error("Internal server error")]
-    Internal(#[source] Option<StoreError>),
+    Internal(#[source] Option<Cause>),
     /// What API Gateway answers when a function's response is over Lambda's payload limit (the
     /// local gateway enforces it too): its DEFAULT_5XX body, status 502.
     #[error("Internal server error")]
     ResponseTooLarge,
+}
+
+/// What a server-side failure came from: logged, never shown.
+#[derive(Debug, Error)]
+pub enum Cause {
+    #[error(transparent)]
+    Store(StoreError),
+    #[error(transparent)]
+    Sealing(SealError),
+}
+
+/// Sealed secrets that cannot be sealed or opened are the server's failure: the key service
+/// unavailable is 503, anything else (a ciphertext that does not open for this source, a missing
+/// key) is 500 with the reason logged (docs/SPEC.md §21).
+impl From<SealError> for ApiError {
+    fn from(err: SealError) -> Self {
+        match err {
+            SealError::Unavailable(_) => ApiError::Unavailable(Some(Cause::Sealing(err))),
+            _ => ApiError::Internal(Some(Cause::Sealing(err))),
+        }
+    }
 }
 
 impl From<StoreError> for ApiError {
@@ -70,9 +92,11 @@ impl From<StoreError> for ApiError {
                 ApiError::Validation(ValidationErrors(vec![Invalid::NameTaken]))
             }
             StoreError::VersionMismatch => ApiError::PreconditionFailed,
-            StoreError::Contention | StoreError::Unavailable(_) => ApiError::Unavailable(Some(err)),
+            StoreError::Contention | StoreError::Unavailable(_) => {
+                ApiError::Unavailable(Some(Cause::Store(err)))
+            }
             StoreError::Unexpected(_) | StoreError::MissingIndex { .. } => {
-                ApiError::Internal(Some(err))
+                ApiError::Internal(Some(Cause::Store(err)))
             }
         }
     }

@@ -32,7 +32,7 @@ impl Default for ClientSettings {
 }
 
 impl ClientSettings {
-    fn timeouts(&self) -> TimeoutConfig {
+    pub(crate) fn timeouts(&self) -> TimeoutConfig {
         TimeoutConfig::builder()
             .connect_timeout(self.connect_timeout)
             .operation_attempt_timeout(self.attempt_timeout)
@@ -41,7 +41,7 @@ impl ClientSettings {
     }
 
     /// Short backoffs, so that throttling of a few requests is absorbed within the operation timeout.
-    fn retries(&self) -> RetryConfig {
+    pub(crate) fn retries(&self) -> RetryConfig {
         RetryConfig::standard()
             .with_max_attempts(self.max_attempts)
             .with_initial_backoff(Duration::from_millis(50))
@@ -75,7 +75,7 @@ pub async fn function_client(settings: ClientSettings) -> Client {
     }
 }
 
-fn env_value(var: &str) -> Option<String> {
+pub(crate) fn env_value(var: &str) -> Option<String> {
     std::env::var(var).ok().filter(|v| !v.trim().is_empty())
 }
 
@@ -156,7 +156,7 @@ fn configured_endpoint() -> Option<String> {
 }
 
 /// The SDK's own hyper + rustls (aws-lc) client, with the trust store chosen above.
-fn http_client(trust: Trust) -> SharedHttpClient {
+pub(crate) fn http_client(trust: Trust) -> SharedHttpClient {
     let store = match trust {
         Trust::AmazonRoots => TrustStore::empty()
             .with_native_roots(false)

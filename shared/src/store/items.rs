@@ -5,9 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::credentials::StoredCredentials;
 use crate::domain::{
-    AccountId, Credentials, PreviousToken, SecretToken, Source, SourceFields, SourceId, SourceName,
-    SourceType, Timestamp,
+    AccountId, Credentials, PreviousToken, SealedSecret, SecretToken, Source, SourceFields,
+    SourceId, SourceName, SourceType, Timestamp,
 };
 
 use super::StoreError;
@@ -37,8 +38,8 @@ pub(crate) fn key(pk: String, sk: impl Into<String>) -> Item {
     ])
 }
 
-/// A source as stored: its secrets in clear (the table is encrypted at rest and only the functions
-/// read it). Deliberately no `Debug`.
+/// A source as stored: its storage secrets sealed (docs/SPEC.md §21; `SealedSecret` documents the
+/// format), its signing tokens in clear (the contract shows them). Deliberately no `Debug`.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct SourceItem {
     #[serde(rename = "PK")]
@@ -54,7 +55,12 @@ pub(crate) struct SourceItem {
     /// Items written before `enabled` existed are enabled.
     #[serde(default = "enabled_by_default")]
     pub enabled: bool,
+    /// Values in clear: every credential that is not a storage secret, and storage secrets
+    /// written before sealing existed (sealed at the source's next write, or by `seal-secrets`).
     pub credentials: BTreeMap<String, String>,
+    /// The storage secrets, sealed, by credential key.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sealed_credentials: BTreeMap<String, SealedSecret>,
     pub require_token: bool,
     pub secret_token: String,
     /// The token the latest rotation replaced, and until when it signs (RFC 3339).
@@ -64,12 +70,22 @@ pub(crate) struct SourceItem {
     pub previous_secret_token_expires_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// Absent on items written before it existed: their `updated_at` stands in, never earlier
+    /// than the secret's last change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets_updated_at: Option<String>,
     pub version: u64,
 }
 
 impl SourceItem {
-    pub fn from_source(source: &Source) -> Self {
-        Self {
+    /// The item of `source`; an error if a storage secret is still in clear: nothing writes one
+    /// to the table (docs/SPEC.md §21).
+    pub fn from_source(source: &Source) -> Result<Self, StoreError> {
+        let StoredCredentials { clear, sealed } =
+            source.fields.credentials.to_stored().ok_or_else(|| {
+                StoreError::unexpected("a storage secret reached the table unsealed")
+            })?;
+        Ok(Self {
             pk: account_pk(&source.account_id),
             sk: source_sk(&source.id),
             id: source.id.to_string(),
@@ -78,7 +94,8 @@ impl SourceItem {
             name_lc: source.fields.name.claim_key(),
             source_type: source.fields.source_type.to_string(),
             enabled: source.fields.enabled,
-            credentials: source.fields.credentials.exposed_map(),
+            credentials: clear,
+            sealed_credentials: sealed,
             require_token: source.fields.require_token,
             secret_token: source.secret_token.expose().to_owned(),
             previous_secret_token: source
@@ -91,8 +108,9 @@ impl SourceItem {
                 .map(|p| p.expires_at.to_string()),
             created_at: source.created_at.to_string(),
             updated_at: source.updated_at.to_string(),
+            secrets_updated_at: Some(source.secrets_updated_at.to_string()),
             version: source.version,
-        }
+        })
     }
 
     /// Stored items were validated when written; a malformed one is a bug or tampering, not a
@@ -101,8 +119,17 @@ impl SourceItem {
         let corrupt =
             |what: &str| StoreError::unexpected(format!("stored source has a malformed {what}"));
         let source_type = SourceType::parse(&self.source_type).map_err(|_| corrupt("type"))?;
-        let credentials = Credentials::from_stored(source_type, self.credentials)
+        let stored = StoredCredentials {
+            clear: self.credentials,
+            sealed: self.sealed_credentials,
+        };
+        let credentials = Credentials::from_stored(source_type, stored)
             .ok_or_else(|| corrupt("credential key"))?;
+        let updated_at = Timestamp::parse(&self.updated_at).ok_or_else(|| corrupt("updated_at"))?;
+        let secrets_updated_at = match self.secrets_updated_at {
+            Some(at) => Timestamp::parse(&at).ok_or_else(|| corrupt("secrets_updated_at"))?,
+            None => updated_at,
+        };
         Ok(Source {
             id: SourceId::parse(&self.id).ok_or_else(|| corrupt("id"))?,
             account_id: AccountId::parse(&self.account_id).map_err(|_| corrupt("account id"))?,
@@ -127,7 +154,8 @@ impl SourceItem {
                 _ => return Err(corrupt("previous token")),
             },
             created_at: Timestamp::parse(&self.created_at).ok_or_else(|| corrupt("created_at"))?,
-            updated_at: Timestamp::parse(&self.updated_at).ok_or_else(|| corrupt("updated_at"))?,
+            updated_at,
+            secrets_updated_at,
             version: self.version,
         })
     }

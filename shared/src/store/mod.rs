@@ -2,12 +2,13 @@
 //! claim per source name, API keys by SHA-256.
 
 mod api_keys;
-mod client;
+pub(crate) mod client;
 mod error;
 mod events;
 mod idempotency;
 mod items;
 mod list;
+mod scan;
 mod sources;
 pub mod table;
 mod transaction;
@@ -21,6 +22,7 @@ pub use error::StoreError;
 pub use events::EventPage;
 pub use idempotency::IdempotencyRecord;
 pub use list::{MAX_QUERIES_PER_FILTERED_PAGE, PageRequest, SourcePage};
+pub use scan::ScanPage;
 pub use sources::{Creation, SourceWrite, Updated};
 pub use verify_rate::{MAX_VERIFICATIONS_PER_MINUTE, RateDecision};
 

@@ -81,7 +81,7 @@ impl Store {
                 Role::Source,
                 put(
                     &self.table,
-                    to_item(&SourceItem::from_source(source))?,
+                    to_item(&SourceItem::from_source(source)?)?,
                     "attribute_not_exists(PK)",
                 )?,
             );
@@ -259,7 +259,7 @@ impl Store {
     ) -> Result<Option<WriteConflict>, StoreError> {
         let mut source_put = put(
             &self.table,
-            to_item(&SourceItem::from_source(updated))?,
+            to_item(&SourceItem::from_source(updated)?)?,
             "version = :version",
         )?;
         if let Some(put) = source_put.put.as_mut() {

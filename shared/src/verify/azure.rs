@@ -25,7 +25,8 @@ impl Target {
         let value = |role: CredentialRole| {
             credentials
                 .by_role(SourceType::Azure, role)
-                .map(|v| v.expose().to_owned())
+                .and_then(|v| v.clear())
+                .map(str::to_owned)
         };
         let account = value(CredentialRole::AzureAccount).unwrap_or_default();
         let service = credentials.azure_service().unwrap_or(AzureService::Blob);
@@ -38,7 +39,8 @@ impl Target {
         };
         let resource = credentials
             .get(service.resource_key())
-            .map(|v| v.expose().to_owned());
+            .and_then(|v| v.clear())
+            .map(str::to_owned);
         let resource = resource.ok_or(Problem::Unsupported(
             "The source names no container or share to check",
         ))?;
@@ -128,7 +130,7 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        Credentials::from_stored(SourceType::Azure, values).unwrap()
+        Credentials::from_clear(SourceType::Azure, values).unwrap()
     }
 
     #[test]

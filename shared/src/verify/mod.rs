@@ -211,11 +211,16 @@ impl Verifier {
         let client = self.client();
         let mut budget = ReadBudget::default();
         let endpoint = |provider: Provider| self.settings.endpoints.get(&provider).cloned();
+        // The caller opens sealed secrets first (`crate::sealing::open_credentials`); checking
+        // without them would report the storage's refusal of a secret never sent.
+        if credentials.sealed_secrets().next().is_some() {
+            return Ending::Failed(Problem::Unsupported("The source's secrets were not opened"));
+        }
         match source_type {
             SourceType::Url => {
                 let Some(url) = credentials
                     .by_role(SourceType::Url, CredentialRole::Url)
-                    .and_then(|u| url::Url::parse(u.expose()).ok())
+                    .and_then(|u| url::Url::parse(u.clear()?).ok())
                 else {
                     return Ending::Failed(Problem::Unsupported("The source has no URL to check"));
                 };

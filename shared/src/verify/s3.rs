@@ -49,7 +49,8 @@ impl Target {
         let value = |role: CredentialRole| {
             credentials
                 .by_role(source_type, role)
-                .map(|v| v.expose().to_owned())
+                .and_then(|v| v.clear())
+                .map(str::to_owned)
         };
         let mut bucket = value(CredentialRole::Bucket).unwrap_or_default();
         let mut prefix = value(CredentialRole::Prefix).unwrap_or_default();
@@ -377,7 +378,7 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        let credentials = Credentials::from_stored(source_type, values).unwrap();
+        let credentials = Credentials::from_clear(source_type, values).unwrap();
         Target::of(source_type, &credentials, None).unwrap_or_else(|p| panic!("{p}"))
     }
 
@@ -469,7 +470,7 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        let credentials = Credentials::from_stored(SourceType::R2, values).unwrap();
+        let credentials = Credentials::from_clear(SourceType::R2, values).unwrap();
         let problem = Target::of(SourceType::R2, &credentials, None)
             .err()
             .unwrap();

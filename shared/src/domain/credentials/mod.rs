@@ -3,6 +3,7 @@
 
 mod buckets;
 mod rules;
+mod sealed;
 mod values;
 
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use super::validation::{Invalid, display_key};
 use super::{AzureService, SourceType};
 
 pub use super::limits::{MAX_VALUE_CHARS, SECRET_PLACEHOLDER};
+pub use sealed::{FORMAT_VERSION, SealedSecret, Wrap};
 
 /// The secret key `key` names, as the `'static` name the messages carry: a key some type's rules
 /// hold to be a storage secret (write-only, shown as `****`). The rules are the one place that
@@ -86,11 +88,14 @@ pub fn credential_keys(source_type: SourceType) -> impl Iterator<Item = Credenti
 }
 
 /// One credential attribute's value. Secrets are kept in a [`SecretString`] so that no `Debug`,
-/// log line or error can print them.
+/// log line or error can print them, and are stored sealed (docs/SPEC.md §21).
 #[derive(Clone)]
 pub enum CredentialValue {
     Plain(String),
+    /// A secret in clear: as a client sent it, opened for a check, or written before sealing.
     Secret(SecretString),
+    /// A secret as the table keeps it: only `crate::sealing` opens it.
+    Sealed(SealedSecret),
 }
 
 impl CredentialValue {
@@ -102,11 +107,12 @@ impl CredentialValue {
         }
     }
 
-    /// The real value, for storage and for the checks.
-    pub fn expose(&self) -> &str {
+    /// The real value, for the checks: `None` for a sealed secret, which must be opened first.
+    pub fn clear(&self) -> Option<&str> {
         match self {
-            Self::Plain(v) => v,
-            Self::Secret(s) => s.expose_secret(),
+            Self::Plain(v) => Some(v),
+            Self::Secret(s) => Some(s.expose_secret()),
+            Self::Sealed(_) => None,
         }
     }
 
@@ -114,18 +120,25 @@ impl CredentialValue {
     pub fn public(&self) -> &str {
         match self {
             Self::Plain(v) => v,
-            Self::Secret(_) => SECRET_PLACEHOLDER,
+            Self::Secret(_) | Self::Sealed(_) => SECRET_PLACEHOLDER,
         }
     }
 
     pub(crate) fn is_placeholder(&self) -> bool {
-        self.expose() == SECRET_PLACEHOLDER
+        matches!(self, Self::Secret(s) if s.expose_secret() == SECRET_PLACEHOLDER)
     }
 }
 
+/// Values compare as what they hold: a sealed secret equals only the same envelope, since nothing
+/// that writes may open one to compare it with a value in clear.
 impl PartialEq for CredentialValue {
     fn eq(&self, other: &Self) -> bool {
-        self.expose() == other.expose()
+        match (self, other) {
+            (Self::Plain(a), Self::Plain(b)) => a == b,
+            (Self::Secret(a), Self::Secret(b)) => a.expose_secret() == b.expose_secret(),
+            (Self::Sealed(a), Self::Sealed(b)) => a == b,
+            _ => false,
+        }
     }
 }
 
@@ -133,6 +146,13 @@ impl fmt::Debug for CredentialValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:?}", self.public())
     }
+}
+
+/// A credential set as the table holds it: values in clear (secrets among them only if written
+/// before sealing existed) and sealed secrets.
+pub(crate) struct StoredCredentials {
+    pub clear: BTreeMap<String, String>,
+    pub sealed: BTreeMap<String, SealedSecret>,
 }
 
 /// A credential set that satisfies its source type's rules (`require_token` and `secret_token`
@@ -144,18 +164,91 @@ pub struct Credentials(BTreeMap<&'static str, CredentialValue>);
 impl Credentials {
     /// Values read back from the table; `None` if one has a key the type does not take (never
     /// written by this code: a bug or tampering).
-    pub(crate) fn from_stored(
+    pub(crate) fn from_stored(source_type: SourceType, stored: StoredCredentials) -> Option<Self> {
+        let clear = stored.clear.into_iter().map(|(key, value)| {
+            let key = rules::rule(source_type, &key)?.key;
+            Some((key, CredentialValue::new(key, value)))
+        });
+        let sealed = stored.sealed.into_iter().map(|(key, sealed)| {
+            let key = secret_key(rules::rule(source_type, &key)?.key)?;
+            Some((key, CredentialValue::Sealed(sealed)))
+        });
+        let values: BTreeMap<_, _> = clear.chain(sealed).collect::<Option<_>>()?;
+        Some(Self(values))
+    }
+
+    /// Values in clear as the table would hold them before sealing (the unit tests' way in).
+    #[cfg(test)]
+    pub(crate) fn from_clear(
         source_type: SourceType,
-        values: BTreeMap<String, String>,
+        clear: BTreeMap<String, String>,
     ) -> Option<Self> {
-        values
-            .into_iter()
-            .map(|(key, value)| {
-                let key = rules::rule(source_type, &key)?.key;
-                Some((key, CredentialValue::new(key, value)))
-            })
-            .collect::<Option<_>>()
-            .map(Self)
+        Self::from_stored(
+            source_type,
+            StoredCredentials {
+                clear,
+                sealed: BTreeMap::new(),
+            },
+        )
+    }
+
+    /// The set as the table stores it; `None` if a secret is still in clear: it must be sealed
+    /// before it is written (docs/SPEC.md §21).
+    pub(crate) fn to_stored(&self) -> Option<StoredCredentials> {
+        let mut stored = StoredCredentials {
+            clear: BTreeMap::new(),
+            sealed: BTreeMap::new(),
+        };
+        for (key, value) in &self.0 {
+            match value {
+                CredentialValue::Plain(v) => {
+                    stored.clear.insert((*key).to_owned(), v.clone());
+                }
+                CredentialValue::Sealed(sealed) => {
+                    stored.sealed.insert((*key).to_owned(), sealed.clone());
+                }
+                CredentialValue::Secret(_) => return None,
+            }
+        }
+        Some(stored)
+    }
+
+    /// The secrets still in clear, by key.
+    pub fn clear_secrets(&self) -> impl Iterator<Item = (&'static str, &SecretString)> {
+        self.0.iter().filter_map(|(key, value)| match value {
+            CredentialValue::Secret(secret) => Some((*key, secret)),
+            _ => None,
+        })
+    }
+
+    /// The sealed secrets, by key.
+    pub fn sealed_secrets(&self) -> impl Iterator<Item = (&'static str, &SealedSecret)> {
+        self.0.iter().filter_map(|(key, value)| match value {
+            CredentialValue::Sealed(sealed) => Some((*key, sealed)),
+            _ => None,
+        })
+    }
+
+    /// The same set with `key`'s value replaced (a secret sealed or opened); `key` must be one
+    /// the set holds.
+    pub(crate) fn replaced(&self, key: &str, value: CredentialValue) -> Self {
+        let mut values = self.0.clone();
+        if let Some(slot) = values.get_mut(key) {
+            *slot = value;
+        }
+        Self(values)
+    }
+
+    /// Whether a secret differs between the two sets (a key added, removed or given a new
+    /// value): what moves `secrets_updated_at`. Secrets compare as [`CredentialValue`]s do.
+    pub(crate) fn secrets_differ(&self, other: &Self) -> bool {
+        let secrets = |c: &Self| -> Vec<(&'static str, CredentialValue)> {
+            c.0.iter()
+                .filter(|(key, _)| secret_key(key).is_some())
+                .map(|(key, value)| (*key, value.clone()))
+                .collect()
+        };
+        secrets(self) != secrets(other)
     }
 
     pub fn get(&self, key: &str) -> Option<&CredentialValue> {
@@ -179,7 +272,7 @@ impl Credentials {
     pub fn azure_service(&self) -> Option<AzureService> {
         AzureService::parse(
             self.by_role(SourceType::Azure, CredentialRole::AzureService)?
-                .expose(),
+                .clear()?,
         )
     }
 
@@ -198,13 +291,6 @@ impl Credentials {
         self.0
             .iter()
             .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect()
-    }
-
-    pub fn exposed_map(&self) -> BTreeMap<String, String> {
-        self.0
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.expose().to_owned()))
             .collect()
     }
 
@@ -233,11 +319,15 @@ impl Credentials {
                     source_type,
                 }),
                 None => {}
-                Some(value) => match values::check_value(rule.kind, value.expose()) {
-                    Ok(()) => {
+                // A sealed secret was checked before it was sealed.
+                Some(value) => match value
+                    .clear()
+                    .map(|text| values::check_value(rule.kind, text))
+                {
+                    None | Some(Ok(())) => {
                         checked.insert(rule.key, value);
                     }
-                    Err(problem) => errors.push(Invalid::Credential {
+                    Some(Err(problem)) => errors.push(Invalid::Credential {
                         key: rule.key,
                         problem,
                     }),
@@ -266,7 +356,7 @@ fn check_azure_service_type(
 ) {
     let Some(service) = checked
         .get(rules::AZURE_SERVICE_KEY)
-        .and_then(|value| AzureService::parse(value.expose()))
+        .and_then(|value| AzureService::parse(value.clear()?))
     else {
         return;
     };
@@ -340,7 +430,8 @@ mod tests {
                 CredentialValue::new("secret", "gcs-secret".into()),
             ),
         ]));
-        let role = |c: &Credentials, t, r| c.by_role(t, r).map(|v| v.expose().to_owned());
+        let role =
+            |c: &Credentials, t, r| c.by_role(t, r).and_then(|v| v.clear()).map(str::to_owned);
         assert_eq!(
             role(&s3, SourceType::S3, CredentialRole::AccessKey).as_deref(),
             Some("AKIA")
@@ -707,7 +798,7 @@ mod tests {
         let value = CredentialValue::new("secret", "hunter2".into());
         assert_eq!(value.public(), "****");
         assert!(!format!("{value:?}").contains("hunter2"));
-        assert_eq!(value.expose(), "hunter2");
+        assert_eq!(value.clear(), Some("hunter2"));
         assert_eq!(CredentialValue::new("bucket", "b".into()).public(), "b");
     }
 

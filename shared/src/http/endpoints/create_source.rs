@@ -6,11 +6,14 @@
 use lambda_http::Request;
 use lambda_http::http::HeaderValue;
 
-use super::{verification, with_name_check};
+use super::{sealed_source, sealing, verification, with_name_check};
 use crate::domain::idempotency::IDEMPOTENT_REPLAYED_HEADER;
 use crate::domain::{Fingerprint, Invalid, Source, SourceId, SourceInput, ValidationErrors};
 use crate::http::{ApiError, Context, HandlerFuture, Outcome, request, response};
+use crate::sealing::SealError;
 use crate::store::{Creation, IdempotencyRecord, StoreError};
+use secrecy::ExposeSecret;
+use serde_json::{Map, Value};
 
 pub fn handle<'a>(cx: &'a Context<'a>, req: Request) -> HandlerFuture<'a> {
     Box::pin(create_source(cx, req))
@@ -28,18 +31,32 @@ async fn create_source(cx: &Context<'_>, req: Request) -> Outcome {
         Ok(fields) => fields,
         Err(errors) => return Err(with_name_check(cx, errors, requested_name, None).await),
     };
-    let fingerprint = idempotency_key.as_ref().map(|_| Fingerprint::of(&body));
+    let fingerprint = match &idempotency_key {
+        Some(_) => {
+            let keys = cx.state.keys().ok_or(SealError::NotConfigured)?;
+            Some(Fingerprint::of(
+                keys.fingerprint_key().await?.expose_secret(),
+                &body,
+            ))
+        }
+        None => None,
+    };
     if verify {
         // A repeat answers as the first request did, whatever happened since (docs/SPEC.md §15):
         // the key's record decides before the storage is asked, or the minute's counter is.
         if let Some(key) = &idempotency_key
             && let Some(record) = cx.state.store.idempotency_record(&cx.account, key).await?
         {
-            return answer_repeat(cx, &record, fingerprint.as_ref(), prefix).await;
+            return answer_repeat(cx, &record, fingerprint.as_ref(), &body, prefix).await;
         }
         verification::verified(cx, &fields).await?;
     }
     let source = Source::new(cx.account.clone(), fields);
+    // The secrets are sealed once the request is known to be valid (and verified): one KMS
+    // request, and the table never sees them in clear (docs/SPEC.md §21).
+    let sealed = sealing(cx, &source.id, &source.fields.credentials).await?;
+    let source = sealed_source(source, &sealed)
+        .ok_or(SealError::Refused("a secret in clear was left unsealed"))?;
     let idempotency = idempotency_key.as_ref().zip(fingerprint.as_ref());
     match cx
         .state
@@ -48,7 +65,9 @@ async fn create_source(cx: &Context<'_>, req: Request) -> Outcome {
         .await?
     {
         Creation::Created => Ok(response::created(&source, prefix, cx.request_id())),
-        Creation::KeyUsed(record) => answer_repeat(cx, &record, fingerprint.as_ref(), prefix).await,
+        Creation::KeyUsed(record) => {
+            answer_repeat(cx, &record, fingerprint.as_ref(), &body, prefix).await
+        }
     }
 }
 
@@ -58,9 +77,10 @@ async fn answer_repeat(
     cx: &Context<'_>,
     record: &IdempotencyRecord,
     fingerprint: Option<&Fingerprint>,
+    body: &Map<String, Value>,
     prefix: &str,
 ) -> Outcome {
-    if Some(&record.fingerprint) == fingerprint {
+    if fingerprint.is_some_and(|f| record.fingerprint.matches(f, body)) {
         replay(cx, &record.source_id, prefix).await
     } else {
         Err(ApiError::Validation(ValidationErrors(vec![

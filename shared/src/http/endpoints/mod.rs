@@ -12,8 +12,11 @@ mod verification;
 pub mod verify_source;
 
 use super::{ApiError, Context, Handler};
-use crate::domain::{Invalid, SourceId, SourceName, ValidationErrors};
+use crate::domain::{
+    Credentials, Invalid, Source, SourceFields, SourceId, SourceName, ValidationErrors,
+};
 use crate::routes::Endpoint;
+use crate::sealing::{SealError, SealedValues, open_credentials, seal_credentials};
 
 /// The handler of `endpoint`: for [`super::dispatch`], which the local gateway and the tests use.
 /// A Lambda function names its handler itself and never comes here.
@@ -46,4 +49,36 @@ async fn with_name_check(
         }
     }
     ApiError::Validation(errors)
+}
+
+/// Seals the storage secrets of `credentials` (of source `id`) still in clear: one KMS request,
+/// none when there is none (docs/SPEC.md §21).
+async fn sealing(
+    cx: &Context<'_>,
+    id: &SourceId,
+    credentials: &Credentials,
+) -> Result<SealedValues, SealError> {
+    seal_credentials(cx.state.keys(), &cx.account, id, credentials).await
+}
+
+/// `source` with every secret in clear replaced by its envelope from `values`; `None` when one
+/// has none there.
+fn sealed_source(mut source: Source, values: &SealedValues) -> Option<Source> {
+    source.fields.credentials = values.apply(&source.fields.credentials)?;
+    Some(source)
+}
+
+/// `fields` of source `id` with their sealed secrets opened, for a check that must send them to
+/// the storage (docs/SPEC.md §14, §21).
+async fn opened(
+    cx: &Context<'_>,
+    id: &SourceId,
+    fields: &SourceFields,
+) -> Result<SourceFields, SealError> {
+    let credentials =
+        open_credentials(cx.state.keys(), &cx.account, id, &fields.credentials).await?;
+    Ok(SourceFields {
+        credentials,
+        ..fields.clone()
+    })
 }

@@ -5,6 +5,7 @@
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
 
+use super::{sealed_source, sealing};
 use crate::domain::{Action, GracePeriod, Timestamp};
 use crate::http::{ApiError, Context, HandlerFuture, Outcome, request, response};
 
@@ -19,12 +20,19 @@ async fn rotate_secret_token(cx: &Context<'_>, req: Request) -> Outcome {
     let write = cx.write(&id, &expected, Action::SecretTokenRotated);
     // The body's rules are checked inside the update, as a PATCH's body is: a missing source
     // (404) and a stale If-Match (412) come before them (422).
+    let stored = cx.state.store.get_source(&cx.account, &id).await?;
+    // A secret written before sealing existed is sealed at this write (one KMS request, only
+    // then); sealed ones are written back as they are (docs/SPEC.md §21).
+    let sealed = sealing(cx, &id, &stored.fields.credentials).await?;
     let updated = cx
         .state
         .store
-        .update_source(&write, None, |stored| {
+        .update_source(&write, Some(stored), |stored| {
             let grace = GracePeriod::from_body(body.as_ref()).map_err(ApiError::Validation)?;
-            Ok::<_, ApiError>(Some(stored.rotated(grace.seconds(), Timestamp::now())))
+            let rotated = stored.rotated(grace.seconds(), Timestamp::now());
+            // A concurrent write by code older than sealing may bring a secret in clear back.
+            let rotated = sealed_source(rotated, &sealed).ok_or(ApiError::Unavailable(None))?;
+            Ok::<_, ApiError>(Some(rotated))
         })
         .await?;
     Ok(response::source(

@@ -1,19 +1,22 @@
 //! `PATCH /v1/sources/{id}`: merges, validates the whole result, writes only if something changed
 //! (docs/SPEC.md §5, §7); with `?verify=true`, checks the resulting credentials before the write
-//! is attempted (§14).
+//! is attempted (§14). Secrets the body sets are sealed before the write; kept ones keep their
+//! ciphertext (§21).
 
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use serde_json::{Map, Value};
 
-use super::{verification, with_name_check};
+use super::{opened, sealed_source, sealing, verification, with_name_check};
 use crate::domain::{Action, Source, SourceFields, SourceInput, ValidationErrors};
 use crate::http::{ApiError, Context, HandlerFuture, Outcome, request, response};
+use crate::sealing::SealError;
 use crate::store::{SourceWrite, StoreError, Updated};
 
-/// How many times a `?verify=true` update checks credentials that a concurrent write keeps
-/// changing before it gives up with 503 (each check counts against the account's minute).
-const MAX_VERIFIED_ATTEMPTS: u32 = 3;
+/// How many times an update merges, checks (`?verify=true`: each check counts against the
+/// account's minute) and seals credentials that a concurrent write keeps changing before it
+/// gives up with 503.
+const MAX_MERGE_ATTEMPTS: u32 = 3;
 
 pub fn handle<'a>(cx: &'a Context<'a>, req: Request) -> HandlerFuture<'a> {
     Box::pin(update_source(cx, req))
@@ -25,17 +28,7 @@ async fn update_source(cx: &Context<'_>, req: Request) -> Outcome {
     let expected = request::if_match(&req);
     let body = request::source_object(&req)?;
     let write = cx.write(&id, &expected, Action::Updated);
-    let updated = if verify {
-        verified_update(cx, &write, &body).await
-    } else {
-        cx.state
-            .store
-            .update_source(&write, None, |stored| {
-                Ok(stored.with_fields(merged(&body, stored)?))
-            })
-            .await
-    };
-    match updated {
+    match merged_update(cx, &write, &body, verify).await {
         Ok(updated) => Ok(response::source(
             StatusCode::OK,
             &updated.source,
@@ -56,16 +49,22 @@ enum Refusal {
     /// The merged source breaks the rules (422, with the name check).
     Invalid(ValidationErrors),
     Store(StoreError),
-    /// The credential check's answer (422, 429) or its counter's failure.
+    /// The credential check's answer (422, 429), its counter's failure, or the key service's.
     Api(ApiError),
     /// A concurrent write changed what the merge gives for the credentials since they were
-    /// checked: check again before writing.
+    /// checked or sealed: merge, check and seal again before writing.
     CredentialsChanged,
 }
 
 impl From<StoreError> for Refusal {
     fn from(err: StoreError) -> Self {
         Refusal::Store(err)
+    }
+}
+
+impl From<SealError> for Refusal {
+    fn from(err: SealError) -> Self {
+        Refusal::Api(err.into())
     }
 }
 
@@ -76,34 +75,47 @@ fn merged(body: &Map<String, Value>, stored: &Source) -> Result<SourceFields, Re
         .map_err(Refusal::Invalid)
 }
 
-/// `?verify=true`: read, merge, check the merged credentials (the source as stored when the body
-/// changes nothing), then write from that read. A failed check writes nothing. Should a
-/// concurrent write change the merged credentials before ours lands, they are checked again.
-async fn verified_update(
+/// Read, merge (422), with `?verify=true` check the merged credentials (the source as stored when
+/// the body changes nothing; kept secrets opened for it), seal the secrets the body sets (one KMS
+/// request, none when it sets none), then write from that read. A failed check writes nothing.
+/// Should a concurrent write change the merged credentials before ours lands, they are checked
+/// and sealed again.
+async fn merged_update(
     cx: &Context<'_>,
     write: &SourceWrite<'_>,
     body: &Map<String, Value>,
+    verify: bool,
 ) -> Result<Updated, Refusal> {
-    for _ in 0..MAX_VERIFIED_ATTEMPTS {
+    for _ in 0..MAX_MERGE_ATTEMPTS {
         let stored = cx.state.store.get_source(write.account, write.id).await?;
         if !write.expected.allows(stored.version) {
             return Err(StoreError::VersionMismatch.into());
         }
         let checked = merged(body, &stored)?;
-        verification::verified(cx, &checked)
-            .await
-            .map_err(Refusal::Api)?;
+        if verify {
+            let fields = opened(cx, write.id, &checked).await?;
+            verification::verified(cx, &fields)
+                .await
+                .map_err(Refusal::Api)?;
+        }
+        let sealed = sealing(cx, write.id, &checked.credentials).await?;
         let written = cx
             .state
             .store
             .update_source(write, Some(stored), |current| {
                 let fields = merged(body, current)?;
-                if fields.source_type != checked.source_type
-                    || fields.credentials != checked.credentials
+                if verify
+                    && (fields.source_type != checked.source_type
+                        || fields.credentials != checked.credentials)
                 {
                     return Err(Refusal::CredentialsChanged);
                 }
-                Ok(current.with_fields(fields))
+                match current.with_fields(fields) {
+                    None => Ok(None),
+                    Some(next) => sealed_source(next, &sealed)
+                        .map(Some)
+                        .ok_or(Refusal::CredentialsChanged),
+                }
             })
             .await;
         match written {
