@@ -21,16 +21,101 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use shared::AppState;
 use shared::domain::{AccountId, ApiKey};
+use shared::sealing::{Keys, KmsKeys, LocalKeys};
 use shared::store::{ClientSettings, Store, local_config, table};
 use tokio::net::TcpListener;
 
 pub mod fault_proxy;
 pub mod fixtures;
 pub mod storage;
+pub mod table_scan;
 
 /// Set to a DynamoDB endpoint (e.g. `http://127.0.0.1:8000` for DynamoDB Local) to run the suite
 /// against it instead of the embedded server.
 pub const ENDPOINT_VAR: &str = "DYNAMODB_TEST_ENDPOINT";
+
+/// Set to a KMS-compatible server (`.ci/run` starts moto's on loopback) to seal every test's
+/// secrets with it instead of a local key (docs/SPEC.md §21).
+pub const KMS_ENDPOINT_VAR: &str = "KMS_TEST_ENDPOINT";
+
+/// The KMS-compatible server the suite seals with, if one is set.
+pub fn kms_endpoint() -> Option<String> {
+    std::env::var(KMS_ENDPOINT_VAR)
+        .ok()
+        .filter(|e| !e.is_empty())
+}
+
+/// The keys every test seals and opens with: on the KMS-compatible server of
+/// [`KMS_ENDPOINT_VAR`] (two keys made once per run), else one local key per run, made as
+/// `serve` makes its own.
+pub async fn test_keys() -> Keys {
+    static LOCAL_KEY: OnceLock<[u8; 32]> = OnceLock::new();
+    static KMS_KEY_IDS: tokio::sync::OnceCell<(String, String)> =
+        tokio::sync::OnceCell::const_new();
+    match kms_endpoint() {
+        Some(endpoint) => {
+            // A client per call: each test has its own runtime, and a client's connections
+            // belong to the runtime that made them.
+            let client = KmsKeys::local_client(&endpoint, ClientSettings::default());
+            let (key, fingerprint) = KMS_KEY_IDS
+                .get_or_init(|| async {
+                    KmsKeys::create_keys(&client)
+                        .await
+                        .unwrap_or_else(|e| panic!("keys on {endpoint}: {e}"))
+                })
+                .await
+                .clone();
+            Keys::kms(KmsKeys::new(client, key, Some(fingerprint)))
+        }
+        None => Keys::local(LocalKeys::from_key(LOCAL_KEY.get_or_init(|| {
+            let mut key = [0u8; 32];
+            key[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+            key[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+            key
+        }))),
+    }
+}
+
+/// The state of every test app: `store`, the test keys, the verifier of the environment.
+pub async fn app_state(store: Store) -> AppState {
+    AppState::new(store).with_keys(test_keys().await)
+}
+
+/// `source` with its secrets sealed, as the endpoints write it (for tests that write through
+/// the store directly).
+pub async fn sealed(mut source: shared::domain::Source) -> shared::domain::Source {
+    let keys = test_keys().await;
+    let values = shared::sealing::seal_credentials(
+        Some(&keys),
+        &source.account_id,
+        &source.id,
+        &source.fields.credentials,
+    )
+    .await
+    .expect("sealed");
+    source.fields.credentials = values
+        .apply(&source.fields.credentials)
+        .expect("every secret sealed");
+    source
+}
+
+/// The value of credential `key` of a stored `source`, a sealed secret opened.
+pub async fn clear_value(source: &shared::domain::Source, key: &str) -> String {
+    let keys = test_keys().await;
+    let opened = shared::sealing::open_credentials(
+        Some(&keys),
+        &source.account_id,
+        &source.id,
+        &source.fields.credentials,
+    )
+    .await
+    .expect("opened");
+    opened
+        .get(key)
+        .and_then(|v| v.clear())
+        .unwrap_or_else(|| panic!("no {key}"))
+        .to_owned()
+}
 
 /// Counts the requests (attempts) the SDK sends, by operation name, and records the IAM actions
 /// the calls need (a transaction needs the actions of its items).
@@ -222,7 +307,8 @@ impl TestDb {
         claims
     }
 
-    /// The credential values of `account`'s source `id` exactly as the table holds them.
+    /// The credential values of `account`'s source `id`: those in clear exactly as the table
+    /// holds them, the sealed ones opened (docs/SPEC.md §21).
     pub async fn stored_credentials(&self, account: &str, id: &str) -> HashMap<String, String> {
         use aws_sdk_dynamodb::types::AttributeValue;
         let item = self
@@ -237,12 +323,26 @@ impl TestDb {
             .expect("get item")
             .item
             .unwrap_or_else(|| panic!("no source {id} of {account}"));
-        item["credentials"]
+        let mut values: HashMap<String, String> = item["credentials"]
             .as_m()
             .expect("credentials is a map")
             .iter()
             .map(|(k, v)| (k.clone(), v.as_s().expect("a string").clone()))
-            .collect()
+            .collect();
+        if let Some(sealed) = item.get("sealed_credentials") {
+            let source = self
+                .store
+                .get_source(
+                    &AccountId::parse(account).expect("account"),
+                    &shared::domain::SourceId::parse(id).expect("id"),
+                )
+                .await
+                .expect("the source");
+            for key in sealed.as_m().expect("sealed_credentials is a map").keys() {
+                values.insert(key.clone(), clear_value(&source, key).await);
+            }
+        }
+        values
     }
 
     /// Stores a source of `account` for each create body, `concurrency` at a time, straight through
@@ -265,7 +365,7 @@ impl TestDb {
             )
             .into_new_fields()
             .unwrap_or_else(|e| panic!("seed body {body}: {:?}", e.messages()));
-            let source = shared::domain::Source::new(account.clone(), fields);
+            let source = sealed(shared::domain::Source::new(account.clone(), fields)).await;
             let store = store.clone();
             pending.spawn(async move {
                 store
@@ -433,7 +533,7 @@ pub async fn spawn_gateway(store: Store) -> String {
 /// [`spawn_gateway`] with another limit on the time to read a request.
 pub async fn spawn_gateway_with(store: Store, read_timeout: Duration) -> String {
     let verifier = storage::TestNetwork::start().await.verifier(false, &[]);
-    serve_state(AppState::new(store).with_verifier(verifier), read_timeout).await
+    serve_state(app_state(store).await.with_verifier(verifier), read_timeout).await
 }
 
 /// The local gateway over `state`, on 127.0.0.1 port 0; returns its base URL.
@@ -457,7 +557,24 @@ async fn serve_state(state: AppState, read_timeout: Duration) -> String {
 pub async fn spawn_app_verifying(verifier: shared::verify::Verifier) -> TestApp {
     capture_logs();
     let db = TestDb::start().await;
-    let state = AppState::new(db.store.clone()).with_verifier(verifier);
+    let state = app_state(db.store.clone()).await.with_verifier(verifier);
+    let base_url = serve_state(state, image_sources::connection::READ_TIMEOUT).await;
+    TestApp {
+        base_url,
+        db,
+        http: http_client(),
+    }
+}
+
+/// The whole API sealing with `keys`, which the test keeps to count their requests
+/// (docs/SPEC.md §21).
+pub async fn spawn_app_with_keys(keys: Arc<Keys>) -> TestApp {
+    capture_logs();
+    let db = TestDb::start().await;
+    let verifier = storage::TestNetwork::start().await.verifier(false, &[]);
+    let state = AppState::new(db.store.clone())
+        .with_keys(keys)
+        .with_verifier(verifier);
     let base_url = serve_state(state, image_sources::connection::READ_TIMEOUT).await;
     TestApp {
         base_url,
@@ -782,13 +899,75 @@ pub fn register_secret(secret: &str) {
     }
 }
 
-/// Registers the storage secrets in a request body (`secret_access_key`, `secret`, `sas_token`).
+/// Remembers a storage secret a test sent: like [`register_secret`], and the table scan looks
+/// for it too (API keys are not among them: the table keeps their SHA-256 by design, docs/SPEC.md
+/// §2, and a 256-bit random key cannot be guessed).
+pub fn register_storage_secret(secret: &str) {
+    register_secret(secret);
+    if secret.len() >= 8 {
+        let mut registry = storage_secrets().lock().unwrap_or_else(|p| p.into_inner());
+        if registry.known.contains(secret) {
+            return;
+        }
+        insert_once(&mut registry, secret);
+        // For the scan of every table after the suite (`.ci/run`): one JSON string per line.
+        if let Ok(path) = std::env::var(LEAK_SCAN_SECRETS_VAR)
+            && !path.is_empty()
+        {
+            let line = format!("{}\n", serde_json::Value::from(secret));
+            let written = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .and_then(|mut file| file.write_all(line.as_bytes()));
+            if let Err(e) = written {
+                panic!("cannot record a secret in {path}: {e}");
+            }
+        }
+    }
+}
+
+/// Set to a file: every storage secret the suite sends is appended to it (JSON strings, one per
+/// line), for the scan of every table after the suite (tests/tests/after_suite.rs).
+pub const LEAK_SCAN_SECRETS_VAR: &str = "LEAK_SCAN_SECRETS_FILE";
+
+fn storage_secrets() -> &'static Mutex<Registry> {
+    static SECRETS: OnceLock<Mutex<Registry>> = OnceLock::new();
+    SECRETS.get_or_init(Default::default)
+}
+
+/// The storage secrets registered so far.
+pub fn registered_storage_secrets() -> Vec<String> {
+    storage_secrets()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .in_order
+        .clone()
+}
+
+/// Registers the storage secrets in a request body: the values of every key the rules hold to
+/// be secret, whatever the body's type.
 pub fn register_secrets_in(body: &serde_json::Value) {
     if let Some(attributes) = body["source"]["credential_attributes"].as_object() {
-        for key in ["secret_access_key", "secret", "sas_token"] {
-            if let Some(value) = attributes.get(key).and_then(|v| v.as_str()) {
-                register_secret(value);
+        for (key, value) in attributes {
+            let secret = shared::domain::SourceType::ALL.into_iter().any(|t| {
+                shared::domain::credential_keys(t).any(|k| k.secret && k.key == key.as_str())
+            });
+            if let (true, Some(value)) = (secret, value.as_str()) {
+                register_storage_secret(value);
             }
+        }
+    }
+}
+
+impl TestDb {
+    /// Fails if any item of this test's table holds a registered secret in any form
+    /// ([`table_scan::encodings`]): what a dump, a backup or an export of it would show.
+    pub async fn assert_table_holds_no_secret(&self) {
+        let items = table_scan::dump_table(&self.inspector, &self.table).await;
+        let secrets = registered_storage_secrets();
+        if let Some((secret, form, item)) = table_scan::find_secret(&items, &secrets) {
+            panic!("a stored item holds the secret {secret:?} as {form:?}: {item}");
         }
     }
 }

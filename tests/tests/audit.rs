@@ -101,6 +101,12 @@ async fn a_create_records_one_event_naming_the_key_and_the_request() {
 async fn an_update_records_what_changed_from_and_to_and_a_secret_by_name() {
     let (app, key) = app_with_key().await;
     let created = create(&app, &key, "changing", SourceType::S3).await;
+    // Timestamps have whole seconds: the update comes in the next one, so that the moved
+    // `secrets_updated_at` shows.
+    let created_at = created["secrets_updated_at"].as_str().unwrap().to_owned();
+    while shared::domain::Timestamp::now().to_string() == created_at {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let patched = app
         .patch(
             &path_of(&created),
@@ -111,15 +117,26 @@ async fn an_update_records_what_changed_from_and_to_and_a_secret_by_name() {
         )
         .await;
     assert_eq!(patched.status, 200);
-    integration_tests::register_secret("a-new-secret-value-123");
+    integration_tests::register_storage_secret("a-new-secret-value-123");
     let events = events_of(&app, &key, &created).await;
     assert_eq!(events.len(), 2);
     let update = &events[0];
     assert_eq!(update["action"], "updated");
     assert_eq!(update["version"], 2);
+    // A changed secret moves `secrets_updated_at` (docs/SPEC.md §21), which the trail shows.
     assert_eq!(
         fields(update),
-        ["credentials.bucket", "credentials.secret_access_key"]
+        [
+            "credentials.bucket",
+            "credentials.secret_access_key",
+            "secrets_updated_at"
+        ]
+    );
+    let moved = change(update, "secrets_updated_at");
+    assert_ne!(moved["from"], moved["to"]);
+    assert!(
+        moved["from"].is_string() && moved["to"].is_string(),
+        "{moved}"
     );
     assert_eq!(
         change(update, "credentials.bucket"),

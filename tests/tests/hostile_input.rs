@@ -341,9 +341,9 @@ impl Harness {
             .enable_all()
             .build()
             .unwrap();
-        let (db, existing_id) = runtime.block_on(async {
+        let (db, existing_id, state) = runtime.block_on(async {
             let db = TestDb::start().await;
-            let state = AppState::new(db.store.clone());
+            let state = integration_tests::app_state(db.store.clone()).await;
             let response = dispatch(
                 &state,
                 Endpoint::CreateSource,
@@ -362,9 +362,8 @@ impl Harness {
                 .as_str()
                 .unwrap()
                 .to_owned();
-            (db, id)
+            (db, id, state)
         });
-        let state = AppState::new(db.store.clone());
         Self {
             runtime,
             state,

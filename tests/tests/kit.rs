@@ -86,3 +86,34 @@ fn the_incremental_scan_finds_what_a_full_scan_would() {
     let leak = step(&mut fresh, &bodies, with_token, &secrets).unwrap_err();
     assert!(leak.contains("signing token"), "{leak}");
 }
+
+/// The table scan finds a secret in each form it knows, inside a longer stored text, and nothing
+/// in an item that does not hold it.
+#[test]
+fn the_table_scan_finds_a_secret_in_every_form() {
+    use integration_tests::table_scan::{encodings, find_secret};
+    let secret = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY".to_owned();
+    let clean = vec!["PK=ACCOUNT#acme\nsecret_token=0123abcd\n".to_owned()];
+    assert!(find_secret(&clean, std::slice::from_ref(&secret)).is_none());
+    let forms = encodings(&secret);
+    assert!(forms.len() > 10, "{forms:?}");
+    for form in forms {
+        let items = vec![
+            clean[0].clone(),
+            format!("credentials=prefix{form}suffix\n"),
+        ];
+        let found = find_secret(&items, std::slice::from_ref(&secret));
+        assert!(found.is_some(), "{form}");
+    }
+    // Base64 of a longer text holding the secret, at each alignment.
+    use base64::Engine;
+    for prefix in ["", "x", "xy"] {
+        let encoded = base64::engine::general_purpose::STANDARD
+            .encode(format!("{prefix}{{\"secret\":\"{secret}\"}}"));
+        let items = vec![format!("blob={encoded}\n")];
+        assert!(
+            find_secret(&items, std::slice::from_ref(&secret)).is_some(),
+            "{prefix:?}"
+        );
+    }
+}

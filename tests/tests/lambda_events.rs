@@ -51,7 +51,9 @@ async fn every_endpoint_event_runs_through_lambda_http() {
     let verifier = integration_tests::storage::TestNetwork::start()
         .await
         .verifier(false, &[]);
-    let state = AppState::new(db.store.clone()).with_verifier(verifier);
+    let state = integration_tests::app_state(db.store.clone())
+        .await
+        .with_verifier(verifier);
 
     let (status, body) = invoke(&state, Endpoint::GetSource, &event("get-source")).await;
     assert_eq!(
@@ -114,7 +116,7 @@ async fn every_endpoint_event_runs_through_lambda_http() {
 #[tokio::test]
 async fn an_event_without_authorizer_context_is_refused() {
     let db = TestDb::start().await;
-    let state = AppState::new(db.store.clone());
+    let state = integration_tests::app_state(db.store.clone()).await;
     let mut unauthorized = event("list-sources");
     unauthorized["requestContext"]
         .as_object_mut()
@@ -250,7 +252,7 @@ fn every_function_has_its_event_and_every_event_a_function() {
 #[tokio::test]
 async fn the_paged_list_event_answers_one_page_and_a_link_to_the_next() {
     let db = TestDb::start().await;
-    let state = AppState::new(db.store.clone());
+    let state = integration_tests::app_state(db.store.clone()).await;
     let (status, first) = invoke(&state, Endpoint::CreateSource, &event("create-source")).await;
     assert_eq!(status, 201);
     let mut second = event("create-source");
@@ -295,7 +297,7 @@ async fn the_paged_list_event_answers_one_page_and_a_link_to_the_next() {
 #[tokio::test]
 async fn the_list_events_function_tells_its_two_routes_apart() {
     let db = TestDb::start().await;
-    let state = AppState::new(db.store.clone());
+    let state = integration_tests::app_state(db.store.clone()).await;
     let (status, created) = invoke(&state, Endpoint::CreateSource, &event("create-source")).await;
     assert_eq!(status, 201);
     let id = created["id"].as_str().unwrap();

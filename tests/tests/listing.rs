@@ -212,7 +212,7 @@ async fn creates_and_deletes_during_a_walk_never_duplicate_and_keep_the_rest_in_
                         .unwrap();
                 store
                     .create_source(
-                        &Source::new(account.clone(), fields),
+                        &integration_tests::sealed(Source::new(account.clone(), fields)).await,
                         None,
                         &shared::domain::Actor::default(),
                     )

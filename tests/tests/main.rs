@@ -2,6 +2,7 @@
 //! storage servers instead of one per suite). Each module is a suite of its own; run one with
 //! `cargo test -p integration-tests --test integration <module>::`.
 
+mod after_suite;
 mod audit;
 mod contract;
 mod hostile_input;
@@ -14,6 +15,7 @@ mod openapi;
 mod reliability;
 mod rotation;
 mod scoped_keys;
+mod sealing;
 mod store;
 mod template;
 mod verify;

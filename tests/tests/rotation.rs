@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use integration_tests::fixtures::{API_KEY_HEADER, credential_patch, source_body};
 use integration_tests::{TestApp, TestResponse, join_all, lambda_request, spawn_app};
 use serde_json::{Value, json};
-use shared::AppState;
 use shared::domain::signing::{boss_token, verify_boss_token};
 use shared::domain::{AccountId, Source, SourceId, SourceType, Timestamp};
 use shared::http::{Endpoint, dispatch};
@@ -376,7 +375,7 @@ async fn clients_cannot_set_the_previous_token_or_its_expiry() {
 #[tokio::test]
 async fn a_rotation_is_one_read_and_one_conditional_write_with_its_event() {
     let (app, _, created) = app_with_source().await;
-    let state = AppState::new(app.db.store.clone());
+    let state = integration_tests::app_state(app.db.store.clone()).await;
     app.db.counter.reset();
     let request = lambda_request(
         Endpoint::RotateSecretToken,

@@ -77,7 +77,7 @@ fn write<'a>(
 }
 
 async fn create(db: &TestDb, owner: &str, name: &str) -> Source {
-    let source = Source::new(account(owner), r2(name));
+    let source = integration_tests::sealed(Source::new(account(owner), r2(name))).await;
     db.store
         .create_source(&source, None, &shared::domain::Actor::default())
         .await
@@ -97,7 +97,7 @@ async fn create_get_list_update_delete_round_trip() {
     assert_eq!(got.created_at, source.created_at);
     assert_eq!(got.version, 1);
     assert_eq!(
-        got.fields.credentials.get("secret").unwrap().expose(),
+        integration_tests::clear_value(&got, "secret").await,
         "r2-secret-value"
     );
 
@@ -131,11 +131,17 @@ async fn create_get_list_update_delete_round_trip() {
     assert_eq!(updated.version, 2);
     let reread = db.store.get_source(&acme, &source.id).await.unwrap();
     assert_eq!(
-        reread.fields.credentials.get("prefix").unwrap().expose(),
+        reread
+            .fields
+            .credentials
+            .get("prefix")
+            .unwrap()
+            .clear()
+            .unwrap(),
         "p/"
     );
     assert_eq!(
-        reread.fields.credentials.get("secret").unwrap().expose(),
+        integration_tests::clear_value(&reread, "secret").await,
         "r2-secret-value"
     );
 
@@ -203,12 +209,15 @@ async fn one_name_once_across_case_and_accounts() {
         ("other", "SHARED-NAME"),
         ("other", "shared-name"),
     ];
+    let mut sources = Vec::new();
+    for (owner, name) in attempts {
+        sources.push(integration_tests::sealed(Source::new(account(owner), r2(name))).await);
+    }
     let results = join_all(
-        attempts
-            .iter()
-            .map(|(owner, name)| {
+        sources
+            .into_iter()
+            .map(|source| {
                 let store = db.store.clone();
-                let source = Source::new(account(owner), r2(name));
                 async move {
                     store
                         .create_source(&source, None, &shared::domain::Actor::default())
@@ -343,7 +352,8 @@ async fn concurrent_updates_of_different_keys_all_survive() {
             .credentials
             .get(key)
             .unwrap()
-            .expose()
+            .clear()
+            .unwrap()
             .to_owned();
         let written: HashSet<String> = (0..16)
             .filter(|t| t % keys.len() == i)
@@ -356,7 +366,7 @@ async fn concurrent_updates_of_different_keys_all_survive() {
         assert!(written.contains(&value), "{key} = {value}");
     }
     assert_eq!(
-        stored.fields.credentials.get("secret").unwrap().expose(),
+        integration_tests::clear_value(&stored, "secret").await,
         "r2-secret-value"
     );
 }
@@ -399,7 +409,13 @@ async fn a_stale_pinned_version_is_refused_and_changes_nothing() {
     let stored = db.store.get_source(&acme, &source.id).await.unwrap();
     assert_eq!(stored.version, 2);
     assert_eq!(
-        stored.fields.credentials.get("prefix").unwrap().expose(),
+        stored
+            .fields
+            .credentials
+            .get("prefix")
+            .unwrap()
+            .clear()
+            .unwrap(),
         "v2/"
     );
     assert_eq!(db.name_claims().await, ["NAME#pinned"]);
@@ -487,7 +503,7 @@ async fn list_follows_pages_to_the_end() {
             "source_type": "r2",
             "credential_attributes": {"access_key": big, "secret": big, "bucket": "images", "prefix": big}
         }));
-        let source = Source::new(acme.clone(), fields);
+        let source = integration_tests::sealed(Source::new(acme.clone(), fields)).await;
         db.store
             .create_source(&source, None, &shared::domain::Actor::default())
             .await
@@ -523,7 +539,7 @@ async fn request_budget_per_operation() {
         db.counter.reset();
         snapshot
     };
-    let source = Source::new(acme.clone(), r2("budget"));
+    let source = integration_tests::sealed(Source::new(acme.clone(), r2("budget"))).await;
     db.counter.reset();
     db.store
         .create_source(&source, None, &shared::domain::Actor::default())

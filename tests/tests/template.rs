@@ -6,7 +6,6 @@ use std::collections::BTreeSet;
 use integration_tests::{TestDb, lambda_request, lambda_request_with_query};
 use serde_json::{Value as Json, json};
 use serde_norway::Value;
-use shared::AppState;
 use shared::authorizer::{API_KEY_HEADER, DYNAMODB_ACTIONS, FUNCTION_NAME};
 use shared::http::{Endpoint, dispatch};
 use shared::store::{ClientSettings, table};
@@ -322,6 +321,20 @@ struct Grant {
     indexes: BTreeSet<String>,
     /// On the table's key, through DynamoDB only.
     kms_actions: BTreeSet<String>,
+    /// On the table's key, with the storage secrets' encryption context (docs/SPEC.md §21).
+    sealing_actions: BTreeSet<String>,
+    /// On the fingerprint key.
+    fingerprint_actions: BTreeSet<String>,
+}
+
+/// The condition of every grant on the sealing key: the purpose, and no context key but the
+/// ones the code sends (`shared::sealing`).
+fn sealing_condition() -> String {
+    format!(
+        "{{StringEquals: {{kms:EncryptionContext:purpose: {}}}, ForAllValues:StringEquals: {{kms:EncryptionContextKeys: [{}]}}}}",
+        shared::sealing::PURPOSE,
+        shared::sealing::CONTEXT_KEYS.join(", ")
+    )
 }
 
 /// The table's ARN, or one of its indexes' (`${SourcesTable.Arn}/index/<name>`).
@@ -372,6 +385,8 @@ fn granted(template: &Value) -> Vec<(String, Grant)> {
                 actions: BTreeSet::new(),
                 indexes: BTreeSet::new(),
                 kms_actions: BTreeSet::new(),
+                sealing_actions: BTreeSet::new(),
+                fingerprint_actions: BTreeSet::new(),
             };
             for policy in function["Properties"]["Policies"].as_sequence().unwrap() {
                 for statement in policy["Statement"].as_sequence().unwrap() {
@@ -382,6 +397,20 @@ fn granted(template: &Value) -> Vec<(String, Grant)> {
                         .iter()
                         .map(|a| a.as_str().unwrap().to_owned())
                         .collect();
+                    if actions.iter().all(|a| a.starts_with("kms:"))
+                        && render(&statement["Resource"]) == "!GetAtt FingerprintKey.Arn"
+                    {
+                        assert!(statement.get("Condition").is_none(), "{name}");
+                        grant.fingerprint_actions.extend(actions);
+                        continue;
+                    }
+                    if actions.iter().all(|a| a.starts_with("kms:"))
+                        && render(&statement["Condition"]) == sealing_condition()
+                    {
+                        assert_eq!(render(&statement["Resource"]), TABLE_KEY, "{name}");
+                        grant.sealing_actions.extend(actions);
+                        continue;
+                    }
                     if actions.iter().all(|a| a.starts_with("kms:")) {
                         assert_eq!(render(&statement["Resource"]), TABLE_KEY, "{name}");
                         assert_eq!(
@@ -451,6 +480,70 @@ fn each_function_is_granted_exactly_the_key_use_its_table_access_needs() {
             .collect();
         assert_eq!(grant.kms_actions, expected, "{binary}");
     }
+}
+
+/// docs/SPEC.md §21: only the functions `Endpoint::key_use` names may seal or open, and only as
+/// it says; no other function may use the sealing key outside DynamoDB's own use of it, and only
+/// create-source the fingerprint key. Their environment names the keys, and their `main` builds
+/// the KMS client (`serve_with_keys`); nobody else's does.
+#[test]
+fn only_the_functions_that_seal_or_open_may_use_the_keys() {
+    let template = template();
+    let functions = functions(&template);
+    let mut openers = Vec::new();
+    for (binary, grant) in granted(&template) {
+        let key_use = Endpoint::ALL
+            .iter()
+            .find(|e| e.function_name() == binary)
+            .map(|e| e.key_use())
+            .unwrap_or(shared::routes::KeyUse::NONE);
+        let expected: BTreeSet<String> = key_use
+            .sealing_key_actions()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(grant.sealing_actions, expected, "{binary}");
+        let fingerprint: BTreeSet<String> = key_use
+            .fingerprints
+            .then(|| "kms:GenerateMac".to_owned())
+            .into_iter()
+            .collect();
+        assert_eq!(grant.fingerprint_actions, fingerprint, "{binary}");
+        if grant.sealing_actions.contains("kms:Decrypt") {
+            openers.push(binary.clone());
+        }
+        let (_, _, function) = functions.iter().find(|(_, b, _)| *b == binary).unwrap();
+        let variables = &function["Properties"]["Environment"]["Variables"];
+        assert_eq!(
+            variables
+                .get(shared::sealing::SEALING_KEY_ID_VAR)
+                .map(render),
+            key_use.any().then(|| TABLE_KEY.to_owned()),
+            "{binary}"
+        );
+        assert_eq!(
+            variables
+                .get(shared::sealing::FINGERPRINT_KEY_ID_VAR)
+                .map(render),
+            key_use
+                .fingerprints
+                .then(|| "!GetAtt FingerprintKey.Arn".to_owned()),
+            "{binary}"
+        );
+        let main = std::fs::read_to_string(format!(
+            "{}/../functions/{binary}/src/main.rs",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        assert_eq!(
+            main.contains("serve_with_keys("),
+            key_use.any(),
+            "{binary}: the KMS client only where it is used"
+        );
+    }
+    openers.sort();
+    // The functions that send a secret to the storage (docs/SPEC.md §14, §21).
+    assert_eq!(openers, ["update-source", "verify-source"]);
 }
 
 #[test]
@@ -683,7 +776,9 @@ async fn the_code_calls_exactly_the_declared_actions() {
     let verifier = integration_tests::storage::TestNetwork::start()
         .await
         .verifier(false, &[]);
-    let state = AppState::new(db.store.clone()).with_verifier(verifier);
+    let state = integration_tests::app_state(db.store.clone())
+        .await
+        .with_verifier(verifier);
     let run_with = |endpoint: Endpoint,
                     id: Option<String>,
                     body: Option<Json>,
@@ -712,12 +807,13 @@ async fn the_code_calls_exactly_the_declared_actions() {
     let mut operations = BTreeSet::new();
     let key = db.api_key("acme").await;
     db.api_key("other").await;
-    let other = shared::domain::Source::new(
+    let other = integration_tests::sealed(shared::domain::Source::new(
         shared::domain::AccountId::parse("other").unwrap(),
         shared::domain::SourceInput::from_json(r2("taken")["source"].as_object().unwrap())
             .into_new_fields()
             .unwrap(),
-    );
+    ))
+    .await;
     db.store
         .create_source(&other, None, &shared::domain::Actor::default())
         .await
