@@ -48,6 +48,15 @@ pub fn links_verify_check(binary: &Path) -> std::io::Result<bool> {
     Ok(bytes.windows(marker.len()).any(|window| window == marker))
 }
 
+/// Whether the executable at `binary` links the KMS client (docs/SPEC.md §21): whether it holds
+/// KMS's API name, which every KMS request carries (`X-Amz-Target: TrentService.<operation>`).
+/// Only the functions that seal or open (`Endpoint::key_use`) should.
+pub fn links_kms_client(binary: &Path) -> std::io::Result<bool> {
+    let bytes = std::fs::read(binary)?;
+    let marker = b"TrentService.";
+    Ok(bytes.windows(marker.len()).any(|window| window == marker))
+}
+
 fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }

@@ -159,10 +159,11 @@ pub fn costs(path: &Path, rows: &[crate::cost::CostRow]) -> Result<(), String> {
         .x_desc("USD per million calls")
         .draw()
         .map_err(|e| e.to_string())?;
-    let parts: [(&str, RGBColor, CostPart); 3] = [
+    let parts: [(&str, RGBColor, CostPart); 4] = [
         ("Lambda", INIT, |r| r.lambda_usd),
         ("API Gateway", FIRST, |r| r.api_gateway_usd),
         ("DynamoDB", RGBColor(44, 160, 44), |r| r.dynamodb_usd),
+        ("KMS", RGBColor(148, 103, 189), |r| r.kms_usd),
     ];
     for (label, colour, part) in parts {
         chart
@@ -196,7 +197,8 @@ fn parts_before(row: &crate::cost::CostRow, label: &str) -> f64 {
     match label {
         "Lambda" => 0.0,
         "API Gateway" => row.lambda_usd,
-        _ => row.lambda_usd + row.api_gateway_usd,
+        "DynamoDB" => row.lambda_usd + row.api_gateway_usd,
+        _ => row.lambda_usd + row.api_gateway_usd + row.dynamodb_usd,
     }
 }
 

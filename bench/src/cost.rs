@@ -1,7 +1,7 @@
 //! The bill (issue 17): DynamoDB capacity per call, measured with `ReturnConsumedCapacity` on a
 //! server that reports it (DynamoDB Local), and the price per million calls of each endpoint at
 //! AWS list prices: Lambda arm64 at the measured warm duration and 128 MB, API Gateway REST,
-//! DynamoDB on-demand. The prices and their date are here, in one place.
+//! DynamoDB on-demand, KMS requests. The prices and their date are here, in one place.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -23,7 +23,6 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use serde::Serialize;
 use serde_json::json;
-use shared::AppState;
 use shared::http::{Endpoint, dispatch};
 use shared::store::{ClientSettings, Store, local_config, table};
 
@@ -44,6 +43,9 @@ pub struct Prices {
     /// On-demand, since the price cut of 2024-11-01.
     pub dynamodb_usd_per_million_read_units: f64,
     pub dynamodb_usd_per_million_write_units: f64,
+    /// KMS symmetric-key requests (GenerateDataKey, Decrypt), beyond the free tier
+    /// (https://aws.amazon.com/kms/pricing/): the sealed secrets of docs/SPEC.md §21.
+    pub kms_usd_per_10k_requests: f64,
 }
 
 pub const PRICES: Prices = Prices {
@@ -55,6 +57,7 @@ pub const PRICES: Prices = Prices {
     api_gateway_rest_usd_per_million: 3.50,
     dynamodb_usd_per_million_read_units: 0.125,
     dynamodb_usd_per_million_write_units: 0.625,
+    kms_usd_per_10k_requests: 0.03,
 };
 
 /// Asks every request for its consumed capacity and adds it up, reads and writes apart.
@@ -159,6 +162,9 @@ pub struct CapacityResult {
     pub read_units_per_call: f64,
     pub write_units_per_call: f64,
     pub by_operation: BTreeMap<String, f64>,
+    /// Requests to the key service (KMS in AWS), counted by the keys the calls sealed and
+    /// opened with.
+    pub kms_requests_per_call: f64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -191,7 +197,10 @@ pub async fn capacity(endpoint: &str) -> Result<Vec<CapacityResult>, CostError> 
     let verifier = integration_tests::storage::TestNetwork::start()
         .await
         .verifier(false, &[]);
-    let state = AppState::new(store.clone()).with_verifier(verifier);
+    let keys = std::sync::Arc::new(integration_tests::test_keys().await);
+    let state = shared::AppState::new(store.clone())
+        .with_keys(keys.clone())
+        .with_verifier(verifier);
     let run = |endpoint: Endpoint, id: Option<String>, body: Option<serde_json::Value>| {
         let state = state.clone();
         async move {
@@ -237,8 +246,11 @@ pub async fn capacity(endpoint: &str) -> Result<Vec<CapacityResult>, CostError> 
     meter.take();
 
     let mut results = Vec::new();
+    let mut kms_mark = keys.requests();
     let mut measure = |function: &str, call: &str, expected: u16, outcomes: Vec<u16>| {
         let units = meter.take();
+        let kms_requests = keys.requests() - kms_mark;
+        kms_mark = keys.requests();
         if let Some(status) = outcomes.iter().find(|s| **s != expected) {
             return Err(CostError::Call {
                 function: function.to_owned(),
@@ -257,6 +269,7 @@ pub async fn capacity(endpoint: &str) -> Result<Vec<CapacityResult>, CostError> 
                 .into_iter()
                 .map(|(op, u)| (op, u / n))
                 .collect(),
+            kms_requests_per_call: kms_requests as f64 / n,
         });
         Ok(())
     };
@@ -396,6 +409,8 @@ pub struct CostRow {
     pub lambda_usd: f64,
     pub api_gateway_usd: f64,
     pub dynamodb_usd: f64,
+    pub kms_requests_per_call: f64,
+    pub kms_usd: f64,
     pub total_usd: f64,
 }
 
@@ -418,6 +433,7 @@ pub fn per_million(capacity: &[CapacityResult], warm: &[WarmResult]) -> Vec<Cost
             };
             let dynamodb_usd = c.read_units_per_call * p.dynamodb_usd_per_million_read_units
                 + c.write_units_per_call * p.dynamodb_usd_per_million_write_units;
+            let kms_usd = c.kms_requests_per_call * p.kms_usd_per_10k_requests * 100.0;
             Some(CostRow {
                 function: c.function.clone(),
                 read_units_per_call: c.read_units_per_call,
@@ -426,7 +442,9 @@ pub fn per_million(capacity: &[CapacityResult], warm: &[WarmResult]) -> Vec<Cost
                 lambda_usd,
                 api_gateway_usd,
                 dynamodb_usd,
-                total_usd: lambda_usd + api_gateway_usd + dynamodb_usd,
+                kms_requests_per_call: c.kms_requests_per_call,
+                kms_usd,
+                total_usd: lambda_usd + api_gateway_usd + dynamodb_usd + kms_usd,
             })
         })
         .collect()
@@ -460,8 +478,9 @@ mod tests {
             read_units_per_call: 1.0,
             write_units_per_call: 0.0,
             by_operation: BTreeMap::new(),
+            kms_requests_per_call: 0.0,
         };
-        let row = &per_million(&[capacity], &[warm])[0];
+        let row = &per_million(std::slice::from_ref(&capacity), std::slice::from_ref(&warm))[0];
         assert_eq!(row.billed_ms, 3.0);
         // 0.125 GB x 3 ms = 0.000375 GB-s; x 1e6 calls x $0.0000133334 = $5.00 + $0.20 requests.
         assert!(
@@ -471,5 +490,14 @@ mod tests {
         );
         assert_eq!(row.api_gateway_usd, 3.50);
         assert_eq!(row.dynamodb_usd, 0.125);
+        assert_eq!(row.kms_usd, 0.0);
+        // A call that seals: one KMS request, $0.03 per 10,000.
+        let sealing = CapacityResult {
+            kms_requests_per_call: 1.0,
+            ..capacity
+        };
+        let row = &per_million(&[sealing], &[warm])[0];
+        assert!((row.kms_usd - 3.0).abs() < 1e-9, "{}", row.kms_usd);
+        assert!((row.total_usd - row.lambda_usd - 3.50 - 0.125 - 3.0).abs() < 1e-9);
     }
 }

@@ -452,12 +452,15 @@ impl Results {
              each; Lambda arm64 at {} MB for the warm duration measured above (p50, rounded up to \
              the millisecond as Lambda bills it) at ${}/GB-s plus ${} per million requests; API \
              Gateway REST at ${} per million; DynamoDB on-demand at ${} per million read and \
-             ${} per million write request units. Not included: the authorizer (API Gateway \
-             caches its answer 300 s per key, so it runs once per key per 5 minutes: its own \
-             row), CloudWatch Logs ingestion, X-Ray, KMS requests (DynamoDB caches the table key), \
-             data transfer, free tiers.\n\n\
-             | function | call | read units | write units | billed ms | Lambda | API Gateway | DynamoDB | total |\n\
-             | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+             ${} per million write request units; KMS at ${} per 10,000 requests, counted per \
+             call by the keys the functions seal and open with (docs/SPEC.md §21: a write that \
+             sets a secret makes one, a check that opens one makes one). Not included: the \
+             authorizer (API Gateway caches its answer 300 s per key, so it runs once per key per \
+             5 minutes: its own row), CloudWatch Logs ingestion, X-Ray, the table key's KMS \
+             requests (DynamoDB caches it), create-source's one GenerateMac per execution \
+             environment, data transfer, free tiers.\n\n\
+             | function | call | read units | write units | KMS requests | billed ms | Lambda | API Gateway | DynamoDB | KMS | total |\n\
+             | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
             p.as_of,
             p.region,
             self.capacity_on.as_deref().unwrap_or("the server"),
@@ -467,6 +470,7 @@ impl Results {
             p.api_gateway_rest_usd_per_million,
             p.dynamodb_usd_per_million_read_units,
             p.dynamodb_usd_per_million_write_units,
+            p.kms_usd_per_10k_requests,
         );
         for row in &self.costs {
             let call = self
@@ -477,14 +481,16 @@ impl Results {
                 .unwrap_or_default();
             let _ = writeln!(
                 md,
-                "| {} | {call} | {:.1} | {:.1} | {:.0} | ${:.2} | ${:.2} | ${:.2} | **${:.2}** |",
+                "| {} | {call} | {:.1} | {:.1} | {:.1} | {:.0} | ${:.2} | ${:.2} | ${:.2} | ${:.2} | **${:.2}** |",
                 row.function,
                 row.read_units_per_call,
                 row.write_units_per_call,
+                row.kms_requests_per_call,
                 row.billed_ms,
                 row.lambda_usd,
                 row.api_gateway_usd,
                 row.dynamodb_usd,
+                row.kms_usd,
                 row.total_usd
             );
         }

@@ -125,6 +125,20 @@ async fn only_the_functions_that_verify_link_the_verify_check() {
     }
 }
 
+/// docs/SPEC.md §21: the KMS client is built only in the functions that seal or open, and the
+/// others do not even link it; verify-source, which opens, is the control.
+#[tokio::test]
+async fn only_the_functions_that_seal_or_open_link_the_kms_client() {
+    let built = dev_build(&["get-source", "list-sources", "list-events", "verify-source"]).await;
+    assert!(artifacts::links_kms_client(&built["verify-source"]).unwrap());
+    for read in ["get-source", "list-sources", "list-events"] {
+        assert!(
+            !artifacts::links_kms_client(&built[read]).unwrap(),
+            "{read} links the KMS client"
+        );
+    }
+}
+
 /// Outside Lambda's environment (no access key in it) a function falls back to the SDK's full
 /// provider chain: here, credentials from a shared credentials file.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
