@@ -5,7 +5,7 @@ use std::path::Path;
 use clap::Args;
 use serde::{Deserialize, Serialize};
 use shared::domain::Source;
-use shared::sealing::{Keys, KmsKeys, LocalKeys, seal_credentials};
+use shared::sealing::{Keys, KmsKeys, LocalKeys, SealError, seal_credentials};
 use shared::store::{ClientSettings, Store, StoreError};
 
 use crate::dev_key::describe;
@@ -156,7 +156,7 @@ async fn seal_one(store: &Store, keys: &Keys, mut source: Source) -> Result<Seal
         let mut sealed = source.clone();
         sealed.fields.credentials = values
             .apply(&source.fields.credentials)
-            .ok_or_else(|| format!("source {}: a secret was left unsealed", source.id))?;
+            .ok_or_else(|| format!("source {}: {}", source.id, SealError::Unsealed))?;
         if store.replace_sealed(&sealed).await.map_err(describe)? {
             return Ok(Sealed::Now);
         }

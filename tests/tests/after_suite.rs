@@ -1,6 +1,8 @@
-//! Run by `.ci/run` after the whole suite ran against DynamoDB Local (docs/SPEC.md §21): every table
-//! the suite left there, dumped as a backup or an export would show it, holds none of the storage
-//! secrets the suite sent, in any form `table_scan::encodings` knows.
+//! Run by `.ci/run` after the whole suite ran against DynamoDB Local (docs/SPEC.md §21): every
+//! table the suite left there, dumped as a backup or an export would show it, holds none of the
+//! storage secrets the suite sent, in any form `table_scan::encodings` knows. `.ci/run` runs it
+//! with `cargo test --workspace --test integration after_suite:: -- --ignored`: the workspace's
+//! features, so nothing is compiled again.
 
 use aws_sdk_dynamodb::Client;
 use integration_tests::table_scan::{dump_table, find_secret};

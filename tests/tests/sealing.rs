@@ -45,6 +45,20 @@ fn envelope(item: &Item, key: &str) -> Item {
         .clone()
 }
 
+/// The fields the source's latest event names.
+async fn latest_changes(app: &TestApp, key: &str, id: &str) -> Vec<String> {
+    let events = app
+        .get(&format!("/v1/sources/{id}/events"), key)
+        .await
+        .json();
+    events[0]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["field"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// Waits for the clock's next whole second: timestamps have whole seconds, and a test that
 /// wants to see one move must not write twice in one.
 async fn next_second() {
@@ -227,15 +241,8 @@ async fn keeping_a_secret_keeps_its_ciphertext_and_asks_the_key_service_nothing(
     let verified = app.post(&format!("{path}/verify"), &key, &json!({})).await;
     assert_eq!(verified.status, 200, "{}", verified.text);
     assert_eq!(keys.requests() - before, 1);
-    let events = app.get(&format!("{path}/events"), &key).await.json();
-    let fields: Vec<&str> = events[0]["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["field"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        fields,
+        latest_changes(&app, &key, &id).await,
         ["credentials.secret_access_key", "secrets_updated_at"]
     );
     app.db.assert_table_holds_no_secret().await;
@@ -346,17 +353,7 @@ async fn a_secret_stored_before_sealing_is_read_as_is_and_sealed_at_its_next_wri
         secret
     );
     // Sealing it was no change of the secret: the event names the rename only.
-    let events = app
-        .get(&format!("/v1/sources/{id}/events"), &key)
-        .await
-        .json();
-    let fields: Vec<&str> = events[0]["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["field"].as_str().unwrap())
-        .collect();
-    assert_eq!(fields, ["source"]);
+    assert_eq!(latest_changes(&app, &key, id).await, ["source"]);
     app.db.assert_table_holds_no_secret().await;
 }
 

@@ -2,10 +2,7 @@
 //! that seal or open (docs/SPEC.md §21). The client is built once per execution environment,
 //! only in those functions, with the DynamoDB client's settings.
 
-use aws_config::BehaviorVersion;
-use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_sdk_kms::Client;
-use aws_sdk_kms::config::{Credentials, Region};
 use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{DataKeySpec, KeySpec, KeyUsageType, MacAlgorithmSpec};
@@ -15,7 +12,7 @@ use tokio::sync::OnceCell;
 use super::envelope::{DataKey, data_key_from};
 use super::{FingerprintKey, SealContext, SealError};
 use crate::store::ClientSettings;
-use crate::store::client::{Trust, env_value, http_client};
+use crate::store::client::{env_value, function_sdk_config, local_sdk_config};
 
 /// The environment variable naming the stack's key (id, ARN or alias) that data keys come from.
 pub const SEALING_KEY_ID_VAR: &str = "SEALING_KEY_ID";
@@ -43,62 +40,22 @@ impl KmsKeys {
     }
 
     /// For a Lambda function: the keys from [`SEALING_KEY_ID_VAR`] and
-    /// [`FINGERPRINT_KEY_ID_VAR`], the client from the environment as the DynamoDB client's is.
-    /// `None` without a sealing key.
+    /// [`FINGERPRINT_KEY_ID_VAR`], the client configured from the environment as the DynamoDB
+    /// client is (`AWS_ENDPOINT_URL_KMS` for a KMS-compatible server). `None` without a sealing key.
     pub async fn from_env(settings: ClientSettings) -> Option<Self> {
         let key_id = env_value(SEALING_KEY_ID_VAR)?;
-        let endpoint = ["AWS_ENDPOINT_URL_KMS", "AWS_ENDPOINT_URL"]
-            .iter()
-            .find_map(|var| env_value(var));
-        let region = env_value("AWS_REGION").or_else(|| env_value("AWS_DEFAULT_REGION"));
-        let client = match (region, env_value("AWS_ACCESS_KEY_ID")) {
-            // As in Lambda: everything from the environment, no provider chain to build.
-            (Some(region), Some(_)) => {
-                let mut config = aws_sdk_kms::Config::builder()
-                    .behavior_version(BehaviorVersion::latest())
-                    .http_client(http_client(Trust::for_endpoint(endpoint.as_deref())))
-                    .region(Region::new(region))
-                    .credentials_provider(EnvironmentVariableCredentialsProvider::new())
-                    .timeout_config(settings.timeouts())
-                    .retry_config(settings.retries());
-                if let Some(endpoint) = endpoint {
-                    config = config.endpoint_url(endpoint);
-                }
-                Client::from_conf(config.build())
-            }
-            _ => {
-                let config = aws_config::defaults(BehaviorVersion::latest())
-                    .http_client(http_client(Trust::for_endpoint(endpoint.as_deref())))
-                    .timeout_config(settings.timeouts())
-                    .retry_config(settings.retries())
-                    .load()
-                    .await;
-                Client::new(&config)
-            }
-        };
-        Some(Self::new(client, key_id, env_value(FINGERPRINT_KEY_ID_VAR)))
+        let config = function_sdk_config(settings, "AWS_ENDPOINT_URL_KMS").await;
+        Some(Self::new(
+            Client::new(&config),
+            key_id,
+            env_value(FINGERPRINT_KEY_ID_VAR),
+        ))
     }
 
     /// A client for a KMS-compatible server on `endpoint_url`, with static test credentials and
     /// a fixed region (the local server, the tests).
     pub fn local_client(endpoint_url: &str, settings: ClientSettings) -> Client {
-        Client::from_conf(
-            aws_sdk_kms::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .http_client(http_client(Trust::for_endpoint(Some(endpoint_url))))
-                .endpoint_url(endpoint_url)
-                .region(Region::new("us-east-1"))
-                .credentials_provider(Credentials::new(
-                    "local",
-                    "local",
-                    None,
-                    None,
-                    "image-sources-local",
-                ))
-                .timeout_config(settings.timeouts())
-                .retry_config(settings.retries())
-                .build(),
-        )
+        Client::new(&local_sdk_config(endpoint_url, settings))
     }
 
     /// Creates a sealing key and a fingerprint (HMAC) key on `client`'s server: for a local

@@ -49,6 +49,10 @@ pub enum SealError {
     Refused(&'static str),
     #[error("the cipher failed")]
     Crypto,
+    /// A write found a secret in clear that its sealing did not cover (a bug, or a concurrent
+    /// write by code older than sealing).
+    #[error("a secret in clear was left unsealed")]
+    Unsealed,
 }
 
 /// What binds a data key and its ciphertexts to one source.

@@ -1,9 +1,10 @@
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{Credentials, Region, SharedHttpClient};
 use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
@@ -32,7 +33,7 @@ impl Default for ClientSettings {
 }
 
 impl ClientSettings {
-    pub(crate) fn timeouts(&self) -> TimeoutConfig {
+    fn timeouts(&self) -> TimeoutConfig {
         TimeoutConfig::builder()
             .connect_timeout(self.connect_timeout)
             .operation_attempt_timeout(self.attempt_timeout)
@@ -41,7 +42,7 @@ impl ClientSettings {
     }
 
     /// Short backoffs, so that throttling of a few requests is absorbed within the operation timeout.
-    pub(crate) fn retries(&self) -> RetryConfig {
+    fn retries(&self) -> RetryConfig {
         RetryConfig::standard()
             .with_max_attempts(self.max_attempts)
             .with_initial_backoff(Duration::from_millis(50))
@@ -52,26 +53,36 @@ impl ClientSettings {
 /// The client for the admin command and other hosts: region, credentials and endpoint through the
 /// SDK's full provider chain (environment, profiles, SSO, IMDS, ...).
 pub async fn client_from_env(settings: ClientSettings) -> Client {
-    let trust = Trust::for_endpoint(configured_endpoint().as_deref());
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http_client(trust))
-        .timeout_config(settings.timeouts())
-        .retry_config(settings.retries())
-        .load()
-        .await;
-    Client::new(&config)
+    Client::new(
+        &full_chain_config(
+            settings,
+            configured_endpoint(DYNAMODB_ENDPOINT_VAR).as_deref(),
+        )
+        .await,
+    )
 }
 
-/// The client for a Lambda function. Lambda puts the region (`AWS_REGION`) and the role's
-/// credentials (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) in the
-/// environment; when they are there, the client is built from the environment alone (with the
-/// endpoint variables), skipping the SDK's general loader: profile files, IMDS, SSO and
-/// web-identity providers do not exist in Lambda, and building them was a third of what init still
-/// spent after the trust store (docs/BENCHMARKS.md). Anywhere else, the full chain.
+/// The client for a Lambda function: see [`function_sdk_config`].
 pub async fn function_client(settings: ClientSettings) -> Client {
-    match environment_only_client(settings) {
-        Some(client) => client,
-        None => client_from_env(settings).await,
+    Client::new(&function_sdk_config(settings, DYNAMODB_ENDPOINT_VAR).await)
+}
+
+/// The environment variable that points the DynamoDB client elsewhere.
+const DYNAMODB_ENDPOINT_VAR: &str = "AWS_ENDPOINT_URL_DYNAMODB";
+
+/// The configuration of a Lambda function's client of one AWS service, whose own endpoint
+/// variable is `endpoint_var` (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_KMS`). Lambda puts the
+/// region (`AWS_REGION`) and the role's credentials (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+/// `AWS_SESSION_TOKEN`) in the environment; when they are there, the configuration comes from the
+/// environment alone (with the endpoint variables), skipping the SDK's general loader: profile
+/// files, IMDS, SSO and web-identity providers do not exist in Lambda, and building them was a
+/// third of what init still spent after the trust store (docs/BENCHMARKS.md). Anywhere else, the
+/// full chain.
+pub(crate) async fn function_sdk_config(settings: ClientSettings, endpoint_var: &str) -> SdkConfig {
+    let endpoint = configured_endpoint(endpoint_var);
+    match environment_only_config(settings, endpoint.as_deref()) {
+        Some(config) => config,
+        None => full_chain_config(settings, endpoint.as_deref()).await,
     }
 }
 
@@ -79,21 +90,37 @@ pub(crate) fn env_value(var: &str) -> Option<String> {
     std::env::var(var).ok().filter(|v| !v.trim().is_empty())
 }
 
-fn environment_only_client(settings: ClientSettings) -> Option<Client> {
+fn environment_only_config(settings: ClientSettings, endpoint: Option<&str>) -> Option<SdkConfig> {
     let region = env_value("AWS_REGION").or_else(|| env_value("AWS_DEFAULT_REGION"))?;
     env_value("AWS_ACCESS_KEY_ID")?;
-    let endpoint = configured_endpoint();
-    let mut config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .http_client(http_client(Trust::for_endpoint(endpoint.as_deref())))
+    let mut config = base_config(settings, endpoint)
         .region(Region::new(region))
-        .credentials_provider(EnvironmentVariableCredentialsProvider::new())
-        .timeout_config(settings.timeouts())
-        .retry_config(settings.retries());
+        .credentials_provider(SharedCredentialsProvider::new(
+            EnvironmentVariableCredentialsProvider::new(),
+        ));
     if let Some(endpoint) = endpoint {
         config = config.endpoint_url(endpoint);
     }
-    Some(Client::from_conf(config.build()))
+    Some(config.build())
+}
+
+async fn full_chain_config(settings: ClientSettings, endpoint: Option<&str>) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client(Trust::for_endpoint(endpoint)))
+        .timeout_config(settings.timeouts())
+        .retry_config(settings.retries())
+        .load()
+        .await
+}
+
+/// What every client here has: the SDK's latest behaviour, the HTTPS client with the trust store
+/// `endpoint` needs, the timeouts and retries.
+fn base_config(settings: ClientSettings, endpoint: Option<&str>) -> aws_types::sdk_config::Builder {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .http_client(http_client(Trust::for_endpoint(endpoint)))
+        .timeout_config(settings.timeouts())
+        .retry_config(settings.retries())
 }
 
 /// A client for a local DynamoDB-compatible server, with static test credentials and a fixed region
@@ -107,20 +134,24 @@ pub fn local_config(
     endpoint_url: &str,
     settings: ClientSettings,
 ) -> aws_sdk_dynamodb::config::Builder {
-    aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .http_client(http_client(Trust::for_endpoint(Some(endpoint_url))))
+    aws_sdk_dynamodb::config::Builder::from(&local_sdk_config(endpoint_url, settings))
+}
+
+/// The configuration of a client of a local server that speaks an AWS service's protocol
+/// (DynamoDB's, KMS's): static test credentials, a fixed region, so the SDK never looks for real
+/// ones.
+pub(crate) fn local_sdk_config(endpoint_url: &str, settings: ClientSettings) -> SdkConfig {
+    base_config(settings, Some(endpoint_url))
         .endpoint_url(endpoint_url)
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
             "local",
             "local",
             None,
             None,
             "image-sources-local",
-        ))
-        .timeout_config(settings.timeouts())
-        .retry_config(settings.retries())
+        )))
+        .build()
 }
 
 /// Which certificate authorities the DynamoDB client trusts.
@@ -148,9 +179,9 @@ impl Trust {
     }
 }
 
-/// The endpoint the standard AWS environment sets for DynamoDB, if any.
-fn configured_endpoint() -> Option<String> {
-    ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"]
+/// The endpoint the standard AWS environment sets for a service (`endpoint_var`), if any.
+fn configured_endpoint(endpoint_var: &str) -> Option<String> {
+    [endpoint_var, "AWS_ENDPOINT_URL"]
         .iter()
         .find_map(|var| env_value(var))
 }

@@ -49,14 +49,13 @@ async fn create_source(cx: &Context<'_>, req: Request) -> Outcome {
         {
             return answer_repeat(cx, &record, fingerprint.as_ref(), &body, prefix).await;
         }
-        verification::verified(cx, &fields).await?;
+        verification::verified(cx, None, &fields).await?;
     }
     let source = Source::new(cx.account.clone(), fields);
     // The secrets are sealed once the request is known to be valid (and verified): one KMS
     // request, and the table never sees them in clear (docs/SPEC.md §21).
     let sealed = sealing(cx, &source.id, &source.fields.credentials).await?;
-    let source = sealed_source(source, &sealed)
-        .ok_or(SealError::Refused("a secret in clear was left unsealed"))?;
+    let source = sealed_source(source, &sealed).ok_or(SealError::Unsealed)?;
     let idempotency = idempotency_key.as_ref().zip(fingerprint.as_ref());
     match cx
         .state

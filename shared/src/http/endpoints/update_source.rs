@@ -7,7 +7,7 @@ use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use serde_json::{Map, Value};
 
-use super::{opened, sealed_source, sealing, verification, with_name_check};
+use super::{sealed_source, sealing, verification, with_name_check};
 use crate::domain::{Action, Source, SourceFields, SourceInput, ValidationErrors};
 use crate::http::{ApiError, Context, HandlerFuture, Outcome, request, response};
 use crate::sealing::SealError;
@@ -93,8 +93,7 @@ async fn merged_update(
         }
         let checked = merged(body, &stored)?;
         if verify {
-            let fields = opened(cx, write.id, &checked).await?;
-            verification::verified(cx, &fields)
+            verification::verified(cx, Some(write.id), &checked)
                 .await
                 .map_err(Refusal::Api)?;
         }

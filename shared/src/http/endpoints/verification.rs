@@ -1,16 +1,22 @@
 //! The credential check of docs/SPEC.md §14 as the endpoints use it: counted against the
 //! account's minute, logged by its outcome, and for `?verify=true` turned into a 422.
 
-use crate::domain::{Invalid, SourceFields, ValidationErrors};
+use super::opened;
+use crate::domain::{Invalid, SourceFields, SourceId, ValidationErrors};
 use crate::http::{ApiError, Context};
 use crate::store::RateDecision;
 use crate::verify::{Status, Verification};
 
-/// `?verify=true`: the credentials of `fields` pass, or the request is 422 `Credentials could not
-/// be verified: <message>` and nothing is written. An inconclusive result passes: the storage
-/// answered, and the credentials were not refused.
-pub(super) async fn verified(cx: &Context<'_>, fields: &SourceFields) -> Result<(), ApiError> {
-    let verification = counted(cx, fields).await?;
+/// `?verify=true`: the credentials of `fields` (of source `id`, `None` for a source not created
+/// yet, whose secrets are all in clear) pass, or the request is 422
+/// `Credentials could not be verified: <message>` and nothing is written. An inconclusive result
+/// passes: the storage answered, and the credentials were not refused.
+pub(super) async fn verified(
+    cx: &Context<'_>,
+    id: Option<&SourceId>,
+    fields: &SourceFields,
+) -> Result<(), ApiError> {
+    let verification = counted(cx, id, fields).await?;
     match verification.status {
         Status::Failed => Err(ApiError::Validation(ValidationErrors(vec![
             Invalid::CredentialsNotVerified(verification.message().unwrap_or_default().to_owned()),
@@ -19,10 +25,13 @@ pub(super) async fn verified(cx: &Context<'_>, fields: &SourceFields) -> Result<
     }
 }
 
-/// One verification of `fields`' credentials, counted against the account's minute first (429
-/// when it is used up), logged by its outcome.
+/// One verification of `fields`' credentials (of source `id`), counted against the account's
+/// minute first (429 when it is used up), its sealed secrets opened then (so the minute's limit
+/// bounds the KMS requests too; a secret that does not open is 500, the reason logged:
+/// docs/SPEC.md §21), logged by its outcome.
 pub(super) async fn counted(
     cx: &Context<'_>,
+    id: Option<&SourceId>,
     fields: &SourceFields,
 ) -> Result<Verification, ApiError> {
     match cx.state.store.count_verification(&cx.account).await? {
@@ -35,6 +44,10 @@ pub(super) async fn counted(
             });
         }
     }
+    let fields = match id {
+        Some(id) => opened(cx, id, fields).await?,
+        None => fields.clone(),
+    };
     let verification = cx
         .state
         .verifier
