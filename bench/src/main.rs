@@ -3,15 +3,18 @@
 //! `docs/BENCHMARKS.md`. See docs/BENCHMARKS.md for what each figure means.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use bench::lambda::{Case, EventSource};
-use bench::process::{Backend, Subject};
+use bench::process::{Backend, KmsBackend, Subject};
 use bench::report::{Results, Settings, Size};
 use bench::workload::{Events, FUNCTIONS, events_dir, seed_sources, source_body, verifiable_body};
 use bench::{artifacts, chart, gateway, lambda, machine, paging, python, report};
 use clap::Parser;
 use integration_tests::fault_proxy::FaultProxy;
 use serde_json::json;
+use shared::sealing::{Keys, KmsKeys};
+use shared::store::ClientSettings;
 
 #[derive(Debug, Parser)]
 #[command(about = "Cold start, memory, size, round trips, latency and scale of the functions")]
@@ -127,13 +130,32 @@ async fn main() -> Result<(), BoxError> {
         }
     };
 
+    eprintln!(
+        "starting moto's KMS server (venv with moto[server]) for the functions that seal ..."
+    );
+    let (_kms_server, kms_endpoint) =
+        python::kms_server(&workspace.join("bench"), &python::kms_venv(&target_dir)).await?;
+    let kms_client = KmsKeys::local_client(&kms_endpoint, ClientSettings::default());
+    let (sealing_key_id, fingerprint_key_id) = KmsKeys::create_keys(&kms_client).await?;
+    // The gateway seeds with the keys the functions use, so verify-source opens what it sealed.
+    let keys = Arc::new(Keys::kms(KmsKeys::new(
+        kms_client,
+        sealing_key_id.clone(),
+        Some(fingerprint_key_id.clone()),
+    )));
+
     eprintln!("starting the embedded DynamoDB and the local gateway, seeding ...");
-    let app = integration_tests::spawn_app().await;
+    let app = integration_tests::spawn_app_with_keys(keys).await;
     let proxy = FaultProxy::start(&app.db.endpoint).await;
     let direct = Backend {
         dynamodb_endpoint: app.db.endpoint.clone(),
         table: app.db.table.clone(),
         home: home.clone(),
+        kms: Some(KmsBackend {
+            endpoint: kms_endpoint.clone(),
+            sealing_key_id,
+            fingerprint_key_id,
+        }),
     };
     let counted = Backend {
         dynamodb_endpoint: proxy.endpoint.clone(),

@@ -28,6 +28,16 @@ pub struct Backend {
     pub table: String,
     /// An empty directory standing in for the home directory (Lambda has no `~/.aws`).
     pub home: PathBuf,
+    /// The KMS-compatible server and keys of the functions that seal or open (docs/SPEC.md §21).
+    pub kms: Option<KmsBackend>,
+}
+
+/// A KMS-compatible server and the two keys made on it.
+#[derive(Clone, Debug)]
+pub struct KmsBackend {
+    pub endpoint: String,
+    pub sealing_key_id: String,
+    pub fingerprint_key_id: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +99,19 @@ impl Subject {
             .env("AWS_SESSION_TOKEN", "bench")
             .env("AWS_ENDPOINT_URL_DYNAMODB", &backend.dynamodb_endpoint)
             .env("TABLE_NAME", &backend.table)
+            .envs(backend.kms.iter().flat_map(|kms| {
+                [
+                    ("AWS_ENDPOINT_URL_KMS", kms.endpoint.as_str()),
+                    (
+                        shared::sealing::SEALING_KEY_ID_VAR,
+                        kms.sealing_key_id.as_str(),
+                    ),
+                    (
+                        shared::sealing::FINGERPRINT_KEY_ID_VAR,
+                        kms.fingerprint_key_id.as_str(),
+                    ),
+                ]
+            }))
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())

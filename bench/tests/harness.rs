@@ -49,6 +49,7 @@ async fn a_function_process_is_timed_and_counted_through_the_emulator() {
         dynamodb_endpoint: proxy.endpoint.clone(),
         table: app.db.table.clone(),
         home: empty_home("emulator"),
+        kms: None,
     };
     let key = app.db.api_key("acme").await;
     let ids = seed_sources(&app, &key, "harness", 2).await.unwrap();
@@ -158,6 +159,7 @@ async fn a_function_without_credentials_in_its_environment_uses_the_full_chain()
         dynamodb_endpoint: app.db.endpoint.clone(),
         table: app.db.table.clone(),
         home: home.clone(),
+        kms: None,
     };
     let key = app.db.api_key("acme").await;
     let ids = seed_sources(&app, &key, "chain", 1).await.unwrap();
