@@ -131,13 +131,7 @@ async fn create_get_list_update_delete_round_trip() {
     assert_eq!(updated.version, 2);
     let reread = db.store.get_source(&acme, &source.id).await.unwrap();
     assert_eq!(
-        reread
-            .fields
-            .credentials
-            .get("prefix")
-            .unwrap()
-            .clear()
-            .unwrap(),
+        integration_tests::clear_value(&reread, "prefix").await,
         "p/"
     );
     assert_eq!(
@@ -409,13 +403,7 @@ async fn a_stale_pinned_version_is_refused_and_changes_nothing() {
     let stored = db.store.get_source(&acme, &source.id).await.unwrap();
     assert_eq!(stored.version, 2);
     assert_eq!(
-        stored
-            .fields
-            .credentials
-            .get("prefix")
-            .unwrap()
-            .clear()
-            .unwrap(),
+        integration_tests::clear_value(&stored, "prefix").await,
         "v2/"
     );
     assert_eq!(db.name_claims().await, ["NAME#pinned"]);

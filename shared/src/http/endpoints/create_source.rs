@@ -5,6 +5,8 @@
 
 use lambda_http::Request;
 use lambda_http::http::HeaderValue;
+use secrecy::ExposeSecret;
+use serde_json::{Map, Value};
 
 use super::{sealed_source, sealing, verification, with_name_check};
 use crate::domain::idempotency::IDEMPOTENT_REPLAYED_HEADER;
@@ -12,8 +14,6 @@ use crate::domain::{Fingerprint, Invalid, Source, SourceId, SourceInput, Validat
 use crate::http::{ApiError, Context, HandlerFuture, Outcome, request, response};
 use crate::sealing::SealError;
 use crate::store::{Creation, IdempotencyRecord, StoreError};
-use secrecy::ExposeSecret;
-use serde_json::{Map, Value};
 
 pub fn handle<'a>(cx: &'a Context<'a>, req: Request) -> HandlerFuture<'a> {
     Box::pin(create_source(cx, req))
