@@ -165,14 +165,23 @@ async fn sigkill_mid_stream_loses_no_acknowledged_create() {
 
     // Nothing half-written: the name claims are exactly the stored sources' names.
     let client = local_client(&restarted.dynamodb, ClientSettings::default());
-    let items = client
-        .scan()
-        .table_name("image-sources")
-        .send()
-        .await
-        .unwrap()
-        .items
-        .unwrap_or_default();
+    // Every page: a run that got many creates in fills more than one 1 MB Scan page.
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = client
+            .scan()
+            .table_name("image-sources")
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap();
+        items.extend(page.items.unwrap_or_default());
+        match page.last_evaluated_key {
+            Some(last) if !last.is_empty() => start = Some(last),
+            _ => break,
+        }
+    }
     let claims: std::collections::BTreeSet<String> = items
         .iter()
         .filter_map(|item| {
