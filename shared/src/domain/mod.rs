@@ -6,6 +6,7 @@ mod api_key;
 mod azure_service;
 pub(crate) mod credentials;
 mod cursor;
+pub mod delivery;
 pub mod event;
 pub mod fields;
 pub mod idempotency;

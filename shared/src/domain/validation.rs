@@ -57,6 +57,12 @@ pub enum Invalid {
         key: &'static str,
         problem: ValueProblem,
     },
+    /// A `delivery` value that breaks its rule (docs/SPEC.md §23); `key` is its full name,
+    /// `delivery.cache.ttl`.
+    Delivery {
+        key: String,
+        problem: super::delivery::DeliveryProblem,
+    },
 }
 
 impl fmt::Display for Invalid {
@@ -111,6 +117,7 @@ impl fmt::Display for Invalid {
                 write!(f, "Credentials could not be verified: {message}")
             }
             Invalid::Credential { key, problem } => write!(f, "Credential {key} {problem}"),
+            Invalid::Delivery { key, problem } => write!(f, "{key} {problem}"),
         }
     }
 }

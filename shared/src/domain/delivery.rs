@@ -1,0 +1,765 @@
+//! How the CDN delivers a source's images (docs/SPEC.md §23): custom domains, default rendering
+//! parameters, the cache policy, fallback images and the cross-domain policy file. Every value
+//! is held in a type that cannot hold what §23 refuses; a request's `delivery` object is read by
+//! [`Delivery::read`], which reports every problem at once, each naming its key as
+//! `delivery.<key>`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+
+use serde_json::{Map, Value, json};
+
+use super::PublicUrl;
+use super::address_policy::refused_host_name;
+use super::validation::{Invalid, UrlProblem, display_key};
+
+/// The request and response key.
+pub const DELIVERY: &str = "delivery";
+pub const MAX_CUSTOM_DOMAINS: usize = 25;
+pub const MAX_DEFAULT_PARAMS: usize = 50;
+pub const MAX_PARAM_NAME_CHARS: usize = 32;
+pub const MAX_PARAM_VALUE_CHARS: usize = 1_024;
+pub const MIN_TTL_SECONDS: u64 = 1_800;
+pub const MAX_TTL_SECONDS: u64 = 31_536_000;
+pub const MIN_ERROR_TTL_SECONDS: u64 = 1;
+pub const DEFAULT_ERROR_TTL_SECONDS: u64 = 300;
+const MAX_DOMAIN_CHARS: usize = 253;
+
+/// The keys of `delivery`, in the order the SPEC shows them.
+const CUSTOM_DOMAINS: &str = "custom_domains";
+const DEFAULT_PARAMS: &str = "default_params";
+const CACHE: &str = "cache";
+const FALLBACK_IMAGES: &str = "fallback_images";
+const CROSSDOMAIN_XML: &str = "crossdomain_xml";
+pub const KEYS: [&str; 5] = [
+    CUSTOM_DOMAINS,
+    DEFAULT_PARAMS,
+    CACHE,
+    FALLBACK_IMAGES,
+    CROSSDOMAIN_XML,
+];
+
+/// A public DNS name the CDN serves a source through: LDH labels of 1-63 characters, at least
+/// two, 253 characters at most, no trailing dot, no IP literal, no name the §4 address policy
+/// refuses. Accepted in any letter case and held lowercase (DNS names are case-insensitive), so
+/// two spellings of one name are one domain.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CustomDomain(String);
+
+impl CustomDomain {
+    pub fn parse(value: &str) -> Option<Self> {
+        let name = value.to_ascii_lowercase();
+        let ldh_label = |label: &str| {
+            (1..=63).contains(&label.len())
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        };
+        let labels: Vec<&str> = name.split('.').collect();
+        let valid = name.len() <= MAX_DOMAIN_CHARS
+            && labels.len() >= 2
+            && labels.iter().all(|label| ldh_label(label))
+            // The last label of a DNS name is never all digits: `1.2.3.4` is an address.
+            && !labels.last().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+            && name.parse::<IpAddr>().is_err()
+            && !refused_host_name(&name);
+        valid.then_some(Self(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CustomDomain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What the CDN does with the origin's cache headers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CacheBehavior {
+    #[default]
+    RespectOrigin,
+    OverrideOrigin,
+    EnforceMinimum,
+}
+
+impl CacheBehavior {
+    pub const ALL: [CacheBehavior; 3] = [
+        CacheBehavior::RespectOrigin,
+        CacheBehavior::OverrideOrigin,
+        CacheBehavior::EnforceMinimum,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CacheBehavior::RespectOrigin => "respect_origin",
+            CacheBehavior::OverrideOrigin => "override_origin",
+            CacheBehavior::EnforceMinimum => "enforce_minimum",
+        }
+    }
+
+    fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|b| b.as_str() == value)
+    }
+}
+
+/// The cache policy: a behaviour, a TTL of 1,800-31,536,000 s and an error TTL of
+/// 1-31,536,000 s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CachePolicy {
+    pub behavior: CacheBehavior,
+    pub ttl: u64,
+    pub error_ttl: u64,
+}
+
+impl Default for CachePolicy {
+    fn default() -> Self {
+        Self {
+            behavior: CacheBehavior::RespectOrigin,
+            ttl: MAX_TTL_SECONDS,
+            error_ttl: DEFAULT_ERROR_TTL_SECONDS,
+        }
+    }
+}
+
+/// An image the CDN answers with instead: at a public URL (the §4 rule), with the request's
+/// query appended or not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FallbackImage {
+    pub url: PublicUrl,
+    pub append_query: bool,
+}
+
+/// The fallback for an error at the origin and for a missing image; `None` is the CDN's own
+/// answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FallbackImages {
+    pub error: Option<FallbackImage>,
+    pub missing: Option<FallbackImage>,
+}
+
+/// A default rendering parameter's name: `[a-z0-9-]{1,32}`.
+fn valid_param_name(name: &str) -> bool {
+    (1..=MAX_PARAM_NAME_CHARS).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// A source's delivery settings, defaults filled in.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Delivery {
+    /// Unique, in the order given.
+    pub custom_domains: Vec<CustomDomain>,
+    pub default_params: BTreeMap<String, String>,
+    pub cache: CachePolicy,
+    pub fallback_images: FallbackImages,
+    pub crossdomain_xml: bool,
+}
+
+/// What is wrong with one `delivery` value: the text after `delivery.<key> `.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeliveryProblem {
+    NotObject,
+    NotBoolean,
+    NotSupported,
+    NotList,
+    TooManyDomains,
+    /// The name as given (shortened for the message).
+    DomainInvalid(String),
+    DomainRepeated(String),
+    TooManyParams,
+    ParamNameInvalid(String),
+    NotString,
+    ValueTooLong,
+    ControlCharacters,
+    NotIncluded,
+    Ttl {
+        min: u64,
+    },
+    ObjectOrNull,
+    Url(UrlProblem),
+}
+
+impl fmt::Display for DeliveryProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DeliveryProblem::NotObject => f.write_str("must be an object"),
+            DeliveryProblem::NotBoolean => f.write_str("must be true or false"),
+            DeliveryProblem::NotSupported => f.write_str("is not supported"),
+            DeliveryProblem::NotList => f.write_str("must be a list of host names"),
+            DeliveryProblem::TooManyDomains => {
+                write!(f, "must hold at most {MAX_CUSTOM_DOMAINS} host names")
+            }
+            DeliveryProblem::DomainInvalid(name) => {
+                write!(f, "holds {name}, which is not a public DNS name")
+            }
+            DeliveryProblem::DomainRepeated(name) => write!(f, "holds {name} more than once"),
+            DeliveryProblem::TooManyParams => {
+                write!(f, "must hold at most {MAX_DEFAULT_PARAMS} parameters")
+            }
+            DeliveryProblem::ParamNameInvalid(name) => write!(
+                f,
+                "has a parameter named {name}: names are 1 to {MAX_PARAM_NAME_CHARS} of a-z, 0-9 and -"
+            ),
+            DeliveryProblem::NotString => f.write_str("must be a string"),
+            DeliveryProblem::ValueTooLong => write!(
+                f,
+                "is too long (maximum is {MAX_PARAM_VALUE_CHARS} characters)"
+            ),
+            DeliveryProblem::ControlCharacters => {
+                f.write_str("must not contain control characters")
+            }
+            DeliveryProblem::NotIncluded => f.write_str("is not included in the list"),
+            DeliveryProblem::Ttl { min } => write!(
+                f,
+                "must be an integer from {min} to {MAX_TTL_SECONDS} seconds"
+            ),
+            DeliveryProblem::ObjectOrNull => f.write_str("must be an object or null"),
+            DeliveryProblem::Url(problem) => problem.fmt(f),
+        }
+    }
+}
+
+/// Collects the problems of one `delivery` object, each under its full key.
+struct Problems<'a>(&'a mut Vec<Invalid>);
+
+impl Problems<'_> {
+    fn push(&mut self, key: &str, problem: DeliveryProblem) {
+        self.0.push(Invalid::Delivery {
+            key: format!("{DELIVERY}.{key}"),
+            problem,
+        });
+    }
+}
+
+impl Delivery {
+    /// `self` with the keys `value` (a request's `delivery`) names replaced: each by the value
+    /// given (what it leaves out at its default), or by its default when given `null`. A create
+    /// reads onto [`Delivery::default`]. Every problem is pushed onto `errors`; `None` if there
+    /// was one.
+    pub fn read(&self, value: &Value, errors: &mut Vec<Invalid>) -> Option<Self> {
+        let before = errors.len();
+        let mut problems = Problems(errors);
+        let Value::Object(object) = value else {
+            problems.0.push(Invalid::Delivery {
+                key: DELIVERY.to_owned(),
+                problem: DeliveryProblem::NotObject,
+            });
+            return None;
+        };
+        let mut delivery = self.clone();
+        for (key, value) in object {
+            match key.as_str() {
+                CUSTOM_DOMAINS => {
+                    delivery.custom_domains =
+                        read_or_default(value, |v| read_domains(v, &mut problems))
+                }
+                DEFAULT_PARAMS => {
+                    delivery.default_params =
+                        read_or_default(value, |v| read_params(v, &mut problems))
+                }
+                CACHE => delivery.cache = read_or_default(value, |v| read_cache(v, &mut problems)),
+                FALLBACK_IMAGES => {
+                    delivery.fallback_images =
+                        read_or_default(value, |v| read_fallbacks(v, &mut problems))
+                }
+                CROSSDOMAIN_XML => {
+                    delivery.crossdomain_xml =
+                        read_or_default(value, |v| read_bool(v, CROSSDOMAIN_XML, &mut problems))
+                }
+                other => problems.push(&display_key(other), DeliveryProblem::NotSupported),
+            }
+        }
+        (errors.len() == before).then_some(delivery)
+    }
+
+    /// The JSON every response shows: every key, defaults filled in.
+    pub fn public(&self) -> Value {
+        let fallback = |image: &Option<FallbackImage>| match image {
+            Some(image) => json!({"url": image.url.as_str(), "append_query": image.append_query}),
+            None => Value::Null,
+        };
+        json!({
+            CUSTOM_DOMAINS: self.custom_domains.iter().map(CustomDomain::as_str).collect::<Vec<_>>(),
+            DEFAULT_PARAMS: self.default_params,
+            CACHE: {
+                "behavior": self.cache.behavior.as_str(),
+                "ttl": self.cache.ttl,
+                "error_ttl": self.cache.error_ttl,
+            },
+            FALLBACK_IMAGES: {
+                "error": fallback(&self.fallback_images.error),
+                "missing": fallback(&self.fallback_images.missing),
+            },
+            CROSSDOMAIN_XML: self.crossdomain_xml,
+        })
+    }
+}
+
+/// `null` is the default; anything else is read (a value with problems leaves the default in
+/// place: the request fails anyway).
+fn read_or_default<T: Default>(value: &Value, read: impl FnOnce(&Value) -> Option<T>) -> T {
+    match value {
+        Value::Null => T::default(),
+        other => read(other).unwrap_or_default(),
+    }
+}
+
+fn read_bool(value: &Value, key: &str, problems: &mut Problems<'_>) -> Option<bool> {
+    match value {
+        Value::Bool(b) => Some(*b),
+        _ => {
+            problems.push(key, DeliveryProblem::NotBoolean);
+            None
+        }
+    }
+}
+
+fn read_domains(value: &Value, problems: &mut Problems<'_>) -> Option<Vec<CustomDomain>> {
+    let Value::Array(items) = value else {
+        problems.push(CUSTOM_DOMAINS, DeliveryProblem::NotList);
+        return None;
+    };
+    if items.len() > MAX_CUSTOM_DOMAINS {
+        problems.push(CUSTOM_DOMAINS, DeliveryProblem::TooManyDomains);
+        return None;
+    }
+    let mut domains: Vec<CustomDomain> = Vec::with_capacity(items.len());
+    let mut valid = true;
+    for item in items {
+        let Value::String(text) = item else {
+            problems.push(CUSTOM_DOMAINS, DeliveryProblem::NotList);
+            valid = false;
+            continue;
+        };
+        match CustomDomain::parse(text) {
+            Some(domain) if domains.contains(&domain) => {
+                problems.push(
+                    CUSTOM_DOMAINS,
+                    DeliveryProblem::DomainRepeated(domain.to_string()),
+                );
+                valid = false;
+            }
+            Some(domain) => domains.push(domain),
+            None => {
+                problems.push(
+                    CUSTOM_DOMAINS,
+                    DeliveryProblem::DomainInvalid(display_key(text)),
+                );
+                valid = false;
+            }
+        }
+    }
+    valid.then_some(domains)
+}
+
+fn read_params(value: &Value, problems: &mut Problems<'_>) -> Option<BTreeMap<String, String>> {
+    let Value::Object(params) = value else {
+        problems.push(DEFAULT_PARAMS, DeliveryProblem::NotObject);
+        return None;
+    };
+    if params.len() > MAX_DEFAULT_PARAMS {
+        problems.push(DEFAULT_PARAMS, DeliveryProblem::TooManyParams);
+        return None;
+    }
+    let mut read = BTreeMap::new();
+    let mut valid = true;
+    for (name, value) in params {
+        if !valid_param_name(name) {
+            problems.push(
+                DEFAULT_PARAMS,
+                DeliveryProblem::ParamNameInvalid(display_key(name)),
+            );
+            valid = false;
+            continue;
+        }
+        let key = format!("{DEFAULT_PARAMS}.{name}");
+        let problem = match value {
+            Value::String(text) if text.chars().count() > MAX_PARAM_VALUE_CHARS => {
+                Some(DeliveryProblem::ValueTooLong)
+            }
+            Value::String(text) if text.chars().any(char::is_control) => {
+                Some(DeliveryProblem::ControlCharacters)
+            }
+            Value::String(text) => {
+                read.insert(name.clone(), text.clone());
+                None
+            }
+            _ => Some(DeliveryProblem::NotString),
+        };
+        if let Some(problem) = problem {
+            problems.push(&key, problem);
+            valid = false;
+        }
+    }
+    valid.then_some(read)
+}
+
+fn read_cache(value: &Value, problems: &mut Problems<'_>) -> Option<CachePolicy> {
+    let Value::Object(cache) = value else {
+        problems.push(CACHE, DeliveryProblem::NotObject);
+        return None;
+    };
+    let mut policy = CachePolicy::default();
+    let mut valid = true;
+    let mut fail = |key: &str, problem| {
+        problems.push(&format!("{CACHE}.{key}"), problem);
+        valid = false;
+    };
+    for (key, value) in cache {
+        match key.as_str() {
+            "behavior" => match value.as_str().and_then(CacheBehavior::parse) {
+                Some(behavior) => policy.behavior = behavior,
+                None if value.is_null() => {}
+                None => fail("behavior", DeliveryProblem::NotIncluded),
+            },
+            "ttl" => match ttl(value, MIN_TTL_SECONDS) {
+                Some(Some(ttl)) => policy.ttl = ttl,
+                Some(None) => {}
+                None => fail(
+                    "ttl",
+                    DeliveryProblem::Ttl {
+                        min: MIN_TTL_SECONDS,
+                    },
+                ),
+            },
+            "error_ttl" => match ttl(value, MIN_ERROR_TTL_SECONDS) {
+                Some(Some(ttl)) => policy.error_ttl = ttl,
+                Some(None) => {}
+                None => fail(
+                    "error_ttl",
+                    DeliveryProblem::Ttl {
+                        min: MIN_ERROR_TTL_SECONDS,
+                    },
+                ),
+            },
+            other => fail(&display_key(other), DeliveryProblem::NotSupported),
+        }
+    }
+    valid.then_some(policy)
+}
+
+/// A TTL in whole seconds from `min` to a year: `Some(None)` for `null` (the default), `None`
+/// for anything else (a fraction, a string, a negative or too large number).
+fn ttl(value: &Value, min: u64) -> Option<Option<u64>> {
+    match value {
+        Value::Null => Some(None),
+        Value::Number(n) => n
+            .as_u64()
+            .filter(|s| (min..=MAX_TTL_SECONDS).contains(s))
+            .map(Some),
+        _ => None,
+    }
+}
+
+fn read_fallbacks(value: &Value, problems: &mut Problems<'_>) -> Option<FallbackImages> {
+    let Value::Object(fallbacks) = value else {
+        problems.push(FALLBACK_IMAGES, DeliveryProblem::NotObject);
+        return None;
+    };
+    let mut images = FallbackImages::default();
+    let mut valid = true;
+    for (key, value) in fallbacks {
+        let slot = match key.as_str() {
+            "error" => &mut images.error,
+            "missing" => &mut images.missing,
+            other => {
+                problems.push(
+                    &format!("{FALLBACK_IMAGES}.{}", display_key(other)),
+                    DeliveryProblem::NotSupported,
+                );
+                valid = false;
+                continue;
+            }
+        };
+        match read_fallback(value, &format!("{FALLBACK_IMAGES}.{key}"), problems) {
+            Some(image) => *slot = image,
+            None => valid = false,
+        }
+    }
+    valid.then_some(images)
+}
+
+/// `null`, or `{"url", "append_query"}`: `Some(None)` for `null`.
+fn read_fallback(
+    value: &Value,
+    key: &str,
+    problems: &mut Problems<'_>,
+) -> Option<Option<FallbackImage>> {
+    let object: &Map<String, Value> = match value {
+        Value::Null => return Some(None),
+        Value::Object(object) => object,
+        _ => {
+            problems.push(key, DeliveryProblem::ObjectOrNull);
+            return None;
+        }
+    };
+    let mut url = None;
+    let mut append_query = false;
+    let mut valid = true;
+    for (field, value) in object {
+        let full = format!("{key}.{field}");
+        match field.as_str() {
+            "url" => match value {
+                Value::String(text) => match PublicUrl::parse(text.clone()) {
+                    Ok(checked) => url = Some(checked),
+                    Err(problem) => {
+                        problems.push(&full, DeliveryProblem::Url(problem));
+                        valid = false;
+                    }
+                },
+                _ => {
+                    problems.push(&full, DeliveryProblem::Url(UrlProblem::NotPublic));
+                    valid = false;
+                }
+            },
+            "append_query" => match read_bool(value, &full, problems) {
+                Some(b) => append_query = b,
+                None if value.is_null() => {}
+                None => valid = false,
+            },
+            other => {
+                problems.push(
+                    &format!("{key}.{}", display_key(other)),
+                    DeliveryProblem::NotSupported,
+                );
+                valid = false;
+            }
+        }
+    }
+    if url.is_none() && valid {
+        problems.push(
+            &format!("{key}.url"),
+            DeliveryProblem::Url(UrlProblem::NotPublic),
+        );
+        valid = false;
+    }
+    let url = url?;
+    valid.then_some(Some(FallbackImage { url, append_query }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(value: Value) -> Result<Delivery, Vec<String>> {
+        let mut errors = Vec::new();
+        let read = Delivery::default().read(&value, &mut errors);
+        match read {
+            Some(delivery) if errors.is_empty() => Ok(delivery),
+            _ => Err(errors.iter().map(Invalid::to_string).collect()),
+        }
+    }
+
+    #[test]
+    fn the_spec_example_reads_and_shows_as_given() {
+        let example = json!({
+            "custom_domains": ["images.example.com"],
+            "default_params": {"auto": "format,compress", "q": "75"},
+            "cache": {"behavior": "respect_origin", "ttl": 31536000, "error_ttl": 300},
+            "fallback_images": {"error": {"url": "https://www.example.com/error.png", "append_query": false},
+                                "missing": null},
+            "crossdomain_xml": false
+        });
+        let delivery = read(example.clone()).unwrap();
+        assert_eq!(delivery.public(), example);
+    }
+
+    #[test]
+    fn defaults_fill_every_key() {
+        assert_eq!(
+            Delivery::default().public(),
+            json!({"custom_domains": [], "default_params": {},
+                "cache": {"behavior": "respect_origin", "ttl": 31536000, "error_ttl": 300},
+                "fallback_images": {"error": null, "missing": null}, "crossdomain_xml": false})
+        );
+        assert_eq!(read(json!({})).unwrap(), Delivery::default());
+    }
+
+    #[test]
+    fn custom_domains_are_public_dns_names_held_lowercase() {
+        for good in [
+            "images.example.com",
+            "IMAGES.Example.COM",
+            "a-b.c0.example",
+            "xn--bcher-kva.example",
+        ] {
+            assert!(CustomDomain::parse(good).is_some(), "{good}");
+        }
+        assert_eq!(
+            CustomDomain::parse("IMAGES.Example.COM").unwrap().as_str(),
+            "images.example.com"
+        );
+        let long_label = format!("{}.com", "a".repeat(64));
+        let too_long = format!("{}.com", vec!["a".repeat(60); 5].join("."));
+        for bad in [
+            "localhost",
+            "example",
+            "images.example.com.",
+            ".example.com",
+            "images..example.com",
+            "-images.example.com",
+            "images-.example.com",
+            "under_score.example.com",
+            "1.2.3.4",
+            "[::1]",
+            "::1",
+            "192.168.0.1",
+            "metadata.google.internal",
+            "printer.local",
+            "images.example.com:443",
+            "images.example.com/path",
+            "ímages.example.com",
+            "imаges.example.com", // Cyrillic а: a look-alike, not LDH
+            "images example.com",
+            "",
+            &long_label,
+            &too_long,
+        ] {
+            assert!(CustomDomain::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_problem_is_reported_once_with_its_key() {
+        let errors = read(json!({
+            "custom_domains": ["ok.example.com", "OK.example.com", "bad..name", 7],
+            "default_params": {"Q": "1", "w": 2, "fm": "a\u{7}b", "h": "x".repeat(1025)},
+            "cache": {"behavior": "forever", "ttl": 60, "error_ttl": 0.5, "max": 1},
+            "fallback_images": {"error": {"url": "http://10.0.0.1/x.png"}, "missing": "no", "other": null},
+            "crossdomain_xml": "yes",
+            "cdn": true
+        }))
+        .unwrap_err();
+        assert_eq!(
+            errors,
+            [
+                "delivery.cache.behavior is not included in the list",
+                "delivery.cache.error_ttl must be an integer from 1 to 31536000 seconds",
+                "delivery.cache.max is not supported",
+                "delivery.cache.ttl must be an integer from 1800 to 31536000 seconds",
+                "delivery.cdn is not supported",
+                "delivery.crossdomain_xml must be true or false",
+                "delivery.custom_domains holds ok.example.com more than once",
+                "delivery.custom_domains holds bad..name, which is not a public DNS name",
+                "delivery.custom_domains must be a list of host names",
+                "delivery.default_params has a parameter named Q: names are 1 to 32 of a-z, 0-9 and -",
+                "delivery.default_params.fm must not contain control characters",
+                "delivery.default_params.h is too long (maximum is 1024 characters)",
+                "delivery.default_params.w must be a string",
+                "delivery.fallback_images.error.url must be a public http(s) URL",
+                "delivery.fallback_images.missing must be an object or null",
+                "delivery.fallback_images.other is not supported",
+            ]
+        );
+    }
+
+    #[test]
+    fn limits_are_inclusive() {
+        let domains: Vec<String> = (0..25).map(|n| format!("d{n}.example.com")).collect();
+        assert_eq!(
+            read(json!({"custom_domains": domains}))
+                .unwrap()
+                .custom_domains
+                .len(),
+            25
+        );
+        let domains: Vec<String> = (0..26).map(|n| format!("d{n}.example.com")).collect();
+        assert_eq!(
+            read(json!({"custom_domains": domains})).unwrap_err(),
+            ["delivery.custom_domains must hold at most 25 host names"]
+        );
+        let params: Map<String, Value> = (0..50).map(|n| (format!("p{n}"), json!("v"))).collect();
+        assert!(read(json!({"default_params": params})).is_ok());
+        let params: Map<String, Value> = (0..51).map(|n| (format!("p{n}"), json!("v"))).collect();
+        assert_eq!(
+            read(json!({"default_params": params})).unwrap_err(),
+            ["delivery.default_params must hold at most 50 parameters"]
+        );
+        for (ttl, ok) in [
+            (1799, false),
+            (1800, true),
+            (31536000, true),
+            (31536001, false),
+            (-1, false),
+        ] {
+            assert_eq!(read(json!({"cache": {"ttl": ttl}})).is_ok(), ok, "{ttl}");
+        }
+        for (ttl, ok) in [(0, false), (1, true), (31536000, true)] {
+            assert_eq!(
+                read(json!({"cache": {"error_ttl": ttl}})).is_ok(),
+                ok,
+                "{ttl}"
+            );
+        }
+        assert!(read(json!({"cache": {"ttl": 1e30}})).is_err());
+        assert!(read(json!({"cache": {"ttl": "3600"}})).is_err());
+        assert!(read(json!({"default_params": {"n": "é".repeat(1024)}})).is_ok());
+        assert!(read(json!({"default_params": {"a".repeat(32): "v"}})).is_ok());
+        assert!(read(json!({"default_params": {"a".repeat(33): "v"}})).is_err());
+    }
+
+    #[test]
+    fn a_patch_replaces_the_keys_it_names_and_null_restores_the_default() {
+        let stored = read(json!({
+            "custom_domains": ["a.example.com"],
+            "cache": {"behavior": "override_origin", "ttl": 3600},
+            "crossdomain_xml": true
+        }))
+        .unwrap();
+        let mut errors = Vec::new();
+        let patched = stored
+            .read(
+                &json!({"cache": {"error_ttl": 60}, "crossdomain_xml": null}),
+                &mut errors,
+            )
+            .unwrap();
+        assert!(errors.is_empty());
+        assert_eq!(
+            patched.custom_domains, stored.custom_domains,
+            "not named: kept"
+        );
+        assert_eq!(
+            patched.cache,
+            CachePolicy {
+                error_ttl: 60,
+                ..CachePolicy::default()
+            },
+            "named: replaced, what it leaves out at its default"
+        );
+        assert!(!patched.crossdomain_xml, "null: the default");
+        assert!(stored.read(&json!([]), &mut errors).is_none());
+        assert_eq!(errors[0].to_string(), "delivery must be an object");
+    }
+
+    #[test]
+    fn fallback_urls_are_held_to_the_public_url_rule_byte_for_byte() {
+        let delivery = read(json!({"fallback_images": {"missing": {"url": "https://cdn.example.com/404.png?v=1", "append_query": true}}})).unwrap();
+        let missing = delivery.fallback_images.missing.unwrap();
+        assert_eq!(missing.url.as_str(), "https://cdn.example.com/404.png?v=1");
+        assert!(missing.append_query);
+        for bad in [
+            "https://EXAMPLE.com/x.png",
+            "http://example.com\\@169.254.169.254/",
+            "https://user@example.com/",
+            "ftp://example.com/x.png",
+            "https://localhost/x.png",
+        ] {
+            assert!(
+                read(json!({"fallback_images": {"error": {"url": bad}}})).is_err(),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            read(json!({"fallback_images": {"error": {"append_query": true}}})).unwrap_err(),
+            ["delivery.fallback_images.error.url must be a public http(s) URL"]
+        );
+    }
+}
