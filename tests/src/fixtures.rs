@@ -37,7 +37,10 @@ pub fn credentials(source_type: SourceType) -> Map<String, Value> {
         SourceType::Azure => json!({"account_name": "myaccount", "service_type": "blob",
             "container_name": "images", "sas_token": "sv=2024-11-04&ss=b&sig=azure-signature-0123456789",
             "prefix": "a/"}),
-        SourceType::Url => json!({"url": "https://images.example.com/base/"}),
+        SourceType::Url => json!({"url": "https://images.example.com/base/",
+            "username": "cdn-fetcher", "password": "web-origin-password-0123456789",
+            "request_handshake": "handshake-0123456789abcdefghijkl",
+            "request_signing_key": "signing-key-0123456789abcdefghij"}),
     };
     match value {
         Value::Object(map) => map,

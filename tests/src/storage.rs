@@ -276,6 +276,8 @@ pub enum Reply {
     /// 301 with `x-amz-bucket-region` set to this: an S3 bucket in another region, or a storage
     /// that puts its own text where the region goes.
     Moved(String),
+    /// Basic authentication required (RFC 7617): 200 with this user id and password, else 401.
+    Basic(String, String),
 }
 
 /// A web folder: each path answers its [`Reply`], anything else 404. Counts requests and keeps
@@ -283,6 +285,8 @@ pub enum Reply {
 pub struct WebServer {
     pub address: SocketAddr,
     pub ranges: Arc<Mutex<Vec<Option<String>>>>,
+    /// Each request's `Authorization` header.
+    pub authorizations: Arc<Mutex<Vec<Option<String>>>>,
 }
 
 impl WebServer {
@@ -295,20 +299,32 @@ impl WebServer {
             .expect("bind");
         let address = listener.local_addr().expect("address");
         let seen = ranges.clone();
+        let authorizations: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
+        let logins = authorizations.clone();
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
                 let routes = routes.clone();
                 let seen = seen.clone();
+                let logins = logins.clone();
                 let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
                     let routes = routes.clone();
                     let seen = seen.clone();
+                    let logins = logins.clone();
                     async move {
-                        seen.lock().unwrap_or_else(|p| p.into_inner()).push(
+                        let header = |name: &str| {
                             req.headers()
-                                .get("range")
+                                .get(name)
                                 .and_then(|v| v.to_str().ok())
-                                .map(str::to_owned),
-                        );
+                                .map(str::to_owned)
+                        };
+                        seen.lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push(header("range"));
+                        let authorization = header("authorization");
+                        logins
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push(authorization.clone());
                         let mut response =
                             hyper::Response::new(Full::new(Bytes::from_static(b"x")));
                         match routes.get(req.uri().path()) {
@@ -329,6 +345,17 @@ impl WebServer {
                                     region.parse().expect("region header"),
                                 );
                             }
+                            Some(Reply::Basic(user, password)) => {
+                                use base64::Engine;
+                                let expected = format!(
+                                    "Basic {}",
+                                    base64::engine::general_purpose::STANDARD
+                                        .encode(format!("{user}:{password}"))
+                                );
+                                if authorization.as_deref() != Some(expected.as_str()) {
+                                    *response.status_mut() = hyper::StatusCode::UNAUTHORIZED;
+                                }
+                            }
                             None => *response.status_mut() = hyper::StatusCode::NOT_FOUND,
                         }
                         Ok::<_, Infallible>(response)
@@ -341,7 +368,11 @@ impl WebServer {
                 });
             }
         });
-        Self { address, ranges }
+        Self {
+            address,
+            ranges,
+            authorizations,
+        }
     }
 
     pub fn requests(&self) -> usize {

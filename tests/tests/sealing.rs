@@ -116,11 +116,18 @@ async fn every_type_is_stored_sealed_and_the_table_holds_no_secret() {
             );
             let sealed = envelope(&stored, secret);
             assert_eq!(sealed["v"].as_n().unwrap(), "1");
-            assert_eq!(sealed["keys"].as_s().unwrap(), secret);
+            // One data key for every secret of the create, named in its context.
+            let mut together = secret_keys(source_type);
+            together.sort_unstable();
+            assert_eq!(sealed["keys"].as_s().unwrap(), &together.join(","));
             let wrap = sealed["wrap"].as_s().unwrap();
             assert!(wrap == "local" || wrap == "kms", "{wrap}");
             // A new value sealed, the old one gone; then a rotation of the signing token.
-            let new_value = format!("{source_type}-replaced-secret-0123456789");
+            // 32 characters: a request key's length, and a valid value of every secret.
+            let new_value: String = format!("{source_type}-replaced-0123456789abcdefghijklmnop")
+                .chars()
+                .take(32)
+                .collect();
             let patched = app
                 .patch(
                     &format!("/v1/sources/{id}"),

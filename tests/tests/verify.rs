@@ -367,6 +367,68 @@ async fn a_url_answering_200_or_206_is_ok_and_asked_for_one_byte() {
     );
 }
 
+/// docs/SPEC.md §23: a web folder with `username`/`password` is checked with Basic
+/// authentication, which goes to its own origin only.
+#[tokio::test]
+async fn a_web_folder_with_a_login_is_checked_with_basic_authentication() {
+    let (app, web, _network) = web_app(vec![(
+        "/private/",
+        Reply::Basic("cdn-user".into(), "origin-password-0123".into()),
+    )])
+    .await;
+    let port = web.address.port();
+    let with_login = |name: &str, path: &str, password: &str| {
+        source_with(
+            name,
+            SourceType::Url,
+            json!({"url": format!("http://images.test:{port}/{path}/"), "username": "cdn-user",
+                "password": password})
+            .as_object()
+            .unwrap()
+            .clone(),
+        )
+    };
+    let good = verified(
+        &app,
+        &with_login("login", "private", "origin-password-0123"),
+    )
+    .await;
+    assert_eq!(good["status"], "ok", "{good}");
+    let wrong = verified(
+        &app,
+        &with_login("wrong", "private", "not-the-password-0123"),
+    )
+    .await;
+    assert_eq!(wrong["status"], "failed");
+    assert_eq!(
+        wrong["error"]["message"], "The storage answered HTTP 401",
+        "{wrong}"
+    );
+    let none = verified(
+        &app,
+        &url_source("no-login", &format!("http://images.test:{port}/private/")),
+    )
+    .await;
+    assert_eq!(code(&none), "http_error");
+    let logins = web.authorizations.lock().unwrap().clone();
+    assert_eq!(logins.len(), 3);
+    assert!(
+        logins[0]
+            .as_deref()
+            .is_some_and(|l| l.starts_with("Basic "))
+    );
+    assert_eq!(logins[2], None);
+    // A password with a colon would end the user id early; one without its user is refused.
+    let response = app
+        .post(
+            "/v1/sources",
+            &app.db.api_key("acme").await,
+            &with_login("colon", "private", "pass:word-0123"),
+        )
+        .await;
+    assert_eq!(response.errors(), ["Credential password is invalid"]);
+}
+
 #[tokio::test]
 async fn a_url_answering_403_or_404_fails_with_http_error() {
     let (app, web, _network) = web_app(vec![("/forbidden/", Reply::Status(403))]).await;

@@ -47,6 +47,11 @@ pub enum Invalid {
         key: &'static str,
         service_type: &'static str,
     },
+    /// One of two keys a type takes both or neither of (a web folder's `username`/`password`).
+    CredentialRequiredWith {
+        key: &'static str,
+        with: &'static str,
+    },
     /// `****` given for a secret where no stored secret exists to keep.
     PlaceholderIsNotASecret(&'static str),
     /// `?verify=true` and the check failed (docs/SPEC.md §14): the verification's message, which never
@@ -109,6 +114,9 @@ impl fmt::Display for Invalid {
                 f,
                 "Credential {key} is not supported for azure sources with service_type {service_type}"
             ),
+            Invalid::CredentialRequiredWith { key, with } => {
+                write!(f, "Credential {key} is required with {with}")
+            }
             Invalid::PlaceholderIsNotASecret(key) => write!(
                 f,
                 "Credential {key} must be the secret itself, not {SECRET_PLACEHOLDER}"

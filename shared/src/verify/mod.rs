@@ -224,7 +224,16 @@ impl Verifier {
                 else {
                     return Ending::Failed(Problem::Unsupported("The source has no URL to check"));
                 };
-                web::check(&client, &url, checks, &mut budget).await
+                let value = |role| {
+                    credentials
+                        .by_role(SourceType::Url, role)
+                        .and_then(|v| v.clear())
+                };
+                // Basic authentication when the source has it (docs/SPEC.md §23).
+                let login = value(CredentialRole::BasicUser)
+                    .zip(value(CredentialRole::BasicPassword))
+                    .map(|(user, password)| web::BasicLogin { user, password });
+                web::check(&client, &url, login, checks, &mut budget).await
             }
             SourceType::Azure => {
                 let target =

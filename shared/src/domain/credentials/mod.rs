@@ -23,7 +23,7 @@ pub use sealed::{FORMAT_VERSION, SealedSecret, Wrap};
 pub(crate) fn secret_key(key: &str) -> Option<&'static str> {
     SourceType::ALL.into_iter().find_map(|source_type| {
         rules::rule(source_type, key)
-            .filter(|rule| rule.role() == CredentialRole::Secret)
+            .filter(|rule| rule.secret())
             .map(|rule| rule.key)
     })
 }
@@ -34,7 +34,7 @@ pub(crate) fn secret_key(key: &str) -> Option<&'static str> {
 pub enum CredentialRole {
     /// The access key id that signs requests.
     AccessKey,
-    /// The storage secret: write-only, shown as `****`, sealed at rest.
+    /// The storage's secret key (S3's `secret_access_key`, the others' `secret`, Azure's SAS).
     Secret,
     Bucket,
     Region,
@@ -48,6 +48,11 @@ pub enum CredentialRole {
     AzureService,
     /// An Azure container or file share (which one: [`super::AzureService::resource_key`]).
     AzureResource,
+    /// A web folder's Basic authentication user id and password (docs/SPEC.md §23).
+    BasicUser,
+    BasicPassword,
+    /// A web folder's request handshake or signing key (§23).
+    RequestKey,
 }
 
 /// Whether `value` is one of `source_type`'s provider's regions, by the rule its `region`
@@ -83,7 +88,7 @@ pub fn credential_keys(source_type: SourceType) -> impl Iterator<Item = Credenti
         .map(|rule| CredentialKey {
             key: rule.key,
             required: rule.required,
-            secret: rule.role() == CredentialRole::Secret,
+            secret: rule.secret(),
         })
 }
 
@@ -344,6 +349,22 @@ impl Credentials {
         if source_type == SourceType::Azure {
             check_azure_service_type(&checked, &given, errors);
         }
+        for (paired_type, first, second) in rules::PAIRED_KEYS {
+            if *paired_type != source_type {
+                continue;
+            }
+            match (given.contains(first), given.contains(second)) {
+                (true, false) => errors.push(Invalid::CredentialRequiredWith {
+                    key: second,
+                    with: first,
+                }),
+                (false, true) => errors.push(Invalid::CredentialRequiredWith {
+                    key: first,
+                    with: second,
+                }),
+                _ => {}
+            }
+        }
         (errors.len() == before).then_some(Self(checked))
     }
 }
@@ -404,7 +425,17 @@ mod tests {
         }
         secret_keys.sort_unstable();
         secret_keys.dedup();
-        assert_eq!(secret_keys, ["sas_token", "secret", "secret_access_key"]);
+        assert_eq!(
+            secret_keys,
+            [
+                "password",
+                "request_handshake",
+                "request_signing_key",
+                "sas_token",
+                "secret",
+                "secret_access_key"
+            ]
+        );
         assert!(secret_key("bucket").is_none());
     }
 
@@ -808,5 +839,73 @@ mod tests {
         let errors = s3_with(&long, "v");
         assert!(errors[0].len() < 120, "{errors:?}");
         assert_eq!(display_key("a\u{1}b"), "a?b");
+    }
+
+    /// docs/SPEC.md §23: a web folder's origin login, both keys or neither, no `:` in either;
+    /// its request keys exactly 32 Latin-1 characters; all but the user id secret.
+    #[test]
+    fn a_web_folder_may_authenticate_to_its_origin() {
+        let url = ("url", "https://images.example.com/");
+        assert!(check(SourceType::Url, &[url]).is_empty());
+        assert!(
+            check(
+                SourceType::Url,
+                &[url, ("username", "cdn"), ("password", "pw-0123")]
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            check(SourceType::Url, &[url, ("username", "cdn")]),
+            ["Credential password is required with username"]
+        );
+        assert_eq!(
+            check(SourceType::Url, &[url, ("password", "pw-0123")]),
+            ["Credential username is required with password"]
+        );
+        assert_eq!(
+            check(
+                SourceType::Url,
+                &[url, ("username", "c:dn"), ("password", "p:w")]
+            ),
+            [
+                "Credential username is invalid",
+                "Credential password is invalid"
+            ]
+        );
+        let latin1 = "é".repeat(32);
+        let euro = "€".repeat(32);
+        for (value, ok) in [
+            ("k".repeat(32), true),
+            (latin1, true),
+            ("k".repeat(31), false),
+            ("k".repeat(33), false),
+            (euro, false),
+        ] {
+            for key in ["request_handshake", "request_signing_key"] {
+                assert_eq!(
+                    check(SourceType::Url, &[url, (key, value.as_str())]).is_empty(),
+                    ok,
+                    "{key} {value}"
+                );
+            }
+        }
+        for key in ["password", "request_handshake", "request_signing_key"] {
+            assert_eq!(
+                CredentialValue::new(key, "x".into()).public(),
+                SECRET_PLACEHOLDER
+            );
+        }
+        assert_eq!(
+            CredentialValue::new("username", "cdn".into()).public(),
+            "cdn"
+        );
+        // The other types take none of them.
+        assert_eq!(
+            check(SourceType::S3, &[("username", "cdn")])
+                .iter()
+                .filter(|m| m.contains("username is not supported"))
+                .count(),
+            1
+        );
     }
 }

@@ -29,7 +29,15 @@ impl KeyRule {
             Kind::AzureAccountName => CredentialRole::AzureAccount,
             Kind::AzureServiceType => CredentialRole::AzureService,
             Kind::AzureContainer => CredentialRole::AzureResource,
+            Kind::BasicUser => CredentialRole::BasicUser,
+            Kind::BasicPassword => CredentialRole::BasicPassword,
+            Kind::Latin1Key32 => CredentialRole::RequestKey,
         }
+    }
+
+    /// Whether the key holds a storage secret: the rules are the one place that says so.
+    pub fn secret(&self) -> bool {
+        self.kind.is_secret()
     }
 }
 
@@ -99,7 +107,20 @@ const AZURE_RULES: &[KeyRule] = &[
     required("sas_token", Kind::Secret),
     optional("prefix", Kind::Prefix),
 ];
-const URL_RULES: &[KeyRule] = &[required("url", Kind::PublicUrl)];
+/// A web folder may authenticate to its origin, as imgix's do (docs/SPEC.md §23): Basic
+/// authentication (`username` and `password`, both or neither: [`PAIRED_KEYS`]), and keys the
+/// origin may ask requests to carry.
+const URL_RULES: &[KeyRule] = &[
+    required("url", Kind::PublicUrl),
+    optional("username", Kind::BasicUser),
+    optional("password", Kind::BasicPassword),
+    optional("request_handshake", Kind::Latin1Key32),
+    optional("request_signing_key", Kind::Latin1Key32),
+];
+
+/// Keys a type takes both or neither of.
+pub(super) const PAIRED_KEYS: &[(SourceType, &str, &str)] =
+    &[(SourceType::Url, "username", "password")];
 
 /// The type's keys, in the order the reference document shows them.
 pub(super) fn rules_for(source_type: SourceType) -> &'static [KeyRule] {

@@ -25,6 +25,22 @@ pub(crate) enum Kind {
     AzureServiceType,
     /// An Azure container or file share name.
     AzureContainer,
+    /// A web folder's Basic authentication user id (docs/SPEC.md §23): no `:`, which would end it
+    /// (RFC 7617 §2).
+    BasicUser,
+    /// A web folder's Basic authentication password: a secret, no `:` either (§23).
+    BasicPassword,
+    /// A web folder's request handshake or signing key: a secret of exactly 32 Latin-1
+    /// characters (§23).
+    Latin1Key32,
+}
+
+impl Kind {
+    /// Whether a value of this kind is a storage secret: write-only, shown as `****`, sealed at
+    /// rest (docs/SPEC.md §21).
+    pub(crate) fn is_secret(&self) -> bool {
+        matches!(self, Kind::Secret | Kind::BasicPassword | Kind::Latin1Key32)
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -52,7 +68,7 @@ pub(super) fn check_value(kind: Kind, value: &str) -> Result<(), ValueProblem> {
     if value.trim() != value {
         return Err(ValueProblem::SurroundingWhitespace);
     }
-    if value == SECRET_PLACEHOLDER && !matches!(kind, Kind::Secret) {
+    if value == SECRET_PLACEHOLDER && !kind.is_secret() {
         return Err(ValueProblem::PlaceholderForPlainValue);
     }
     let valid = match kind {
@@ -90,6 +106,8 @@ pub(super) fn check_value(kind: Kind, value: &str) -> Result<(), ValueProblem> {
                 && lower_alnum_with(value, b"-")
                 && !value.contains("--")
         }
+        Kind::BasicUser | Kind::BasicPassword => !value.contains(':'),
+        Kind::Latin1Key32 => value.chars().count() == 32 && value.chars().all(|c| c <= '\u{ff}'),
     };
     if valid {
         Ok(())
