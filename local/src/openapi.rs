@@ -595,6 +595,8 @@ fn components() -> Value {
         json!({"type": "array", "items": {"$ref": "#/components/schemas/Source"}}),
     );
     schemas.insert("Event".into(), event_schema());
+    schemas.insert("Delivery".into(), delivery_schema(false));
+    schemas.insert("DeliveryInput".into(), delivery_schema(true));
     schemas.insert(
         "EventList".into(),
         json!({"type": "array", "items": {"$ref": "#/components/schemas/Event"}}),
@@ -779,13 +781,14 @@ fn stored_credentials(source_type: SourceType) -> Value {
 fn stored_source(source_type: SourceType, name: &str) -> Value {
     json!({
         "type": "object", "additionalProperties": false,
-        "required": [fields::ID, fields::SOURCE, fields::SOURCE_TYPE, fields::ENABLED, fields::CREDENTIALS, fields::CREATED_AT, fields::UPDATED_AT, fields::SECRETS_UPDATED_AT],
+        "required": [fields::ID, fields::SOURCE, fields::SOURCE_TYPE, fields::ENABLED, fields::CREDENTIALS, "delivery", fields::CREATED_AT, fields::UPDATED_AT, fields::SECRETS_UPDATED_AT],
         "properties": {
             fields::ID: {"$ref": "#/components/schemas/SourceId"},
             fields::SOURCE: {"$ref": "#/components/schemas/SourceName"},
             fields::SOURCE_TYPE: {"type": "string", "enum": [source_type.as_str()]},
             fields::ENABLED: enabled_schema(),
             fields::CREDENTIALS: {"$ref": format!("#/components/schemas/{name}Credentials")},
+            "delivery": {"$ref": "#/components/schemas/Delivery"},
             fields::CREATED_AT: {"$ref": "#/components/schemas/Timestamp"},
             fields::UPDATED_AT: {"$ref": "#/components/schemas/Timestamp"},
             fields::SECRETS_UPDATED_AT: {
@@ -853,6 +856,90 @@ fn event_schema() -> Value {
     })
 }
 
+/// docs/SPEC.md §23's delivery settings: as every response shows them (defaults filled in), or as
+/// a create or a PATCH gives them (`input`: every key optional, `null` for its default; a PATCH
+/// replaces the keys it names).
+fn delivery_schema(input: bool) -> Value {
+    use shared::domain::delivery::{
+        CacheBehavior, MAX_CUSTOM_DOMAINS, MAX_DEFAULT_PARAMS, MAX_PARAM_VALUE_CHARS,
+        MAX_TTL_SECONDS, MIN_ERROR_TTL_SECONDS, MIN_TTL_SECONDS,
+    };
+    let nullable = |schema: Value| {
+        if input {
+            json!({"anyOf": [schema, {"type": "null"}]})
+        } else {
+            schema
+        }
+    };
+    // LDH labels, at least two; a request may use any letter case (stored lowercase).
+    let domain_pattern = if input {
+        "^[A-Za-z0-9-]{1,63}(\\.[A-Za-z0-9-]{1,63})+$"
+    } else {
+        "^[a-z0-9-]{1,63}(\\.[a-z0-9-]{1,63})+$"
+    };
+    let behaviors: Vec<&str> = CacheBehavior::ALL
+        .iter()
+        .map(CacheBehavior::as_str)
+        .collect();
+    let fallback = json!({
+        "type": "object", "additionalProperties": false, "required": ["url"],
+        "properties": {
+            "url": {"type": "string", "format": "uri", "pattern": "^https?://",
+                "description": "A public http(s) URL in canonical form, as `url` credentials (docs/SPEC.md §4); stored byte for byte."},
+            "append_query": {"type": "boolean", "default": false}
+        }
+    });
+    let mut cache = json!({
+        "type": "object", "additionalProperties": false,
+        "properties": {
+            "behavior": nullable(json!({"type": "string", "enum": behaviors, "default": "respect_origin"})),
+            "ttl": nullable(json!({"type": "integer", "minimum": MIN_TTL_SECONDS, "maximum": MAX_TTL_SECONDS, "default": MAX_TTL_SECONDS})),
+            "error_ttl": nullable(json!({"type": "integer", "minimum": MIN_ERROR_TTL_SECONDS, "maximum": MAX_TTL_SECONDS, "default": 300}))
+        }
+    });
+    let mut fallbacks = json!({
+        "type": "object", "additionalProperties": false,
+        "properties": {
+            "error": {"anyOf": [fallback.clone(), {"type": "null"}], "description": "The image answered when the origin fails; null: the CDN's own error."},
+            "missing": {"anyOf": [fallback, {"type": "null"}], "description": "The image answered when the origin has none; null: the CDN's own 404."}
+        }
+    });
+    let mut schema = json!({
+        "type": "object", "additionalProperties": false,
+        "description": "How the CDN delivers the source's images (imgix's delivery settings).",
+        "properties": {
+            "custom_domains": nullable(json!({
+                "type": "array", "maxItems": MAX_CUSTOM_DOMAINS, "uniqueItems": true,
+                "items": {"type": "string", "maxLength": 253, "pattern": domain_pattern},
+                "description": "Public DNS names through which the CDN serves this source, unique across all sources of all accounts (case-insensitively); 422 `Custom domain <name> has already been taken`."
+            })),
+            "default_params": nullable(json!({
+                "type": "object", "maxProperties": MAX_DEFAULT_PARAMS,
+                "propertyNames": {"pattern": "^[a-z0-9-]{1,32}$"},
+                "additionalProperties": {"type": "string", "maxLength": MAX_PARAM_VALUE_CHARS},
+                "description": "Rendering parameters applied to every request of the source; values without control characters."
+            })),
+            "cache": nullable(cache.clone()),
+            "fallback_images": nullable(fallbacks.clone()),
+            "crossdomain_xml": nullable(json!({"type": "boolean", "default": false}))
+        }
+    });
+    if !input {
+        cache["required"] = json!(["behavior", "ttl", "error_ttl"]);
+        fallbacks["required"] = json!(["error", "missing"]);
+        schema["properties"]["cache"] = cache;
+        schema["properties"]["fallback_images"] = fallbacks;
+        schema["required"] = json!([
+            "custom_domains",
+            "default_params",
+            "cache",
+            "fallback_images",
+            "crossdomain_xml"
+        ]);
+    }
+    schema
+}
+
 /// docs/SPEC.md §12: a JSON boolean, nothing else.
 fn enabled_schema() -> Value {
     json!({"type": "boolean", "default": true,
@@ -883,6 +970,10 @@ fn source_create(source_type: SourceType, name: &str) -> Value {
     properties.insert(
         fields::CREDENTIAL_ATTRIBUTES.into(),
         json!({"$ref": format!("#/components/schemas/{name}CredentialAttributes")}),
+    );
+    properties.insert(
+        "delivery".into(),
+        json!({"anyOf": [{"$ref": "#/components/schemas/DeliveryInput"}, {"type": "null"}]}),
     );
     echoed_properties(&mut properties);
     json!({
@@ -922,6 +1013,11 @@ fn source_update() -> Value {
         "type": "object", "properties": credential_properties, "additionalProperties": false,
         "description": "Merged key by key into the stored credentials; the result must be a valid set for the source's type."
     }));
+    properties.insert(
+        "delivery".into(),
+        json!({"anyOf": [{"$ref": "#/components/schemas/DeliveryInput"}, {"type": "null"}],
+            "description": "Replaces the keys it names; a key set to null returns to its default, and `\"delivery\": null` all of them."}),
+    );
     echoed_properties(&mut properties);
     json!({"type": "object", "additionalProperties": false, "properties": properties})
 }
@@ -941,6 +1037,7 @@ fn source_example() -> Value {
         fields::CREDENTIALS: {"bucket": "my-bucket", "region": "us-east-1", "access_key_id": "AKIA...",
             "secret_access_key": SECRET_PLACEHOLDER, fields::REQUIRE_TOKEN: "true",
             fields::SECRET_TOKEN: "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90"},
+        "delivery": shared::domain::delivery::Delivery::default().public(),
         fields::CREATED_AT: "2026-03-05T14:10:00Z", fields::UPDATED_AT: "2026-03-05T14:10:00Z",
         fields::SECRETS_UPDATED_AT: "2026-03-05T14:10:00Z"
     })

@@ -82,6 +82,7 @@ async fn create_answers_201_with_the_documented_shape() {
         [
             "created_at",
             "credentials",
+            "delivery",
             "enabled",
             "id",
             "secrets_updated_at",

@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::Value;
 
+use super::delivery::DELIVERY;
 use super::{CredentialValue, Source, SourceId, Timestamp, fields};
 
 /// How long events are kept (the table's TTL removes them after).
@@ -228,6 +229,13 @@ fn fields_of(source: &Source) -> Vec<(String, FieldValue)> {
         credential(fields::REQUIRE_TOKEN),
         FieldValue::Shown(Value::from(require_token)),
     ));
+    // The delivery settings, a field per key (docs/SPEC.md §23): `delivery.custom_domains` with
+    // the lists from and to, and so on.
+    if let Value::Object(delivery) = source.fields.delivery.public() {
+        for (key, value) in delivery {
+            all.push((format!("{DELIVERY}.{key}"), FieldValue::Shown(value)));
+        }
+    }
     // When a storage secret last changed (docs/SPEC.md §21): shown, so the trail says when.
     all.push((
         fields::SECRETS_UPDATED_AT.to_owned(),

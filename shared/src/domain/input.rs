@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::credentials::{CredentialValue, Credentials, secret_key};
+use super::delivery::{DELIVERY, Delivery};
 use super::validation::{Invalid, ValidationErrors, display_key};
 use super::{SourceFields, SourceName, SourceType, fields};
 
@@ -34,6 +35,8 @@ pub struct SourceInput {
     require_token: Option<bool>,
     /// A JSON boolean only (docs/SPEC.md §12); anything else is an error in `errors`.
     enabled: Option<bool>,
+    /// The `delivery` object as given (docs/SPEC.md §23), read onto the stored settings.
+    delivery: Option<Value>,
     /// Problems of shape found while reading (unknown attributes, non-string values, read-only keys).
     errors: Vec<Invalid>,
 }
@@ -46,6 +49,7 @@ impl SourceInput {
             credentials: Vec::new(),
             require_token: None,
             enabled: None,
+            delivery: None,
             errors: Vec::new(),
         };
         for (key, value) in source {
@@ -57,6 +61,7 @@ impl SourceInput {
                     _ => input.errors.push(Invalid::EnabledNotBoolean),
                 },
                 fields::CREDENTIAL_ATTRIBUTES => input.read_credentials(value),
+                DELIVERY => input.delivery = Some(value.clone()),
                 k if READ_ONLY_ATTRIBUTES.contains(&k) => {}
                 other => input
                     .errors
@@ -126,6 +131,7 @@ impl SourceInput {
             credentials: changes,
             require_token,
             enabled,
+            delivery,
             mut errors,
         } = self;
         let name = resolve_name(name, stored, &mut errors);
@@ -134,18 +140,28 @@ impl SourceInput {
             .or(stored.map(|s| s.require_token))
             .unwrap_or(false);
         let enabled = enabled.or(stored.map(|s| s.enabled)).unwrap_or(true);
+        let stored_delivery = stored.map(|s| s.delivery.clone()).unwrap_or_default();
+        let delivery = match &delivery {
+            // `"delivery": null` returns every key to its default.
+            Some(Value::Null) => Some(Delivery::default()),
+            Some(given) => stored_delivery.read(given, &mut errors),
+            None => Some(stored_delivery),
+        };
         let credentials = source_type.and_then(|source_type| {
             let values = merge_credentials(changes, stored, source_type, &mut errors);
             Credentials::validate(source_type, values, &mut errors)
         });
-        match (name, source_type, credentials) {
-            (Some(name), Some(source_type), Some(credentials)) if errors.is_empty() => {
+        match (name, source_type, credentials, delivery) {
+            (Some(name), Some(source_type), Some(credentials), Some(delivery))
+                if errors.is_empty() =>
+            {
                 Ok(SourceFields {
                     name,
                     source_type,
                     credentials,
                     require_token,
                     enabled,
+                    delivery,
                 })
             }
             _ => Err(ValidationErrors(errors)),

@@ -6,6 +6,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::credentials::StoredCredentials;
+use crate::domain::delivery::Delivery;
 use crate::domain::{
     AccountId, Credentials, PreviousToken, SealedSecret, SecretToken, Source, SourceFields,
     SourceId, SourceName, SourceType, Timestamp,
@@ -74,6 +75,10 @@ pub(crate) struct SourceItem {
     /// than the secret's last change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secrets_updated_at: Option<String>,
+    /// The delivery settings (docs/SPEC.md §23) in the form responses show, when they are not
+    /// all defaults; absent on items written before they existed, which read as the defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<serde_json::Value>,
     pub version: u64,
 }
 
@@ -109,6 +114,8 @@ impl SourceItem {
             created_at: source.created_at.to_string(),
             updated_at: source.updated_at.to_string(),
             secrets_updated_at: Some(source.secrets_updated_at.to_string()),
+            delivery: (source.fields.delivery != Delivery::default())
+                .then(|| source.fields.delivery.public()),
             version: source.version,
         })
     }
@@ -126,6 +133,12 @@ impl SourceItem {
         let credentials = Credentials::from_stored(source_type, stored)
             .ok_or_else(|| corrupt("credential key"))?;
         let updated_at = Timestamp::parse(&self.updated_at).ok_or_else(|| corrupt("updated_at"))?;
+        let delivery = match &self.delivery {
+            None => Delivery::default(),
+            Some(stored) => Delivery::default()
+                .read(stored, &mut Vec::new())
+                .ok_or_else(|| corrupt("delivery"))?,
+        };
         let secrets_updated_at = match self.secrets_updated_at {
             Some(at) => Timestamp::parse(&at).ok_or_else(|| corrupt("secrets_updated_at"))?,
             None => updated_at,
@@ -139,6 +152,7 @@ impl SourceItem {
                 credentials,
                 require_token: self.require_token,
                 enabled: self.enabled,
+                delivery,
             },
             secret_token: SecretToken::from_stored(self.secret_token),
             previous_token: match (
