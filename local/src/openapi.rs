@@ -844,8 +844,8 @@ fn event_schema() -> Value {
                 "type": "object", "additionalProperties": false, "required": ["field"],
                 "properties": {
                     "field": {"type": "string", "description": "`source`, `source_type`, `enabled`, or `credentials.<key>`."},
-                    "from": {"type": ["string", "boolean"], "description": "Absent for a secret, and where the field did not exist."},
-                    "to": {"type": ["string", "boolean"], "description": "Absent for a secret, and where the field no longer exists."}
+                    "from": {"type": ["string", "boolean", "integer", "array", "object", "null"], "description": "Absent for a secret, and where the field did not exist; a `delivery.<key>` field shows that key's value."},
+                    "to": {"type": ["string", "boolean", "integer", "array", "object", "null"], "description": "Absent for a secret, and where the field no longer exists; a `delivery.<key>` field shows that key's value."}
                 }
             }},
             "api_key_id": {"type": ["string", "null"], "pattern": "^[0-9a-f]{16}$", "description": "The first 16 hex characters of the key's SHA-256."},

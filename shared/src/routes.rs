@@ -74,7 +74,8 @@ impl Endpoint {
     /// more (a test holds the template, this list and the requests the code sends together).
     pub fn dynamodb_actions(&self) -> &'static [&'static str] {
         match self {
-            Endpoint::ListSources => &["dynamodb:Query"],
+            // GetItem: the `custom_domain` filter reads the domain's claim and the source.
+            Endpoint::ListSources => &["dynamodb:GetItem", "dynamodb:Query"],
             Endpoint::GetSource => &["dynamodb:GetItem"],
             // GetItem: the name check on the error path. UpdateItem: the verification rate
             // counter of `?verify=true`.

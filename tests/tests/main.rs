@@ -5,6 +5,7 @@
 mod after_suite;
 mod audit;
 mod contract;
+mod delivery;
 mod hostile_input;
 mod http_api;
 mod idempotency;

@@ -333,6 +333,9 @@ async fn the_schemas_refuse_what_the_contract_does_not_allow() {
     let source = response_validator(&document, "/v1/sources/{id}", "get", 200);
     let good = json!({"id": "69a99ae507f19000072d0125", "source": "my-images", "source_type": "url",
         "enabled": true, "credentials": {"url": "https://example.com/", "require_token": "false", "secret_token": "a".repeat(64)},
+        "delivery": {"custom_domains": [], "default_params": {},
+            "cache": {"behavior": "respect_origin", "ttl": 31536000, "error_ttl": 300},
+            "fallback_images": {"error": null, "missing": null}, "crossdomain_xml": false},
         "created_at": "2026-03-05T14:10:00Z", "updated_at": "2026-03-05T14:10:00Z",
         "secrets_updated_at": "2026-03-05T14:10:00Z"});
     assert!(source.is_valid(&good));

@@ -879,6 +879,8 @@ async fn the_code_calls_exactly_the_declared_actions() {
             ("enabled", "true"),
         ],
         &[("q", "mi")],
+        // The claim of a domain no source serves: one GetItem (docs/SPEC.md §23).
+        &[("custom_domain", "images.example.com")],
     ] {
         let parameters: std::collections::HashMap<String, Vec<String>> = query
             .iter()

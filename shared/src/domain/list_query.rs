@@ -4,6 +4,7 @@
 use std::fmt;
 
 use super::SourceType;
+use super::delivery::CustomDomain;
 use super::source_name::MAX_NAME_CHARS;
 
 /// The query parameters the listing reads, in the order a `Link` repeats them.
@@ -14,6 +15,8 @@ pub mod names {
     pub const SOURCE_TYPE: &str = "source_type";
     pub const ENABLED: &str = "enabled";
     pub const Q: &str = "q";
+    /// The account's source serving this custom domain (docs/SPEC.md §23).
+    pub const CUSTOM_DOMAIN: &str = "custom_domain";
 }
 
 /// The largest page, and the size of a page when the client names none.
@@ -33,6 +36,8 @@ pub enum ParameterError {
     Q,
     /// A cursor that does not decode, was altered, or was made for another listing.
     Cursor,
+    /// `custom_domain` that is not a public DNS name (docs/SPEC.md §23).
+    CustomDomain,
     /// `verify` on a create or update that is not `true` or `false` (docs/SPEC.md §14).
     Verify,
 }
@@ -55,6 +60,9 @@ impl fmt::Display for ParameterError {
                 f.write_str(", separated by commas")
             }
             ParameterError::Enabled => f.write_str("Parameter enabled must be true or false"),
+            ParameterError::CustomDomain => {
+                f.write_str("Parameter custom_domain must be a public DNS name")
+            }
             ParameterError::Q => write!(
                 f,
                 "Parameter q must be 1 to {MAX_NAME_CHARS} letters, digits, hyphens or underscores"
@@ -154,6 +162,18 @@ pub struct ListFilter {
 }
 
 impl ListFilter {
+    /// Whether `source` is one this filter holds (for a source found otherwise than by a
+    /// filtered Query: the custom-domain lookup).
+    pub fn admits(&self, source: &super::Source) -> bool {
+        let fields = &source.fields;
+        (self.source_types.is_empty() || self.source_types.contains(&fields.source_type))
+            && self.enabled.is_none_or(|enabled| enabled == fields.enabled)
+            && self
+                .name_prefix
+                .as_ref()
+                .is_none_or(|prefix| fields.name.claim_key().starts_with(prefix.as_str()))
+    }
+
     /// Whether any filter is set.
     pub fn is_empty(&self) -> bool {
         self.source_types.is_empty() && self.enabled.is_none() && self.name_prefix.is_none()
@@ -278,6 +298,9 @@ pub struct ListQuery {
     pub filter: ListFilter,
     /// The raw cursor: it is checked against the account, which the query string cannot name.
     pub cursor: Option<String>,
+    /// Only the account's source serving this domain, if any: a page of at most one source,
+    /// found through the domain's claim (docs/SPEC.md §23).
+    pub custom_domain: Option<CustomDomain>,
 }
 
 impl ListQuery {
@@ -305,6 +328,10 @@ impl ListQuery {
         }
         if let Some(raw) = once(names::Q)? {
             query.filter.name_prefix = Some(NamePrefix::parse(raw)?);
+        }
+        if let Some(raw) = once(names::CUSTOM_DOMAIN)? {
+            query.custom_domain =
+                Some(CustomDomain::parse(raw).ok_or(ParameterError::CustomDomain)?);
         }
         Ok(query)
     }

@@ -15,6 +15,8 @@ pub enum Invalid {
     NameInvalid,
     NameTooLong,
     NameTaken,
+    /// A custom domain another source serves (docs/SPEC.md §23).
+    CustomDomainTaken(String),
     /// The `Idempotency-Key` of a create was used with another body (docs/SPEC.md §15).
     IdempotencyKeyReused,
     TypeBlank,
@@ -80,6 +82,9 @@ impl fmt::Display for Invalid {
                 "Source is too long (maximum is {MAX_NAME_CHARS} characters)"
             ),
             Invalid::NameTaken => f.write_str("Source has already been taken"),
+            Invalid::CustomDomainTaken(domain) => {
+                write!(f, "Custom domain {domain} has already been taken")
+            }
             Invalid::IdempotencyKeyReused => {
                 f.write_str("Idempotency-Key has already been used with a different request")
             }

@@ -91,6 +91,11 @@ impl From<StoreError> for ApiError {
             StoreError::NameTaken => {
                 ApiError::Validation(ValidationErrors(vec![Invalid::NameTaken]))
             }
+            StoreError::DomainTaken(domain) => {
+                ApiError::Validation(ValidationErrors(vec![Invalid::CustomDomainTaken(
+                    domain.to_string(),
+                )]))
+            }
             StoreError::VersionMismatch => ApiError::PreconditionFailed,
             StoreError::Contention | StoreError::Unavailable(_) => {
                 ApiError::Unavailable(Some(Cause::Store(err)))

@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::credentials::StoredCredentials;
-use crate::domain::delivery::Delivery;
+use crate::domain::delivery::{CustomDomain, Delivery};
 use crate::domain::{
     AccountId, Credentials, PreviousToken, SealedSecret, SecretToken, Source, SourceFields,
     SourceId, SourceName, SourceType, Timestamp,
@@ -31,6 +31,12 @@ pub(crate) fn name_pk(name: &SourceName) -> String {
 }
 
 pub(crate) const NAME_SK: &str = "NAME";
+
+pub(crate) fn domain_pk(domain: &CustomDomain) -> String {
+    format!("DOMAIN#{domain}")
+}
+
+pub(crate) const DOMAIN_SK: &str = "DOMAIN";
 
 pub(crate) fn key(pk: String, sk: impl Into<String>) -> Item {
     HashMap::from([
@@ -195,6 +201,30 @@ impl NameClaimItem {
         Self {
             pk: name_pk(&source.fields.name),
             sk: NAME_SK.to_owned(),
+            account_id: source.account_id.to_string(),
+            source_id: source.id.to_string(),
+        }
+    }
+}
+
+/// The global claim on a custom domain (docs/SPEC.md §23), held lowercase, so that no two
+/// sources anywhere serve one; it also finds the account's source serving it (the listing's
+/// `custom_domain` filter).
+#[derive(Serialize, Deserialize)]
+pub(crate) struct DomainClaimItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub account_id: String,
+    pub source_id: String,
+}
+
+impl DomainClaimItem {
+    pub fn for_source(source: &Source, domain: &CustomDomain) -> Self {
+        Self {
+            pk: domain_pk(domain),
+            sk: DOMAIN_SK.to_owned(),
             account_id: source.account_id.to_string(),
             source_id: source.id.to_string(),
         }

@@ -14,11 +14,13 @@ use crate::domain::{
 use super::events::put_event;
 use super::idempotency::IdempotencyRecord;
 use super::items::{
-    NAME_SK, NameClaimItem, SourceItem, account_pk, from_item, key, name_pk, source_sk, to_item,
+    DOMAIN_SK, DomainClaimItem, NAME_SK, NameClaimItem, SourceItem, account_pk, domain_pk,
+    from_item, key, name_pk, source_sk, to_item,
 };
 use super::list::PageRequest;
 use super::transaction::{Commit, Role, Transaction};
 use super::{Store, StoreError};
+use crate::domain::delivery::CustomDomain;
 
 /// How often an update or delete re-reads and tries again when another writer got in first.
 const MAX_WRITE_ATTEMPTS: u32 = 40;
@@ -49,6 +51,8 @@ enum WriteConflict {
     /// Another transaction was writing the same items at that moment; nothing is known to be stale.
     Transient,
     NameTaken,
+    /// `StoreError::DomainTaken`, naming the domain.
+    DomainTaken(StoreError),
 }
 
 /// What a create did.
@@ -95,6 +99,13 @@ impl Store {
             let record = IdempotencyRecord::new(source, key, fingerprint);
             transaction = transaction.with(Role::IdempotencyRecord, record.put(&self.table)?);
         }
+        let domains = &source.fields.delivery.custom_domains;
+        for (index, domain) in domains.iter().enumerate() {
+            transaction = transaction.with(
+                Role::DomainClaim(index),
+                claim_domain(&self.table, source, domain)?,
+            );
+        }
         for attempt in 1..=MAX_WRITE_ATTEMPTS {
             match transaction.send(self).await? {
                 Commit::Committed => return Ok(Creation::Created),
@@ -114,14 +125,49 @@ impl Store {
                 }
                 // Another transaction held the claim for a moment: try again, and learn who won.
                 Commit::Conflict => backoff(attempt).await,
+                // A custom domain another source serves: the message names it.
                 Commit::ConditionsFailed(failed) => {
-                    return Err(StoreError::unexpected(format!(
-                        "a create's conditions failed on {failed:?}"
-                    )));
+                    return Err(taken_domain(&failed, domains).unwrap_or_else(|| {
+                        StoreError::unexpected(format!(
+                            "a create's conditions failed on {failed:?}"
+                        ))
+                    }));
                 }
             }
         }
         Err(StoreError::Contention)
+    }
+
+    /// The source of `account` serving `domain` (docs/SPEC.md §23): the domain's claim names it,
+    /// then one read. `None` when no source serves it, or another account's does.
+    pub async fn source_by_domain(
+        &self,
+        account: &AccountId,
+        domain: &CustomDomain,
+    ) -> Result<Option<Source>, StoreError> {
+        let claim = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(domain_pk(domain), DOMAIN_SK)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?
+            .item
+            .map(from_item::<DomainClaimItem>)
+            .transpose()?;
+        let Some(claim) = claim.filter(|c| c.account_id == account.as_str()) else {
+            return Ok(None);
+        };
+        let id = SourceId::parse(&claim.source_id)
+            .ok_or_else(|| StoreError::unexpected("a domain claim has a malformed source id"))?;
+        match self.get_source(account, &id).await {
+            Ok(source) => Ok(Some(source)),
+            // Released by a write between the two reads.
+            Err(StoreError::NotFound) => Ok(None),
+            Err(err) => Err(err),
+        }
     }
 
     /// The account's source with this id (strongly consistent), or `NotFound`.
@@ -242,6 +288,7 @@ impl Store {
                     });
                 }
                 Some(WriteConflict::NameTaken) => return Err(StoreError::NameTaken.into()),
+                Some(WriteConflict::DomainTaken(taken)) => return Err(taken.into()),
                 // The next read tells whether the new version is still one `expected` allows.
                 Some(WriteConflict::Version | WriteConflict::Transient) => backoff(attempt).await,
             }
@@ -285,6 +332,24 @@ impl Store {
                 put_event(&self.table, &updated.account_id, &event)?,
             );
         }
+        // The domains the write adds are claimed, the ones it drops released, in the same
+        // transaction (docs/SPEC.md §23).
+        let before = &stored.fields.delivery.custom_domains;
+        let after = &updated.fields.delivery.custom_domains;
+        for (index, domain) in after.iter().enumerate() {
+            if !before.contains(domain) {
+                transaction = transaction.with(
+                    Role::DomainClaim(index),
+                    claim_domain(&self.table, updated, domain)?,
+                );
+            }
+        }
+        for domain in before.iter().filter(|d| !after.contains(d)) {
+            transaction = transaction.with(
+                Role::ReleasedDomain,
+                release_domain(&self.table, stored, domain)?,
+            );
+        }
         match transaction.send(self).await? {
             Commit::Committed => Ok(None),
             Commit::ConditionsFailed(failed) if failed.contains(&Role::Source) => {
@@ -293,10 +358,14 @@ impl Store {
             Commit::ConditionsFailed(failed) if failed.contains(&Role::NameClaim) => {
                 Ok(Some(WriteConflict::NameTaken))
             }
+
             Commit::Conflict => Ok(Some(WriteConflict::Transient)),
-            Commit::ConditionsFailed(failed) => Err(StoreError::unexpected(format!(
-                "an update's conditions failed on {failed:?}"
-            ))),
+            Commit::ConditionsFailed(failed) => match taken_domain(&failed, after) {
+                Some(taken) => Ok(Some(WriteConflict::DomainTaken(taken))),
+                None => Err(StoreError::unexpected(format!(
+                    "an update's conditions failed on {failed:?}"
+                ))),
+            },
         }
     }
 
@@ -327,6 +396,13 @@ impl Store {
                     TransactWriteItem::builder().delete(delete_source).build(),
                 )
                 .with(Role::ReleasedClaim, release_claim(&self.table, &stored)?);
+            // A delete releases every custom domain (docs/SPEC.md §23).
+            for domain in &stored.fields.delivery.custom_domains {
+                transaction = transaction.with(
+                    Role::ReleasedDomain,
+                    release_domain(&self.table, &stored, domain)?,
+                );
+            }
             if let Some(event) = Event::of(action, Some(&stored), None, actor) {
                 transaction =
                     transaction.with(Role::Event, put_event(&self.table, account, &event)?);
@@ -364,6 +440,42 @@ pub(crate) fn put(
         .condition_expression(condition)
         .build()?;
     Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// Claims `domain` for `source`, unless another source holds it.
+fn claim_domain(
+    table: &str,
+    source: &Source,
+    domain: &CustomDomain,
+) -> Result<TransactWriteItem, StoreError> {
+    put(
+        table,
+        to_item(&DomainClaimItem::for_source(source, domain))?,
+        "attribute_not_exists(PK)",
+    )
+}
+
+/// Releases `source`'s claim on `domain`, unless it somehow belongs to another source.
+fn release_domain(
+    table: &str,
+    source: &Source,
+    domain: &CustomDomain,
+) -> Result<TransactWriteItem, StoreError> {
+    let delete = Delete::builder()
+        .table_name(table)
+        .set_key(Some(key(domain_pk(domain), DOMAIN_SK)))
+        .condition_expression("attribute_not_exists(PK) OR source_id = :source_id")
+        .expression_attribute_values(":source_id", AttributeValue::S(source.id.to_string()))
+        .build()?;
+    Ok(TransactWriteItem::builder().delete(delete).build())
+}
+
+/// The first of `domains` whose claim's condition failed, as the store's error.
+fn taken_domain(failed: &[Role], domains: &[CustomDomain]) -> Option<StoreError> {
+    failed.iter().find_map(|role| match role {
+        Role::DomainClaim(index) => domains.get(*index).cloned().map(StoreError::DomainTaken),
+        _ => None,
+    })
 }
 
 /// Deletes `source`'s name claim, unless it somehow belongs to another source.

@@ -21,6 +21,11 @@ pub(crate) enum Role {
     IdempotencyRecord,
     /// The audit event of the write (docs/SPEC.md §17).
     Event,
+    /// The global claim on the source's custom domain at this index of its list (docs/SPEC.md
+    /// §23): a cancellation names the domain that was taken.
+    DomainClaim(usize),
+    /// A custom domain's claim a write gives up.
+    ReleasedDomain,
 }
 
 /// How a transaction ended, when not with an error the store passes on.

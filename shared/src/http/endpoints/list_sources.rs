@@ -21,6 +21,27 @@ async fn list_sources(cx: &Context<'_>, req: Request) -> Outcome {
         filter: &query.filter,
     };
     let after = request::cursor(&cursors, query.cursor.as_deref())?;
+    // `custom_domain`: the domain's claim, then the source: 2 reads, one page of 0 or 1
+    // (docs/SPEC.md §23), the other filters applied to it.
+    if let Some(domain) = &query.custom_domain {
+        let found = cx.state.store.source_by_domain(&cx.account, domain).await?;
+        let sources: Vec<Source> = found
+            .into_iter()
+            .filter(|s| query.filter.admits(s))
+            .collect();
+        return response::page(
+            cx,
+            Page {
+                cursors: &cursors,
+                items: &sources,
+                next: None,
+                resume_after: &|last: &Source| Position::after(last, query.sort),
+                path: format!("{prefix}/sources"),
+                parameters: query.link_parameters(),
+            },
+            Source::public,
+        );
+    }
     let page = cx
         .state
         .store
