@@ -722,7 +722,17 @@ fn value_schema(key: &CredentialKey) -> Value {
         schema["description"] = json!(format!(
             "A storage secret: write-only. `{SECRET_PLACEHOLDER}` keeps the stored secret on update, and is no secret on create."
         ));
-    } else if key.key == "url" || key.key == "endpoint" {
+    }
+    if let Some(form) = key.form {
+        schema["description"] = json!(format!(
+            "{form} {}",
+            schema["description"].as_str().unwrap_or_default()
+        ));
+    }
+    if key.no_colon {
+        schema["pattern"] = json!("^[^:]*$");
+    }
+    if !key.secret && (key.key == "url" || key.key == "endpoint") {
         schema["format"] = json!("uri");
         schema["pattern"] = json!("^https?://");
         schema["description"] = json!(

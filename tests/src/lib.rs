@@ -125,10 +125,24 @@ pub struct RequestCounter(
     Arc<Mutex<BTreeSet<String>>>,
     /// The indexes Queries named.
     Arc<Mutex<BTreeSet<String>>>,
+    /// The items of each transaction, in the order sent.
+    Arc<Mutex<Vec<usize>>>,
 );
 
 impl RequestCounter {
+    /// The number of items of each transaction since the last reset (DynamoDB allows 100).
+    pub fn transaction_sizes(&self) -> Vec<usize> {
+        self.3
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
     pub fn reset(&self) {
+        self.3
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clear();
         self.lock().clear();
         self.actions_lock().clear();
         self.indexes_lock().clear();
@@ -190,6 +204,10 @@ impl Intercept for RequestCounter {
         }
         // Other operations are recorded in `read_before_transmit`, where their name is known.
         if let Some(transaction) = context.input().downcast_ref::<TransactWriteItemsInput>() {
+            self.3
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .push(transaction.transact_items().len());
             let mut actions = self.actions_lock();
             for item in transaction.transact_items() {
                 let action = if item.put().is_some() {

@@ -243,6 +243,9 @@ async fn the_worst_patch_fits_one_transaction() {
     assert_eq!(patched.status, 200, "{}", patched.text);
     let requests = app.db.counter.snapshot();
     assert_eq!(requests.get("TransactWriteItems"), Some(&1), "{requests:?}");
+    // The source, its event, the new name's claim and the old one's release, 25 domains
+    // claimed and 25 released.
+    assert_eq!(app.db.counter.transaction_sizes(), [54]);
     let claimed = claims(&app).await;
     assert_eq!(claimed.len(), 25);
     assert!(claimed.keys().all(|d| d.starts_with("new")));

@@ -259,7 +259,9 @@ async fn the_paged_list_event_answers_one_page_and_a_link_to_the_next() {
     let body = second["body"]
         .as_str()
         .unwrap()
-        .replace("my-images", "My-Archive");
+        .replace("my-images", "My-Archive")
+        // A custom domain is one source's only (docs/SPEC.md §23).
+        .replace("images.example.com", "archive.example.com");
     second["body"] = Value::from(body);
     let (status, second) = invoke(&state, Endpoint::CreateSource, &second).await;
     assert_eq!(status, 201);

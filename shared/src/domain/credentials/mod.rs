@@ -79,6 +79,11 @@ pub struct CredentialKey {
     pub required: bool,
     /// A storage secret: write-only, shown as `****`.
     pub secret: bool,
+    /// What a value must be beyond the rules every value shares, in words, where the key has
+    /// such a rule (a web folder's login and request keys, docs/SPEC.md §23).
+    pub form: Option<&'static str>,
+    /// Whether `:` is refused (a Basic authentication user id or password).
+    pub no_colon: bool,
 }
 
 /// The keys `source_type` takes, in the reference document's order.
@@ -89,6 +94,8 @@ pub fn credential_keys(source_type: SourceType) -> impl Iterator<Item = Credenti
             key: rule.key,
             required: rule.required,
             secret: rule.secret(),
+            form: rule.form(),
+            no_colon: rule.no_colon(),
         })
 }
 

@@ -39,6 +39,25 @@ impl KeyRule {
     pub fn secret(&self) -> bool {
         self.kind.is_secret()
     }
+
+    /// The key's own rule in words, for those who describe the API, where it has one.
+    pub fn form(&self) -> Option<&'static str> {
+        match self.kind {
+            Kind::BasicUser => {
+                Some("The origin's Basic authentication user id, given with `password`; no `:`.")
+            }
+            Kind::BasicPassword => {
+                Some("The origin's Basic authentication password, given with `username`; no `:`.")
+            }
+            Kind::Latin1Key32 => Some("Exactly 32 Latin-1 characters."),
+            _ => None,
+        }
+    }
+
+    /// Whether the key refuses `:` (RFC 7617 ends a user id at the first one).
+    pub fn no_colon(&self) -> bool {
+        matches!(self.kind, Kind::BasicUser | Kind::BasicPassword)
+    }
 }
 
 const fn required(key: &'static str, kind: Kind) -> KeyRule {
