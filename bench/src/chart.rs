@@ -133,7 +133,17 @@ pub fn costs(path: &Path, rows: &[crate::cost::CostRow]) -> Result<(), String> {
     let n = rows.len();
     let root = SVGBackend::new(path, (960, 100 + 44 * n as u32)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let names: Vec<String> = rows.iter().map(|r| r.function.clone()).collect();
+    // A function with several rows names its call too.
+    let names: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            if rows.iter().filter(|o| o.function == r.function).count() > 1 {
+                format!("{} ({})", r.function, r.call)
+            } else {
+                r.function.clone()
+            }
+        })
+        .collect();
     let mut chart = ChartBuilder::on(&root)
         .caption(
             "Price per million calls, USD (Lambda arm64 128 MB, API Gateway REST, DynamoDB on-demand)",

@@ -305,6 +305,19 @@ pub async fn capacity(endpoint: &str) -> Result<Vec<CapacityResult>, CostError> 
         201,
         std::mem::take(&mut outcomes),
     )?;
+    // docs/SPEC.md §23: each custom domain is a claim item in the create's transaction.
+    for n in 0..CALLS {
+        let mut body = create(200 + n);
+        body["source"]["delivery"] = json!({"custom_domains":
+            [format!("c{n}-a.example.com"), format!("c{n}-b.example.com")]});
+        outcomes.push(run(Endpoint::CreateSource, None, Some(body)).await.0);
+    }
+    measure(
+        "create-source",
+        "the same with 2 custom domains",
+        201,
+        std::mem::take(&mut outcomes),
+    )?;
     for n in 0..CALLS {
         let flag = if n % 2 == 0 { "true" } else { "false" };
         let body = json!({"source": {"credential_attributes": {"require_token": flag}}});
@@ -317,6 +330,27 @@ pub async fn capacity(endpoint: &str) -> Result<Vec<CapacityResult>, CostError> 
     measure(
         "update-source",
         "one credential changed",
+        200,
+        std::mem::take(&mut outcomes),
+    )?;
+    // Two domains claimed and two released in the PATCH's transaction (the first two set
+    // before, outside the measure).
+    let first =
+        json!({"source": {"delivery": {"custom_domains": ["u-a.example.com", "u-b.example.com"]}}});
+    run(Endpoint::UpdateSource, Some(ids[15].clone()), Some(first)).await;
+    meter.take();
+    for n in 0..CALLS {
+        let body = json!({"source": {"delivery": {"custom_domains":
+            [format!("u{n}-a.example.com"), format!("u{n}-b.example.com")]}}});
+        outcomes.push(
+            run(Endpoint::UpdateSource, Some(ids[15].clone()), Some(body))
+                .await
+                .0,
+        );
+    }
+    measure(
+        "update-source",
+        "2 custom domains replaced by 2 others",
         200,
         std::mem::take(&mut outcomes),
     )?;
@@ -402,6 +436,8 @@ pub async fn capacity(endpoint: &str) -> Result<Vec<CapacityResult>, CostError> 
 #[derive(Clone, Debug, Serialize)]
 pub struct CostRow {
     pub function: String,
+    /// What the call did (a function may have several rows).
+    pub call: String,
     pub read_units_per_call: f64,
     pub write_units_per_call: f64,
     /// The warm duration (p50) rounded up to the millisecond, as Lambda bills it.
@@ -436,6 +472,7 @@ pub fn per_million(capacity: &[CapacityResult], warm: &[WarmResult]) -> Vec<Cost
             let kms_usd = c.kms_requests_per_call * p.kms_usd_per_10k_requests * 100.0;
             Some(CostRow {
                 function: c.function.clone(),
+                call: c.call.clone(),
                 read_units_per_call: c.read_units_per_call,
                 write_units_per_call: c.write_units_per_call,
                 billed_ms,

@@ -473,12 +473,7 @@ impl Results {
             p.kms_usd_per_10k_requests,
         );
         for row in &self.costs {
-            let call = self
-                .capacity
-                .iter()
-                .find(|c| c.function == row.function)
-                .map(|c| c.call.as_str())
-                .unwrap_or_default();
+            let call = &row.call;
             let _ = writeln!(
                 md,
                 "| {} | {call} | {:.1} | {:.1} | {:.1} | {:.0} | ${:.2} | ${:.2} | ${:.2} | ${:.2} | **${:.2}** |",

@@ -429,6 +429,42 @@ async fn a_web_folder_with_a_login_is_checked_with_basic_authentication() {
     assert_eq!(response.errors(), ["Credential password is invalid"]);
 }
 
+/// The login is the source's origin's: a redirect to another host does not carry it.
+#[tokio::test]
+async fn a_redirect_to_another_origin_does_not_carry_the_login() {
+    let target = WebServer::start(vec![(
+        "/private/",
+        Reply::Basic("cdn-user".into(), "origin-password-0123".into()),
+    )])
+    .await;
+    let (app, web, network) = web_app(vec![(
+        "/moved/",
+        Reply::Redirect(format!(
+            "http://other.test:{}/private/",
+            target.address.port()
+        )),
+    )])
+    .await;
+    network.answer("other.test", &["127.0.0.1"]);
+    let body = source_with(
+        "redirected",
+        SourceType::Url,
+        json!({"url": format!("http://images.test:{}/moved/", web.address.port()),
+            "username": "cdn-user", "password": "origin-password-0123"})
+        .as_object()
+        .unwrap()
+        .clone(),
+    );
+    let verification = verified(&app, &body).await;
+    assert_eq!(
+        verification["error"]["message"], "The storage answered HTTP 401",
+        "{verification}"
+    );
+    let sent = web.authorizations.lock().unwrap().clone();
+    assert!(sent[0].as_deref().is_some_and(|l| l.starts_with("Basic ")));
+    assert_eq!(target.authorizations.lock().unwrap().clone(), [None]);
+}
+
 #[tokio::test]
 async fn a_url_answering_403_or_404_fails_with_http_error() {
     let (app, web, _network) = web_app(vec![("/forbidden/", Reply::Status(403))]).await;
