@@ -358,7 +358,6 @@ impl Store {
             Commit::ConditionsFailed(failed) if failed.contains(&Role::NameClaim) => {
                 Ok(Some(WriteConflict::NameTaken))
             }
-
             Commit::Conflict => Ok(Some(WriteConflict::Transient)),
             Commit::ConditionsFailed(failed) => match taken_domain(&failed, after) {
                 Some(taken) => Ok(Some(WriteConflict::DomainTaken(taken))),
