@@ -185,9 +185,11 @@ fn enabled_by_default() -> bool {
     true
 }
 
-/// The global claim on a source name (case-folded), so that no two sources anywhere share one.
+/// A global claim: on a source name (case-folded), so that no two sources anywhere share one, or
+/// on a custom domain (lowercase, docs/SPEC.md §23), so that no two sources serve one; the
+/// domain's also finds the account's source serving it (the listing's `custom_domain`).
 #[derive(Serialize, Deserialize)]
-pub(crate) struct NameClaimItem {
+pub(crate) struct ClaimItem {
     #[serde(rename = "PK")]
     pub pk: String,
     #[serde(rename = "SK")]
@@ -196,38 +198,26 @@ pub(crate) struct NameClaimItem {
     pub source_id: String,
 }
 
-impl NameClaimItem {
-    pub fn for_source(source: &Source) -> Self {
+impl ClaimItem {
+    pub fn name(source: &Source) -> Self {
+        Self::of(source, name_pk(&source.fields.name), NAME_SK)
+    }
+
+    pub fn domain(source: &Source, domain: &CustomDomain) -> Self {
+        Self::of(source, domain_pk(domain), DOMAIN_SK)
+    }
+
+    fn of(source: &Source, pk: String, sk: &str) -> Self {
         Self {
-            pk: name_pk(&source.fields.name),
-            sk: NAME_SK.to_owned(),
+            pk,
+            sk: sk.to_owned(),
             account_id: source.account_id.to_string(),
             source_id: source.id.to_string(),
         }
     }
-}
 
-/// The global claim on a custom domain (docs/SPEC.md §23), held lowercase, so that no two
-/// sources anywhere serve one; it also finds the account's source serving it (the listing's
-/// `custom_domain` filter).
-#[derive(Serialize, Deserialize)]
-pub(crate) struct DomainClaimItem {
-    #[serde(rename = "PK")]
-    pub pk: String,
-    #[serde(rename = "SK")]
-    pub sk: String,
-    pub account_id: String,
-    pub source_id: String,
-}
-
-impl DomainClaimItem {
-    pub fn for_source(source: &Source, domain: &CustomDomain) -> Self {
-        Self {
-            pk: domain_pk(domain),
-            sk: DOMAIN_SK.to_owned(),
-            account_id: source.account_id.to_string(),
-            source_id: source.id.to_string(),
-        }
+    pub fn key(&self) -> Item {
+        key(self.pk.clone(), self.sk.clone())
     }
 }
 

@@ -14,8 +14,8 @@ use crate::domain::{
 use super::events::put_event;
 use super::idempotency::IdempotencyRecord;
 use super::items::{
-    DOMAIN_SK, DomainClaimItem, NAME_SK, NameClaimItem, SourceItem, account_pk, domain_pk,
-    from_item, key, name_pk, source_sk, to_item,
+    ClaimItem, DOMAIN_SK, NAME_SK, SourceItem, account_pk, domain_pk, from_item, key, name_pk,
+    source_sk, to_item,
 };
 use super::list::PageRequest;
 use super::transaction::{Commit, Role, Transaction};
@@ -77,7 +77,7 @@ impl Store {
                 Role::NameClaim,
                 put(
                     &self.table,
-                    to_item(&NameClaimItem::for_source(source))?,
+                    to_item(&ClaimItem::name(source))?,
                     "attribute_not_exists(PK)",
                 )?,
             )
@@ -155,7 +155,7 @@ impl Store {
             .await
             .map_err(StoreError::from_sdk)?
             .item
-            .map(from_item::<DomainClaimItem>)
+            .map(from_item::<ClaimItem>)
             .transpose()?;
         let Some(claim) = claim.filter(|c| c.account_id == account.as_str()) else {
             return Ok(None);
@@ -238,7 +238,7 @@ impl Store {
     }
 
     /// The claim on `name` (strongly consistent), if a source holds it.
-    async fn name_claim(&self, name: &SourceName) -> Result<Option<NameClaimItem>, StoreError> {
+    async fn name_claim(&self, name: &SourceName) -> Result<Option<ClaimItem>, StoreError> {
         let output = self
             .client
             .get_item()
@@ -321,7 +321,7 @@ impl Store {
                     Role::NameClaim,
                     put(
                         &self.table,
-                        to_item(&NameClaimItem::for_source(updated))?,
+                        to_item(&ClaimItem::name(updated))?,
                         "attribute_not_exists(PK)",
                     )?,
                 );
@@ -449,22 +449,27 @@ fn claim_domain(
 ) -> Result<TransactWriteItem, StoreError> {
     put(
         table,
-        to_item(&DomainClaimItem::for_source(source, domain))?,
+        to_item(&ClaimItem::domain(source, domain))?,
         "attribute_not_exists(PK)",
     )
 }
 
-/// Releases `source`'s claim on `domain`, unless it somehow belongs to another source.
+/// Releases `source`'s claim on `domain`.
 fn release_domain(
     table: &str,
     source: &Source,
     domain: &CustomDomain,
 ) -> Result<TransactWriteItem, StoreError> {
+    release(table, &ClaimItem::domain(source, domain))
+}
+
+/// Deletes `claim`, unless it somehow belongs to another source.
+fn release(table: &str, claim: &ClaimItem) -> Result<TransactWriteItem, StoreError> {
     let delete = Delete::builder()
         .table_name(table)
-        .set_key(Some(key(domain_pk(domain), DOMAIN_SK)))
+        .set_key(Some(claim.key()))
         .condition_expression("attribute_not_exists(PK) OR source_id = :source_id")
-        .expression_attribute_values(":source_id", AttributeValue::S(source.id.to_string()))
+        .expression_attribute_values(":source_id", AttributeValue::S(claim.source_id.clone()))
         .build()?;
     Ok(TransactWriteItem::builder().delete(delete).build())
 }
@@ -477,15 +482,9 @@ fn taken_domain(failed: &[Role], domains: &[CustomDomain]) -> Option<StoreError>
     })
 }
 
-/// Deletes `source`'s name claim, unless it somehow belongs to another source.
+/// Releases `source`'s name claim.
 fn release_claim(table: &str, source: &Source) -> Result<TransactWriteItem, StoreError> {
-    let delete = Delete::builder()
-        .table_name(table)
-        .set_key(Some(key(name_pk(&source.fields.name), NAME_SK)))
-        .condition_expression("attribute_not_exists(PK) OR source_id = :source_id")
-        .expression_attribute_values(":source_id", AttributeValue::S(source.id.to_string()))
-        .build()?;
-    Ok(TransactWriteItem::builder().delete(delete).build())
+    release(table, &ClaimItem::name(source))
 }
 
 /// A short random pause that grows with the attempt, so that racing writers spread out.
