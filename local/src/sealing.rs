@@ -2,11 +2,13 @@
 
 use std::path::Path;
 
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::types::AttributeValue;
 use clap::Args;
 use serde::{Deserialize, Serialize};
 use shared::domain::Source;
 use shared::sealing::{Keys, KmsKeys, LocalKeys, SealError, seal_credentials};
-use shared::store::{ClientSettings, Store, StoreError};
+use shared::store::{ClientSettings, SOURCE_ITEM_PREFIX, Store, StoreError};
 
 use crate::dev_key::describe;
 
@@ -113,8 +115,29 @@ pub async fn seal_secrets(
     let mut summary = SealSummary::default();
     let mut start = None;
     loop {
-        let page = store.scan_sources(start).await.map_err(describe)?;
-        for source in page.sources {
+        // The one Scan in the code: an admin command, never a request path (docs/SPEC.md §9).
+        let page = store
+            .client()
+            .scan()
+            .table_name(store.table_name())
+            .filter_expression("begins_with(SK, :source)")
+            .expression_attribute_values(
+                ":source",
+                AttributeValue::S(SOURCE_ITEM_PREFIX.to_owned()),
+            )
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot scan {}: {}",
+                    store.table_name(),
+                    DisplayErrorContext(&e)
+                )
+            })?;
+        for item in page.items.unwrap_or_default() {
+            let source = store.source_from_item(item).map_err(describe)?;
             summary.sources += 1;
             match seal_one(store, keys, source).await? {
                 Sealed::Now => summary.sealed += 1,
@@ -123,9 +146,9 @@ pub async fn seal_secrets(
             }
         }
         progress(&summary);
-        match page.next {
-            Some(next) => start = Some(next),
-            None => return Ok(summary),
+        match page.last_evaluated_key {
+            Some(next) if !next.is_empty() => start = Some(next),
+            _ => return Ok(summary),
         }
     }
 }

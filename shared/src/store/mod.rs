@@ -22,7 +22,7 @@ pub use error::StoreError;
 pub use events::EventPage;
 pub use idempotency::IdempotencyRecord;
 pub use list::{MAX_QUERIES_PER_FILTERED_PAGE, PageRequest, SourcePage};
-pub use scan::ScanPage;
+pub use scan::SOURCE_ITEM_PREFIX;
 pub use sources::{Creation, SourceWrite, Updated};
 pub use verify_rate::{MAX_VERIFICATIONS_PER_MINUTE, RateDecision};
 

@@ -1,45 +1,25 @@
-//! The admin command's pass over every source (`image-sources seal-secrets`, docs/SPEC.md §21):
-//! the one Scan in the code. No function calls it, and none is granted `dynamodb:Scan`.
+//! What the admin command `image-sources seal-secrets` needs of the store (docs/SPEC.md §21): the
+//! source items its Scan (in local/, the only code that Scans) reads, and the conditional write
+//! that seals one in place. No function calls either, and none is granted `dynamodb:Scan`.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::Source;
 
-use super::items::{Item, SOURCE_SK_PREFIX, SourceItem, from_item, to_item};
+use super::items::{SOURCE_SK_PREFIX, SourceItem, from_item, to_item};
 use super::{Store, StoreError};
 
-/// One page of a Scan over the table's sources, and where the next page starts.
-pub struct ScanPage {
-    pub sources: Vec<Source>,
-    /// `None` after the last page.
-    pub next: Option<Item>,
-}
+/// The sort key prefix of source items, for the admin command's Scan filter.
+pub const SOURCE_ITEM_PREFIX: &str = SOURCE_SK_PREFIX;
 
 impl Store {
-    /// One page (at most 1 MB read) of every account's sources, from `start` (`None`: the
-    /// table's beginning).
-    pub async fn scan_sources(&self, start: Option<Item>) -> Result<ScanPage, StoreError> {
-        let page = self
-            .client
-            .scan()
-            .table_name(&self.table)
-            .filter_expression("begins_with(SK, :source)")
-            .expression_attribute_values(":source", AttributeValue::S(SOURCE_SK_PREFIX.to_owned()))
-            .consistent_read(true)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(StoreError::from_sdk)?;
-        let sources = page
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|item| from_item::<SourceItem>(item)?.into_source())
-            .collect::<Result<_, _>>()?;
-        Ok(ScanPage {
-            sources,
-            next: page.last_evaluated_key.filter(|last| !last.is_empty()),
-        })
+    /// A source item as a Scan returns it (the admin command's pass over the table; nothing in
+    /// the shared crate or a function Scans, docs/SPEC.md §9).
+    pub fn source_from_item(
+        &self,
+        item: std::collections::HashMap<String, AttributeValue>,
+    ) -> Result<Source, StoreError> {
+        from_item::<SourceItem>(item)?.into_source()
     }
 
     /// Writes `sealed` (a source as read, its secrets sealed, nothing else changed) over the
