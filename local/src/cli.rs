@@ -10,6 +10,7 @@ use shared::domain::{AccountId, ApiKey, KeyScope, SourceName, Timestamp, signing
 use shared::store::{
     ClientSettings, KeyGrant, Store, StoreError, client_from_env, local_client, table,
 };
+use shared::sweep;
 use tokio::net::TcpListener;
 
 use crate::dev_key::{DEV_KEY_FILE, describe, ensure_dev_key};
@@ -57,6 +58,15 @@ pub enum Command {
         #[command(flatten)]
         keys: KeyArgs,
     },
+    /// Run one health sweep now (docs/SPEC.md §22): check the sources due, as the scheduled
+    /// `check-sources` function does every minute (for cron, or to see it happen). With --aws,
+    /// the deployed table and the stack's KMS key (SEALING_KEY_ID).
+    CheckSources {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        keys: KeyArgs,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -78,6 +88,10 @@ pub struct ServeArgs {
     pub table: String,
     #[command(flatten)]
     pub keys: KeyArgs,
+    /// Do not run the health sweep every minute (docs/SPEC.md §22): sources are then checked
+    /// only by `verify` and `image-sources check-sources`.
+    #[arg(long)]
+    pub no_health_checks: bool,
 }
 
 /// Which DynamoDB an admin command talks to.
@@ -209,19 +223,33 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             print!("{}", crate::openapi::document_text());
             Ok(())
         }
+        Command::CheckSources { target, keys } => {
+            let store = connect_for_keys(&target).await?;
+            let keys = admin_keys(&target, keys).await?;
+            let state = AppState::new(store).with_keys(keys);
+            let run_id = format!("check-sources-{}", uuid::Uuid::new_v4());
+            let report = sweep::sweep_with_progress(&state, Timestamp::now(), &run_id, &mut |r| {
+                eprintln!(
+                    "check-sources: {} due, {} checked ({} ok, {} failed, {} inconclusive), {} errors",
+                    r.due,
+                    r.checks(),
+                    r.ok,
+                    r.failed,
+                    r.inconclusive,
+                    r.errors
+                );
+            })
+            .await
+            .map_err(describe)?;
+            println!("{}", summary_line(&report));
+            if report.errors > 0 {
+                return Err(format!("{} checks could not be made", report.errors));
+            }
+            Ok(())
+        }
         Command::SealSecrets { target, keys } => {
             let store = connect_for_keys(&target).await?;
-            let keys = if target.aws {
-                shared::sealing::Keys::kms(
-                    shared::sealing::KmsKeys::from_env(ClientSettings::default())
-                        .await
-                        .ok_or(
-                            "--aws needs SEALING_KEY_ID: the stack's key (its output SealingKeyId)",
-                        )?,
-                )
-            } else {
-                keys.keys(&target.data_dir).await?
-            };
+            let keys = admin_keys(&target, keys).await?;
             let summary = seal_secrets(&store, &keys, |s| {
                 eprintln!(
                     "seal-secrets: {} sources read, {} sealed now, {} sealed by a concurrent write",
@@ -236,6 +264,41 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// The keys an admin command seals or opens with: with --aws the stack's KMS key, else what
+/// `serve` uses (its key file, or the KMS-compatible server the options name).
+async fn admin_keys(target: &Target, keys: KeyArgs) -> Result<shared::sealing::Keys, String> {
+    if target.aws {
+        Ok(shared::sealing::Keys::kms(
+            shared::sealing::KmsKeys::from_env(ClientSettings::default())
+                .await
+                .ok_or("--aws needs SEALING_KEY_ID: the stack's key (its output SealingKeyId)")?,
+        ))
+    } else {
+        keys.keys(&target.data_dir).await
+    }
+}
+
+/// A sweep's summary, as `check-sources` and `serve` print it.
+pub fn summary_line(report: &sweep::SweepReport) -> String {
+    format!(
+        "health sweep: {} checked ({} ok, {} failed, {} inconclusive) across {} accounts, {} health changes, {} skipped, {} errors, {} ms{}",
+        report.checks(),
+        report.ok,
+        report.failed,
+        report.inconclusive,
+        report.accounts,
+        report.changed,
+        report.skipped,
+        report.errors,
+        report.duration_ms,
+        if report.more_due {
+            "; more are due (the next run takes them)"
+        } else {
+            ""
+        }
+    )
 }
 
 /// The store for a keys command; a local table is created if absent (the deployed one never is).
@@ -444,13 +507,36 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 .display()
         ),
     }
-    gateway::serve(
-        listener,
-        AppState::new(store).with_keys(keys),
-        shutdown_signal(),
-    )
-    .await
-    .map_err(|e| format!("server failed: {e}"))
+    let state = AppState::new(store).with_keys(keys);
+    if args.no_health_checks {
+        println!("Health checks off (--no-health-checks)");
+    } else {
+        println!(
+            "Health checks every minute (as the check-sources function; --no-health-checks turns them off)"
+        );
+        tokio::spawn(sweep_every_minute(state.clone()));
+    }
+    gateway::serve(listener, state, shutdown_signal())
+        .await
+        .map_err(|e| format!("server failed: {e}"))
+}
+
+/// `serve`'s sweep (docs/SPEC.md §22): one run a minute, as the schedule invokes the function;
+/// a line for each run that checked something or failed.
+async fn sweep_every_minute(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let run_id = format!("serve-sweep-{}", uuid::Uuid::new_v4());
+        match sweep::sweep(&state, Timestamp::now(), &run_id).await {
+            Ok(report) if report.checks() + report.errors > 0 => {
+                println!("{}", summary_line(&report))
+            }
+            Ok(_) => {}
+            Err(err) => eprintln!("health sweep: {}", describe(err)),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -17,6 +17,7 @@ use std::sync::OnceLock;
 use lambda_http::http::Method;
 use serde_json::{Map, Value, json};
 use shared::authorizer::API_KEY_HEADER;
+use shared::domain::health::{HEALTH, HealthStatus};
 use shared::domain::idempotency::{IDEMPOTENCY_TTL_SECONDS, MAX_IDEMPOTENCY_KEY_CHARS};
 use shared::domain::list_query::{MAX_CURSOR_CHARS, MAX_PAGE_LIMIT, names};
 use shared::domain::rotation::{DEFAULT_GRACE_PERIOD_SECONDS, MAX_GRACE_PERIOD_SECONDS};
@@ -29,6 +30,7 @@ use shared::http::request::VERIFY_PARAMETER;
 use shared::http::{ApiError, Endpoint, REQUEST_ID_HEADER};
 use shared::routes::PREFIXES;
 use shared::verify;
+use shared::verify::ErrorCode;
 
 /// Where the local gateway serves the document, without a key.
 pub const DOCUMENT_PATH: &str = "/openapi.json";
@@ -180,6 +182,11 @@ fn operation(endpoint: Endpoint, prefix: &str) -> Value {
 /// are ignored.
 fn list_parameters() -> Vec<Value> {
     let types = type_names().join("|");
+    let health = HealthStatus::ALL
+        .iter()
+        .map(HealthStatus::as_str)
+        .collect::<Vec<_>>()
+        .join("|");
     vec![
         json!({"name": names::LIMIT, "in": "query", "required": false,
             "description": format!("Sources per page, at most. A page may hold fewer (it also ends after 1 MB of reading, or before a response would pass Lambda's 6 MB); follow `Link` until it is absent. Default {MAX_PAGE_LIMIT}."),
@@ -196,6 +203,9 @@ fn list_parameters() -> Vec<Value> {
         json!({"name": names::ENABLED, "in": "query", "required": false,
             "description": "Only enabled (`true`) or disabled (`false`) sources.",
             "schema": {"type": "boolean"}}),
+        json!({"name": names::HEALTH, "in": "query", "required": false,
+            "description": "Only sources whose health has this status, or one of these separated by commas (`failed`, `ok,inconclusive`).",
+            "schema": {"type": "string", "pattern": format!("^({health})(,({health}))*$")}}),
         json!({"name": names::Q, "in": "query", "required": false,
             "description": "Only sources whose name starts with this, compared case-insensitively.",
             "schema": {"type": "string", "minLength": 1, "maxLength": MAX_NAME_CHARS, "pattern": "^[A-Za-z0-9_-]+$"}}),
@@ -596,6 +606,7 @@ fn components() -> Value {
     );
     schemas.insert("Event".into(), event_schema());
     schemas.insert("Delivery".into(), delivery_schema(false));
+    schemas.insert("Health".into(), health_schema());
     schemas.insert("DeliveryInput".into(), delivery_schema(true));
     schemas.insert(
         "EventList".into(),
@@ -791,8 +802,9 @@ fn stored_credentials(source_type: SourceType) -> Value {
 fn stored_source(source_type: SourceType, name: &str) -> Value {
     json!({
         "type": "object", "additionalProperties": false,
-        "required": [fields::ID, fields::SOURCE, fields::SOURCE_TYPE, fields::ENABLED, fields::CREDENTIALS, "delivery", fields::CREATED_AT, fields::UPDATED_AT, fields::SECRETS_UPDATED_AT],
+        "required": [fields::ID, fields::SOURCE, fields::SOURCE_TYPE, fields::ENABLED, fields::CREDENTIALS, "delivery", fields::CREATED_AT, fields::UPDATED_AT, fields::SECRETS_UPDATED_AT, HEALTH],
         "properties": {
+            HEALTH: {"$ref": "#/components/schemas/Health"},
             fields::ID: {"$ref": "#/components/schemas/SourceId"},
             fields::SOURCE: {"$ref": "#/components/schemas/SourceName"},
             fields::SOURCE_TYPE: {"type": "string", "enum": [source_type.as_str()]},
@@ -838,6 +850,27 @@ fn credential_attributes(source_type: SourceType) -> Value {
     schema
 }
 
+/// docs/SPEC.md §22's health, as every source response shows it.
+fn health_schema() -> Value {
+    let statuses: Vec<&str> = HealthStatus::ALL.iter().map(HealthStatus::as_str).collect();
+    json!({
+        "type": "object", "additionalProperties": false,
+        "required": ["status", "checked_at", "error"],
+        "description": "What the latest check of the source's credentials found (as `POST /v1/sources/{id}/verify` reports; the scheduled checks run at least daily while the source is enabled, sooner after a failure). Observed, never written by a client: it moves neither `version`, the ETag nor `updated_at`. A disabled source keeps the health its last check found.",
+        "properties": {
+            "status": {"type": "string", "enum": statuses, "description": "`unknown` until the first check."},
+            "checked_at": {"anyOf": [{"$ref": "#/components/schemas/Timestamp"}, {"type": "null"}]},
+            "error": {"anyOf": [{"type": "null"}, {
+                "type": "object", "additionalProperties": false, "required": ["code", "message"],
+                "properties": {
+                    "code": {"type": "string", "enum": ErrorCode::ALL.iter().map(|c| serde_json::to_value(c).unwrap_or_default()).collect::<Vec<_>>()},
+                    "message": {"type": "string"}
+                }
+            }]}
+        }
+    })
+}
+
 /// docs/SPEC.md §17's event.
 fn event_schema() -> Value {
     let actions: Vec<&str> = Action::ALL.iter().map(Action::as_str).collect();
@@ -853,13 +886,13 @@ fn event_schema() -> Value {
             "changes": {"type": "array", "items": {
                 "type": "object", "additionalProperties": false, "required": ["field"],
                 "properties": {
-                    "field": {"type": "string", "description": "`source`, `source_type`, `enabled`, or `credentials.<key>`."},
+                    "field": {"type": "string", "description": "`source`, `source_type`, `enabled`, `credentials.<key>`, `delivery.<key>`, `secrets_updated_at`; for `health_changed`, `health.status` and `health.error.code`."},
                     "from": {"type": ["string", "boolean", "integer", "array", "object", "null"], "description": "Absent for a secret, and where the field did not exist; a `delivery.<key>` field shows that key's value."},
                     "to": {"type": ["string", "boolean", "integer", "array", "object", "null"], "description": "Absent for a secret, and where the field no longer exists; a `delivery.<key>` field shows that key's value."}
                 }
             }},
             "api_key_id": {"type": ["string", "null"], "pattern": "^[0-9a-f]{16}$", "description": "The first 16 hex characters of the key's SHA-256."},
-            "api_key_label": {"type": ["string", "null"]},
+            "api_key_label": {"type": ["string", "null"], "description": "`system` (with a `null` `api_key_id`) for what no key wrote: `health_changed`."},
             "request_id": {"type": "string"},
             "at": {"$ref": "#/components/schemas/Timestamp"}
         }
@@ -1049,7 +1082,8 @@ fn source_example() -> Value {
             fields::SECRET_TOKEN: "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90"},
         "delivery": shared::domain::delivery::Delivery::default().public(),
         fields::CREATED_AT: "2026-03-05T14:10:00Z", fields::UPDATED_AT: "2026-03-05T14:10:00Z",
-        fields::SECRETS_UPDATED_AT: "2026-03-05T14:10:00Z"
+        fields::SECRETS_UPDATED_AT: "2026-03-05T14:10:00Z",
+        HEALTH: {"status": "ok", "checked_at": "2026-03-06T09:00:00Z", "error": null}
     })
 }
 

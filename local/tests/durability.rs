@@ -40,6 +40,8 @@ async fn start(data_dir: &Path) -> Server {
             &api_port.to_string(),
             "--dynamodb-port",
             &dynamodb_port.to_string(),
+            // Its sources name storage off this machine: no sweep may try to reach them.
+            "--no-health-checks",
         ])
         .arg("--data-dir")
         .arg(data_dir)

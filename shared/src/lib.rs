@@ -11,6 +11,7 @@ pub mod http;
 pub mod routes;
 pub mod sealing;
 pub mod store;
+pub mod sweep;
 pub mod telemetry;
 pub mod verify;
 

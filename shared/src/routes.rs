@@ -103,8 +103,13 @@ impl Endpoint {
             Endpoint::ListSourceEvents | Endpoint::ListEvents => {
                 &["dynamodb:GetItem", "dynamodb:Query"]
             }
-            // The source, then the account's rate counter; nothing is written to the source.
-            Endpoint::VerifySource => &["dynamodb:GetItem", "dynamodb:UpdateItem"],
+            // The source, then the account's rate counter, then the source's health (an
+            // update, with its `health_changed` event put in the same transaction).
+            Endpoint::VerifySource => &[
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+            ],
         }
     }
 

@@ -584,6 +584,21 @@ pub async fn spawn_app_verifying(verifier: shared::verify::Verifier) -> TestApp 
     }
 }
 
+/// [`spawn_app_verifying`], and the app's state, for a test that runs the health sweep itself
+/// with its own clock (docs/SPEC.md §22): the same store, keys and verifier as the API's.
+pub async fn spawn_app_sweeping(verifier: shared::verify::Verifier) -> (TestApp, AppState) {
+    capture_logs();
+    let db = TestDb::start().await;
+    let state = app_state(db.store.clone()).await.with_verifier(verifier);
+    let base_url = serve_state(state.clone(), image_sources::connection::READ_TIMEOUT).await;
+    let app = TestApp {
+        base_url,
+        db,
+        http: http_client(),
+    };
+    (app, state)
+}
+
 /// The whole API sealing with `keys`, which the test keeps to count their requests
 /// (docs/SPEC.md §21).
 pub async fn spawn_app_with_keys(keys: Arc<Keys>) -> TestApp {

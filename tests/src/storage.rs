@@ -9,7 +9,7 @@ use std::convert::Infallible;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -150,7 +150,27 @@ pub struct S3Options {
 /// [`S3_SECRET_KEY`] only, signatures checked.
 pub struct S3Server {
     pub endpoint: String,
+    /// Whether the server still accepts the test's access key (see [`S3Server::revoke_key`]).
+    key_valid: Arc<AtomicBool>,
     _root: TempDir,
+}
+
+/// The test's one key pair, until the test revokes it: then the server answers as S3 does for a
+/// deleted access key (403 `InvalidAccessKeyId`).
+struct RevocableKey(Arc<AtomicBool>);
+
+#[async_trait::async_trait]
+impl s3s::auth::S3Auth for RevocableKey {
+    async fn get_secret_key(&self, access_key: &str) -> s3s::S3Result<s3s::auth::SecretKey> {
+        if access_key == S3_ACCESS_KEY && self.0.load(Ordering::SeqCst) {
+            Ok(S3_SECRET_KEY.into())
+        } else {
+            Err(s3s::s3_error!(
+                InvalidAccessKeyId,
+                "The AWS Access Key Id you provided does not exist in our records."
+            ))
+        }
+    }
 }
 
 struct RefuseListing;
@@ -173,10 +193,8 @@ impl S3Server {
         }
         let fs = s3s_fs::FileSystem::new(&root.0).expect("s3s-fs");
         let mut builder = s3s::service::S3ServiceBuilder::new(fs);
-        builder.set_auth(s3s::auth::SimpleAuth::from_single(
-            S3_ACCESS_KEY,
-            S3_SECRET_KEY,
-        ));
+        let key_valid = Arc::new(AtomicBool::new(true));
+        builder.set_auth(RevocableKey(key_valid.clone()));
         if options.refuse_listing {
             builder.set_access(RefuseListing);
         }
@@ -198,8 +216,19 @@ impl S3Server {
         });
         Self {
             endpoint: format!("http://{address}"),
+            key_valid,
             _root: root,
         }
+    }
+
+    /// Revokes the test's access key at the storage, as its owner would in IAM.
+    pub fn revoke_key(&self) {
+        self.key_valid.store(false, Ordering::SeqCst);
+    }
+
+    /// Accepts the test's access key again (the owner fixed it).
+    pub fn restore_key(&self) {
+        self.key_valid.store(true, Ordering::SeqCst);
     }
 }
 

@@ -84,6 +84,7 @@ async fn create_answers_201_with_the_documented_shape() {
             "credentials",
             "delivery",
             "enabled",
+            "health",
             "id",
             "secrets_updated_at",
             "source",

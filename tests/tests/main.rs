@@ -6,6 +6,7 @@ mod after_suite;
 mod audit;
 mod contract;
 mod delivery;
+mod health;
 mod hostile_input;
 mod http_api;
 mod idempotency;

@@ -337,7 +337,9 @@ async fn the_schemas_refuse_what_the_contract_does_not_allow() {
             "cache": {"behavior": "respect_origin", "ttl": 31536000, "error_ttl": 300},
             "fallback_images": {"error": null, "missing": null}, "crossdomain_xml": false},
         "created_at": "2026-03-05T14:10:00Z", "updated_at": "2026-03-05T14:10:00Z",
-        "secrets_updated_at": "2026-03-05T14:10:00Z"});
+        "secrets_updated_at": "2026-03-05T14:10:00Z",
+        "health": {"status": "failed", "checked_at": "2026-03-06T09:00:00Z",
+            "error": {"code": "access_denied", "message": "The storage refused the credentials (HTTP 403)"}}});
     assert!(source.is_valid(&good));
     let mut revealed = good.clone();
     revealed["source_type"] = json!("s3");
@@ -350,6 +352,12 @@ async fn the_schemas_refuse_what_the_contract_does_not_allow() {
     let mut wrong_type = good.clone();
     wrong_type["credentials"]["bucket"] = json!("b");
     assert!(!source.is_valid(&wrong_type), "a key of another type");
+    let mut made_up_health = good.clone();
+    made_up_health["health"]["status"] = json!("fine");
+    assert!(
+        !source.is_valid(&made_up_health),
+        "a status §22 does not name"
+    );
     let mut enabled_text = good;
     enabled_text["enabled"] = json!("true");
     assert!(!source.is_valid(&enabled_text), "enabled is a boolean");

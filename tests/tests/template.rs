@@ -9,6 +9,7 @@ use serde_norway::Value;
 use shared::authorizer::{API_KEY_HEADER, DYNAMODB_ACTIONS, FUNCTION_NAME};
 use shared::http::{Endpoint, dispatch};
 use shared::store::{ClientSettings, table};
+use shared::sweep;
 
 fn template() -> Value {
     let path = format!("{}/../template.yaml", env!("CARGO_MANIFEST_DIR"));
@@ -66,6 +67,15 @@ fn template_routes_equal_the_local_gateways() {
             .into_iter()
             .flatten()
         {
+            // The health checks run on a schedule, not behind a route (docs/SPEC.md §22).
+            if binary == sweep::FUNCTION_NAME {
+                assert_eq!(event["Type"].as_str(), Some("ScheduleV2"), "{name}");
+                assert_eq!(
+                    event["Properties"]["ScheduleExpression"].as_str(),
+                    Some("rate(1 minute)")
+                );
+                continue;
+            }
             assert_eq!(event["Type"].as_str(), Some("Api"), "{name}");
             assert_eq!(
                 tagged(&event["Properties"]["RestApiId"]),
@@ -96,7 +106,7 @@ fn every_function_is_a_binary_in_functions() {
     let in_code: BTreeSet<String> = Endpoint::ALL
         .iter()
         .map(|e| e.function_name().to_owned())
-        .chain([FUNCTION_NAME.to_owned()])
+        .chain([FUNCTION_NAME.to_owned(), sweep::FUNCTION_NAME.to_owned()])
         .collect();
     assert_eq!(in_template, in_code);
 
@@ -157,7 +167,25 @@ fn the_table_matches_the_definition_in_code() {
     );
     let mut expected_attributes = vec![(table::PARTITION_KEY, "S"), (table::SORT_KEY, "S")];
     expected_attributes.extend(table::LOCAL_INDEXES.map(|(_, key)| (key, "S")));
+    expected_attributes.extend([
+        (table::DUE_INDEX_PARTITION_KEY, "S"),
+        (table::DUE_INDEX_SORT_KEY, "N"),
+    ]);
     assert_eq!(attributes, expected_attributes);
+    let global = properties["GlobalSecondaryIndexes"].as_sequence().unwrap();
+    assert_eq!(global.len(), 1);
+    assert_eq!(global[0]["IndexName"].as_str(), Some(table::DUE_INDEX));
+    assert_eq!(
+        pairs(&global[0]["KeySchema"], "AttributeName", "KeyType"),
+        [
+            (table::DUE_INDEX_PARTITION_KEY, "HASH"),
+            (table::DUE_INDEX_SORT_KEY, "RANGE")
+        ]
+    );
+    assert_eq!(
+        global[0]["Projection"]["ProjectionType"].as_str(),
+        Some(table::DUE_INDEX_PROJECTION.as_str())
+    );
     let indexes = properties["LocalSecondaryIndexes"].as_sequence().unwrap();
     assert_eq!(indexes.len(), table::LOCAL_INDEXES.len());
     for (index, (name, sort_key)) in indexes.iter().zip(table::LOCAL_INDEXES) {
@@ -449,17 +477,36 @@ fn declared_actions(binary: &str) -> BTreeSet<String> {
     let declared = match Endpoint::ALL.iter().find(|e| e.function_name() == binary) {
         Some(endpoint) => endpoint.dynamodb_actions(),
         None if binary == FUNCTION_NAME => DYNAMODB_ACTIONS,
+        None if binary == sweep::FUNCTION_NAME => sweep::DYNAMODB_ACTIONS,
         None => panic!("unknown function {binary}"),
     };
     declared.iter().map(|a| a.to_string()).collect()
 }
 
 fn declared_indexes(binary: &str) -> BTreeSet<String> {
+    if binary == sweep::FUNCTION_NAME {
+        return sweep::DYNAMODB_INDEXES
+            .iter()
+            .map(|i| i.to_string())
+            .collect();
+    }
     Endpoint::ALL
         .iter()
         .find(|e| e.function_name() == binary)
         .map(|e| e.dynamodb_indexes().iter().map(|i| i.to_string()).collect())
         .unwrap_or_default()
+}
+
+/// What `binary` does with the sealing keys: the endpoint's, the sweep's, or nothing.
+fn declared_key_use(binary: &str) -> shared::routes::KeyUse {
+    if binary == sweep::FUNCTION_NAME {
+        return sweep::KEY_USE;
+    }
+    Endpoint::ALL
+        .iter()
+        .find(|e| e.function_name() == binary)
+        .map(|e| e.key_use())
+        .unwrap_or(shared::routes::KeyUse::NONE)
 }
 
 #[test]
@@ -492,11 +539,7 @@ fn only_the_functions_that_seal_or_open_may_use_the_keys() {
     let functions = functions(&template);
     let mut openers = Vec::new();
     for (binary, grant) in granted(&template) {
-        let key_use = Endpoint::ALL
-            .iter()
-            .find(|e| e.function_name() == binary)
-            .map(|e| e.key_use())
-            .unwrap_or(shared::routes::KeyUse::NONE);
+        let key_use = declared_key_use(&binary);
         let expected: BTreeSet<String> = key_use
             .sealing_key_actions()
             .into_iter()
@@ -536,14 +579,14 @@ fn only_the_functions_that_seal_or_open_may_use_the_keys() {
         ))
         .unwrap();
         assert_eq!(
-            main.contains("serve_with_keys("),
+            main.contains("serve_with_keys(") || main.contains("from_env_with_keys("),
             key_use.any(),
             "{binary}: the KMS client only where it is used"
         );
     }
     openers.sort();
     // The functions that send a secret to the storage (docs/SPEC.md §14, §21).
-    assert_eq!(openers, ["update-source", "verify-source"]);
+    assert_eq!(openers, ["check-sources", "update-source", "verify-source"]);
 }
 
 #[test]
@@ -973,6 +1016,20 @@ async fn the_code_calls_exactly_the_declared_actions() {
 
     operations.extend(db.counter.snapshot().into_keys());
     db.counter.reset();
+    // A sweep a day later: every source of the suite is due, their checks fail (loopback is
+    // refused), so each result comes with its health_changed event.
+    let later = shared::domain::Timestamp::now()
+        .plus_seconds(shared::domain::health::DAY_SECONDS)
+        .unwrap();
+    let report = shared::sweep::sweep(&state, later, "template-sweep")
+        .await
+        .unwrap();
+    assert!(report.checks() >= 1 && report.changed >= 1, "{report:?}");
+    let sweep_actions = db.counter.iam_actions();
+    assert_eq!(db.counter.indexes(), declared_indexes(sweep::FUNCTION_NAME));
+
+    operations.extend(db.counter.snapshot().into_keys());
+    db.counter.reset();
     assert_eq!(
         run(Endpoint::RotateSecretToken, Some(id.clone()), None).await,
         200
@@ -1039,6 +1096,7 @@ async fn the_code_calls_exactly_the_declared_actions() {
         ("list-events", events_actions),
         ("rotate-secret-token", rotate_actions),
         ("verify-source", verify_actions),
+        (sweep::FUNCTION_NAME, sweep_actions),
         (FUNCTION_NAME, authorizer_actions),
     ] {
         assert_eq!(observed, declared_actions(binary), "{binary}");
@@ -1085,4 +1143,43 @@ fn the_template_never_opens_the_verify_guard_or_redirects_its_endpoints() {
         variables.iter().all(|v| !v.starts_with("VERIFY_")),
         "{variables:?}"
     );
+}
+
+/// docs/SPEC.md §22: the sweep's function ends well within its timeout (no check starts after
+/// the claim window, and the last one ends within the check's deadline and its DynamoDB calls),
+/// its claims outlive a run, and its alarms and dashboard read the metrics the code publishes.
+#[test]
+fn the_sweep_ends_within_its_timeout_and_its_alarms_read_its_metrics() {
+    let template = template();
+    let (_, _, function) = functions(&template)
+        .into_iter()
+        .find(|(_, binary, _)| binary == sweep::FUNCTION_NAME)
+        .unwrap();
+    assert_eq!(
+        function["Properties"]["Timeout"].as_u64(),
+        Some(sweep::TIMEOUT_SECONDS)
+    );
+    let worst = sweep::CLAIM_WINDOW
+        + shared::verify::DEADLINE
+        + 3 * ClientSettings::default().operation_timeout;
+    assert!(
+        worst.as_secs() * 2 <= sweep::TIMEOUT_SECONDS,
+        "{worst:?} is not well within the timeout"
+    );
+    assert!(sweep::LEASE_SECONDS as u64 > sweep::TIMEOUT_SECONDS);
+    for alarm in ["FailingSourcesAlarm", "CheckErrorsAlarm"] {
+        let (namespace, metric, dimensions) = alarm_metric(&template["Resources"][alarm]);
+        assert_eq!(namespace, sweep::METRICS_NAMESPACE, "{alarm}");
+        assert!(sweep::METRICS.contains(&metric.as_str()), "{alarm}");
+        assert_eq!(dimensions, [sweep::METRICS_SERVICE], "{alarm}");
+    }
+    let widgets = dashboard_widgets(&template);
+    let shown = format!(
+        "{}{}",
+        widget(&widgets, "Source health checks")["properties"]["metrics"],
+        widget(&widgets, "Source health run duration")["properties"]["metrics"]
+    );
+    for metric in sweep::METRICS {
+        assert!(shown.contains(&format!("\"{metric}\"")), "{metric}");
+    }
 }

@@ -917,16 +917,25 @@ async fn verifying_another_accounts_source_is_404() {
     assert_eq!(verify(&app, &key, &unknown).await.status, 404);
 }
 
+/// A client's verify changes the source's health only (docs/SPEC.md §22): not its version, ETag,
+/// `updated_at` or anything a client writes; a first check that finds it ok is no event.
 #[tokio::test]
-async fn verifying_changes_nothing_about_the_source() {
+async fn verifying_changes_only_the_sources_health() {
     let (app, _s3) = s3_app(S3Options::default()).await;
     let key = app.db.api_key("acme").await;
     let source = create_s3(&app, &key, "unchanged").await;
     let id = source["id"].as_str().unwrap();
     let before = app.get(&format!("/v1/sources/{id}"), &key).await;
+    assert_eq!(before.json()["health"]["status"], "unknown");
     assert_eq!(verify(&app, &key, &source).await.status, 200);
     let after = app.get(&format!("/v1/sources/{id}"), &key).await;
-    assert_eq!(after.text, before.text);
+    let (mut before_body, mut after_body) = (before.json(), after.json());
+    assert_eq!(after_body["health"]["status"], "ok", "{}", after.text);
+    assert!(after_body["health"]["checked_at"].is_string());
+    assert!(after_body["health"]["error"].is_null());
+    before_body.as_object_mut().unwrap().remove("health");
+    after_body.as_object_mut().unwrap().remove("health");
+    assert_eq!(after_body, before_body);
     assert_eq!(after.header("etag"), before.header("etag"));
     let events = app
         .get(&format!("/v1/sources/{id}/events"), &key)

@@ -130,9 +130,20 @@ impl Cursors for EventCursorScope<'_> {
                 payload.push(0);
                 payload.extend(hex::decode(id.as_str()).unwrap_or_default());
             }
-            EventPosition::Version(version) => {
+            EventPosition::Version {
+                version,
+                observed: None,
+            } => {
                 payload.push(1);
                 payload.extend_from_slice(&version.to_be_bytes());
+            }
+            EventPosition::Version {
+                version,
+                observed: Some(id),
+            } => {
+                payload.push(2);
+                payload.extend_from_slice(&version.to_be_bytes());
+                payload.extend(hex::decode(id.as_str()).unwrap_or_default());
             }
         }
         seal(payload, |payload| self.tag(payload))
@@ -147,7 +158,20 @@ impl Cursors for EventCursorScope<'_> {
             }
             ([EVENT_VERSION, 1, version @ ..], EventScope::Source(_)) => {
                 let version: [u8; 8] = version.try_into().map_err(|_| invalid)?;
-                EventPosition::Version(u64::from_be_bytes(version))
+                EventPosition::Version {
+                    version: u64::from_be_bytes(version),
+                    observed: None,
+                }
+            }
+            ([EVENT_VERSION, 2, rest @ ..], EventScope::Source(_))
+                if rest.len() == 8 + ID_BYTES =>
+            {
+                let (version, id) = rest.split_at(8);
+                let version: [u8; 8] = version.try_into().map_err(|_| invalid)?;
+                EventPosition::Version {
+                    version: u64::from_be_bytes(version),
+                    observed: Some(EventId::parse(&hex::encode(id)).ok_or(invalid)?),
+                }
             }
             _ => return Err(invalid),
         };
@@ -243,9 +267,20 @@ mod tests {
             account: &acme,
             scope: &source,
         };
-        let cursor = of_source.encode(&EventPosition::Version(42));
-        assert_eq!(of_source.decode(&cursor), Ok(EventPosition::Version(42)));
+        let at_version = EventPosition::Version {
+            version: 42,
+            observed: None,
+        };
+        let cursor = of_source.encode(&at_version);
+        assert_eq!(of_source.decode(&cursor), Ok(at_version));
         let event_id = EventId::parse("0193a5b2c3d4e5f6a7b8c9d0").unwrap();
+        // A health change's position keeps its event id (docs/SPEC.md §22).
+        let at_health_change = EventPosition::Version {
+            version: 42,
+            observed: Some(event_id.clone()),
+        };
+        let health_cursor = of_source.encode(&at_health_change);
+        assert_eq!(of_source.decode(&health_cursor), Ok(at_health_change));
         let of_account = EventCursorScope {
             account: &acme,
             scope: &everything,

@@ -7,6 +7,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde_json::Value;
 
 use super::delivery::{DELIVERY, Delivery};
+use super::health::{HEALTH, Health};
 use super::{CredentialValue, Source, SourceId, Timestamp, fields};
 
 /// How long events are kept (the table's TTL removes them after).
@@ -19,14 +20,18 @@ pub enum Action {
     Updated,
     Deleted,
     SecretTokenRotated,
+    /// The health checks found the source's health changed (docs/SPEC.md §22): made by the
+    /// system, it changes no field a client writes and no version.
+    HealthChanged,
 }
 
 impl Action {
-    pub const ALL: [Action; 4] = [
+    pub const ALL: [Action; 5] = [
         Action::Created,
         Action::Updated,
         Action::Deleted,
         Action::SecretTokenRotated,
+        Action::HealthChanged,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -35,6 +40,7 @@ impl Action {
             Action::Updated => "updated",
             Action::Deleted => "deleted",
             Action::SecretTokenRotated => "secret_token_rotated",
+            Action::HealthChanged => "health_changed",
         }
     }
 
@@ -58,6 +64,21 @@ pub struct Actor {
     pub api_key_id: Option<String>,
     pub api_key_label: Option<String>,
     pub request_id: String,
+}
+
+/// The label of the system's own writes (docs/SPEC.md §22): no API key made them, so
+/// `api_key_id` is `null`.
+pub const SYSTEM_LABEL: &str = "system";
+
+impl Actor {
+    /// The system itself: the scheduled health checks, in the run `request_id` names.
+    pub fn system(request_id: impl Into<String>) -> Self {
+        Self {
+            api_key_id: None,
+            api_key_label: Some(SYSTEM_LABEL.to_owned()),
+            request_id: request_id.into(),
+        }
+    }
 }
 
 /// An event id: 6 bytes of big-endian Unix milliseconds, then 6 random bytes, as 24 lowercase hex
@@ -107,8 +128,12 @@ impl EventScope {
 pub enum EventPosition {
     /// The account's listing: the event's id.
     Event(EventId),
-    /// A source's listing: the event's version.
-    Version(u64),
+    /// A source's listing: the event's version, and for an event that made no version (a
+    /// health change) its id too, as it sorts after the write of that version.
+    Version {
+        version: u64,
+        observed: Option<EventId>,
+    },
 }
 
 impl EventPosition {
@@ -116,7 +141,10 @@ impl EventPosition {
     pub fn after(event: &Event, scope: &EventScope) -> Self {
         match scope {
             EventScope::Account => EventPosition::Event(event.id.clone()),
-            EventScope::Source(_) => EventPosition::Version(event.version),
+            EventScope::Source(_) => EventPosition::Version {
+                version: event.version,
+                observed: event.observed_id().cloned(),
+            },
         }
     }
 }
@@ -164,6 +192,41 @@ impl Event {
                 None => source.version + 1,
             },
         })
+    }
+
+    /// A change of `source`'s health from `before` to `after`, made by `actor` (the system):
+    /// the status, and the error code, from and to. The source's version is the one it has.
+    pub fn health_changed(source: &Source, before: &Health, after: &Health, actor: &Actor) -> Self {
+        let at = Timestamp::now_precise();
+        let code = |health: &Health| health.error.as_ref().map(|e| Value::from(e.code.as_str()));
+        let mut changes = vec![Change {
+            field: format!("{HEALTH}.status"),
+            from: Some(Value::from(before.status.as_str())),
+            to: Some(Value::from(after.status.as_str())),
+        }];
+        if code(before) != code(after) {
+            changes.push(Change {
+                field: format!("{HEALTH}.error.code"),
+                from: code(before),
+                to: code(after),
+            });
+        }
+        Self {
+            id: EventId::generate(at.1),
+            source_id: source.id.clone(),
+            source_name: source.fields.name.to_string(),
+            action: Action::HealthChanged,
+            changes,
+            actor: actor.clone(),
+            at: at.0,
+            version: source.version,
+        }
+    }
+
+    /// The id of an event that made no version of its own (a health change), which orders it
+    /// among its source's events after the write of its version.
+    pub fn observed_id(&self) -> Option<&EventId> {
+        (self.action == Action::HealthChanged).then_some(&self.id)
     }
 
     /// The event as the API shows it.

@@ -11,12 +11,14 @@ use super::validation::{Invalid, ValidationErrors, display_key};
 use super::{SourceFields, SourceName, SourceType, fields};
 
 /// Keys inside `source` that clients echo from what they fetched; ignored.
-pub const READ_ONLY_ATTRIBUTES: [&str; 5] = [
+pub const READ_ONLY_ATTRIBUTES: [&str; 6] = [
     fields::ID,
     fields::CREATED_AT,
     fields::UPDATED_AT,
     fields::SECRETS_UPDATED_AT,
     fields::CREDENTIALS,
+    // Observed by the checks, never written by a client (docs/SPEC.md §22).
+    super::health::HEALTH,
 ];
 const REQUIRE_TOKEN: &str = fields::REQUIRE_TOKEN;
 

@@ -5,6 +5,7 @@ use std::fmt;
 
 use super::SourceType;
 use super::delivery::CustomDomain;
+use super::health::HealthStatus;
 use super::source_name::MAX_NAME_CHARS;
 
 /// The query parameters the listing reads, in the order a `Link` repeats them.
@@ -17,6 +18,8 @@ pub mod names {
     pub const Q: &str = "q";
     /// The account's source serving this custom domain (docs/SPEC.md §23).
     pub const CUSTOM_DOMAIN: &str = "custom_domain";
+    /// Sources whose health is one of these (docs/SPEC.md §22).
+    pub const HEALTH: &str = "health";
 }
 
 /// The largest page, and the size of a page when the client names none.
@@ -33,6 +36,7 @@ pub enum ParameterError {
     Sort,
     SourceType,
     Enabled,
+    Health,
     Q,
     /// A cursor that does not decode, was altered, or was made for another listing.
     Cursor,
@@ -60,6 +64,11 @@ impl fmt::Display for ParameterError {
                 f.write_str(", separated by commas")
             }
             ParameterError::Enabled => f.write_str("Parameter enabled must be true or false"),
+            ParameterError::Health => {
+                f.write_str("Parameter health must be one or more of ")?;
+                write_list(f, HealthStatus::ALL.iter().map(HealthStatus::as_str), ", ")?;
+                f.write_str(", separated by commas")
+            }
             ParameterError::CustomDomain => {
                 f.write_str("Parameter custom_domain must be a public DNS name")
             }
@@ -159,6 +168,8 @@ pub struct ListFilter {
     pub source_types: Vec<SourceType>,
     pub enabled: Option<bool>,
     pub name_prefix: Option<NamePrefix>,
+    /// Empty for any health; else sorted, without repeats (docs/SPEC.md §22).
+    pub health: Vec<HealthStatus>,
 }
 
 impl ListFilter {
@@ -172,17 +183,21 @@ impl ListFilter {
                 .name_prefix
                 .as_ref()
                 .is_none_or(|prefix| fields.name.claim_key().starts_with(prefix.as_str()))
+            && (self.health.is_empty() || self.health.contains(&source.health.status))
     }
 
     /// Whether any filter is set.
     pub fn is_empty(&self) -> bool {
-        self.source_types.is_empty() && self.enabled.is_none() && self.name_prefix.is_none()
+        self.source_types.is_empty()
+            && self.enabled.is_none()
+            && self.name_prefix.is_none()
+            && self.health.is_empty()
     }
 
     /// One text per distinct filter (what a cursor is bound to).
     pub fn canonical(&self) -> String {
         let types: Vec<&str> = self.source_types.iter().map(SourceType::as_str).collect();
-        format!(
+        let mut canonical = format!(
             "source_type={};enabled={};q={}",
             types.join(","),
             self.enabled.map(|e| e.to_string()).unwrap_or_default(),
@@ -190,8 +205,29 @@ impl ListFilter {
                 .as_ref()
                 .map(NamePrefix::as_str)
                 .unwrap_or_default()
-        )
+        );
+        // Only when given: cursors made before the filter existed stay valid.
+        if !self.health.is_empty() {
+            canonical.push_str(";health=");
+            canonical.push_str(&health_list(&self.health));
+        }
+        canonical
     }
+}
+
+fn health_list(health: &[HealthStatus]) -> String {
+    let names: Vec<&str> = health.iter().map(HealthStatus::as_str).collect();
+    names.join(",")
+}
+
+fn parse_health(raw: &str) -> Result<Vec<HealthStatus>, ParameterError> {
+    let mut health = raw
+        .split(',')
+        .map(|h| HealthStatus::parse(h).ok_or(ParameterError::Health))
+        .collect::<Result<Vec<_>, _>>()?;
+    health.sort_by_key(|h| HealthStatus::ALL.iter().position(|all| all == h));
+    health.dedup();
+    Ok(health)
 }
 
 fn parse_source_types(raw: &str) -> Result<Vec<SourceType>, ParameterError> {
@@ -329,6 +365,9 @@ impl ListQuery {
         if let Some(raw) = once(names::Q)? {
             query.filter.name_prefix = Some(NamePrefix::parse(raw)?);
         }
+        if let Some(raw) = once(names::HEALTH)? {
+            query.filter.health = parse_health(raw)?;
+        }
         if let Some(raw) = once(names::CUSTOM_DOMAIN)? {
             query.custom_domain =
                 Some(CustomDomain::parse(raw).ok_or(ParameterError::CustomDomain)?);
@@ -360,6 +399,9 @@ impl ListQuery {
         }
         if let Some(prefix) = &self.filter.name_prefix {
             parameters.push((names::Q, prefix.as_str().to_owned()));
+        }
+        if !self.filter.health.is_empty() {
+            parameters.push((names::HEALTH, health_list(&self.filter.health)));
         }
         parameters
     }

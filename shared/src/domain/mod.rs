@@ -9,6 +9,7 @@ mod cursor;
 pub mod delivery;
 pub mod event;
 pub mod fields;
+pub mod health;
 pub mod idempotency;
 mod input;
 mod limits;

@@ -21,9 +21,13 @@ use super::{Store, StoreError};
 const EVENT_SK_PREFIX: &str = "EVENT#";
 
 /// The `by_source` sort key: the source, then its version, so that one source's events sort by
-/// the writes' own order.
-fn source_event_key(source_id: &SourceId, version: u64) -> String {
-    format!("{source_id}#{version:020}")
+/// the writes' own order; an event that made no version (a health change, docs/SPEC.md §22)
+/// adds its id, which sorts it after the write of that version and after earlier such events.
+fn source_event_key(source_id: &SourceId, version: u64, observed: Option<&EventId>) -> String {
+    match observed {
+        None => format!("{source_id}#{version:020}"),
+        Some(id) => format!("{source_id}#{version:020}#{}", id.as_str()),
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -64,7 +68,7 @@ impl EventItem {
         Self {
             pk: account_pk(account),
             sk: format!("{EVENT_SK_PREFIX}{}", event.id.as_str()),
-            source_event: source_event_key(&event.source_id, event.version),
+            source_event: source_event_key(&event.source_id, event.version, event.observed_id()),
             id: event.id.as_str().to_owned(),
             source_id: event.source_id.to_string(),
             source: event.source_name.clone(),
@@ -157,8 +161,8 @@ impl Store {
             (EventScope::Account, Some(EventPosition::Event(id))) => {
                 Some(format!("{EVENT_SK_PREFIX}{}", id.as_str()))
             }
-            (EventScope::Source(id), Some(EventPosition::Version(version))) => {
-                Some(source_event_key(id, *version))
+            (EventScope::Source(id), Some(EventPosition::Version { version, observed })) => {
+                Some(source_event_key(id, *version, observed.as_ref()))
             }
             _ => {
                 return Err(StoreError::unexpected(

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::credentials::StoredCredentials;
 use crate::domain::delivery::{CustomDomain, Delivery};
+use crate::domain::health::{CheckSchedule, Health, HealthError, HealthStatus};
 use crate::domain::{
     AccountId, Credentials, PreviousToken, SealedSecret, SecretToken, Source, SourceFields,
     SourceId, SourceName, SourceType, Timestamp,
@@ -16,12 +17,14 @@ use super::StoreError;
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
 
+pub(crate) const ACCOUNT_PK_PREFIX: &str = "ACCOUNT#";
+
 pub(crate) fn account_pk(account: &AccountId) -> String {
-    format!("ACCOUNT#{account}")
+    format!("{ACCOUNT_PK_PREFIX}{account}")
 }
 
 pub(crate) fn source_sk(id: &SourceId) -> String {
-    format!("SOURCE#{id}")
+    format!("{SOURCE_SK_PREFIX}{id}")
 }
 
 pub(crate) const SOURCE_SK_PREFIX: &str = "SOURCE#";
@@ -86,6 +89,46 @@ pub(crate) struct SourceItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery: Option<serde_json::Value>,
     pub version: u64,
+    /// What the latest check found (docs/SPEC.md §22); absent until the first check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_checked_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_error: Option<HealthErrorItem>,
+    /// The due index's keys (`table::DUE_INDEX`): present while the source is enabled, so that
+    /// a disabled source is not in the index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_shard: Option<String>,
+    /// Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub check_failures: u32,
+    /// `Source::check_rev`; absent (0) on items no check has written.
+    #[serde(default)]
+    pub check_rev: u64,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// `health_error` as stored.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct HealthErrorItem {
+    pub code: String,
+    pub message: String,
+}
+
+/// The due index's shard of a source: the last character of its id, whose bits are random, so
+/// that the shards fill evenly and each account's sources spread over all of them.
+pub(crate) fn due_shard(id: &SourceId) -> String {
+    id.as_str()
+        .chars()
+        .last()
+        .map(String::from)
+        .unwrap_or_default()
 }
 
 impl SourceItem {
@@ -123,6 +166,17 @@ impl SourceItem {
             delivery: (source.fields.delivery != Delivery::default())
                 .then(|| source.fields.delivery.public()),
             version: source.version,
+            health_status: (source.health.status != HealthStatus::Unknown)
+                .then(|| source.health.status.as_str().to_owned()),
+            health_checked_at: source.health.checked_at.map(|t| t.to_string()),
+            health_error: source.health.error.as_ref().map(|e| HealthErrorItem {
+                code: e.code.clone(),
+                message: e.message.clone(),
+            }),
+            due_shard: source.schedule.map(|_| due_shard(&source.id)),
+            due_at: source.schedule.map(|s| s.due_at.unix_seconds()),
+            check_failures: source.schedule.map_or(0, |s| s.failures_in_a_row),
+            check_rev: source.check_rev,
         })
     }
 
@@ -177,6 +231,34 @@ impl SourceItem {
             updated_at,
             secrets_updated_at,
             version: self.version,
+            health: Health {
+                status: match &self.health_status {
+                    None => HealthStatus::Unknown,
+                    Some(status) => {
+                        HealthStatus::parse(status).ok_or_else(|| corrupt("health status"))?
+                    }
+                },
+                checked_at: self
+                    .health_checked_at
+                    .map(|at| Timestamp::parse(&at).ok_or_else(|| corrupt("health_checked_at")))
+                    .transpose()?,
+                error: self.health_error.map(|e| HealthError {
+                    code: e.code,
+                    message: e.message,
+                }),
+            },
+            schedule: self
+                .due_at
+                .map(|due| {
+                    Timestamp::from_unix_seconds(due)
+                        .map(|due_at| CheckSchedule {
+                            due_at,
+                            failures_in_a_row: self.check_failures,
+                        })
+                        .ok_or_else(|| corrupt("due_at"))
+                })
+                .transpose()?,
+            check_rev: self.check_rev,
         })
     }
 }

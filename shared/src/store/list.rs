@@ -1,7 +1,7 @@
 //! One page of an account's sources (docs/SPEC.md §11): keyset paging over the table's sort key (the
 //! created-at orders) or the name index (the name orders), strongly consistent.
 //!
-//! Round trips per page: 1 Query without filters; with a type or `enabled` filter (or `q` in a
+//! Round trips per page: 1 Query without filters; with a type, `enabled` or `health` filter (or `q` in a
 //! created-at order, where it is not the key) at most 2: the first reads `limit + 1` sources, and
 //! only if too few of them match, a second reads on up to DynamoDB's 1 MB. So a page answers empty
 //! with a next position only after reading 1 MB.
@@ -16,6 +16,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use crate::domain::health::HealthStatus;
 use crate::domain::{AccountId, ListFilter, Position, SortOrder, Source, SourceId};
 
 use super::items::{Item, SOURCE_SK_PREFIX, SourceItem, account_pk, from_item, source_sk};
@@ -164,6 +165,28 @@ impl PageQuery {
                 .values
                 .insert(":enabled".into(), AttributeValue::Bool(enabled));
             conditions.push("#enabled = :enabled".to_owned());
+        }
+        if !filter.health.is_empty() {
+            // `unknown` is an item without a recorded status (docs/SPEC.md §22).
+            query.names.insert("#health".into(), "health_status".into());
+            let mut alternatives = Vec::new();
+            let mut placeholders = Vec::new();
+            for (n, status) in filter.health.iter().enumerate() {
+                if *status == HealthStatus::Unknown {
+                    alternatives.push("attribute_not_exists(#health)".to_owned());
+                } else {
+                    let placeholder = format!(":health{n}");
+                    query.values.insert(
+                        placeholder.clone(),
+                        AttributeValue::S(status.as_str().to_owned()),
+                    );
+                    placeholders.push(placeholder);
+                }
+            }
+            if !placeholders.is_empty() {
+                alternatives.push(format!("#health IN ({})", placeholders.join(", ")));
+            }
+            conditions.push(format!("({})", alternatives.join(" OR ")));
         }
         if !conditions.is_empty() {
             query.filter_expression = Some(conditions.join(" AND "));

@@ -5,6 +5,7 @@ mod api_keys;
 pub(crate) mod client;
 mod error;
 mod events;
+mod health;
 mod idempotency;
 mod items;
 mod list;
@@ -20,6 +21,7 @@ pub use client::{
 };
 pub use error::StoreError;
 pub use events::EventPage;
+pub use health::{DueCheck, DueShard};
 pub use idempotency::IdempotencyRecord;
 pub use list::{MAX_QUERIES_PER_FILTERED_PAGE, PageRequest, SourcePage};
 pub use scan::SOURCE_ITEM_PREFIX;

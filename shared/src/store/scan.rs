@@ -32,8 +32,8 @@ impl Store {
             .put_item()
             .table_name(&self.table)
             .set_item(Some(to_item(&SourceItem::from_source(sealed)?)?))
-            .condition_expression("version = :version")
-            .expression_attribute_values(":version", AttributeValue::N(sealed.version.to_string()))
+            .condition_expression(super::sources::UNCHANGED_SINCE_READ)
+            .set_expression_attribute_values(Some(super::sources::unchanged_since_read(sealed)))
             .send()
             .await;
         match written {

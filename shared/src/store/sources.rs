@@ -307,11 +307,10 @@ impl Store {
         let mut source_put = put(
             &self.table,
             to_item(&SourceItem::from_source(updated)?)?,
-            "version = :version",
+            UNCHANGED_SINCE_READ,
         )?;
         if let Some(put) = source_put.put.as_mut() {
-            put.expression_attribute_values =
-                Some([(":version".to_owned(), version_value(stored))].into());
+            put.expression_attribute_values = Some(unchanged_since_read(stored));
         }
         let mut transaction = Transaction::default().with(Role::Source, source_put);
         if stored.fields.name.claim_key() != updated.fields.name.claim_key() {
@@ -422,6 +421,26 @@ impl Store {
         }
         Err(StoreError::Contention)
     }
+}
+
+/// The condition of a write over a source read before: neither a client's write (`version`) nor
+/// a health check's (`check_rev`, docs/SPEC.md §22) came in between. Items no check has written
+/// have no `check_rev`.
+pub(crate) const UNCHANGED_SINCE_READ: &str =
+    "version = :version AND (check_rev = :check_rev OR attribute_not_exists(check_rev))";
+
+/// The values of [`UNCHANGED_SINCE_READ`] for `stored`.
+pub(crate) fn unchanged_since_read(
+    stored: &Source,
+) -> std::collections::HashMap<String, AttributeValue> {
+    [
+        (":version".to_owned(), version_value(stored)),
+        (
+            ":check_rev".to_owned(),
+            AttributeValue::N(stored.check_rev.to_string()),
+        ),
+    ]
+    .into()
 }
 
 fn version_value(source: &Source) -> AttributeValue {

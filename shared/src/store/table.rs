@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, LocalSecondaryIndex, Projection,
-    ProjectionType, ScalarAttributeType, TableDescription, TableStatus, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndex,
+    GlobalSecondaryIndexUpdate, IndexStatus, KeySchemaElement, KeyType, LocalSecondaryIndex,
+    Projection, ProjectionType, ScalarAttributeType, TableDescription, TableStatus,
+    TimeToLiveSpecification,
 };
 
 use super::StoreError;
@@ -36,10 +38,29 @@ pub const LOCAL_INDEXES: [(&str, &str); 2] = [
     (SOURCE_EVENTS_INDEX, SOURCE_EVENTS_INDEX_KEY),
 ];
 
+/// The global secondary index of sources due for a health check (docs/SPEC.md §22). Sparse: only
+/// an enabled source's item carries its keys. Its partition key is one of [`DUE_SHARDS`] shards
+/// (the last character of the source's id), its sort key the Unix second the check is due, so a
+/// run reads "due by now" as one Query per shard. It projects the keys only: the table's keys
+/// name the account and the source, and a claim reads the item itself.
+pub const DUE_INDEX: &str = "by_due";
+pub const DUE_INDEX_PARTITION_KEY: &str = "due_shard";
+pub const DUE_INDEX_SORT_KEY: &str = "due_at";
+pub const DUE_INDEX_PROJECTION: ProjectionType = ProjectionType::KeysOnly;
+/// The shards of [`DUE_INDEX`]: the 16 lowercase hex digits a source id ends with. Spread so that
+/// no index partition takes every check's write, few enough that a run reads each of them.
+pub const DUE_SHARDS: [&str; 16] = [
+    "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f",
+];
+
 /// Creates the table if it does not exist and waits until it is active. Returns whether it created it.
 pub async fn ensure_table(client: &Client, name: &str) -> Result<bool, StoreError> {
     match client.describe_table().table_name(name).send().await {
-        Ok(existing) => return has_local_indexes(existing.table(), name).map(|()| false),
+        Ok(existing) => {
+            has_local_indexes(existing.table(), name)?;
+            add_due_index_if_missing(client, existing.table(), name).await?;
+            return Ok(false);
+        }
         Err(err)
             if err
                 .as_service_error()
@@ -54,9 +75,12 @@ pub async fn ensure_table(client: &Client, name: &str) -> Result<bool, StoreErro
             [PARTITION_KEY, SORT_KEY]
                 .into_iter()
                 .chain(LOCAL_INDEXES.map(|(_, key)| key))
+                .chain([DUE_INDEX_PARTITION_KEY])
                 .map(string_attribute)
+                .chain([number_attribute(DUE_INDEX_SORT_KEY)])
                 .collect::<Result<Vec<_>, _>>()?,
         ))
+        .global_secondary_indexes(due_index()?)
         .key_schema(key_element(PARTITION_KEY, KeyType::Hash)?)
         .key_schema(key_element(SORT_KEY, KeyType::Range)?)
         .set_local_secondary_indexes(Some(
@@ -93,6 +117,77 @@ pub async fn ensure_table(client: &Client, name: &str) -> Result<bool, StoreErro
         .await
         .map_err(StoreError::from_sdk)?;
     Ok(true)
+}
+
+fn due_index() -> Result<GlobalSecondaryIndex, StoreError> {
+    Ok(GlobalSecondaryIndex::builder()
+        .index_name(DUE_INDEX)
+        .key_schema(key_element(DUE_INDEX_PARTITION_KEY, KeyType::Hash)?)
+        .key_schema(key_element(DUE_INDEX_SORT_KEY, KeyType::Range)?)
+        .projection(
+            Projection::builder()
+                .projection_type(DUE_INDEX_PROJECTION)
+                .build(),
+        )
+        .build()?)
+}
+
+/// A table made before health checks existed gains the due index (DynamoDB adds global
+/// secondary indexes to a live table, and `template.yaml` declares it for a deployed one).
+async fn add_due_index_if_missing(
+    client: &Client,
+    table: Option<&TableDescription>,
+    name: &str,
+) -> Result<(), StoreError> {
+    let present = table.is_some_and(|t| {
+        t.global_secondary_indexes()
+            .iter()
+            .any(|index| index.index_name() == Some(DUE_INDEX))
+    });
+    if present {
+        return Ok(());
+    }
+    let index = due_index()?;
+    client
+        .update_table()
+        .table_name(name)
+        .attribute_definitions(string_attribute(DUE_INDEX_PARTITION_KEY)?)
+        .attribute_definitions(number_attribute(DUE_INDEX_SORT_KEY)?)
+        .global_secondary_index_updates(
+            GlobalSecondaryIndexUpdate::builder()
+                .create(
+                    CreateGlobalSecondaryIndexAction::builder()
+                        .index_name(DUE_INDEX)
+                        .set_key_schema(Some(index.key_schema().to_vec()))
+                        .set_projection(index.projection().cloned())
+                        .build()?,
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(StoreError::from_sdk)?;
+    for _ in 0..600 {
+        let table = client
+            .describe_table()
+            .table_name(name)
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        let active = table.table().is_some_and(|t| {
+            t.global_secondary_indexes().iter().any(|index| {
+                index.index_name() == Some(DUE_INDEX)
+                    && index.index_status() == Some(&IndexStatus::Active)
+            })
+        });
+        if active {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(StoreError::unexpected(format!(
+        "the index {DUE_INDEX} of table {name} did not become active"
+    )))
 }
 
 fn local_index(name: &str, sort_key: &str) -> Result<LocalSecondaryIndex, StoreError> {
@@ -149,6 +244,13 @@ fn string_attribute(name: &str) -> Result<AttributeDefinition, StoreError> {
     Ok(AttributeDefinition::builder()
         .attribute_name(name)
         .attribute_type(ScalarAttributeType::S)
+        .build()?)
+}
+
+fn number_attribute(name: &str) -> Result<AttributeDefinition, StoreError> {
+    Ok(AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::N)
         .build()?)
 }
 

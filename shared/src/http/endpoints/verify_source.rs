@@ -1,13 +1,16 @@
 //! `POST /v1/sources/{id}/verify` (docs/SPEC.md §14): reaches the source's storage as the CDN
-//! would and reports what it found; changes nothing but the account's rate counter. 1 read, 1
-//! counter update, then the storage's own calls. A body, if any, is not read: the check takes
-//! nothing but the stored source.
+//! would and reports what it found. 1 read, 1 counter update, the storage's own calls, then the
+//! source's health (docs/SPEC.md §22): 1 conditional write that leaves `version`, the ETag and
+//! `updated_at` alone, with a `health_changed` event in its transaction when the status changed.
+//! A body, if any, is not read: the check takes nothing but the stored source.
 
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
 
 use super::verification;
+use crate::domain::{Actor, Timestamp};
 use crate::http::{Context, HandlerFuture, Outcome, json_response, request};
+use crate::sweep;
 
 pub fn handle<'a>(cx: &'a Context<'a>, req: Request) -> HandlerFuture<'a> {
     Box::pin(verify_source(cx, req))
@@ -17,6 +20,11 @@ async fn verify_source(cx: &Context<'_>, req: Request) -> Outcome {
     let id = request::source_id(&req)?;
     let source = cx.state.store.get_source(&cx.account, &id).await?;
     let verification = verification::counted(cx, Some(&id), &source.fields).await?;
+    // A client's check is a check like the scheduled ones: its result is the source's health,
+    // recorded by the system (the event carries this request's id). A write that came in
+    // meanwhile wins, and the result, which says nothing of it, is not recorded.
+    let system = Actor::system(cx.request_id());
+    sweep::record(cx.state, &source, &verification, Timestamp::now(), &system).await?;
     Ok(json_response(
         StatusCode::OK,
         &serde_json::json!({ "verification": verification }),
