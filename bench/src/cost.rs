@@ -423,6 +423,75 @@ pub async fn capacity(endpoint: &str) -> Result<Vec<CapacityResult>, CostError> 
         200,
         std::mem::take(&mut outcomes),
     )?;
+    // docs/SPEC.md §22: the health checks. Every source made above is due at once; the
+    // verifier reaches nothing, so every check fails: the first run records each source's change
+    // (a health_changed event), a run 15 minutes later finds each as it was. An idle run (nothing
+    // due) is the due index's 16 shard Queries, which every run pays.
+    meter.take();
+    let kms_before = keys.requests();
+    let now = shared::domain::Timestamp::now();
+    let sweep_at = |at: shared::domain::Timestamp| {
+        let state = state.clone();
+        async move {
+            shared::sweep::sweep(&state, at, "cost")
+                .await
+                .map_err(|e| CostError::Table(endpoint.to_owned(), format!("{e}")))
+        }
+    };
+    let changed = sweep_at(now).await?;
+    let (changed_units, changed_kms) = (meter.take(), keys.requests() - kms_before);
+    let idle = sweep_at(now).await?;
+    let idle_units = meter.take();
+    let kms_before = keys.requests();
+    let later = now.plus_seconds(15 * 60).unwrap_or(now);
+    let unchanged = sweep_at(later).await?;
+    let (unchanged_units, unchanged_kms) = (meter.take(), keys.requests() - kms_before);
+    if idle.checks() != 0 || changed.changed == 0 || unchanged.changed != 0 {
+        return Err(CostError::Call {
+            function: shared::sweep::FUNCTION_NAME.into(),
+            status: 0,
+        });
+    }
+    let per_check = |units: &Units, checks: usize, kms: u64, call: &str| {
+        let n = checks.max(1) as f64;
+        CapacityResult {
+            function: shared::sweep::FUNCTION_NAME.into(),
+            call: call.to_owned(),
+            calls: checks,
+            read_units_per_call: (units.read - idle_units.read) / n,
+            write_units_per_call: (units.write - idle_units.write) / n,
+            by_operation: units
+                .by_operation
+                .iter()
+                .map(|(op, u)| {
+                    let idle = idle_units.by_operation.get(op).copied().unwrap_or(0.0);
+                    (op.clone(), (u - idle) / n)
+                })
+                .collect(),
+            kms_requests_per_call: kms as f64 / n,
+        }
+    };
+    results.push(CapacityResult {
+        function: shared::sweep::FUNCTION_NAME.into(),
+        call: "an idle run: the due index's 16 shard Queries".into(),
+        calls: 1,
+        read_units_per_call: idle_units.read,
+        write_units_per_call: idle_units.write,
+        by_operation: idle_units.by_operation.clone(),
+        kms_requests_per_call: 0.0,
+    });
+    results.push(per_check(
+        &unchanged_units,
+        unchanged.checks(),
+        unchanged_kms,
+        "a check that found its source as before (claim and result)",
+    ));
+    results.push(per_check(
+        &changed_units,
+        changed.checks(),
+        changed_kms,
+        "a check whose health changed (claim, result and its event)",
+    ));
     if results
         .iter()
         .all(|r| r.read_units_per_call + r.write_units_per_call == 0.0)
@@ -462,6 +531,11 @@ pub fn per_million(capacity: &[CapacityResult], warm: &[WarmResult]) -> Vec<Cost
             let gb_seconds = p.memory_mb / 1024.0 * billed_ms / 1000.0;
             let lambda_usd = p.lambda_usd_per_million_requests
                 + gb_seconds * p.lambda_arm64_usd_per_gb_second * 1e6;
+            // The health checks' runs are per minute, not per request: their bill is
+            // `sweep::daily_cost`.
+            if c.function == shared::sweep::FUNCTION_NAME {
+                return None;
+            }
             let api_gateway_usd = if c.function == "authorizer" {
                 0.0
             } else {

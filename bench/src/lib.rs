@@ -13,4 +13,5 @@ pub mod python;
 pub mod report;
 pub mod runtime_api;
 pub mod stats;
+pub mod sweep;
 pub mod workload;

@@ -297,6 +297,25 @@ async fn main() -> Result<(), BoxError> {
             events: fixed(events.authorizer(&acme_key)?),
         },
         Case {
+            // One sweep per invocation, as the schedule invokes it: the first runs check the
+            // seeded sources (at s3s-fs, which refuses their keys), the rest find nothing due
+            // (the 16 shard Queries). The sweep's own figures are measured apart below.
+            subject: Subject {
+                env: vec![
+                    (
+                        shared::verify::ALLOW_LOOPBACK_VAR.to_owned(),
+                        "1".to_owned(),
+                    ),
+                    (
+                        format!("{}S3", shared::verify::ENDPOINT_VAR_PREFIX),
+                        s3.endpoint.clone(),
+                    ),
+                ],
+                ..subject(shared::sweep::FUNCTION_NAME)
+            },
+            events: fixed(events.scheduled()?),
+        },
+        Case {
             subject: subject(artifacts::HELLO_WORLD),
             events: fixed(get_event.clone()),
         },
@@ -383,6 +402,15 @@ async fn main() -> Result<(), BoxError> {
         );
     }
 
+    eprintln!("the health sweep: a batch at s3s-fs, a batch at a storage that never answers ...");
+    let sweep = match bench::sweep::measure().await {
+        Ok(sweep) => Some(sweep),
+        Err(why) => {
+            notes.push(format!("no health sweep figures: {why}"));
+            None
+        }
+    };
+
     // The bill: capacity per call where the server reports it (DynamoDB Local does), priced
     // with the warm durations measured above.
     let capacity_server = args.scale_endpoint.first().cloned().or_else(|| {
@@ -412,6 +440,9 @@ async fn main() -> Result<(), BoxError> {
         }
     };
     let costs = bench::cost::per_million(&capacity, &warm);
+    let daily_checks = sweep
+        .as_ref()
+        .and_then(|sweep| bench::sweep::daily_cost(&capacity, sweep));
 
     let zips = if args.no_zip {
         notes.push("arm64 zips left out (--no-zip)".to_owned());
@@ -463,6 +494,8 @@ async fn main() -> Result<(), BoxError> {
         capacity_on,
         prices: bench::cost::PRICES,
         costs,
+        sweep,
+        daily_checks,
         notes,
         targets: Vec::new(),
     };

@@ -82,6 +82,9 @@ pub struct Results {
     pub prices: Prices,
     /// Price per million calls.
     pub costs: Vec<CostRow>,
+    /// The health sweep (docs/SPEC.md §22) and the bill of checking 10,000 sources a day.
+    pub sweep: Option<crate::sweep::SweepResult>,
+    pub daily_checks: Option<crate::sweep::DailyCost>,
     /// Why a part was not measured (no Python, no cargo-lambda).
     pub notes: Vec<String>,
     pub targets: Vec<Target>,
@@ -437,6 +440,66 @@ impl Results {
         }
         if !self.costs.is_empty() {
             md.push_str(&self.cost_markdown());
+        }
+        md.push_str(&self.sweep_markdown());
+        md
+    }
+
+    /// The health sweep (docs/SPEC.md §22): throughput, the worst case against the timeout, and
+    /// the daily bill of 10,000 sources.
+    pub fn sweep_markdown(&self) -> String {
+        let mut md = String::new();
+        let Some(sweep) = &self.sweep else {
+            return md;
+        };
+        let _ = write!(
+            md,
+            "\n### The health sweep (docs/SPEC.md §22, in process on the embedded DynamoDB)\n\n\
+             | run | checks | duration | checks per minute | against the {} s timeout |\n\
+             | --- | ---: | ---: | ---: | ---: |\n\
+             | nothing due (16 shard Queries) | 0 | {} ms | | |\n\
+             | a batch at s3s-fs on loopback (SigV4 checked), {} at a time | {} | {} ms | {:.0} | {:.1} % |\n\
+             | a batch at a storage that never answers (every check to its 5 s deadline) | {} | {} ms | | {:.1} % |\n",
+            sweep.timeout_ms / 1000,
+            sweep.idle_run_ms,
+            sweep.concurrency,
+            sweep.full_run_checks,
+            sweep.full_run_ms,
+            sweep.checks_per_minute,
+            100.0 * sweep.full_run_ms as f64 / sweep.timeout_ms as f64,
+            sweep.worst_run_checks,
+            sweep.worst_run_ms,
+            100.0 * sweep.worst_run_ms as f64 / sweep.timeout_ms as f64,
+        );
+        let check_rows: Vec<_> = self
+            .capacity
+            .iter()
+            .filter(|c| c.function == shared::sweep::FUNCTION_NAME)
+            .collect();
+        if !check_rows.is_empty() {
+            md.push_str("\n| health check call | read units | write units | KMS requests |\n| --- | ---: | ---: | ---: |\n");
+            for c in check_rows {
+                let _ = writeln!(
+                    md,
+                    "| {} | {:.1} | {:.1} | {:.1} |",
+                    c.call, c.read_units_per_call, c.write_units_per_call, c.kms_requests_per_call
+                );
+            }
+        }
+        if let Some(cost) = &self.daily_checks {
+            let _ = write!(
+                md,
+                "\nChecking {} sources once a day ({} runs, each source found as it was): Lambda \
+                 ${:.4}, DynamoDB ${:.4}, KMS ${:.4}: **${:.4} a day, ${:.2} a month** (30 days), \
+                 at the prices above and 256 MB.\n",
+                cost.sources,
+                cost.runs,
+                cost.lambda_usd,
+                cost.dynamodb_usd,
+                cost.kms_usd,
+                cost.total_usd_per_day,
+                cost.total_usd_per_month
+            );
         }
         md
     }

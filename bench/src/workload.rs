@@ -8,7 +8,7 @@ use integration_tests::TestApp;
 use serde_json::{Value, json};
 
 /// The functions as Lambda runs them, with the event file each one is invoked with.
-pub const FUNCTIONS: [&str; 9] = [
+pub const FUNCTIONS: [&str; 10] = [
     "get-source",
     "list-sources",
     "create-source",
@@ -18,6 +18,8 @@ pub const FUNCTIONS: [&str; 9] = [
     "list-events",
     "verify-source",
     "authorizer",
+    // The health checks (docs/SPEC.md §22), invoked with EventBridge's scheduled event.
+    "check-sources",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -135,6 +137,13 @@ impl Events {
             event["body"] = Value::from(body.to_string());
         }
         Ok(Bytes::from(event.to_string()))
+    }
+
+    /// EventBridge's scheduled event, which starts one health sweep (docs/SPEC.md §22).
+    pub fn scheduled(&self) -> Result<Bytes, WorkloadError> {
+        Ok(Bytes::from(
+            self.template(shared::sweep::FUNCTION_NAME)?.to_string(),
+        ))
     }
 
     /// The authorizer's event, carrying `key`.

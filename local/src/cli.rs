@@ -49,7 +49,8 @@ pub enum Command {
     },
     /// Print the API's OpenAPI 3.1 document (what `serve` publishes at /openapi.json).
     Openapi,
-    /// Seal every storage secret still stored in clear (written before sealing existed), in place:
+    /// Seal every storage secret still stored in clear (written before sealing existed), in place,
+    /// and put every enabled source stored before health checks existed in the due index:
     /// idempotent, resumable, safe beside live traffic. With --aws, the stack's KMS key
     /// (SEALING_KEY_ID).
     SealSecrets {
@@ -252,14 +253,14 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let keys = admin_keys(&target, keys).await?;
             let summary = seal_secrets(&store, &keys, |s| {
                 eprintln!(
-                    "seal-secrets: {} sources read, {} sealed now, {} sealed by a concurrent write",
-                    s.sources, s.sealed, s.changed_meanwhile
+                    "seal-secrets: {} sources read, {} sealed now, {} sealed by a concurrent write, {} scheduled for health checks",
+                    s.sources, s.sealed, s.changed_meanwhile, s.scheduled
                 );
             })
             .await?;
             println!(
-                "sealed {} of {} sources ({} sealed by a concurrent write; the rest were sealed already)",
-                summary.sealed, summary.sources, summary.changed_meanwhile
+                "sealed {} of {} sources ({} sealed by a concurrent write; the rest were sealed already); {} enabled sources scheduled for health checks",
+                summary.sealed, summary.sources, summary.changed_meanwhile, summary.scheduled
             );
             Ok(())
         }

@@ -6,7 +6,8 @@ use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::AttributeValue;
 use clap::Args;
 use serde::{Deserialize, Serialize};
-use shared::domain::Source;
+use shared::domain::health::CheckSchedule;
+use shared::domain::{Source, Timestamp};
 use shared::sealing::{Keys, KmsKeys, LocalKeys, SealError, seal_credentials};
 use shared::store::{ClientSettings, SOURCE_ITEM_PREFIX, Store, StoreError};
 
@@ -98,6 +99,9 @@ pub struct SealSummary {
     pub sealed: usize,
     /// Sources a concurrent write changed first; that write sealed them.
     pub changed_meanwhile: usize,
+    /// Enabled sources stored before health checks existed, put in the due index by this run,
+    /// due at once (docs/SPEC.md §22).
+    pub scheduled: usize,
 }
 
 /// How many times one source is read and sealed again when concurrent writes keep winning.
@@ -140,7 +144,10 @@ pub async fn seal_secrets(
             let source = store.source_from_item(item).map_err(describe)?;
             summary.sources += 1;
             match seal_one(store, keys, source).await? {
-                Sealed::Now => summary.sealed += 1,
+                Sealed::Now { sealed, scheduled } => {
+                    summary.sealed += usize::from(sealed);
+                    summary.scheduled += usize::from(scheduled);
+                }
                 Sealed::ByAnotherWrite => summary.changed_meanwhile += 1,
                 Sealed::Already => {}
             }
@@ -155,33 +162,50 @@ pub async fn seal_secrets(
 
 enum Sealed {
     Already,
-    Now,
+    /// Written: its secrets sealed, and/or put in the due index.
+    Now {
+        sealed: bool,
+        scheduled: bool,
+    },
     ByAnotherWrite,
 }
 
+/// Brings one source stored before Part III up to date: its clear secrets sealed
+/// (docs/SPEC.md §21) and, enabled without a schedule, due for a health check at once (§22), in
+/// one conditional write that leaves version, `updated_at` and the events alone.
 async fn seal_one(store: &Store, keys: &Keys, mut source: Source) -> Result<Sealed, String> {
     for attempt in 0..MAX_ATTEMPTS {
-        if source.fields.credentials.clear_secrets().next().is_none() {
+        let needs_sealing = source.fields.credentials.clear_secrets().next().is_some();
+        let needs_schedule = source.fields.enabled && source.schedule.is_none();
+        if !needs_sealing && !needs_schedule {
             return Ok(if attempt == 0 {
                 Sealed::Already
             } else {
                 Sealed::ByAnotherWrite
             });
         }
-        let values = seal_credentials(
-            Some(keys),
-            &source.account_id,
-            &source.id,
-            &source.fields.credentials,
-        )
-        .await
-        .map_err(|e| format!("source {}: {e}", source.id))?;
-        let mut sealed = source.clone();
-        sealed.fields.credentials = values
-            .apply(&source.fields.credentials)
-            .ok_or_else(|| format!("source {}: {}", source.id, SealError::Unsealed))?;
-        if store.replace_sealed(&sealed).await.map_err(describe)? {
-            return Ok(Sealed::Now);
+        let mut upgraded = source.clone();
+        if needs_sealing {
+            let values = seal_credentials(
+                Some(keys),
+                &source.account_id,
+                &source.id,
+                &source.fields.credentials,
+            )
+            .await
+            .map_err(|e| format!("source {}: {e}", source.id))?;
+            upgraded.fields.credentials = values
+                .apply(&source.fields.credentials)
+                .ok_or_else(|| format!("source {}: {}", source.id, SealError::Unsealed))?;
+        }
+        if needs_schedule {
+            upgraded.schedule = Some(CheckSchedule::now(Timestamp::now()));
+        }
+        if store.replace_sealed(&upgraded).await.map_err(describe)? {
+            return Ok(Sealed::Now {
+                sealed: needs_sealing,
+                scheduled: needs_schedule,
+            });
         }
         source = match store.get_source(&source.account_id, &source.id).await {
             Ok(current) => current,

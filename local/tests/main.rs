@@ -6,3 +6,4 @@
 
 mod admin_cli;
 mod durability;
+mod health_cli;

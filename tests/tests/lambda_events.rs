@@ -229,7 +229,7 @@ fn every_function_has_its_event_and_every_event_a_function() {
     let functions: Vec<&str> = Endpoint::ALL
         .iter()
         .map(|e| e.function_name())
-        .chain(["authorizer"])
+        .chain(["authorizer", shared::sweep::FUNCTION_NAME])
         .collect();
     for function in &functions {
         assert!(
@@ -323,4 +323,54 @@ async fn the_list_events_function_tells_its_two_routes_apart() {
         // The authorizer context of the event file names the key.
         assert_eq!(events[0]["api_key_label"], "ci");
     }
+}
+
+/// `events/check-sources.json` is what EventBridge sends the health checks' function each minute
+/// (docs/SPEC.md §22). The function reads nothing of it: each invocation is one sweep, named by
+/// the invocation's request id, which the events it records carry.
+#[tokio::test]
+async fn the_schedule_event_starts_one_sweep() {
+    let scheduled = event(shared::sweep::FUNCTION_NAME);
+    assert_eq!(scheduled["detail-type"], "Scheduled Event");
+    assert_eq!(scheduled["source"], "aws.events");
+    let db = TestDb::start().await;
+    let verifier = integration_tests::storage::TestNetwork::start()
+        .await
+        .verifier(false, &[]);
+    let state = integration_tests::app_state(db.store.clone())
+        .await
+        .with_verifier(verifier);
+    let created = dispatch(
+        &state,
+        Endpoint::CreateSource,
+        integration_tests::lambda_request(
+            Endpoint::CreateSource,
+            None,
+            Some(
+                serde_json::json!({"source": {"source": "scheduled", "source_type": "url",
+                    "credential_attributes": {"url": "https://images.example.com/"}}})
+                .to_string()
+                .into_bytes(),
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(created.status().as_u16(), 201);
+    let report =
+        shared::sweep::scheduled_run(&state, shared::domain::Timestamp::now(), EVENT_REQUEST_ID)
+            .await
+            .unwrap();
+    // The name resolves nowhere here: the check fails, a health change recorded by this run.
+    assert_eq!((report.checks(), report.failed, report.changed), (1, 1, 1));
+    let events = db
+        .store
+        .list_events(
+            &shared::domain::AccountId::parse("acme").unwrap(),
+            &shared::domain::EventScope::Account,
+            10,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(events.events[0].actor.request_id, EVENT_REQUEST_ID);
 }

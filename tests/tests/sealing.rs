@@ -382,7 +382,7 @@ async fn make_legacy(app: &TestApp, id: &str, key: &str, secret: &str) {
         .key("PK", AttributeValue::S("ACCOUNT#acme".into()))
         .key("SK", AttributeValue::S(format!("SOURCE#{id}")))
         .update_expression(
-            "SET credentials.#key = :secret REMOVE sealed_credentials, secrets_updated_at",
+            "SET credentials.#key = :secret REMOVE sealed_credentials, secrets_updated_at, due_shard, due_at, check_rev",
         )
         .expression_attribute_names("#key", key)
         .expression_attribute_values(":secret", AttributeValue::S(secret.to_owned()))
@@ -471,12 +471,31 @@ async fn seal_secrets_seals_every_secret_in_place_and_loses_no_concurrent_write(
         let version = if n % 2 == 0 { "2" } else { "1" };
         assert_eq!(stored["version"].as_n().unwrap(), version, "source {n}");
     }
-    // Again: nothing left to seal, and no key request.
+    // Every source is in the due index again (docs/SPEC.md §22): the command scheduled those
+    // nobody else wrote; a PATCH that changed credentials made the others due itself.
+    assert!(summary.scheduled >= SOURCES / 2, "{summary:?}");
+    let now = shared::domain::Timestamp::now();
+    let mut due = 0;
+    for shard in shared::store::table::DUE_SHARDS {
+        due += app
+            .db
+            .store
+            .due_checks(shard, now, 1_000)
+            .await
+            .unwrap()
+            .checks
+            .len();
+    }
+    assert_eq!(due, SOURCES);
+    // Again: nothing left to seal or schedule, and no key request.
     let before = keys.requests();
     let again = image_sources::sealing::seal_secrets(&app.db.store, &keys, |_| {})
         .await
         .unwrap();
-    assert_eq!((again.sources, again.sealed), (SOURCES, 0));
+    assert_eq!(
+        (again.sources, again.sealed, again.scheduled),
+        (SOURCES, 0, 0)
+    );
     assert_eq!(keys.requests(), before);
     app.db.assert_table_holds_no_secret().await;
 }

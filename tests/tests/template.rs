@@ -69,9 +69,9 @@ fn template_routes_equal_the_local_gateways() {
         {
             // The health checks run on a schedule, not behind a route (docs/SPEC.md §22).
             if binary == sweep::FUNCTION_NAME {
-                assert_eq!(event["Type"].as_str(), Some("ScheduleV2"), "{name}");
+                assert_eq!(event["Type"].as_str(), Some("Schedule"), "{name}");
                 assert_eq!(
-                    event["Properties"]["ScheduleExpression"].as_str(),
+                    event["Properties"]["Schedule"].as_str(),
                     Some("rate(1 minute)")
                 );
                 continue;
