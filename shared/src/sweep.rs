@@ -74,6 +74,8 @@ pub struct SweepReport {
     pub inconclusive: usize,
     /// `health_changed` events written.
     pub changed: usize,
+    /// Sources this run found failing that were not before (a change to `failed`).
+    pub became_failing: usize,
     /// Checks another run claimed first, or whose source changed meanwhile (nothing written;
     /// the source's next due time stands).
     pub skipped: usize,
@@ -116,7 +118,7 @@ impl SweepReport {
             "ChecksOk": self.ok,
             "ChecksFailed": self.failed,
             "ChecksInconclusive": self.inconclusive,
-            "FailingSources": self.failed,
+            "FailingSources": self.became_failing,
             "CheckErrors": self.errors,
             "RunDuration": self.duration_ms,
         })
@@ -289,6 +291,7 @@ fn tally(report: &mut SweepReport, end: CheckEnd) {
                 HealthStatus::Inconclusive | HealthStatus::Unknown => report.inconclusive += 1,
             }
             report.changed += usize::from(changed);
+            report.became_failing += usize::from(changed && status == HealthStatus::Failed);
         }
         CheckEnd::Skipped => report.skipped += 1,
         CheckEnd::Error => report.errors += 1,
@@ -424,6 +427,8 @@ mod tests {
         let report = SweepReport {
             ok: 3,
             failed: 2,
+            changed: 2,
+            became_failing: 1,
             inconclusive: 1,
             errors: 1,
             duration_ms: 1234,
@@ -439,7 +444,8 @@ mod tests {
             .collect();
         assert_eq!(declared, METRICS);
         assert_eq!(line["ChecksRun"], 6);
-        assert_eq!(line["FailingSources"], 2);
+        assert_eq!(line["ChecksFailed"], 2);
+        assert_eq!(line["FailingSources"], 1, "sources that started failing");
         assert_eq!(line["CheckErrors"], 1);
         assert_eq!(line["Service"], METRICS_SERVICE);
         assert_eq!(line["_aws"]["Timestamp"], 1_800_000_000_000_i64);

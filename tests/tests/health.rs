@@ -134,7 +134,11 @@ async fn a_revoked_key_fails_the_next_check_is_retried_on_the_backoff_and_recove
     s3.revoke_key();
     let t1 = at(t0, DAY_SECONDS);
     let revoked = sweep_at(&state, t1).await;
-    assert_eq!((revoked.failed, revoked.changed), (1, 1), "{revoked:?}");
+    assert_eq!(
+        (revoked.failed, revoked.changed, revoked.became_failing),
+        (1, 1, 1),
+        "{revoked:?}"
+    );
     let failed = app.get(&path, &key).await.json();
     assert_eq!(failed["health"]["status"], "failed");
     assert_eq!(failed["health"]["checked_at"], t1.to_string());
@@ -170,7 +174,11 @@ async fn a_revoked_key_fails_the_next_check_is_retried_on_the_backoff_and_recove
             "{wait}"
         );
         let again = sweep_at(&state, at(t, wait)).await;
-        assert_eq!((again.failed, again.changed), (1, 0), "{wait}: {again:?}");
+        assert_eq!(
+            (again.failed, again.changed, again.became_failing),
+            (1, 0, 0),
+            "{wait}: {again:?}"
+        );
         t = at(t, wait);
     }
 
