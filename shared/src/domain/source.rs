@@ -90,7 +90,7 @@ impl Source {
             secrets_updated_at: now,
             version: 1,
             health: Health::default(),
-            schedule: fields_enabled_schedule(&fields, None, now),
+            schedule: schedule_for(&fields, None, now),
             check_rev: 0,
             fields,
         }
@@ -108,7 +108,7 @@ impl Source {
             self.secrets_updated_at
         };
         (fields != self.fields).then(|| Self {
-            schedule: fields_enabled_schedule(&fields, Some(self), now),
+            schedule: schedule_for(&fields, Some(self), now),
             fields,
             updated_at: now,
             secrets_updated_at,
@@ -154,7 +154,7 @@ impl Source {
 /// when it is new, enabled again, or its type or credentials change (what the last check found
 /// no longer says anything of them), or it has none yet (stored before health checks existed);
 /// else the schedule it has.
-fn fields_enabled_schedule(
+fn schedule_for(
     fields: &SourceFields,
     before: Option<&Source>,
     now: Timestamp,

@@ -23,8 +23,14 @@ async fn verify_source(cx: &Context<'_>, req: Request) -> Outcome {
     // A client's check is a check like the scheduled ones: its result is the source's health,
     // recorded by the system (the event carries this request's id). A write that came in
     // meanwhile wins, and the result, which says nothing of it, is not recorded.
+    // The client asked for the verification, and gets it even when the health cannot be
+    // written (DynamoDB failing): a 503 would only make it verify again.
     let system = Actor::system(cx.request_id());
-    sweep::record(cx.state, &source, &verification, Timestamp::now(), &system).await?;
+    if let Err(err) =
+        sweep::record(cx.state, &source, &verification, Timestamp::now(), &system).await
+    {
+        tracing::error!(request_id = %cx.request_id(), source_id = %id, error = %err, "the verification's health could not be written");
+    }
     Ok(json_response(
         StatusCode::OK,
         &serde_json::json!({ "verification": verification }),
