@@ -414,10 +414,15 @@ impl WebServer {
 /// account key
 /// (https://learn.microsoft.com/rest/api/storageservices/create-account-sas).
 pub fn azurite_account_sas(permissions: &str) -> String {
+    azurite_account_sas_until(permissions, "2099-01-01T00:00:00Z")
+}
+
+/// [`azurite_account_sas`] expiring at `expiry` (RFC 3339): one in the past is what a customer's
+/// expired token looks like to the storage.
+pub fn azurite_account_sas_until(permissions: &str, expiry: &str) -> String {
     use base64::Engine;
     use hmac::{KeyInit, Mac};
     let version = "2020-08-04";
-    let expiry = "2099-01-01T00:00:00Z";
     let string_to_sign =
         format!("{AZURITE_ACCOUNT}\n{permissions}\nb\nsco\n\n{expiry}\n\nhttps,http\n{version}\n");
     let key = base64::engine::general_purpose::STANDARD
@@ -452,4 +457,34 @@ pub async fn endless_body_server() -> SocketAddr {
         }
     });
     address
+}
+
+/// Azurite's blob endpoint when `.ci/run` started it (`AZURITE_BLOB_ENDPOINT`); `None`, with a
+/// line saying the test is skipped, when it did not.
+pub fn azurite() -> Option<String> {
+    match std::env::var(AZURITE_BLOB_VAR) {
+        Ok(endpoint) if !endpoint.is_empty() => Some(endpoint),
+        _ => {
+            eprintln!(
+                "skipped: {AZURITE_BLOB_VAR} is not set (.ci/run starts Azurite and sets it)"
+            );
+            None
+        }
+    }
+}
+
+/// Creates `container` in Azurite (already there is fine).
+pub async fn azurite_container(endpoint: &str, container: &str) {
+    let sas = azurite_account_sas("rwdlac");
+    let response = reqwest::Client::new()
+        .put(format!("{endpoint}/{container}?restype=container&{sas}"))
+        .header("x-ms-version", "2020-08-04")
+        .send()
+        .await
+        .expect("Azurite answers");
+    assert!(
+        response.status().is_success() || response.status().as_u16() == 409,
+        "create container: {}",
+        response.status()
+    );
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use integration_tests::fixtures::{credentials, source_with};
 use integration_tests::storage::{
     Reply, S3_ACCESS_KEY, S3_BUCKET, S3_SECRET_KEY, S3Options, S3Server, TestNetwork, WebServer,
-    hanging_server,
+    azurite, azurite_account_sas, azurite_account_sas_until, azurite_container, hanging_server,
 };
 use integration_tests::{
     TestApp, assert_no_registered_leaks, join_all, next_link, register_storage_secret,
@@ -18,7 +18,7 @@ use integration_tests::{
 use serde_json::{Map, Value, json};
 use shared::AppState;
 use shared::domain::health::DAY_SECONDS;
-use shared::domain::{AccountId, Actor, Source, SourceInput, SourceType, Timestamp};
+use shared::domain::{AccountId, Actor, AzureService, Source, SourceInput, SourceType, Timestamp};
 use shared::store::table::DUE_SHARDS;
 use shared::sweep::{self, BATCH, LEASE_SECONDS, SweepReport};
 use shared::verify::Provider;
@@ -604,4 +604,61 @@ async fn the_health_filter_is_checked_and_kept_in_the_link() {
             .unwrap()
             .is_empty()
     );
+}
+
+/// An expired SAS token (Azurite refuses it, as Azure does) fails the first check; a new token
+/// set with a PATCH makes the source due at once, and the next run finds it ok.
+#[tokio::test]
+async fn an_expired_sas_token_fails_and_a_new_one_is_checked_at_once() {
+    let Some(endpoint) = azurite() else { return };
+    azurite_container(&endpoint, "health-sas").await;
+    let network = TestNetwork::start().await;
+    let (app, state) = spawn_app_sweeping(
+        network.verifier(true, &[(Provider::Azure(AzureService::Blob), &endpoint)]),
+    )
+    .await;
+    let key = app.db.api_key("acme").await;
+    let expired = azurite_account_sas_until("rl", "2020-01-01T00:00:00Z");
+    let fresh = azurite_account_sas("rl");
+    for sas in [&expired, &fresh] {
+        register_storage_secret(sas.split("sig=").nth(1).unwrap());
+    }
+    let azure = |sas: &str| {
+        json!({"account_name": "devstoreaccount1", "service_type": "blob",
+            "container_name": "health-sas", "sas_token": sas})
+        .as_object()
+        .unwrap()
+        .clone()
+    };
+    let created = create(
+        &app,
+        &key,
+        &source_with("blobs", SourceType::Azure, azure(&expired)),
+    )
+    .await;
+    let path = format!("/v1/sources/{}", created["id"].as_str().unwrap());
+    let t0 = Timestamp::now();
+    let first = sweep_at(&state, t0).await;
+    assert_eq!((first.failed, first.changed), (1, 1), "{first:?}");
+    let failed = app.get(&path, &key).await.json();
+    assert_eq!(
+        failed["health"]["error"]["code"], "access_denied",
+        "{failed}"
+    );
+
+    let patched = app
+        .patch(
+            &path,
+            &key,
+            &json!({"source": {"credential_attributes": {"sas_token": fresh}}}),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    // Due at once, not at the 15 minutes of the failure's backoff.
+    let now = Timestamp::now();
+    let fixed = sweep_at(&state, now).await;
+    assert_eq!((fixed.ok, fixed.changed), (1, 1), "{fixed:?}");
+    assert_eq!(app.get(&path, &key).await.json()["health"]["status"], "ok");
+    app.db.assert_table_holds_no_secret().await;
+    assert_no_registered_leaks();
 }

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use integration_tests::fixtures::{API_KEY_HEADER, credentials, source_body, source_with};
 use integration_tests::storage::{
-    AZURITE_BLOB_VAR, Reply, S3_ACCESS_KEY, S3_BUCKET, S3_CP_CODE_BUCKET, S3_SECRET_KEY, S3Options,
-    S3Server, TestNetwork, WebServer, azurite_account_sas, hanging_server, untrusted_tls_server,
+    Reply, S3_ACCESS_KEY, S3_BUCKET, S3_CP_CODE_BUCKET, S3_SECRET_KEY, S3Options, S3Server,
+    TestNetwork, WebServer, azurite, azurite_account_sas, azurite_container, hanging_server,
+    untrusted_tls_server,
 };
 use integration_tests::{TestApp, TestResponse, register_secret, spawn_app_verifying};
 use serde_json::{Map, Value, json};
@@ -621,37 +622,10 @@ async fn a_private_host_name_is_refused_before_any_lookup() {
 
 // --- Azure, against Azurite ---------------------------------------------------------------
 
-fn azurite() -> Option<String> {
-    match std::env::var(AZURITE_BLOB_VAR) {
-        Ok(endpoint) if !endpoint.is_empty() => Some(endpoint),
-        _ => {
-            eprintln!(
-                "skipped: {AZURITE_BLOB_VAR} is not set (.ci/run starts Azurite and sets it)"
-            );
-            None
-        }
-    }
-}
-
 async fn azure_app(endpoint: &str) -> TestApp {
     let network = TestNetwork::start().await;
     spawn_app_verifying(network.verifier(true, &[(Provider::Azure(AzureService::Blob), endpoint)]))
         .await
-}
-
-async fn create_container(endpoint: &str, container: &str) {
-    let sas = azurite_account_sas("rwdlac");
-    let response = reqwest::Client::new()
-        .put(format!("{endpoint}/{container}?restype=container&{sas}"))
-        .header("x-ms-version", "2020-08-04")
-        .send()
-        .await
-        .expect("Azurite answers");
-    assert!(
-        response.status().is_success() || response.status().as_u16() == 409,
-        "create container: {}",
-        response.status()
-    );
 }
 
 fn azure_source(name: &str, container: &str, sas: &str) -> Value {
@@ -671,7 +645,7 @@ fn azure_source(name: &str, container: &str, sas: &str) -> Value {
 #[tokio::test]
 async fn azure_blob_with_a_good_sas_is_ok() {
     let Some(endpoint) = azurite() else { return };
-    create_container(&endpoint, "verify-good").await;
+    azurite_container(&endpoint, "verify-good").await;
     let app = azure_app(&endpoint).await;
     let verification = verified(
         &app,
@@ -684,7 +658,7 @@ async fn azure_blob_with_a_good_sas_is_ok() {
 #[tokio::test]
 async fn azure_blob_with_a_bad_sas_is_access_denied() {
     let Some(endpoint) = azurite() else { return };
-    create_container(&endpoint, "verify-bad").await;
+    azurite_container(&endpoint, "verify-bad").await;
     let app = azure_app(&endpoint).await;
     let good = azurite_account_sas("rl");
     let (unsigned, _) = good.split_once("&sig=").unwrap();
