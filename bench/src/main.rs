@@ -169,6 +169,18 @@ async fn main() -> Result<(), BoxError> {
     // guard with the loopback switch on (the template never sets it).
     let s3 = integration_tests::storage::S3Server::start(Default::default()).await;
 
+    // What the functions that reach a storage are started with: the guard's loopback switch,
+    // and S3 pointed at s3s-fs.
+    let at_loopback_s3 = vec![
+        (
+            shared::verify::ALLOW_LOOPBACK_VAR.to_owned(),
+            "1".to_owned(),
+        ),
+        (
+            format!("{}S3", shared::verify::ENDPOINT_VAR_PREFIX),
+            s3.endpoint.clone(),
+        ),
+    ];
     let subject = |name: &str| Subject {
         name: name.to_owned(),
         program: binaries[name].clone(),
@@ -262,16 +274,7 @@ async fn main() -> Result<(), BoxError> {
             // Each invocation verifies a source of an account of its own: an account may run
             // 10 verifications a minute, and the figures are of verifications that ran.
             subject: Subject {
-                env: vec![
-                    (
-                        shared::verify::ALLOW_LOOPBACK_VAR.to_owned(),
-                        "1".to_owned(),
-                    ),
-                    (
-                        format!("{}S3", shared::verify::ENDPOINT_VAR_PREFIX),
-                        s3.endpoint.clone(),
-                    ),
-                ],
+                env: at_loopback_s3.clone(),
                 ..subject("verify-source")
             },
             events: Box::new(move || {
@@ -301,16 +304,7 @@ async fn main() -> Result<(), BoxError> {
             // seeded sources (at s3s-fs, which refuses their keys), the rest find nothing due
             // (the 16 shard Queries). The sweep's own figures are measured apart below.
             subject: Subject {
-                env: vec![
-                    (
-                        shared::verify::ALLOW_LOOPBACK_VAR.to_owned(),
-                        "1".to_owned(),
-                    ),
-                    (
-                        format!("{}S3", shared::verify::ENDPOINT_VAR_PREFIX),
-                        s3.endpoint.clone(),
-                    ),
-                ],
+                env: at_loopback_s3.clone(),
                 ..subject(shared::sweep::FUNCTION_NAME)
             },
             events: fixed(events.scheduled()?),

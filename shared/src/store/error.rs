@@ -46,6 +46,26 @@ const UNAVAILABLE_CODES: [&str; 7] = [
 ];
 
 impl StoreError {
+    /// A conditional write's answer: `Ok(None)` when its condition failed (someone else wrote
+    /// first), the output when it was written, the store's error otherwise.
+    pub(crate) fn unless_condition_failed<T, E, R>(
+        result: Result<T, SdkError<E, R>>,
+    ) -> Result<Option<T>, Self>
+    where
+        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        match result {
+            Ok(output) => Ok(Some(output)),
+            Err(SdkError::ServiceError(service))
+                if service.err().code() == Some("ConditionalCheckFailedException") =>
+            {
+                Ok(None)
+            }
+            Err(err) => Err(Self::from_sdk(err)),
+        }
+    }
+
     pub(crate) fn from_sdk<E, R>(err: SdkError<E, R>) -> Self
     where
         E: ProvideErrorMetadata + StdError + Send + Sync + 'static,

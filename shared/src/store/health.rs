@@ -99,19 +99,12 @@ impl Store {
             .return_values(ReturnValue::AllNew)
             .send()
             .await;
-        match claimed {
-            Ok(output) => match output.attributes {
+        match StoreError::unless_condition_failed(claimed)? {
+            None => Ok(None),
+            Some(output) => match output.attributes {
                 Some(item) => Ok(Some(from_item::<SourceItem>(item)?.into_source()?)),
                 None => Err(StoreError::unexpected("a claim returned no item")),
             },
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(None)
-            }
-            Err(err) => Err(StoreError::from_sdk(err)),
         }
     }
 
@@ -207,17 +200,7 @@ impl Store {
                 .set_expression_attribute_values(Some(values))
                 .send()
                 .await;
-            return match written {
-                Ok(_) => Ok(true),
-                Err(err)
-                    if err
-                        .as_service_error()
-                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-                {
-                    Ok(false)
-                }
-                Err(err) => Err(StoreError::from_sdk(err)),
-            };
+            return Ok(StoreError::unless_condition_failed(written)?.is_some());
         };
         let update = Update::builder()
             .table_name(&self.table)

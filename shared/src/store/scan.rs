@@ -36,16 +36,6 @@ impl Store {
             .set_expression_attribute_values(Some(super::sources::unchanged_since_read(sealed)))
             .send()
             .await;
-        match written {
-            Ok(_) => Ok(true),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(err) => Err(StoreError::from_sdk(err)),
-        }
+        Ok(StoreError::unless_condition_failed(written)?.is_some())
     }
 }
