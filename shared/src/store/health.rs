@@ -13,6 +13,7 @@ use super::events::put_event;
 use super::items::{
     ACCOUNT_PK_PREFIX, Item, SOURCE_SK_PREFIX, SourceItem, account_pk, from_item, key, source_sk,
 };
+use super::sources::{UNCHANGED_SINCE_READ, unchanged_since_read};
 use super::table::{
     DUE_INDEX, DUE_INDEX_PARTITION_KEY, DUE_INDEX_SORT_KEY, PARTITION_KEY, SORT_KEY,
 };
@@ -138,15 +139,8 @@ impl Store {
                 ":next_rev".to_owned(),
                 AttributeValue::N((checked.check_rev + 1).to_string()),
             ),
-            (
-                ":version".to_owned(),
-                AttributeValue::N(checked.version.to_string()),
-            ),
-            (
-                ":rev".to_owned(),
-                AttributeValue::N(checked.check_rev.to_string()),
-            ),
         ]);
+        values.extend(unchanged_since_read(checked));
         if let Some(error) = &health.error {
             set.push("health_error = :error");
             values.insert(
@@ -176,13 +170,9 @@ impl Store {
         if health.error.is_none() {
             expression.push_str(" REMOVE health_error");
         }
-        // Unchanged since it was read: no client write (version), no other check (check_rev).
-        // Items no check had written before have no check_rev.
-        let condition = if checked.check_rev == 0 {
-            "attribute_exists(PK) AND version = :version AND (check_rev = :rev OR attribute_not_exists(check_rev))"
-        } else {
-            "attribute_exists(PK) AND version = :version AND check_rev = :rev"
-        };
+        // Unchanged since it was read, as a client's write requires: no client write (version),
+        // no other check (check_rev). A deleted item has no version, so this fails for it too.
+        let condition = UNCHANGED_SINCE_READ;
         let key = key(account_pk(&checked.account_id), source_sk(&checked.id));
         let names = schedule
             .is_some()
