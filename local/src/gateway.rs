@@ -11,10 +11,8 @@ use axum::extract::State;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
 use shared::AppState;
-use shared::authorizer::{
-    ACCOUNT_CONTEXT_KEY, API_KEY_HEADER, AuthorizerError, Caller, KEY_ID_CONTEXT_KEY,
-    KEY_LABEL_CONTEXT_KEY, caller_for_key,
-};
+use shared::authorizer::{API_KEY_HEADER, AuthorizerError, Caller, caller_for_key};
+use shared::console::ConsolePath;
 use shared::http::{ApiError, Endpoint, RouteError, RouteMatch, dispatch, resolve, response};
 use tokio::net::TcpListener;
 
@@ -95,6 +93,14 @@ async fn route_request(
     // The published contract, without a key (the deployed API does not serve it).
     if parts.uri.path() == DOCUMENT_PATH && parts.method == axum::http::Method::GET {
         return openapi_response(&request_id);
+    }
+    // The console's files (docs/SPEC.md §20): no key, as the `console` function's routes have no
+    // authorizer.
+    if let Some(path) = ConsolePath::of_local(parts.uri.path()) {
+        if parts.method != axum::http::Method::GET {
+            return rejected(ApiError::RouteNotFound);
+        }
+        return into_axum(shared::console::respond(path, &request_id));
     }
     // API Gateway's order: the route, then the authorizer, then the function.
     let route = match resolve(&parts.method, parts.uri.path()) {
@@ -185,31 +191,18 @@ fn proxy_request(
     caller: &Caller,
     request_id: &str,
 ) -> lambda_http::Request {
-    let account = &caller.account;
     let mut context = ApiGatewayProxyRequestContext::default();
     context.request_id = Some(request_id.to_owned());
     context.http_method = parts.method.clone();
     context.resource_path = Some(route.resource_path);
     context.path = Some(parts.uri.path().to_owned());
     context.stage = Some(LOCAL_STAGE.to_owned());
-    context.authorizer.fields = HashMap::from([
-        (
-            ACCOUNT_CONTEXT_KEY.to_owned(),
-            serde_json::Value::from(account.as_str()),
-        ),
-        (
-            "principalId".to_owned(),
-            serde_json::Value::from(account.as_str()),
-        ),
-        (
-            KEY_ID_CONTEXT_KEY.to_owned(),
-            serde_json::Value::from(caller.key_id.as_str()),
-        ),
-        (
-            KEY_LABEL_CONTEXT_KEY.to_owned(),
-            serde_json::Value::from(caller.key_label.as_str()),
-        ),
-    ]);
+    // What the authorizer answers API Gateway, plus the principal API Gateway adds.
+    context.authorizer.fields = caller.context().into_iter().collect();
+    context.authorizer.fields.insert(
+        "principalId".to_owned(),
+        serde_json::Value::from(caller.account.as_str()),
+    );
     let body = if bytes.is_empty() {
         Body::Empty
     } else {
@@ -253,13 +246,22 @@ fn into_axum(response: lambda_http::Response<Body>) -> axum::response::Response 
     axum::response::Response::from_parts(parts, body)
 }
 
-/// Which function serves which route, for the banner and for the template parity test.
+/// Which function serves which route, for the banner and for the template parity test: the API's,
+/// then the console's (served without a key).
 pub fn routes() -> Vec<(String, String, &'static str)> {
+    let console = shared::console::ROUTES.iter().map(|path| {
+        (
+            "GET".to_owned(),
+            (*path).to_owned(),
+            shared::console::FUNCTION_NAME,
+        )
+    });
     shared::routes::all_routes()
         .into_iter()
         .map(|(method, path, endpoint): (_, _, Endpoint)| {
             (method.to_string(), path, endpoint.function_name())
         })
+        .chain(console)
         .collect()
 }
 

@@ -22,8 +22,9 @@ use shared::domain::idempotency::{IDEMPOTENCY_TTL_SECONDS, MAX_IDEMPOTENCY_KEY_C
 use shared::domain::list_query::{MAX_CURSOR_CHARS, MAX_PAGE_LIMIT, names};
 use shared::domain::rotation::{DEFAULT_GRACE_PERIOD_SECONDS, MAX_GRACE_PERIOD_SECONDS};
 use shared::domain::{
-    Action, AzureService, CredentialKey, MAX_NAME_CHARS, MAX_VALUE_CHARS, ParameterError,
-    READ_ONLY_ATTRIBUTES, SECRET_PLACEHOLDER, SortOrder, SourceType, credential_keys, fields,
+    Action, AzureService, CredentialKey, KEY_ID_CHARS, KeyScope, MAX_NAME_CHARS, MAX_VALUE_CHARS,
+    ParameterError, READ_ONLY_ATTRIBUTES, SECRET_PLACEHOLDER, SortOrder, SourceType,
+    credential_keys, fields,
 };
 use shared::http::error::{MAX_BODY_BYTES, RETRY_AFTER_SECONDS};
 use shared::http::request::VERIFY_PARAMETER;
@@ -291,6 +292,13 @@ fn texts(endpoint: Endpoint) -> (&'static str, &'static str) {
              and 64 KiB; at most 10 verifications a minute per account (then 429 with \
              `Retry-After`). The answer is 200 whatever the storage said; `status` tells.",
         ),
+        Endpoint::GetApiKey => (
+            "Describe the calling API key",
+            "The key that made the request, so a client can tell what it may do before it tries: \
+             its id (the first 16 hex characters of its SHA-256), label, scope, expiry and \
+             account. Never the key itself. Answered from the authorizer's context: no \
+             DynamoDB request beyond the authorizer's (SPEC §19).",
+        ),
         Endpoint::RotateSecretToken => (
             "Rotate the source's URL-signing token",
             "Generates a new `secret_token`. The replaced one keeps signing URLs for \
@@ -371,6 +379,15 @@ fn responses(endpoint: Endpoint, suffix: &str) -> Value {
                     false,
                 ),
             );
+        }
+        Endpoint::GetApiKey => {
+            responses.insert("200".into(), json!({
+                "description": "The calling key.",
+                "headers": common_headers(),
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiKey"},
+                    "example": {"api_key": {"id": "0123456789abcdef", "label": "CI", "scope": "read",
+                        "expires_at": "2027-03-05T14:10:00Z", "account": "acme"}}}}
+            }));
         }
         Endpoint::DeleteSource => {
             responses.insert("200".into(), json!({
@@ -596,6 +613,23 @@ fn components() -> Value {
                     }}
             }}}
     }));
+    schemas.insert("ApiKey".into(), json!({
+        "type": "object", "additionalProperties": false, "required": ["api_key"],
+        "properties": {"api_key": {
+            "type": "object", "additionalProperties": false,
+            "required": ["id", "label", "scope", "expires_at", "account"],
+            "properties": {
+                "id": {"type": "string", "pattern": format!("^[0-9a-f]{{{KEY_ID_CHARS}}}$"),
+                       "description": "The first 16 hex characters of the key's SHA-256, as in the audit trail."},
+                "label": {"type": "string"},
+                "scope": {"type": "string", "enum": KeyScope::ALL.iter().map(KeyScope::as_str).collect::<Vec<_>>(),
+                          "description": "`read` keys may only GET (SPEC §16)."},
+                "expires_at": {"anyOf": [{"$ref": "#/components/schemas/Timestamp"}, {"type": "null"}],
+                               "description": "When the key stops working; `null` for never."},
+                "account": {"type": "string"}
+            }
+        }}
+    }));
     schemas.insert(
         "Deleted".into(),
         json!({"type": "object", "maxProperties": 0, "description": "`{}`"}),
@@ -733,6 +767,8 @@ fn value_schema(key: &CredentialKey) -> Value {
         schema["description"] = json!(format!(
             "A storage secret: write-only. `{SECRET_PLACEHOLDER}` keeps the stored secret on update, and is no secret on create."
         ));
+        // JSON Schema's own word for it: the console makes it a password field.
+        schema["writeOnly"] = json!(true);
     }
     if let Some(form) = key.form {
         schema["description"] = json!(format!(

@@ -29,6 +29,11 @@ pub const ACCOUNT_CONTEXT_KEY: &str = "accountId";
 pub const KEY_ID_CONTEXT_KEY: &str = "apiKeyId";
 /// The key's label, for the audit trail.
 pub const KEY_LABEL_CONTEXT_KEY: &str = "apiKeyLabel";
+/// The key's scope (`read` or `write`), for `GET /v1/api_key` (docs/SPEC.md §19).
+pub const KEY_SCOPE_CONTEXT_KEY: &str = "apiKeyScope";
+/// When the key stops working (RFC 3339), for `GET /v1/api_key`; absent for a key that never
+/// expires (API Gateway's context values are strings, numbers or booleans: no null).
+pub const KEY_EXPIRES_AT_CONTEXT_KEY: &str = "apiKeyExpiresAt";
 
 #[derive(Debug, Error)]
 pub enum AuthorizerError {
@@ -46,6 +51,47 @@ pub struct Caller {
     pub scope: KeyScope,
     pub key_id: String,
     pub key_label: String,
+    /// When the key stops working; `None` for never.
+    pub expires_at: Option<Timestamp>,
+}
+
+impl Caller {
+    /// What the authorizer hands every function about the caller (API Gateway's authorizer
+    /// context): written here, read back by [`Caller::from_context`], and nowhere else.
+    pub fn context(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut context = serde_json::Map::new();
+        context.insert(ACCOUNT_CONTEXT_KEY.into(), self.account.as_str().into());
+        context.insert(KEY_ID_CONTEXT_KEY.into(), self.key_id.as_str().into());
+        context.insert(KEY_LABEL_CONTEXT_KEY.into(), self.key_label.as_str().into());
+        context.insert(KEY_SCOPE_CONTEXT_KEY.into(), self.scope.as_str().into());
+        if let Some(expires_at) = self.expires_at {
+            context.insert(
+                KEY_EXPIRES_AT_CONTEXT_KEY.into(),
+                expires_at.to_string().into(),
+            );
+        }
+        context
+    }
+
+    /// The caller a context made by [`Caller::context`] describes; `None` when any part is
+    /// missing or malformed (an event made by hand, or an authorizer answer cached before the
+    /// context carried scope and expiry).
+    pub fn from_context(
+        context: &std::collections::HashMap<String, serde_json::Value>,
+    ) -> Option<Caller> {
+        let text = |key: &str| context.get(key).and_then(serde_json::Value::as_str);
+        let expires_at = match text(KEY_EXPIRES_AT_CONTEXT_KEY) {
+            None => None,
+            Some(raw) => Some(Timestamp::parse(raw)?),
+        };
+        Some(Caller {
+            account: AccountId::parse(text(ACCOUNT_CONTEXT_KEY)?).ok()?,
+            scope: KeyScope::parse(text(KEY_SCOPE_CONTEXT_KEY)?)?,
+            key_id: text(KEY_ID_CONTEXT_KEY)?.to_owned(),
+            key_label: text(KEY_LABEL_CONTEXT_KEY)?.to_owned(),
+            expires_at,
+        })
+    }
 }
 
 /// The caller behind `raw_key`; missing, unknown, revoked and expired keys are all `Unauthorized`.
@@ -62,13 +108,14 @@ pub async fn caller_for_key(
             account: record.account_id,
             scope: record.scope,
             key_label: record.label,
+            expires_at: record.valid_until,
         }),
         _ => Err(AuthorizerError::Unauthorized),
     }
 }
 
 /// The authorizer Lambda's logic: the key's policy for the whole stage, with the account and the
-/// key's id and label in the context.
+/// key's id, label, scope and expiry in the context.
 pub async fn authorize(
     store: &Store,
     event: ApiGatewayCustomAuthorizerRequestTypeRequest,
@@ -134,11 +181,7 @@ pub fn policy_for(caller: &Caller, method_arn: &str) -> ApiGatewayCustomAuthoriz
     let mut response = ApiGatewayCustomAuthorizerResponse::default();
     response.principal_id = Some(caller.account.to_string());
     response.policy_document = policy;
-    response.context = serde_json::json!({
-        ACCOUNT_CONTEXT_KEY: caller.account.as_str(),
-        KEY_ID_CONTEXT_KEY: caller.key_id,
-        KEY_LABEL_CONTEXT_KEY: caller.key_label,
-    });
+    response.context = serde_json::Value::Object(caller.context());
     response
 }
 
@@ -152,6 +195,7 @@ mod tests {
             scope,
             key_id: "0123456789abcdef".into(),
             key_label: "ci".into(),
+            expires_at: None,
         }
     }
 
@@ -175,8 +219,28 @@ mod tests {
         assert_eq!(json["principalId"], "acct-1");
         assert_eq!(
             json["context"],
-            serde_json::json!({"accountId": "acct-1", "apiKeyId": "0123456789abcdef", "apiKeyLabel": "ci"})
+            serde_json::json!({"accountId": "acct-1", "apiKeyId": "0123456789abcdef",
+                "apiKeyLabel": "ci", "apiKeyScope": "write"})
         );
+    }
+
+    #[test]
+    fn the_context_reads_back_as_the_caller_it_was_made_from() {
+        let expiring = Caller {
+            expires_at: Timestamp::parse("2027-01-02T03:04:05Z"),
+            ..caller(KeyScope::Read)
+        };
+        for caller in [caller(KeyScope::Write), expiring] {
+            let context = caller.context().into_iter().collect();
+            assert_eq!(Caller::from_context(&context), Some(caller));
+        }
+        let mut context: std::collections::HashMap<_, _> =
+            caller(KeyScope::Read).context().into_iter().collect();
+        context.insert(KEY_EXPIRES_AT_CONTEXT_KEY.into(), "tomorrow".into());
+        assert_eq!(Caller::from_context(&context), None, "a malformed expiry");
+        context.remove(KEY_EXPIRES_AT_CONTEXT_KEY);
+        context.remove(KEY_SCOPE_CONTEXT_KEY);
+        assert_eq!(Caller::from_context(&context), None, "no scope");
     }
 
     #[test]

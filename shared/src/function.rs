@@ -23,6 +23,13 @@ pub async fn serve_with_keys(endpoint: Endpoint, handler: Handler) -> Result<(),
     run_with(endpoint, handler, AppState::from_env_with_keys().await?).await
 }
 
+/// [`serve`] for a function that calls no AWS service: its answers come from the request alone
+/// (`AppState::without_table`), so its start reads no configuration and builds no client.
+pub async fn serve_without_table(endpoint: Endpoint, handler: Handler) -> Result<(), Error> {
+    crate::telemetry::init();
+    run_with(endpoint, handler, AppState::without_table()).await
+}
+
 async fn run_with(endpoint: Endpoint, handler: Handler, state: AppState) -> Result<(), Error> {
     let state = &state;
     let served = Endpoint::served_by(endpoint.function_name());

@@ -18,10 +18,12 @@ pub enum Endpoint {
     ListEvents,
     /// Checks a source's credentials against its storage (docs/SPEC.md §14).
     VerifySource,
+    /// The calling key (docs/SPEC.md §19).
+    GetApiKey,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 9] = [
+    pub const ALL: [Endpoint; 10] = [
         Endpoint::ListSources,
         Endpoint::GetSource,
         Endpoint::CreateSource,
@@ -31,6 +33,7 @@ impl Endpoint {
         Endpoint::ListSourceEvents,
         Endpoint::ListEvents,
         Endpoint::VerifySource,
+        Endpoint::GetApiKey,
     ];
 
     /// The endpoints `function` serves (one function may serve several routes).
@@ -53,6 +56,7 @@ impl Endpoint {
             // Both event listings: one function, one cold start for either.
             Endpoint::ListSourceEvents | Endpoint::ListEvents => "list-events",
             Endpoint::VerifySource => "verify-source",
+            Endpoint::GetApiKey => "get-api-key",
         }
     }
 
@@ -61,7 +65,8 @@ impl Endpoint {
             Endpoint::ListSources
             | Endpoint::GetSource
             | Endpoint::ListSourceEvents
-            | Endpoint::ListEvents => Method::GET,
+            | Endpoint::ListEvents
+            | Endpoint::GetApiKey => Method::GET,
             Endpoint::CreateSource | Endpoint::RotateSecretToken | Endpoint::VerifySource => {
                 Method::POST
             }
@@ -110,6 +115,8 @@ impl Endpoint {
                 "dynamodb:PutItem",
                 "dynamodb:UpdateItem",
             ],
+            // Everything it answers is in the authorizer's context (docs/SPEC.md §19).
+            Endpoint::GetApiKey => &[],
         }
     }
 
@@ -168,6 +175,7 @@ impl Endpoint {
             Endpoint::ListSourceEvents => "/sources/{id}/events",
             Endpoint::ListEvents => "/events",
             Endpoint::VerifySource => "/sources/{id}/verify",
+            Endpoint::GetApiKey => "/api_key",
             _ => "/sources/{id}",
         }
     }
@@ -219,7 +227,10 @@ pub fn kms_actions(dynamodb_actions: &[&str]) -> &'static [&'static str] {
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
     ];
-    if dynamodb_actions.iter().any(|a| WRITES.contains(a)) {
+    if dynamodb_actions.is_empty() {
+        // No table access, no use of its key (`get-api-key`, `console`).
+        &[]
+    } else if dynamodb_actions.iter().any(|a| WRITES.contains(a)) {
         &["kms:Decrypt", "kms:GenerateDataKey"]
     } else {
         &["kms:Decrypt"]
@@ -358,8 +369,8 @@ mod tests {
     }
 
     #[test]
-    fn eighteen_routes() {
-        assert_eq!(all_routes().len(), 18);
+    fn twenty_routes() {
+        assert_eq!(all_routes().len(), 20);
     }
 
     #[test]

@@ -114,6 +114,7 @@ async fn the_local_gateway_refuses_exactly_what_the_authorizers_policy_does_not_
             scope,
             key_id: "0".repeat(16),
             key_label: String::new(),
+            expires_at: None,
         };
         // Cached per key, the policy is the same whichever route asked for it.
         let policy =

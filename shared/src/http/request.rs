@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::error::{ApiError, MAX_BODY_BYTES};
 use super::strict_json::{self, StrictJsonError};
-use crate::authorizer::{ACCOUNT_CONTEXT_KEY, KEY_ID_CONTEXT_KEY, KEY_LABEL_CONTEXT_KEY};
+use crate::authorizer::{ACCOUNT_CONTEXT_KEY, Caller, KEY_ID_CONTEXT_KEY, KEY_LABEL_CONTEXT_KEY};
 use crate::domain::idempotency::{IDEMPOTENCY_KEY_HEADER, MAX_IDEMPOTENCY_KEY_CHARS};
 use crate::domain::{
     AccountId, Actor, Cursors, EventQuery, IdempotencyKey, ListQuery, ParameterError, SourceId,
@@ -125,6 +125,17 @@ pub fn actor(req: &Request, request_id: &str) -> Actor {
         api_key_id: context_text(KEY_ID_CONTEXT_KEY),
         api_key_label: context_text(KEY_LABEL_CONTEXT_KEY),
         request_id: request_id.to_owned(),
+    }
+}
+
+/// The calling key as the authorizer described it (docs/SPEC.md §19): 401 when the context does not
+/// describe one in full.
+pub fn caller(req: &Request) -> Result<Caller, ApiError> {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(context)) => {
+            Caller::from_context(&context.authorizer.fields).ok_or(ApiError::Unauthorized)
+        }
+        _ => Err(ApiError::Unauthorized),
     }
 }
 

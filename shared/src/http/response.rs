@@ -7,6 +7,7 @@ use lambda_http::{Body, Response};
 
 use super::error::{ApiError, RETRY_AFTER_SECONDS};
 use super::{Context, Outcome};
+use crate::authorizer::Caller;
 use crate::domain::list_query::names;
 use crate::domain::{Cursors, Source};
 
@@ -46,6 +47,21 @@ pub fn json_text(status: StatusCode, text: String, request_id: &str) -> Response
         headers.insert(REQUEST_ID_HEADER, value);
     }
     response
+}
+
+/// `GET /v1/api_key` (docs/SPEC.md §19): the calling key, never the key itself.
+pub fn api_key(caller: &Caller, request_id: &str) -> Response<Body> {
+    json_response(
+        StatusCode::OK,
+        &serde_json::json!({ "api_key": {
+            "id": caller.key_id,
+            "label": caller.key_label,
+            "scope": caller.scope.as_str(),
+            "expires_at": caller.expires_at.map(|t| t.to_string()),
+            "account": caller.account.as_str(),
+        }}),
+        request_id,
+    )
 }
 
 /// `{"errors": [...]}` with the error's status, and the headers some errors carry.

@@ -3,6 +3,7 @@
 
 pub mod create_source;
 pub mod delete_source;
+pub mod get_api_key;
 pub mod get_source;
 pub mod list_events;
 pub mod list_sources;
@@ -30,6 +31,7 @@ pub fn handler(endpoint: Endpoint) -> Handler {
         Endpoint::RotateSecretToken => rotate_secret_token::handle,
         Endpoint::ListSourceEvents | Endpoint::ListEvents => list_events::handle,
         Endpoint::VerifySource => verify_source::handle,
+        Endpoint::GetApiKey => get_api_key::handle,
     }
 }
 
