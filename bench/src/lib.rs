@@ -3,6 +3,7 @@
 
 pub mod artifacts;
 pub mod chart;
+pub mod console_weight;
 pub mod cost;
 pub mod gateway;
 pub mod lambda;

@@ -58,6 +58,9 @@ struct Args {
     /// target/bench/quick with --quick]; docs/BENCHMARKS.md is updated only with the default.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Only print the console's weight (docs/SPEC.md §20), and stop.
+    #[arg(long)]
+    console_weight: bool,
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -93,6 +96,18 @@ async fn main() -> Result<(), BoxError> {
         .parent()
         .ok_or("no workspace above bench/")?
         .to_path_buf();
+    match bench::console_weight::measure() {
+        Ok((raw, compressed)) => eprintln!(
+            "console: {:.1} KB, {:.1} KB compressed (gzip -9, file by file; target <= {} KB)",
+            raw as f64 / 1000.0,
+            compressed as f64 / 1000.0,
+            bench::console_weight::MAX_COMPRESSED_BYTES / 1000
+        ),
+        Err(err) => eprintln!("console weight not measured: {err}"),
+    }
+    if args.console_weight {
+        return Ok(());
+    }
     let machine = machine::Machine::read(&workspace);
     let mut notes = Vec::new();
 
@@ -308,6 +323,14 @@ async fn main() -> Result<(), BoxError> {
                 ..subject(shared::sweep::FUNCTION_NAME)
             },
             events: fixed(events.scheduled()?),
+        },
+        Case {
+            subject: subject("get-api-key"),
+            events: fixed(events.endpoint("get-api-key", "acme", None, None)?),
+        },
+        Case {
+            subject: subject(shared::console::FUNCTION_NAME),
+            events: fixed(events.console()?),
         },
         Case {
             subject: subject(artifacts::HELLO_WORLD),

@@ -28,6 +28,8 @@ pub fn round_trip_budget(function: &str) -> Option<usize> {
         "update-source" | "delete-source" | "rotate-secret-token" => Some(2),
         // The source, then the account's rate counter; the storage's own calls are not DynamoDB's.
         "verify-source" => Some(2),
+        // Answered from the authorizer's context, and from files compiled in (§19, §20).
+        "get-api-key" | "console" => Some(0),
         _ => None,
     }
 }

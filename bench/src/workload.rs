@@ -8,7 +8,7 @@ use integration_tests::TestApp;
 use serde_json::{Value, json};
 
 /// The functions as Lambda runs them, with the event file each one is invoked with.
-pub const FUNCTIONS: [&str; 10] = [
+pub const FUNCTIONS: [&str; 12] = [
     "get-source",
     "list-sources",
     "create-source",
@@ -20,6 +20,9 @@ pub const FUNCTIONS: [&str; 10] = [
     "authorizer",
     // The health checks (docs/SPEC.md §22), invoked with EventBridge's scheduled event.
     "check-sources",
+    // The calling key (§19), answered from the authorizer's context; the console's files (§20).
+    "get-api-key",
+    "console",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -126,8 +129,22 @@ impl Events {
         body: Option<&Value>,
     ) -> Result<Bytes, WorkloadError> {
         let mut event = self.template(function)?;
-        event["requestContext"]["authorizer"] =
-            json!({ "principalId": account, "accountId": account });
+        // What the authorizer hands every function (`Caller::context`), for a write key.
+        let caller = shared::authorizer::Caller {
+            account: shared::domain::AccountId::parse(account).map_err(|_| {
+                WorkloadError::Event {
+                    path: function.to_owned(),
+                    message: format!("{account} is not an account id"),
+                }
+            })?,
+            scope: shared::domain::KeyScope::Write,
+            key_id: "0123456789abcdef".to_owned(),
+            key_label: "bench".to_owned(),
+            expires_at: None,
+        };
+        let mut context = caller.context();
+        context.insert("principalId".to_owned(), Value::from(account));
+        event["requestContext"]["authorizer"] = Value::Object(context);
         if let Some(id) = id {
             event["pathParameters"] = json!({ "id": id });
             let resource = event["resource"].as_str().unwrap_or_default().to_owned();
@@ -137,6 +154,13 @@ impl Events {
             event["body"] = Value::from(body.to_string());
         }
         Ok(Bytes::from(event.to_string()))
+    }
+
+    /// The console's page, as API Gateway sends it without an authorizer (docs/SPEC.md §20).
+    pub fn console(&self) -> Result<Bytes, WorkloadError> {
+        Ok(Bytes::from(
+            self.template(shared::console::FUNCTION_NAME)?.to_string(),
+        ))
     }
 
     /// EventBridge's scheduled event, which starts one health sweep (docs/SPEC.md §22).

@@ -476,6 +476,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let address = listener.local_addr().map_err(|e| e.to_string())?;
 
     println!("Image Sources API on http://{address}/v1/sources (and /api/v1/sources)");
+    println!("Console on http://{address}/console/ (sign in with the key below)");
     println!(
         "DynamoDB ({}) on {endpoint}, table {}",
         if args.dynamodb_endpoint.is_some() {

@@ -5,6 +5,7 @@
 
 pub mod authorizer;
 pub mod config;
+pub mod console;
 pub mod domain;
 pub mod function;
 pub mod http;

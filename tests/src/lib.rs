@@ -25,6 +25,7 @@ use shared::sealing::{Keys, KmsKeys, LocalKeys};
 use shared::store::{ClientSettings, Store, local_config, table};
 use tokio::net::TcpListener;
 
+pub mod browser;
 pub mod fault_proxy;
 pub mod fixtures;
 pub mod storage;

@@ -113,6 +113,68 @@ async fn every_endpoint_event_runs_through_lambda_http() {
     assert_eq!(status, 404);
 }
 
+/// `events/get-api-key.json`: the calling key from the authorizer's context alone (docs/SPEC.md
+/// §19), through a state whose store reaches nothing, as the function's own is.
+#[tokio::test]
+async fn the_calling_key_event_answers_from_the_context() {
+    let state = AppState::without_table();
+    let (status, body) = invoke(&state, Endpoint::GetApiKey, &event("get-api-key")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        serde_json::json!({"api_key": {"id": "0123456789abcdef", "label": "ci", "scope": "read",
+            "expires_at": "2027-03-05T14:10:00Z", "account": "acme"}})
+    );
+    // An authorizer answer without the scope (cached from before it carried one) is no caller.
+    let mut older = event("get-api-key");
+    older["requestContext"]["authorizer"]
+        .as_object_mut()
+        .unwrap()
+        .remove("apiKeyScope");
+    let (status, _) = invoke(&state, Endpoint::GetApiKey, &older).await;
+    assert_eq!(status, 401);
+}
+
+/// `events/console.json`: `/console/` through `lambda_http`, the page with its headers; the bare
+/// `/console` redirects below itself (docs/SPEC.md §20).
+#[test]
+fn the_console_event_answers_the_page() {
+    let page = event("console");
+    let request = lambda_http::request::from_str(&page.to_string()).unwrap();
+    let response = shared::console::answer(&request);
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-security-policy"],
+        shared::console::CONTENT_SECURITY_POLICY
+    );
+    assert_eq!(response.headers()["x-request-id"], EVENT_REQUEST_ID);
+    let Body::Text(html) = response.body() else {
+        panic!("the page is text")
+    };
+    assert!(html.contains(shared::console::version()));
+
+    let mut bare = event("console");
+    bare["path"] = Value::from("/console");
+    bare["requestContext"]["path"] = Value::from("/prod/console");
+    let request = lambda_http::request::from_str(&bare.to_string()).unwrap();
+    assert_eq!(shared::console::answer(&request).status(), 308);
+
+    let mut file = event("console");
+    file["resource"] = Value::from("/console/{proxy+}");
+    let path = format!("v/{}/app.js", shared::console::version());
+    file["path"] = Value::from(format!("/console/{path}"));
+    file["pathParameters"] = serde_json::json!({ "proxy": path });
+    let request = lambda_http::request::from_str(&file.to_string()).unwrap();
+    let response = shared::console::answer(&request);
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+}
+
 #[tokio::test]
 async fn an_event_without_authorizer_context_is_refused() {
     let db = TestDb::start().await;
@@ -229,7 +291,11 @@ fn every_function_has_its_event_and_every_event_a_function() {
     let functions: Vec<&str> = Endpoint::ALL
         .iter()
         .map(|e| e.function_name())
-        .chain(["authorizer", shared::sweep::FUNCTION_NAME])
+        .chain([
+            "authorizer",
+            shared::sweep::FUNCTION_NAME,
+            shared::console::FUNCTION_NAME,
+        ])
         .collect();
     for function in &functions {
         assert!(

@@ -4,6 +4,7 @@
 
 mod after_suite;
 mod audit;
+mod console;
 mod contract;
 mod delivery;
 mod health;

@@ -77,6 +77,13 @@ fn template_routes_equal_the_local_gateways() {
                 continue;
             }
             assert_eq!(event["Type"].as_str(), Some("Api"), "{name}");
+            // Only the console's files are served without a key (docs/SPEC.md §20).
+            let authorizer = render(&event["Properties"]["Auth"]["Authorizer"]);
+            if binary == shared::console::FUNCTION_NAME {
+                assert_eq!(authorizer, "NONE", "{name}");
+            } else {
+                assert_eq!(authorizer, "null", "{name}: the default authorizer");
+            }
             assert_eq!(
                 tagged(&event["Properties"]["RestApiId"]),
                 ("!Ref".to_owned(), "SourcesApi".to_owned())
@@ -106,7 +113,11 @@ fn every_function_is_a_binary_in_functions() {
     let in_code: BTreeSet<String> = Endpoint::ALL
         .iter()
         .map(|e| e.function_name().to_owned())
-        .chain([FUNCTION_NAME.to_owned(), sweep::FUNCTION_NAME.to_owned()])
+        .chain([
+            FUNCTION_NAME.to_owned(),
+            sweep::FUNCTION_NAME.to_owned(),
+            shared::console::FUNCTION_NAME.to_owned(),
+        ])
         .collect();
     assert_eq!(in_template, in_code);
 
@@ -416,7 +427,8 @@ fn granted(template: &Value) -> Vec<(String, Grant)> {
                 sealing_actions: BTreeSet::new(),
                 fingerprint_actions: BTreeSet::new(),
             };
-            for policy in function["Properties"]["Policies"].as_sequence().unwrap() {
+            let policies = function["Properties"]["Policies"].as_sequence();
+            for policy in policies.into_iter().flatten() {
                 for statement in policy["Statement"].as_sequence().unwrap() {
                     assert_eq!(statement["Effect"].as_str(), Some("Allow"));
                     let actions: Vec<String> = statement["Action"]
@@ -478,6 +490,8 @@ fn declared_actions(binary: &str) -> BTreeSet<String> {
         Some(endpoint) => endpoint.dynamodb_actions(),
         None if binary == FUNCTION_NAME => DYNAMODB_ACTIONS,
         None if binary == sweep::FUNCTION_NAME => sweep::DYNAMODB_ACTIONS,
+        // The console's files are compiled in (docs/SPEC.md §20).
+        None if binary == shared::console::FUNCTION_NAME => &[],
         None => panic!("unknown function {binary}"),
     };
     declared.iter().map(|a| a.to_string()).collect()
@@ -507,6 +521,25 @@ fn declared_key_use(binary: &str) -> shared::routes::KeyUse {
         .find(|e| e.function_name() == binary)
         .map(|e| e.key_use())
         .unwrap_or(shared::routes::KeyUse::NONE)
+}
+
+/// docs/SPEC.md §19, §20: the functions that answer from the request alone have no policy at all,
+/// so no DynamoDB and no KMS permission, not even through DynamoDB.
+#[test]
+fn the_console_and_the_calling_key_have_no_permission_at_all() {
+    let template = template();
+    let mut without = Vec::new();
+    for (name, binary, function) in functions(&template) {
+        if function["Properties"].get("Policies").is_none() {
+            without.push(binary.clone());
+        } else {
+            assert!(!declared_actions(&binary).is_empty(), "{name}");
+        }
+    }
+    without.sort();
+    assert_eq!(without, [shared::console::FUNCTION_NAME, "get-api-key"]);
+    assert!(Endpoint::GetApiKey.dynamodb_actions().is_empty());
+    assert_eq!(Endpoint::GetApiKey.key_use(), shared::routes::KeyUse::NONE);
 }
 
 #[test]

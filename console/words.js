@@ -1,0 +1,39 @@
+// Every failure the API can answer, in words (docs/SPEC.md §20). The API's own messages follow.
+
+export function describe(error) {
+  const status = error?.status ?? 0;
+  const retry = error?.retryAfter ? ` Try again in ${error.retryAfter} seconds.` : ' Try again in a moment.';
+  const said = (error?.messages ?? []).join(' ');
+  switch (true) {
+    case status === 0:
+      return 'The API could not be reached: the network failed or the server is down. Nothing was changed; try again.';
+    case status === 400:
+      return `The API could not read the request: ${said}`;
+    case status === 401:
+      return 'The API key was refused: it is unknown, revoked or expired. Sign in again with a valid key.';
+    case status === 403:
+      return 'This API key may not do this: it is a read-only key. Ask for a write key.';
+    case status === 404:
+      return 'Not found: it was deleted, or does not exist in this account.';
+    case status === 412:
+      return 'The source changed since you opened it, so nothing was saved. Reload it to see the changes; what you typed is kept.';
+    case status === 413:
+      return 'The request is too large for the API (64 KiB at most).';
+    case status === 422:
+      return said ? `The API refused it: ${said}` : 'The API refused it.';
+    case status === 429:
+      return `Too many requests for this account.${retry}`;
+    case status === 503:
+      return `The service is briefly unavailable.${retry}`;
+    case status >= 500:
+      return `The API failed to answer (HTTP ${status}). Nothing may have been saved; try again.`;
+    default:
+      return `The API answered HTTP ${status}. ${said}`;
+  }
+}
+
+/** Field names for people: `access_key_id` → "Access key id". */
+export function label(key) {
+  const text = String(key).replaceAll('_', ' ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

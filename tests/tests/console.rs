@@ -1,0 +1,633 @@
+//! The console (docs/SPEC.md §20) in a real browser, against the local gateway `serve` runs, on the
+//! embedded DynamoDB; and `GET /v1/api_key` (§19), which it signs in with. Every screen is checked
+//! with axe-core; with `IMAGE_SOURCES_SCREENSHOTS=1` each is also saved to `docs/console/`
+//! (`.ci/console-screenshots` regenerates them).
+
+use integration_tests::browser::Browser;
+use integration_tests::fixtures::{credentials, source_body};
+use integration_tests::storage::{
+    S3_ACCESS_KEY, S3_BUCKET, S3_SECRET_KEY, S3Options, S3Server, TestNetwork,
+};
+use integration_tests::{TestApp, spawn_app, spawn_app_verifying};
+use serde_json::{Value, json};
+use shared::domain::{SourceType, Timestamp};
+use shared::store::KeyGrant;
+use shared::verify::Provider;
+
+const SCREENSHOTS_VAR: &str = "IMAGE_SOURCES_SCREENSHOTS";
+
+fn console_url(app: &TestApp) -> String {
+    format!("{}/console/", app.base_url)
+}
+
+/// Checks the screen with axe-core (no serious or critical violation) and, when asked, keeps its
+/// picture as `docs/console/<name>.png`.
+async fn screen(browser: &Browser, name: &str) {
+    let violations = browser.accessibility_violations().await;
+    assert!(violations.is_empty(), "{name}: {violations:#?}");
+    if std::env::var(SCREENSHOTS_VAR).is_ok_and(|v| v == "1") {
+        let dir = format!("{}/../docs/console", env!("CARGO_MANIFEST_DIR"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(format!("{dir}/{name}.png"), browser.screenshot().await).unwrap();
+    }
+}
+
+async fn sign_in(browser: &Browser, app: &TestApp, key: &str) {
+    browser.goto(&console_url(app)).await;
+    browser.fill("#api-key", key).await;
+    browser.press_control("Sign in").await;
+    browser.find("nav[aria-label='Main']").await;
+}
+
+/// What `sessionStorage`, `localStorage` and the cookies hold, and the page's URL.
+async fn stored(browser: &Browser) -> Value {
+    browser
+        .execute(
+            "return {session: JSON.stringify(sessionStorage), local: JSON.stringify(localStorage), \
+             cookies: document.cookie, url: location.href}",
+            json!([]),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn get_api_key_answers_the_calling_key_from_the_authorizer_alone() {
+    let app = spawn_app().await;
+    let until = Timestamp::parse("2031-01-02T03:04:05Z");
+    let key = app
+        .db
+        .api_key_with(
+            "acme",
+            KeyGrant {
+                label: "CI".to_owned(),
+                scope: shared::domain::KeyScope::Read,
+                valid_until: until,
+            },
+        )
+        .await;
+    let requests_before = app.db.counter.total();
+    for prefix in ["/v1", "/api/v1"] {
+        let answer = app.get(&format!("{prefix}/api_key"), &key).await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        let hash = shared::domain::ApiKey::from_header(&key).unwrap().hash();
+        assert_eq!(
+            answer.json(),
+            json!({"api_key": {"id": hash.key_id(), "label": "CI", "scope": "read",
+                "expires_at": "2031-01-02T03:04:05Z", "account": "acme"}})
+        );
+        assert!(!answer.text.contains(&key[4..]), "never the key itself");
+    }
+    // The authorizer's read per request, and nothing else.
+    assert_eq!(app.db.counter.total() - requests_before, 2);
+
+    let forever = app.db.api_key("acme").await;
+    let answer = app.get("/v1/api_key", &forever).await;
+    assert_eq!(answer.json()["api_key"]["expires_at"], Value::Null);
+    assert_eq!(answer.json()["api_key"]["scope"], "write");
+    assert_eq!(app.get("/v1/api_key", "isk_nope").await.status, 401);
+}
+
+#[tokio::test]
+async fn the_console_is_served_without_a_key_with_its_security_headers() {
+    let app = spawn_app().await;
+    let page = app
+        .http
+        .get(console_url(&app))
+        .send()
+        .await
+        .expect("the page");
+    assert_eq!(page.status(), 200);
+    let header = |name: &str| {
+        page.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    assert_eq!(
+        header("content-security-policy").as_deref(),
+        Some(shared::console::CONTENT_SECURITY_POLICY)
+    );
+    assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
+    assert_eq!(header("referrer-policy").as_deref(), Some("no-referrer"));
+    assert_eq!(header("cache-control").as_deref(), Some("no-cache"));
+    assert!(header("access-control-allow-origin").is_none(), "no CORS");
+    let html = page.text().await.unwrap();
+    assert!(
+        !html.contains("<script>") && !html.contains("style="),
+        "nothing inline"
+    );
+
+    // Every file the page names is served, cacheable, under the release's version.
+    for (path, text) in shared::console::served_files().into_iter().skip(1) {
+        let file = app
+            .http
+            .get(format!("{}/console/{path}", app.base_url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(file.status(), 200, "{path}");
+        assert!(
+            file.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .contains("immutable")
+        );
+        assert_eq!(file.text().await.unwrap(), text, "{path}");
+    }
+    let bare = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/console", app.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bare.status(), 308);
+    assert_eq!(bare.headers()["location"], "console/");
+    let post = app.http.post(console_url(&app)).send().await.unwrap();
+    assert_eq!(post.status(), 404);
+}
+
+/// Sign in, the header, sign out (the key forgotten), and a label made of markup shown as text.
+#[tokio::test]
+async fn sign_in_shows_the_key_and_sign_out_forgets_it() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let label = "<img src=x onerror=alert(1)>";
+    let key = app
+        .db
+        .api_key_with(
+            "acme",
+            KeyGrant {
+                label: label.to_owned(),
+                ..Default::default()
+            },
+        )
+        .await;
+    browser.goto(&console_url(&app)).await;
+    browser.find("#api-key").await;
+    screen(&browser, "sign-in").await;
+
+    // A wrong key: said in words, what was typed kept.
+    browser.fill("#api-key", "isk_wrong").await;
+    browser.press_control("Sign in").await;
+    browser.wait_for_text("The API key was refused").await;
+    let typed = browser
+        .execute("return document.getElementById('api-key').value", json!([]))
+        .await;
+    assert_eq!(typed, "isk_wrong");
+    assert_eq!(stored(&browser).await["session"], "{}");
+
+    browser.fill("#api-key", &key).await;
+    browser.press_control("Sign in").await;
+    browser.wait_for_text("No sources yet").await;
+    let header = browser.text(&browser.find(".key").await).await;
+    assert!(header.contains(label), "{header}");
+    assert!(
+        header.contains("write") && header.contains("never expires") && header.contains("acme")
+    );
+    assert!(
+        browser.find_all("header img, .key img").await.is_empty(),
+        "the label is text, not an element"
+    );
+    let state = stored(&browser).await;
+    assert!(state["session"].as_str().unwrap().contains(&key));
+    assert_eq!(state["local"], "{}");
+    assert_eq!(state["cookies"], "");
+    assert!(!state["url"].as_str().unwrap().contains(&key[4..]));
+    screen(&browser, "empty-account").await;
+
+    browser.press_control("Sign out").await;
+    browser.find("#api-key").await;
+    let state = stored(&browser).await;
+    assert_eq!(state["session"], "{}", "the key is forgotten");
+    browser.quit().await;
+}
+
+/// The text beside the field named `path` (its error slot).
+async fn error_beside(browser: &Browser, path: &str) -> String {
+    browser
+        .execute(
+            "const f = document.querySelector(`[name='${arguments[0]}']`).closest('.field');
+             return f.querySelector('.field-error').textContent;",
+            json!([path]),
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Types a credential set into the open create form: text typed, choices chosen.
+async fn fill_credentials(browser: &Browser, attributes: &serde_json::Map<String, Value>) {
+    for (key, value) in attributes {
+        let css = format!("[name='credential_attributes.{key}']");
+        let value = value.as_str().unwrap();
+        let tag = browser
+            .execute(
+                "return document.querySelector(arguments[0]).tagName",
+                json!([css]),
+            )
+            .await;
+        if tag == "SELECT" {
+            browser
+                .execute(
+                    "const s = document.querySelector(arguments[0]); s.value = arguments[1];
+                     s.dispatchEvent(new Event('change'));",
+                    json!([css, value]),
+                )
+                .await;
+        } else {
+            browser.fill(&css, value).await;
+        }
+    }
+}
+
+async fn start_create(browser: &Browser, source_type: &str) {
+    browser.press_control("New source").await;
+    browser.click_on(&format!("#type-{source_type}")).await;
+    browser.press_control("Next").await;
+    browser.find("[name='source']").await;
+}
+
+/// Every type through the create form; one end to end with verify ok against s3s-fs, one whose
+/// verification fails (nothing saved), and the 422 messages beside their fields.
+#[tokio::test]
+async fn create_each_type_verify_before_saving_and_the_errors_beside_their_fields() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let s3 = S3Server::start(S3Options::default()).await;
+    let network = TestNetwork::start().await;
+    let s3_provider = Provider::of(SourceType::S3).unwrap();
+    let app = spawn_app_verifying(network.verifier(true, &[(s3_provider, &s3.endpoint)])).await;
+    let key = app.db.api_key("acme").await;
+    sign_in(&browser, &app, &key).await;
+
+    // Step 1, by keyboard only: the first type's radio, then Next.
+    browser.goto_hash("new").await;
+    browser.find("#type-s3").await;
+    screen(&browser, "create-type").await;
+    browser.click_on("#type-s3").await;
+    browser.press("\u{E004}\u{E007}").await;
+    browser.find("[name='source']").await;
+    screen(&browser, "create-fields").await;
+
+    // A 422: each message beside its field, what was typed kept, nothing saved.
+    browser.fill("[name='source']", "bad one!").await;
+    browser.click_on("#verify-first").await;
+    browser.press_control("Create source").await;
+    browser.wait_for_text("nothing was saved").await;
+    assert!(
+        error_beside(&browser, "source")
+            .await
+            .contains("Source is invalid")
+    );
+    assert!(
+        error_beside(&browser, "credential_attributes.bucket")
+            .await
+            .contains("Credential bucket is required"),
+    );
+    screen(&browser, "create-errors").await;
+    let typed = browser
+        .execute(
+            "return document.querySelector(\"[name='source']\").value",
+            json!([]),
+        )
+        .await;
+    assert_eq!(typed, "bad one!");
+
+    // Verify on (the default), wrong secret: refused by the storage, nothing saved.
+    browser.click_on("#verify-first").await;
+    browser.fill("[name='source']", "checked").await;
+    let mut attributes = credentials(SourceType::S3);
+    attributes.insert("access_key_id".into(), json!(S3_ACCESS_KEY));
+    attributes.insert("bucket".into(), json!(S3_BUCKET));
+    attributes.insert(
+        "secret_access_key".into(),
+        json!("not-the-secret-0123456789"),
+    );
+    attributes.remove("prefix");
+    fill_credentials(&browser, &attributes).await;
+    browser.press_control("Create source").await;
+    browser
+        .wait_for_text("Credentials could not be verified")
+        .await;
+    assert!(
+        app.get("/v1/sources", &key)
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // The right secret: verified, then saved once; the create carried an Idempotency-Key.
+    browser
+        .fill(
+            "[name='credential_attributes.secret_access_key']",
+            S3_SECRET_KEY,
+        )
+        .await;
+    browser.press_control("Create source").await;
+    browser.wait_for_text("Source created").await;
+    screen(&browser, "create-done").await;
+    let listed = app.get("/v1/sources", &key).await.json();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["source"], "checked");
+
+    // Every other type, from its own form (verify off: their storage is not on this machine).
+    for source_type in SourceType::ALL.into_iter().filter(|t| *t != SourceType::S3) {
+        let name = format!("made-{}", source_type.as_str());
+        start_create(&browser, source_type.as_str()).await;
+        browser.fill("[name='source']", &name).await;
+        fill_credentials(&browser, &credentials(source_type)).await;
+        browser.click_on("#verify-first").await;
+        browser.press_control("Create source").await;
+        browser.wait_for_text("Source created").await;
+        let made = app.get(&format!("/v1/sources?q={name}"), &key).await.json();
+        assert_eq!(made[0]["source_type"], source_type.as_str(), "{name}");
+        for (credential, value) in credentials(source_type) {
+            let shown = &made[0]["credentials"][&credential];
+            assert!(
+                shown == &value || shown == "****",
+                "{name}: {credential} {shown}"
+            );
+        }
+    }
+    browser.quit().await;
+}
+
+/// A source's page: the enabled toggle, a rotation with its grace, an edit that meets a concurrent
+/// change (412, reload, the person's change kept), verify, and delete by name.
+#[tokio::test]
+async fn a_source_toggled_rotated_edited_through_a_412_and_deleted() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let key = app.db.api_key("acme").await;
+    let created = app
+        .post("/v1/sources", &key, &source_body("photos", SourceType::S3))
+        .await
+        .json();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/sources/{id}");
+    sign_in(&browser, &app, &key).await;
+    browser.goto_hash(&format!("sources/{id}")).await;
+    browser.wait_for_text("Signing token").await;
+    let page = browser.body_text().await;
+    assert!(page.contains("****"), "secrets as the API shows them");
+    assert!(!page.contains(created["credentials"]["secret_token"].as_str().unwrap()));
+    screen(&browser, "source").await;
+
+    // Reveal the token: shown as text.
+    browser.press_control("Reveal current token").await;
+    browser
+        .wait_for_text(created["credentials"]["secret_token"].as_str().unwrap())
+        .await;
+
+    // Disable with the toggle.
+    browser.click_on("input[role='switch']").await;
+    browser
+        .wait_for_text("Disabled: the CDN does not serve")
+        .await;
+    assert_eq!(app.get(&path, &key).await.json()["enabled"], false);
+
+    // Rotate with a one-hour grace: the new token shown once, the old one as previous.
+    browser
+        .execute(
+            "document.querySelector(\"input[type='radio'][value='3600']\").click()",
+            json!([]),
+        )
+        .await;
+    browser.press_control("Rotate token").await;
+    browser.wait_for_text("shown here once").await;
+    let rotated = app.get(&path, &key).await.json();
+    let fresh = rotated["credentials"]["secret_token"].as_str().unwrap();
+    let shown = browser.text(&browser.find(".new-token").await).await;
+    assert_eq!(shown, fresh);
+    assert_eq!(
+        rotated["credentials"]["previous_secret_token"],
+        created["credentials"]["secret_token"]
+    );
+    browser.wait_for_text("Previous token (signs until").await;
+    screen(&browser, "source-rotated").await;
+
+    // Edit while someone else changes the source: 412 in words, reload keeps the typed change.
+    browser.press_control("Edit").await;
+    browser.find("[name='credential_attributes.prefix']").await;
+    screen(&browser, "edit").await;
+    browser
+        .fill("[name='credential_attributes.prefix']", "mine/")
+        .await;
+    let theirs = app
+        .patch(
+            &path,
+            &key,
+            &json!({"source": {"credential_attributes": {"bucket": "their-bucket"}}}),
+        )
+        .await;
+    assert_eq!(theirs.status, 200);
+    browser.press_control("Save changes").await;
+    browser.wait_for_text("changed since you opened it").await;
+    screen(&browser, "edit-conflict").await;
+    browser
+        .press_control("Reload the source, keeping my changes")
+        .await;
+    browser.wait_for_text("with your changes").await;
+    let bucket = browser
+        .execute(
+            "return document.querySelector(\"[name='credential_attributes.bucket']\").value",
+            json!([]),
+        )
+        .await;
+    assert_eq!(bucket, "their-bucket");
+    browser.press_control("Save changes").await;
+    browser.wait_for_text("Saved photos").await;
+    let stored = app.get(&path, &key).await.json();
+    assert_eq!(stored["credentials"]["prefix"], "mine/");
+    assert_eq!(stored["credentials"]["bucket"], "their-bucket");
+    assert_eq!(
+        stored["credentials"]["secret_access_key"], "****",
+        "the untouched secret is kept"
+    );
+    let events = app.get(&format!("{path}/events"), &key).await.json();
+    let edit = &events[0]["changes"];
+    assert_eq!(
+        edit.as_array().unwrap().len(),
+        1,
+        "only the changed field: {edit}"
+    );
+
+    // Delete: the name asked for first.
+    browser.fill("form.danger input", "not-photos").await;
+    browser.press_control("Delete source").await;
+    browser.wait_for_text("The name does not match").await;
+    assert_eq!(app.get(&path, &key).await.status, 200);
+    browser.fill("form.danger input", "photos").await;
+    browser.press_control("Delete source").await;
+    browser.wait_for_text("Deleted the source photos").await;
+    assert_eq!(app.get(&path, &key).await.status, 404);
+    browser.goto_hash("activity").await;
+    browser.wait_for_text("deleted").await;
+    screen(&browser, "activity").await;
+    browser.quit().await;
+}
+
+/// 250 sources paged both ways, search and filters, the list at 360 px, and a read-only key.
+#[tokio::test]
+async fn paging_both_ways_search_filters_and_a_read_only_key() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let key = app.db.api_key("acme").await;
+    let bodies = (0..250)
+        .map(|i| source_body(&format!("src-{i:03}"), SourceType::S3))
+        .chain([source_body("web-folder", SourceType::Url)])
+        .collect();
+    app.db.seed_sources("acme", bodies, 16).await;
+    sign_in(&browser, &app, &key).await;
+    browser.wait_for_text("Page 1").await;
+    browser
+        .execute(
+            "const s = document.querySelector(\"[name='sort']\"); s.value = 'name';
+             s.dispatchEvent(new Event('change'));",
+            json!([]),
+        )
+        .await;
+    browser.wait_for_text("src-049").await;
+    screen(&browser, "sources").await;
+    let first_row = async || {
+        browser
+            .execute(
+                "return document.querySelector('table.sources tbody tr a').textContent",
+                json!([]),
+            )
+            .await
+    };
+    for page in 1..=5 {
+        browser.wait_for_text(&format!("Page {page}")).await;
+        assert_eq!(first_row().await, format!("src-{:03}", (page - 1) * 50));
+        browser.press_control("Next page").await;
+    }
+    browser.wait_for_text("Page 6").await;
+    assert_eq!(first_row().await, "web-folder");
+    let next_disabled = browser
+        .execute(
+            "return [...document.querySelectorAll('.pager button')]
+               .find(b => b.textContent === 'Next page').disabled",
+            json!([]),
+        )
+        .await;
+    assert_eq!(next_disabled, true, "the last page has no Link");
+    for page in (1..=5).rev() {
+        browser.press_control("Previous page").await;
+        browser.wait_for_text(&format!("Page {page}")).await;
+        assert_eq!(first_row().await, format!("src-{:03}", (page - 1) * 50));
+    }
+
+    browser.fill("#search", "SRC-12").await;
+    browser.press_control("Search").await;
+    browser.wait_for_text("src-129").await;
+    let rows = browser.find_all("table.sources tbody tr").await;
+    assert_eq!(rows.len(), 10);
+    browser.fill("#search", "").await;
+    browser
+        .execute(
+            "const s = document.querySelector(\"[name='source_type']\"); s.value = 'url';
+             s.dispatchEvent(new Event('change'));",
+            json!([]),
+        )
+        .await;
+    browser.wait_for_text("web-folder").await;
+    assert_eq!(browser.find_all("table.sources tbody tr").await.len(), 1);
+    browser.set_size(360, 800).await;
+    screen(&browser, "sources-360").await;
+    browser.set_size(1440, 900).await;
+
+    // A read-only key sees the sources and no write control.
+    let reader = app
+        .db
+        .api_key_with(
+            "acme",
+            KeyGrant {
+                label: "dashboard".to_owned(),
+                scope: shared::domain::KeyScope::Read,
+                ..Default::default()
+            },
+        )
+        .await;
+    browser.press_control("Sign out").await;
+    sign_in(&browser, &app, &reader).await;
+    browser.wait_for_text("read-only").await;
+    assert!(!browser.has_control("New source").await);
+    // Signing out started afresh: the filters above are gone.
+    browser.wait_for_text("src-000").await;
+    browser.fill("#search", "web").await;
+    browser.press_control("Search").await;
+    browser.press_control("web-folder").await;
+    browser.wait_for_text("This key is read-only").await;
+    for write in [
+        "Edit",
+        "Rotate token",
+        "Delete source",
+        "Verify credentials",
+    ] {
+        assert!(!browser.has_control(write).await, "{write}");
+    }
+    assert!(browser.find_now("input[role='switch']").await.is_none());
+    screen(&browser, "source-read-only").await;
+    browser.quit().await;
+}
+
+/// 401, 429 with Retry-After, 503 and a network failure, each said in words.
+#[tokio::test]
+async fn failures_are_said_in_words() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let (app, proxy) = integration_tests::spawn_app_with_faults().await;
+    let key = app.db.api_key("acme").await;
+    let created = app
+        .post("/v1/sources", &key, &source_body("words", SourceType::Url))
+        .await
+        .json();
+    let id = created["id"].as_str().unwrap().to_owned();
+    sign_in(&browser, &app, &key).await;
+    browser.goto_hash(&format!("sources/{id}")).await;
+    browser.wait_for_text("Verify credentials").await;
+
+    // The account's eleventh verification in a minute: 429, with when to try again.
+    for _ in 0..10 {
+        assert_eq!(
+            app.post(&format!("/v1/sources/{id}/verify"), &key, &json!({}))
+                .await
+                .status,
+            200
+        );
+    }
+    browser.press_control("Verify credentials").await;
+    browser
+        .wait_for_text("Too many requests for this account. Try again in")
+        .await;
+
+    // DynamoDB unavailable: 503 in words.
+    proxy.set_down(true);
+    browser.press_control("Sources").await;
+    browser.wait_for_text("briefly unavailable").await;
+    proxy.set_down(false);
+
+    // The key revoked meanwhile: 401 in words.
+    let hash = shared::domain::ApiKey::from_header(&key).unwrap().hash();
+    app.db
+        .store
+        .revoke_api_key(&shared::domain::AccountId::parse("acme").unwrap(), &hash)
+        .await
+        .unwrap();
+    browser.press_control("Activity").await;
+    browser.wait_for_text("The API key was refused").await;
+    browser.quit().await;
+}
