@@ -21,7 +21,7 @@ export function renderHeader(caller, { onSignOut }) {
     ),
     h(
       'div',
-      { class: 'key', 'aria-label': 'Signed in with' },
+      { class: 'key', role: 'group', 'aria-label': 'Signed in with' },
       h('span', { class: 'key-label' }, caller.label || '(no label)'),
       h('span', { class: `scope scope-${caller.scope}` }, writes ? 'write' : 'read-only'),
       h('span', {}, 'account ', h('strong', {}, caller.account)),

@@ -98,7 +98,7 @@ async fn route_request(
     // authorizer.
     if let Some(path) = ConsolePath::of_local(parts.uri.path()) {
         if parts.method != axum::http::Method::GET {
-            return rejected(ApiError::RouteNotFound);
+            return rejected(ApiError::MethodNotAllowed(vec![axum::http::Method::GET]));
         }
         return into_axum(shared::console::respond(path, &request_id));
     }

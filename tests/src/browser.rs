@@ -150,6 +150,7 @@ impl Browser {
             .expect("a WebDriver session")
             .to_owned();
         browser.base = format!("{}/session/{id}", browser.base);
+        browser.set_viewport(1440, 900).await;
         Some(browser)
     }
 
@@ -187,6 +188,25 @@ impl Browser {
     pub async fn goto_hash(&self, route: &str) {
         self.execute("location.hash = '#/' + arguments[0]", json!([route]))
             .await;
+    }
+
+    /// Makes the page's own viewport `width` x `height` CSS pixels: the window is sized, then
+    /// grown by whatever the browser's frame takes.
+    pub async fn set_viewport(&self, width: u32, height: u32) {
+        self.set_size(width, height).await;
+        let inner = self
+            .execute("return [window.innerWidth, window.innerHeight]", json!([]))
+            .await;
+        let (Some(inner_width), Some(inner_height)) = (inner[0].as_u64(), inner[1].as_u64()) else {
+            return;
+        };
+        let grow = |wanted: u32, got: u64| (2 * u64::from(wanted)).saturating_sub(got);
+        self.send(
+            "POST",
+            "/window/rect",
+            Some(json!({"width": grow(width, inner_width), "height": grow(height, inner_height)})),
+        )
+        .await;
     }
 
     pub async fn set_size(&self, width: u32, height: u32) {

@@ -144,7 +144,8 @@ async fn the_console_is_served_without_a_key_with_its_security_headers() {
     assert_eq!(bare.status(), 308);
     assert_eq!(bare.headers()["location"], "console/");
     let post = app.http.post(console_url(&app)).send().await.unwrap();
-    assert_eq!(post.status(), 404);
+    assert_eq!(post.status(), 405);
+    assert_eq!(post.headers()["allow"], "GET");
 }
 
 /// Sign in, the header, sign out (the key forgotten), and a label made of markup shown as text.
@@ -265,14 +266,78 @@ async fn create_each_type_verify_before_saving_and_the_errors_beside_their_field
     let key = app.db.api_key("acme").await;
     sign_in(&browser, &app, &key).await;
 
-    // Step 1, by keyboard only: the first type's radio, then Next.
-    browser.goto_hash("new").await;
+    // Record what the page sends (headers only), to see the create's Idempotency-Key.
+    browser
+        .execute(
+            "window.sent = []; const fetch0 = window.fetch;
+             window.fetch = (url, init) => { window.sent.push({url: String(url),
+               method: init?.method, headers: init?.headers ?? {}}); return fetch0(url, init); };",
+            json!([]),
+        )
+        .await;
+
+    // The whole create by keyboard only: Tab to the types, arrows to S3, Tab to Next, Enter; then
+    // each field typed in order after Tab, and Enter to send it, verified against s3s-fs.
+    browser.press_control("New source").await;
     browser.find("#type-s3").await;
     screen(&browser, "create-type").await;
-    browser.click_on("#type-s3").await;
-    browser.press("\u{E004}\u{E007}").await;
+    browser.press("\u{E004}").await;
+    let focused = browser
+        .execute("return document.activeElement.id", json!([]))
+        .await;
+    assert_eq!(
+        focused, "type-s3",
+        "Tab from the title reaches the first type"
+    );
+    browser.press(" \u{E004}\u{E007}").await;
     browser.find("[name='source']").await;
     screen(&browser, "create-fields").await;
+    let tab = "\u{E004}";
+    let typed = [
+        ("source", "by-keyboard"),
+        ("enabled", ""),
+        ("credential_attributes.access_key_id", S3_ACCESS_KEY),
+        ("credential_attributes.bucket", S3_BUCKET),
+        ("credential_attributes.region", "us-east-1"),
+        ("credential_attributes.secret_access_key", S3_SECRET_KEY),
+    ];
+    for (name, text) in typed {
+        browser.press(tab).await;
+        let focused = browser
+            .execute("return document.activeElement.name", json!([]))
+            .await;
+        assert_eq!(focused, name, "the tab order follows the form");
+        if !text.is_empty() {
+            browser.press(text).await;
+        }
+    }
+    browser.press("\u{E007}").await;
+    browser.wait_for_text("Source created").await;
+    screen(&browser, "create-done").await;
+    let created = app.get("/v1/sources?q=by-keyboard", &key).await.json();
+    assert_eq!(created[0]["health"]["status"], "unknown");
+    let sent = browser.execute("return window.sent", json!([])).await;
+    let create = sent
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["method"] == "POST")
+        .expect("the create was sent");
+    assert!(
+        create["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/v1/sources?verify=true")
+    );
+    assert_eq!(
+        create["headers"]["idempotency-key"].as_str().map(str::len),
+        Some(36),
+        "{create}"
+    );
+    browser.press_control("Create another").await;
+    browser.click_on("#type-s3").await;
+    browser.press_control("Next").await;
+    browser.find("[name='source']").await;
 
     // A 422: each message beside its field, what was typed kept, nothing saved.
     browser.fill("[name='source']", "bad one!").await;
@@ -314,16 +379,10 @@ async fn create_each_type_verify_before_saving_and_the_errors_beside_their_field
     browser
         .wait_for_text("Credentials could not be verified")
         .await;
-    assert!(
-        app.get("/v1/sources", &key)
-            .await
-            .json()
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
+    let checked = app.get("/v1/sources?q=checked", &key).await.json();
+    assert!(checked.as_array().unwrap().is_empty(), "nothing saved");
 
-    // The right secret: verified, then saved once; the create carried an Idempotency-Key.
+    // The right secret: verified, then saved once.
     browser
         .fill(
             "[name='credential_attributes.secret_access_key']",
@@ -332,10 +391,8 @@ async fn create_each_type_verify_before_saving_and_the_errors_beside_their_field
         .await;
     browser.press_control("Create source").await;
     browser.wait_for_text("Source created").await;
-    screen(&browser, "create-done").await;
-    let listed = app.get("/v1/sources", &key).await.json();
+    let listed = app.get("/v1/sources?q=checked", &key).await.json();
     assert_eq!(listed.as_array().unwrap().len(), 1);
-    assert_eq!(listed[0]["source"], "checked");
 
     // Every other type, from its own form (verify off: their storage is not on this machine).
     for source_type in SourceType::ALL.into_iter().filter(|t| *t != SourceType::S3) {
@@ -544,9 +601,19 @@ async fn paging_both_ways_search_filters_and_a_read_only_key() {
         .await;
     browser.wait_for_text("web-folder").await;
     assert_eq!(browser.find_all("table.sources tbody tr").await.len(), 1);
-    browser.set_size(360, 800).await;
+    browser.set_viewport(360, 800).await;
+    let overflow = browser
+        .execute(
+            "return document.documentElement.scrollWidth - window.innerWidth",
+            json!([]),
+        )
+        .await;
+    assert!(
+        overflow.as_i64().unwrap() <= 0,
+        "nothing wider than 360 px: {overflow}"
+    );
     screen(&browser, "sources-360").await;
-    browser.set_size(1440, 900).await;
+    browser.set_viewport(1440, 900).await;
 
     // A read-only key sees the sources and no write control.
     let reader = app
@@ -565,7 +632,15 @@ async fn paging_both_ways_search_filters_and_a_read_only_key() {
     browser.wait_for_text("read-only").await;
     assert!(!browser.has_control("New source").await);
     // Signing out started afresh: the filters above are gone.
-    browser.wait_for_text("src-000").await;
+    browser.wait_for_text("Page 1").await;
+    let kind = browser
+        .execute(
+            "return document.querySelector(\"[name='source_type']\").value",
+            json!([]),
+        )
+        .await;
+    assert_eq!(kind, "", "no type filter");
+    assert_eq!(browser.find_all("table.sources tbody tr").await.len(), 50);
     browser.fill("#search", "web").await;
     browser.press_control("Search").await;
     browser.press_control("web-folder").await;
@@ -620,6 +695,28 @@ async fn failures_are_said_in_words() {
     browser.wait_for_text("briefly unavailable").await;
     proxy.set_down(false);
 
+    // A source deleted meanwhile: 404 in words.
+    assert_eq!(
+        app.delete(&format!("/v1/sources/{id}"), &key).await.status,
+        200
+    );
+    browser.goto_hash(&format!("sources/{id}")).await;
+    browser.wait_for_text("Not found: it was deleted").await;
+
+    // The network failing (what fetch does when nothing answers): said, and the view stays.
+    browser
+        .execute(
+            "window.fetch0 = window.fetch;
+             window.fetch = () => Promise.reject(new TypeError('Failed to fetch'))",
+            json!([]),
+        )
+        .await;
+    browser.press_control("Activity").await;
+    browser.wait_for_text("The API could not be reached").await;
+    browser
+        .execute("window.fetch = window.fetch0", json!([]))
+        .await;
+
     // The key revoked meanwhile: 401 in words.
     let hash = shared::domain::ApiKey::from_header(&key).unwrap().hash();
     app.db
@@ -627,7 +724,7 @@ async fn failures_are_said_in_words() {
         .revoke_api_key(&shared::domain::AccountId::parse("acme").unwrap(), &hash)
         .await
         .unwrap();
-    browser.press_control("Activity").await;
+    browser.press_control("Sources").await;
     browser.wait_for_text("The API key was refused").await;
     browser.quit().await;
 }
