@@ -14,8 +14,11 @@ import { sourcesView } from './views/sources.js';
 
 const main = document.getElementById('main');
 let caller = null;
+// What was said stays for the view a navigation opens ("Deleted …" on the list), and goes after.
+let keepStatus = false;
 
 function navigate(hash) {
+  keepStatus = true;
   if (location.hash === hash) render();
   else location.hash = hash;
 }
@@ -30,6 +33,8 @@ function signOut() {
 }
 
 async function render() {
+  if (!keepStatus) announce('');
+  keepStatus = false;
   const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   if (!session.key) {
     caller = null;

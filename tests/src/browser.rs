@@ -22,6 +22,9 @@ use serde_json::{Value, json};
 
 /// Set to `1` (as `.ci/run` does), a missing browser fails the tests instead of skipping them.
 pub const REQUIRE_BROWSER_VAR: &str = "IMAGE_SOURCES_REQUIRE_BROWSER";
+/// Set to `off`, the browser tests do not run (said on stderr): `.ci/run`'s second pass of the
+/// suite, against DynamoDB Local, which tests the store, not the console again.
+pub const BROWSER_VAR: &str = "IMAGE_SOURCES_BROWSER";
 /// Where axe-core's `axe.min.js` is, if not in one of the places [`axe_source`] looks.
 pub const AXE_CORE_VAR: &str = "AXE_CORE_JS";
 /// The WebDriver protocol's name for an element reference.
@@ -88,6 +91,10 @@ impl Browser {
     /// The browser, or `None` (said on stderr) when this machine has none; with
     /// [`REQUIRE_BROWSER_VAR`] set, a missing part panics instead.
     pub async fn start() -> Option<Browser> {
+        if std::env::var(BROWSER_VAR).is_ok_and(|v| v == "off") {
+            eprintln!("the console's browser tests are off in this run ({BROWSER_VAR}=off)");
+            return None;
+        }
         let parts = (chromium_binary(), chromedriver_binary(), axe_source());
         let (Some(chromium), Some(driver), Some(axe)) = parts else {
             let message = "the console's browser tests need Chromium, chromedriver and axe-core \
