@@ -275,12 +275,7 @@ impl Browser {
 
     /// The button or link whose text is `text`, once there is one (at most 10 s).
     pub async fn control(&self, text: &str) -> Element {
-        let xpath = format!(
-            "//*[(self::button or self::a) and normalize-space(.)={}]",
-            serde_json::to_string(text)
-                .unwrap_or_default()
-                .replace('"', "'")
-        );
+        let xpath = control_xpath(text);
         let started = Instant::now();
         loop {
             if let Some(element) = self.find_by("xpath", &xpath).await.into_iter().next() {
@@ -303,13 +298,26 @@ impl Browser {
 
     /// Whether a button or link with this text is on the page now.
     pub async fn has_control(&self, text: &str) -> bool {
-        let xpath = format!(
-            "//*[(self::button or self::a) and normalize-space(.)={}]",
-            serde_json::to_string(text)
-                .unwrap_or_default()
-                .replace('"', "'")
-        );
-        !self.find_by("xpath", &xpath).await.is_empty()
+        !self.find_by("xpath", &control_xpath(text)).await.is_empty()
+    }
+
+    /// The value of the form field `css`.
+    pub async fn value(&self, css: &str) -> Value {
+        self.execute(
+            "return document.querySelector(arguments[0]).value",
+            json!([css]),
+        )
+        .await
+    }
+
+    /// Chooses `value` in the `select` at `css`, as a person picking it does (a change event).
+    pub async fn choose(&self, css: &str, value: &str) {
+        self.execute(
+            "const s = document.querySelector(arguments[0]); s.value = arguments[1];
+             s.dispatchEvent(new Event('change'));",
+            json!([css, value]),
+        )
+        .await;
     }
 
     /// Ends the session (Chromium exits) and stops chromedriver.
@@ -437,6 +445,11 @@ impl Browser {
             })
             .unwrap_or_default()
     }
+}
+
+/// The buttons and links whose text is `text` (a text without `'`, as the console's are).
+fn control_xpath(text: &str) -> String {
+    format!("//*[(self::button or self::a) and normalize-space(.)='{text}']")
 }
 
 impl Drop for Browser {

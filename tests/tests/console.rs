@@ -174,10 +174,7 @@ async fn sign_in_shows_the_key_and_sign_out_forgets_it() {
     browser.fill("#api-key", "isk_wrong").await;
     browser.press_control("Sign in").await;
     browser.wait_for_text("The API key was refused").await;
-    let typed = browser
-        .execute("return document.getElementById('api-key').value", json!([]))
-        .await;
-    assert_eq!(typed, "isk_wrong");
+    assert_eq!(browser.value("#api-key").await, "isk_wrong");
     assert_eq!(stored(&browser).await["session"], "{}");
 
     browser.fill("#api-key", &key).await;
@@ -232,13 +229,7 @@ async fn fill_credentials(browser: &Browser, attributes: &serde_json::Map<String
             )
             .await;
         if tag == "SELECT" {
-            browser
-                .execute(
-                    "const s = document.querySelector(arguments[0]); s.value = arguments[1];
-                     s.dispatchEvent(new Event('change'));",
-                    json!([css, value]),
-                )
-                .await;
+            browser.choose(&css, value).await;
         } else {
             browser.fill(&css, value).await;
         }
@@ -355,12 +346,7 @@ async fn create_each_type_verify_before_saving_and_the_errors_beside_their_field
             .contains("Credential bucket is required"),
     );
     screen(&browser, "create-errors").await;
-    let typed = browser
-        .execute(
-            "return document.querySelector(\"[name='source']\").value",
-            json!([]),
-        )
-        .await;
+    let typed = browser.value("[name='source']").await;
     assert_eq!(typed, "bad one!");
 
     // Verify on (the default), wrong secret: refused by the storage, nothing saved.
@@ -494,12 +480,7 @@ async fn a_source_toggled_rotated_edited_through_a_412_and_deleted() {
         .press_control("Reload the source, keeping my changes")
         .await;
     browser.wait_for_text("with your changes").await;
-    let bucket = browser
-        .execute(
-            "return document.querySelector(\"[name='credential_attributes.bucket']\").value",
-            json!([]),
-        )
-        .await;
+    let bucket = browser.value("[name='credential_attributes.bucket']").await;
     assert_eq!(bucket, "their-bucket");
     browser.press_control("Save changes").await;
     browser.wait_for_text("Saved photos").await;
@@ -548,13 +529,7 @@ async fn paging_both_ways_search_filters_and_a_read_only_key() {
     app.db.seed_sources("acme", bodies, 16).await;
     sign_in(&browser, &app, &key).await;
     browser.wait_for_text("Page 1").await;
-    browser
-        .execute(
-            "const s = document.querySelector(\"[name='sort']\"); s.value = 'name';
-             s.dispatchEvent(new Event('change'));",
-            json!([]),
-        )
-        .await;
+    browser.choose("[name='sort']", "name").await;
     browser.wait_for_text("src-049").await;
     screen(&browser, "sources").await;
     let first_row = async || {
@@ -592,13 +567,7 @@ async fn paging_both_ways_search_filters_and_a_read_only_key() {
     let rows = browser.find_all("table.sources tbody tr").await;
     assert_eq!(rows.len(), 10);
     browser.fill("#search", "").await;
-    browser
-        .execute(
-            "const s = document.querySelector(\"[name='source_type']\"); s.value = 'url';
-             s.dispatchEvent(new Event('change'));",
-            json!([]),
-        )
-        .await;
+    browser.choose("[name='source_type']", "url").await;
     browser.wait_for_text("web-folder").await;
     assert_eq!(browser.find_all("table.sources tbody tr").await.len(), 1);
     browser.set_viewport(360, 800).await;
@@ -633,12 +602,7 @@ async fn paging_both_ways_search_filters_and_a_read_only_key() {
     assert!(!browser.has_control("New source").await);
     // Signing out started afresh: the filters above are gone.
     browser.wait_for_text("Page 1").await;
-    let kind = browser
-        .execute(
-            "return document.querySelector(\"[name='source_type']\").value",
-            json!([]),
-        )
-        .await;
+    let kind = browser.value("[name='source_type']").await;
     assert_eq!(kind, "", "no type filter");
     assert_eq!(browser.find_all("table.sources tbody tr").await.len(), 50);
     browser.fill("#search", "web").await;
