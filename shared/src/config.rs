@@ -66,14 +66,11 @@ impl AppState {
     }
 
     /// For a function that calls no AWS service (`get-api-key`, docs/SPEC.md §19): no table name
-    /// and no credentials are read. Its store's client has no region, credentials or endpoint, so
-    /// a call through it fails at once without reaching the network; none is made
-    /// (`Endpoint::dynamodb_actions` is empty, and a test counts the requests each handler sends).
+    /// and no credentials are read, and its store's client reaches nothing
+    /// ([`crate::store::unreachable_client`]). None is called: `Endpoint::dynamodb_actions` is
+    /// empty, and a test counts the requests each handler sends.
     pub fn without_table() -> Self {
-        let config = aws_sdk_dynamodb::Config::builder()
-            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-            .build();
-        Self::new(Store::new(aws_sdk_dynamodb::Client::from_conf(config), ""))
+        Self::new(Store::new(crate::store::unreachable_client(), ""))
     }
 
     /// [`AppState::from_env`] with the KMS keys (`SEALING_KEY_ID`, `FINGERPRINT_KEY_ID`): for the

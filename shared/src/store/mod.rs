@@ -18,6 +18,7 @@ mod verify_rate;
 pub use api_keys::{ApiKeyRecord, KeyGrant};
 pub use client::{
     ClientSettings, Trust, client_from_env, function_client, local_client, local_config,
+    unreachable_client,
 };
 pub use error::StoreError;
 pub use events::EventPage;
