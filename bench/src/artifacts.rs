@@ -42,10 +42,22 @@ struct MessageTarget {
 /// Whether the executable at `binary` links the verify check (docs/SPEC.md §14): whether it holds
 /// a text only the check's messages hold. Each function's binary should hold its own endpoint and
 /// nothing else, so only the functions that verify may.
+///
+/// The console's binary carries the OpenAPI document (docs/SPEC.md §20), whose examples quote
+/// that text; only occurrences beyond the document's own are the check's code.
 pub fn links_verify_check(binary: &Path) -> std::io::Result<bool> {
     let bytes = std::fs::read(binary)?;
     let marker = shared::verify::outcome::CREDENTIALS_REFUSED.as_bytes();
-    Ok(bytes.windows(marker.len()).any(|window| window == marker))
+    let document = shared::console::OPENAPI.text.as_bytes();
+    let quoted = occurrences(&bytes, document) * occurrences(document, marker);
+    Ok(occurrences(&bytes, marker) > quoted)
+}
+
+fn occurrences(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .filter(|window| *window == needle)
+        .count()
 }
 
 /// Whether the executable at `binary` links the KMS client (docs/SPEC.md §21): whether it holds

@@ -113,12 +113,28 @@ async fn a_function_process_is_timed_and_counted_through_the_emulator() {
 }
 
 /// One binary, one endpoint: a function that never verifies does not link the verify check, and
-/// the control (verify-source, which does) shows the search finds it where it is linked.
+/// the control (verify-source, which does) shows the search finds it where it is linked. The
+/// console carries the OpenAPI document, which quotes the check's messages: not its code.
 #[tokio::test]
 async fn only_the_functions_that_verify_link_the_verify_check() {
-    let built = dev_build(&["get-source", "list-sources", "list-events", "verify-source"]).await;
+    let readers = [
+        "get-source",
+        "list-sources",
+        "list-events",
+        "get-api-key",
+        "console",
+    ];
+    let built = dev_build(&[
+        "get-source",
+        "list-sources",
+        "list-events",
+        "get-api-key",
+        "console",
+        "verify-source",
+    ])
+    .await;
     assert!(artifacts::links_verify_check(&built["verify-source"]).unwrap());
-    for read in ["get-source", "list-sources", "list-events"] {
+    for read in readers {
         assert!(
             !artifacts::links_verify_check(&built[read]).unwrap(),
             "{read} links the verify check"

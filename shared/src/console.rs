@@ -54,7 +54,7 @@ const JS: &str = "text/javascript; charset=utf-8";
 
 /// The files, as the repository's `console/` holds them (a test holds the two together), and the
 /// published OpenAPI document the forms are derived from (the deployed API does not serve it).
-pub const FILES: &[ConsoleFile] = console_files![
+pub static FILES: &[ConsoleFile] = console_files![
     ("index.html", "text/html; charset=utf-8"),
     ("style.css", "text/css; charset=utf-8"),
     ("icon.svg", "image/svg+xml"),
@@ -77,7 +77,7 @@ pub const FILES: &[ConsoleFile] = console_files![
 ];
 
 /// The OpenAPI document, as one more file of the console's.
-pub const OPENAPI: ConsoleFile = ConsoleFile {
+pub static OPENAPI: ConsoleFile = ConsoleFile {
     name: "openapi.json",
     content_type: "application/json",
     text: include_str!("../../docs/openapi.json"),
