@@ -323,6 +323,31 @@ mod tests {
         assert_eq!(ConsolePath::of_local("/v1/sources"), None);
     }
 
+    /// docs/SPEC.md §20: data is rendered as text. No file parses HTML from a string or runs
+    /// code from one, and none logs (the key must never reach a log).
+    #[test]
+    fn no_file_parses_html_runs_strings_or_logs() {
+        for file in FILES {
+            for banned in [
+                "innerHTML",
+                "outerHTML",
+                "insertAdjacentHTML",
+                "document.write",
+                "eval(",
+                "new Function",
+                "console.log",
+                "console.info",
+                "console.warn",
+                "console.error",
+                "console.debug",
+                "localStorage",
+                "document.cookie",
+            ] {
+                assert!(!file.text.contains(banned), "{}: {banned}", file.name);
+            }
+        }
+    }
+
     #[test]
     fn the_policy_allows_nothing_inline_and_nothing_elsewhere() {
         for needle in ["unsafe-inline", "unsafe-eval", "*", "data:", "http"] {

@@ -401,6 +401,39 @@ impl Browser {
         }
     }
 
+    /// Waits (at most 10 s) until exactly `count` elements match `css`: a list re-rendered after a
+    /// search, say, before its rows are used.
+    pub async fn wait_for_count(&self, css: &str, count: usize) {
+        let started = Instant::now();
+        loop {
+            let found = self.find_all(css).await.len();
+            if found == count {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "{found} elements {css}, never {count}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits (at most 10 s) until `script` answers `expected`.
+    pub async fn wait_for_value(&self, script: &str, expected: Value) {
+        let started = Instant::now();
+        loop {
+            let answer = self.execute(script, json!([])).await;
+            if answer == expected {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "{script} answered {answer}, never {expected}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Runs `script` in the page (its arguments are `arguments[0]`, …) and answers its value.
     pub async fn execute(&self, script: &str, args: Value) -> Value {
         self.send(
