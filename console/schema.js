@@ -58,6 +58,11 @@ export function credentialKeys(doc, type) {
   return { keys, description: attributes.description };
 }
 
+/** The statuses a source's health may have (§22). */
+export function healthStatuses(doc) {
+  return resolve(doc, doc.components.schemas.Health).properties?.status?.enum ?? [];
+}
+
 /** The delivery settings' input schema (§23). */
 export function deliverySchema(doc) {
   return resolve(doc, doc.components.schemas.DeliveryInput);

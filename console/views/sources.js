@@ -3,7 +3,7 @@
 import { api } from '../api.js';
 import { fill, h, problem, route, uniqueId } from '../dom.js';
 import { LIST_COLUMNS, typeName } from '../fields.js';
-import { contract, sourceTypes } from '../schema.js';
+import { contract, healthStatuses, sourceTypes } from '../schema.js';
 import { describe } from '../words.js';
 
 const PAGE = 50;
@@ -13,7 +13,6 @@ const SORTS = [
   ['name', 'Name, A to Z'],
   ['-name', 'Name, Z to A'],
 ];
-const HEALTH = ['unknown', 'ok', 'failed', 'inconclusive'];
 
 // What the person chose, kept while they move between views (a filter, the page they were on).
 const state = { filters: { sort: 'created_at' }, pages: [{}] };
@@ -29,9 +28,13 @@ function select(labelText, name, options, value) {
 }
 
 export async function sourcesView(main, { caller }) {
+  // The choices come from the API's description; without it, the list still works unfiltered.
   let types = [];
+  let statuses = [];
   try {
-    types = sourceTypes(await contract()).map((t) => t.type);
+    const doc = await contract();
+    types = sourceTypes(doc).map((t) => t.type);
+    statuses = healthStatuses(doc);
   } catch {
     types = [];
   }
@@ -39,7 +42,7 @@ export async function sourcesView(main, { caller }) {
   const search = h('input', { id: 'search', name: 'q', type: 'search', value: f.q ?? '', autocomplete: 'off' });
   const type = select('Type', 'source_type', [['', 'All types'], ...types.map((t) => [t, typeName(t)])], f.source_type);
   const enabled = select('Enabled', 'enabled', [['', 'Enabled or not'], ['true', 'Enabled'], ['false', 'Disabled']], f.enabled);
-  const health = select('Health', 'health', [['', 'Any health'], ...HEALTH.map((x) => [x, x])], f.health);
+  const health = select('Health', 'health', [['', 'Any health'], ...statuses.map((x) => [x, x])], f.health);
   const sort = select('Sort', 'sort', SORTS, f.sort);
   const results = h('div', { class: 'results' });
   const previous = h('button', { type: 'button', class: 'secondary' }, 'Previous page');

@@ -567,6 +567,13 @@ async fn paging_both_ways_search_filters_and_a_read_only_key() {
     browser.choose("[name='source_type']", "url").await;
     browser.wait_for_count("table.sources tbody tr", 1).await;
     browser.wait_for_value(FIRST_ROW, json!("web-folder")).await;
+    // No source has failed a check: the health filter (its choices from the OpenAPI document).
+    browser.choose("[name='health']", "failed").await;
+    browser
+        .wait_for_text("No source matches these filters.")
+        .await;
+    browser.choose("[name='health']", "").await;
+    browser.wait_for_count("table.sources tbody tr", 1).await;
     browser.set_viewport(360, 800).await;
     let overflow = browser
         .execute(
