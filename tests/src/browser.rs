@@ -3,7 +3,7 @@
 //! accessibility checks.
 //!
 //! The client is the protocol's few JSON requests over the `reqwest` the kit already links.
-//! `fantoccini` was measured for this: it adds 24 crates to the test build (a second `http`,
+//! `fantoccini` was measured for this: it adds 21 crates to the test build (a second `http`,
 //! `thiserror` 1, ICU's segmenter and its data, `webdriver`, `cookie`), which the README's second
 //! command would compile on every fresh clone, for the dozen calls used here.
 //!
