@@ -14,6 +14,7 @@
 //! command passes on a bare machine; `.ci/run` installs them and sets
 //! [`REQUIRE_BROWSER_VAR`], which turns the skip into a failure.
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -109,7 +110,10 @@ impl Browser {
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
+        // Its own process group, with the Chromium it starts: a test that fails before `quit`
+        // still takes the browser down with it (`Drop`).
         let driver = Command::new(driver)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1")
             .stdout(Stdio::null())
@@ -487,6 +491,11 @@ fn control_xpath(text: &str) -> String {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // The whole group: chromedriver and the browser it started.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
