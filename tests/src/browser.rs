@@ -231,17 +231,9 @@ impl Browser {
 
     /// The first element matching `css` once there is one (at most 10 s).
     pub async fn find(&self, css: &str) -> Element {
-        let started = Instant::now();
-        loop {
-            if let Some(element) = self.find_now(css).await {
-                return element;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "no element {css} in {}",
-                self.body_text().await
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        match patiently(async || self.find_now(css).await).await {
+            Some(element) => element,
+            None => panic!("no element {css} in {}", self.body_text().await),
         }
     }
 
@@ -280,17 +272,10 @@ impl Browser {
     /// The button or link whose text is `text`, once there is one (at most 10 s).
     pub async fn control(&self, text: &str) -> Element {
         let xpath = control_xpath(text);
-        let started = Instant::now();
-        loop {
-            if let Some(element) = self.find_by("xpath", &xpath).await.into_iter().next() {
-                return element;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "no button or link {text:?} in {}",
-                self.body_text().await
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        let found = patiently(async || self.find_by("xpath", &xpath).await.into_iter().next());
+        match found.await {
+            Some(element) => element,
+            None => panic!("no button or link {text:?} in {}", self.body_text().await),
         }
     }
 
@@ -391,50 +376,30 @@ impl Browser {
 
     /// Waits (at most 10 s) until the page shows `needle`.
     pub async fn wait_for_text(&self, needle: &str) {
-        let started = Instant::now();
-        loop {
+        let shown = patiently(async || self.body_text().await.contains(needle).then_some(()));
+        if shown.await.is_none() {
             let text = self.body_text().await;
-            if text.contains(needle) {
-                return;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "the page never showed {needle:?}; it shows:\n{text}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            panic!("the page never showed {needle:?}; it shows:\n{text}");
         }
     }
 
     /// Waits (at most 10 s) until exactly `count` elements match `css`: a list re-rendered after a
     /// search, say, before its rows are used.
     pub async fn wait_for_count(&self, css: &str, count: usize) {
-        let started = Instant::now();
-        loop {
+        let counted = patiently(async || (self.find_all(css).await.len() == count).then_some(()));
+        if counted.await.is_none() {
             let found = self.find_all(css).await.len();
-            if found == count {
-                return;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "{found} elements {css}, never {count}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            panic!("{found} elements {css}, never {count}");
         }
     }
 
     /// Waits (at most 10 s) until `script` answers `expected`.
     pub async fn wait_for_value(&self, script: &str, expected: Value) {
-        let started = Instant::now();
-        loop {
+        let answered =
+            patiently(async || (self.execute(script, json!([])).await == expected).then_some(()));
+        if answered.await.is_none() {
             let answer = self.execute(script, json!([])).await;
-            if answer == expected {
-                return;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "{script} answered {answer}, never {expected}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            panic!("{script} answered {answer}, never {expected}");
         }
     }
 
@@ -481,6 +446,21 @@ impl Browser {
                     .collect()
             })
             .unwrap_or_default()
+    }
+}
+
+/// What `attempt` answers, tried every 50 ms until it answers something, for at most 10 s: the
+/// console renders after its API calls, so a test waits for what it expects, never a fixed time.
+async fn patiently<T>(mut attempt: impl AsyncFnMut() -> Option<T>) -> Option<T> {
+    let started = Instant::now();
+    loop {
+        if let Some(found) = attempt().await {
+            return Some(found);
+        }
+        if started.elapsed() >= Duration::from_secs(10) {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
