@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use shared::AppState;
-use shared::domain::{AccountId, ApiKey, KeyScope, SourceName, Timestamp, signing};
+use shared::domain::{AccountId, ApiKey, KeyLabel, KeyScope, SourceName, Timestamp, signing};
 use shared::store::{
     ClientSettings, KeyGrant, Store, StoreError, client_from_env, local_client, table,
 };
@@ -99,7 +99,8 @@ pub struct ServeArgs {
 #[derive(Args, Debug)]
 pub struct Target {
     /// A DynamoDB-compatible endpoint. Default: the running `serve`'s embedded DynamoDB on
-    /// 127.0.0.1:8000, or, if none is running, the data dir opened in-process.
+    /// 127.0.0.1:8000, or, if none is running, its data dir opened in-process (never made: a
+    /// command refuses where no `serve` has made one).
     #[arg(long, env = "DYNAMODB_ENDPOINT", conflicts_with = "aws")]
     pub dynamodb_endpoint: Option<String>,
     /// Use the standard AWS environment (region, credentials, `AWS_ENDPOINT_URL_DYNAMODB`): the
@@ -109,6 +110,7 @@ pub struct Target {
     /// The embedded DynamoDB's port, when it is running.
     #[arg(long, default_value_t = 8000)]
     pub dynamodb_port: u16,
+    /// The server's data directory: its database (when no `serve` runs) and its sealing key.
     #[arg(long, default_value = ".image-sources")]
     pub data_dir: PathBuf,
     #[arg(long, env = "TABLE_NAME", default_value = "image-sources")]
@@ -121,8 +123,10 @@ pub enum KeysCommand {
     Create {
         #[arg(long)]
         account: String,
-        #[arg(long, default_value = "")]
-        label: String,
+        /// What the key is for, shown by `keys list` and in the audit trail: 1 to 64 characters,
+        /// no control characters. Without it the key has no label.
+        #[arg(long, value_parser = parse_label)]
+        label: Option<KeyLabel>,
         /// `read` keys may only GET; `write` keys may do everything.
         #[arg(long, default_value = "write", value_parser = parse_scope)]
         scope: KeyScope,
@@ -149,6 +153,10 @@ pub enum KeysCommand {
         #[command(flatten)]
         target: Target,
     },
+}
+
+fn parse_label(raw: &str) -> Result<KeyLabel, String> {
+    KeyLabel::parse(raw).map_err(|problem| format!("{raw:?}: {problem}"))
 }
 
 fn parse_scope(raw: &str) -> Result<KeyScope, String> {
@@ -277,7 +285,7 @@ async fn admin_keys(target: &Target, keys: KeyArgs) -> Result<shared::sealing::K
                 .ok_or("--aws needs SEALING_KEY_ID: the stack's key (its output SealingKeyId)")?,
         ))
     } else {
-        keys.keys(&target.data_dir).await
+        keys.existing_keys(&target.data_dir).await
     }
 }
 
@@ -333,7 +341,7 @@ async fn keys(command: KeysCommand) -> Result<(), String> {
             let store = connect_for_keys(&target).await?;
             let key = ApiKey::generate();
             let grant = KeyGrant {
-                label,
+                label: label.map(|l| l.as_str().to_owned()).unwrap_or_default(),
                 scope,
                 valid_until,
             };
@@ -428,7 +436,8 @@ async fn connect(target: &Target) -> Result<Store, String> {
     Ok(Store::new(client, target.table.clone()))
 }
 
-/// The running `serve`'s embedded DynamoDB if one answers, else the data dir opened here.
+/// The running `serve`'s embedded DynamoDB if one answers, else its data dir opened here: never
+/// made here, since an empty one would answer every question with nothing.
 async fn local_endpoint(target: &Target) -> Result<String, String> {
     let running = SocketAddr::from((Ipv4Addr::LOCALHOST, target.dynamodb_port));
     let probe = tokio::time::timeout(
@@ -439,7 +448,7 @@ async fn local_endpoint(target: &Target) -> Result<String, String> {
     if matches!(probe, Ok(Ok(_))) {
         return Ok(format!("http://{running}"));
     }
-    let db = embedded::open_persistent(&target.data_dir)?;
+    let db = embedded::open_existing(&target.data_dir)?;
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
@@ -611,6 +620,9 @@ mod tests {
                 Err(message) => proptest::prop_assert!(message.contains(&quoted)),
             }
             if let Err(message) = parse_scope(&raw) {
+                proptest::prop_assert!(message.contains(&quoted));
+            }
+            if let Err(message) = parse_label(&raw) {
                 proptest::prop_assert!(message.contains(&quoted));
             }
         }

@@ -8,10 +8,11 @@ use clap::Args;
 use serde::{Deserialize, Serialize};
 use shared::domain::health::CheckSchedule;
 use shared::domain::{Source, Timestamp};
-use shared::sealing::{Keys, KmsKeys, LocalKeys, SealError, seal_credentials};
+use shared::sealing::{Keys, KmsKeys, LOCAL_KEY_FILE, LocalKeys, SealError, seal_credentials};
 use shared::store::{ClientSettings, SOURCE_ITEM_PREFIX, Store, StoreError};
 
 use crate::dev_key::describe;
+use crate::embedded::missing_from_data_dir;
 
 /// Which keys seal storage secrets.
 #[derive(Args, Debug, Clone, Default)]
@@ -39,9 +40,26 @@ struct KmsKeyIds {
 }
 
 impl KeyArgs {
-    /// The key file of `data_dir` (made on first use, mode 0600), or the KMS-compatible server.
+    /// `serve`'s keys: the key file of `data_dir` (made on first use, mode 0600), or the
+    /// KMS-compatible server (its keys made on first use, their ids kept in `data_dir`).
     pub async fn keys(&self, data_dir: &Path) -> Result<Keys, String> {
+        self.open(data_dir, true).await
+    }
+
+    /// An admin command's keys: the ones `serve` made, never new ones (secrets sealed with a key
+    /// the server does not have could never be opened again). Refuses, saying where it looked,
+    /// when `data_dir` has none and the options name no KMS key.
+    pub async fn existing_keys(&self, data_dir: &Path) -> Result<Keys, String> {
+        self.open(data_dir, false).await
+    }
+
+    async fn open(&self, data_dir: &Path, make: bool) -> Result<Keys, String> {
         let Some(endpoint) = &self.kms_endpoint else {
+            if !make {
+                return LocalKeys::open(data_dir)?
+                    .map(Keys::local)
+                    .ok_or_else(|| missing_from_data_dir(data_dir, LOCAL_KEY_FILE));
+            }
             std::fs::create_dir_all(data_dir)
                 .map_err(|e| format!("cannot create data directory {}: {e}", data_dir.display()))?;
             return LocalKeys::open_or_create(data_dir).map(Keys::local);
@@ -62,6 +80,12 @@ impl KeyArgs {
             .filter(|ids| ids.endpoint == *endpoint);
         let ids = match remembered {
             Some(ids) => ids,
+            None if !make => {
+                return Err(format!(
+                    "{}; or name the server's keys with --kms-key-id and --kms-fingerprint-key-id",
+                    missing_from_data_dir(data_dir, KMS_KEYS_FILE)
+                ));
+            }
             None => {
                 let (sealing, fingerprint) = KmsKeys::create_keys(&client)
                     .await

@@ -1,7 +1,8 @@
 //! `image-sources keys ...` and `init` on a data dir, as an operator runs them.
 
+use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, TcpListener};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use helpers::sha256_hex;
 
@@ -26,18 +27,50 @@ fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
 }
 
-/// A fresh data dir, and a port where no `serve` runs (the commands open the data dir themselves).
-fn fresh_data_dir() -> (std::path::PathBuf, u16) {
+/// A port where nothing listens.
+fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A data dir as `serve` leaves it (its database with the table, its sealing key, the dev key),
+/// and a port where no `serve` runs, so the commands open the data dir themselves. Only `serve`
+/// makes one: an admin command refuses where there is none.
+fn served_data_dir() -> (std::path::PathBuf, u16) {
     let data_dir = std::env::temp_dir().join(format!(
         "image-sources-cli-{}",
         uuid::Uuid::new_v4().simple()
     ));
-    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    (data_dir, port)
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_image-sources"))
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--dynamodb-port",
+            "0",
+            "--no-health-checks",
+        ])
+        .arg("--data-dir")
+        .arg(&data_dir)
+        .env_remove("DYNAMODB_ENDPOINT")
+        .env_remove("TABLE_NAME")
+        .env_remove("AWS_ENDPOINT_URL_KMS")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("image-sources serve runs");
+    // Its last line before serving comes after the table, the dev key and the sealing key.
+    let lines = BufReader::new(serve.stdout.take().unwrap()).lines();
+    let ready = lines
+        .map_while(Result::ok)
+        .any(|line| line.starts_with("Health checks off"));
+    serve.kill().unwrap();
+    serve.wait().unwrap();
+    assert!(ready, "serve did not start");
+    (data_dir, free_port())
 }
 
 mod helpers {
@@ -53,12 +86,8 @@ mod helpers {
 
 #[test]
 fn create_list_revoke() {
-    let (data_dir, port) = fresh_data_dir();
+    let (data_dir, port) = served_data_dir();
 
-    assert_eq!(
-        stdout(&run(&data_dir, port, &["init"])).trim(),
-        "table image-sources created"
-    );
     assert_eq!(
         stdout(&run(&data_dir, port, &["init"])).trim(),
         "table image-sources already exists"
@@ -146,7 +175,7 @@ fn create_list_revoke() {
 
 #[test]
 fn keys_are_created_with_a_scope_and_an_expiry_and_listed_with_them() {
-    let (data_dir, port) = fresh_data_dir();
+    let (data_dir, port) = served_data_dir();
     let before = shared::domain::Timestamp::now();
     let read_key = stdout(&run(
         &data_dir,
@@ -195,16 +224,48 @@ fn keys_are_created_with_a_scope_and_an_expiry_and_listed_with_them() {
     let fields: Vec<&str> = write_line.split_whitespace().collect();
     assert_eq!(fields[2..5], ["active", "write", "never"], "{write_line}");
 
+    let long_label = "x".repeat(5_000);
     for bad in [
         &["--scope", "admin"][..],
         &["--expires-in", "0d"],
         &["--expires-in", "12"],
         &["--expires-in", "1y"],
+        // Labels are 1 to 64 printable characters (docs/SPEC.md §26).
+        &["--label", &long_label],
+        &["--label", &long_label[..65]],
+        &["--label", ""],
+        &["--label", "line\nbreak"],
+        &["--label", "bell\u{7}"],
     ] {
         let mut args = vec!["keys", "create", "--account", "acme"];
         args.extend_from_slice(bad);
-        assert!(!run(&data_dir, port, &args).status.success(), "{bad:?}");
+        let refused = run(&data_dir, port, &args);
+        assert!(!refused.status.success(), "{bad:?}");
+        assert!(refused.stdout.is_empty(), "{bad:?}: no key printed");
     }
+    let listed = stdout(&run(
+        &data_dir,
+        port,
+        &["keys", "list", "--account", "acme"],
+    ));
+    assert_eq!(
+        listed.lines().count(),
+        3,
+        "the header and the two keys: {listed}"
+    );
+    let at_limit = stdout(&run(
+        &data_dir,
+        port,
+        &[
+            "keys",
+            "create",
+            "--account",
+            "acme",
+            "--label",
+            &long_label[..64],
+        ],
+    ));
+    assert!(at_limit.trim().starts_with("isk_"));
     let _ = std::fs::remove_dir_all(&data_dir);
 }
 
@@ -272,4 +333,105 @@ async fn sign_prints_the_path_signed_with_the_sources_current_token() {
         let refused = sign(name, path).await.unwrap();
         assert!(!refused.status.success(), "{name} {path}");
     }
+}
+
+/// Admin commands never make a data directory or a sealing key (only `serve` does): without the
+/// server's they refuse, non-zero, saying where they looked and how to point them at it. One run
+/// with a key of its own would seal a secret the server can never open again.
+#[tokio::test]
+async fn admin_commands_never_make_a_data_directory_or_a_key() {
+    use shared::store::{ClientSettings, local_client, table};
+
+    // A DynamoDB with the table, as `serve`'s is, and a directory where no `serve` ever ran.
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .unwrap();
+    let endpoint =
+        image_sources::embedded::spawn(listener, dynoxide::Database::memory().unwrap()).unwrap();
+    table::ensure_table(
+        &local_client(&endpoint, ClientSettings::default()),
+        "image-sources",
+    )
+    .await
+    .unwrap();
+    let elsewhere = std::env::temp_dir().join(format!(
+        "image-sources-elsewhere-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let data_dir = elsewhere.join(".image-sources");
+    let port = free_port().to_string();
+    let with_endpoint = ["--dynamodb-endpoint", endpoint.as_str()];
+
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        // No `serve` on the port and no data dir here: nothing to open.
+        (vec!["keys", "list", "--account", "dev"], "dynamodb.sqlite"),
+        (
+            vec!["keys", "create", "--account", "dev"],
+            "dynamodb.sqlite",
+        ),
+        (
+            vec!["sign", "--source", "photos", "/photos/a.jpg"],
+            "dynamodb.sqlite",
+        ),
+        (vec!["init"], "dynamodb.sqlite"),
+        (vec!["seal-secrets"], "dynamodb.sqlite"),
+        (vec!["check-sources"], "dynamodb.sqlite"),
+        // The server's DynamoDB, but not its data dir: no sealing key to seal or open with.
+        (
+            [&["seal-secrets"][..], &with_endpoint].concat(),
+            "sealing.key",
+        ),
+        (
+            [&["check-sources"][..], &with_endpoint].concat(),
+            "sealing.key",
+        ),
+        (
+            [
+                &["seal-secrets"][..],
+                &with_endpoint,
+                &["--kms-endpoint", "http://127.0.0.1:9"],
+            ]
+            .concat(),
+            "kms-keys.json",
+        ),
+    ];
+    for (args, missing) in cases {
+        let args_shown = args.join(" ");
+        let output = tokio::task::spawn_blocking({
+            let (elsewhere, port) = (elsewhere.clone(), port.clone());
+            let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            move || {
+                Command::new(env!("CARGO_BIN_EXE_image-sources"))
+                    .args(&args)
+                    .args(["--dynamodb-port", &port])
+                    .current_dir(&elsewhere)
+                    .env_remove("DYNAMODB_ENDPOINT")
+                    .env_remove("TABLE_NAME")
+                    .env_remove("AWS_ENDPOINT_URL_KMS")
+                    .output()
+                    .expect("image-sources runs")
+            }
+        })
+        .await
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args_shown}: refused");
+        assert!(
+            output.stdout.is_empty(),
+            "{args_shown}: {:?}",
+            output.stdout
+        );
+        assert!(
+            stderr.contains(&format!("no {missing} in {}", data_dir.display()))
+                && stderr.contains("--data-dir"),
+            "{args_shown}: says where it looked and how to point it: {stderr}"
+        );
+        assert!(
+            !data_dir.exists(),
+            "{args_shown}: made {}",
+            data_dir.display()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&elsewhere);
 }

@@ -93,8 +93,70 @@ impl KeyScope {
     }
 }
 
+/// The longest key label, in characters (docs/SPEC.md §26: "1–64 printable characters").
+pub const MAX_LABEL_CHARS: usize = 64;
+
+/// A key's label: 1–64 characters, none a control character, no white space at either end. It is
+/// shown in `keys list`, the console's header and every audit event the key writes, so it must
+/// read as one line of text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyLabel(String);
+
+impl KeyLabel {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let chars = raw.chars().count();
+        if chars == 0 || chars > MAX_LABEL_CHARS {
+            return Err(format!(
+                "a label is 1 to {MAX_LABEL_CHARS} characters (this one has {chars})"
+            ));
+        }
+        if raw.chars().any(char::is_control) {
+            return Err(
+                "a label must not contain control characters (line breaks, tabs, …)".to_owned(),
+            );
+        }
+        if raw.trim() != raw {
+            return Err("a label must not start or end with white space".to_owned());
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::KeyLabel;
+
+    #[test]
+    fn a_label_is_1_to_64_printable_characters() {
+        for good in [
+            "ci",
+            "CI deploy (read-only)",
+            "é",
+            &"x".repeat(64),
+            &"é".repeat(64),
+            "<img src=x>",
+        ] {
+            assert_eq!(KeyLabel::parse(good).unwrap().as_str(), good);
+        }
+        for bad in [
+            "",
+            &"x".repeat(65),
+            &"é".repeat(65),
+            "a\nb",
+            "tab\there",
+            "bell\u{7}",
+            " ci",
+            "ci ",
+            "\u{85}next",
+        ] {
+            assert!(KeyLabel::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

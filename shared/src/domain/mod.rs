@@ -26,7 +26,7 @@ mod validation;
 mod version_match;
 
 pub use account::AccountId;
-pub use api_key::{ApiKey, ApiKeyHash, KEY_ID_CHARS, KeyScope};
+pub use api_key::{ApiKey, ApiKeyHash, KEY_ID_CHARS, KeyLabel, KeyScope};
 pub use azure_service::AzureService;
 pub use credentials::{
     CredentialKey, CredentialRole, CredentialValue, Credentials, FORMAT_VERSION, MAX_VALUE_CHARS,

@@ -32,8 +32,33 @@ impl LocalKeys {
         }
     }
 
-    /// The key file in `data_dir`, made (mode 0600) if it does not exist yet.
+    /// The key file in `data_dir`, made (mode 0600) if it does not exist yet: for `serve`, the
+    /// one command that makes a data directory's keys.
     pub fn open_or_create(data_dir: &Path) -> Result<Self, String> {
+        if let Some(keys) = Self::open(data_dir)? {
+            return Ok(keys);
+        }
+        let path = data_dir.join(LOCAL_KEY_FILE);
+        let key: [u8; 32] = crate::domain::random_bytes();
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options
+            .open(&path)
+            .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        file.write_all(format!("{}\n", hex::encode(key)).as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        Ok(Self::from_key(&key))
+    }
+
+    /// The key file in `data_dir` if there is one; never makes one (an admin command that made
+    /// its own key would seal secrets the server cannot open).
+    pub fn open(data_dir: &Path) -> Result<Option<Self>, String> {
         let path = data_dir.join(LOCAL_KEY_FILE);
         match std::fs::read_to_string(&path) {
             Ok(text) => {
@@ -41,25 +66,9 @@ impl LocalKeys {
                     .ok()
                     .and_then(|b| <[u8; 32]>::try_from(b).ok())
                     .ok_or_else(|| format!("{} does not hold a 256-bit hex key", path.display()))?;
-                Ok(Self::from_key(&bytes))
+                Ok(Some(Self::from_key(&bytes)))
             }
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                let key: [u8; 32] = crate::domain::random_bytes();
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::OpenOptionsExt;
-                    options.mode(0o600);
-                }
-                let mut file = options
-                    .open(&path)
-                    .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-                file.write_all(format!("{}\n", hex::encode(key)).as_bytes())
-                    .and_then(|()| file.sync_all())
-                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-                Ok(Self::from_key(&key))
-            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(err) => Err(format!("cannot read {}: {err}", path.display())),
         }
     }

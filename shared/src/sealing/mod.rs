@@ -437,6 +437,9 @@ mod tests {
     fn the_key_file_is_made_once_readable_by_its_owner_only() {
         let dir = std::env::temp_dir().join(format!("image-sources-keys-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
+        // Opening never makes one: only `serve` does (admin commands open).
+        assert!(LocalKeys::open(&dir).unwrap().is_none());
+        assert!(!dir.join(LOCAL_KEY_FILE).exists());
         let first = LocalKeys::open_or_create(&dir).unwrap();
         let again = LocalKeys::open_or_create(&dir).unwrap();
         assert_eq!(
