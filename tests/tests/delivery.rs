@@ -295,7 +295,23 @@ async fn the_listing_finds_the_source_serving_a_domain() {
         assert_eq!(response.status, 200, "{path}");
         assert!(names(&response).is_empty(), "{path}");
     }
-    for bad in ["localhost", "10.0.0.1", "mine.example.com.", "%3Cscript%3E"] {
+    // A cursor is read as on any listing: one this API never made is 400, though the page is
+    // one source or none and never has a next.
+    let garbage = app
+        .get(
+            "/v1/sources?custom_domain=mine.example.com&cursor=bm90LWEtY3Vyc29y",
+            &key,
+        )
+        .await;
+    assert_eq!(garbage.status, 400);
+    assert_eq!(garbage.errors(), ["Invalid cursor"]);
+    for bad in [
+        "localhost",
+        "10.0.0.1",
+        "mine.example.com.",
+        "%3Cscript%3E",
+        "images.test",
+    ] {
         let response = app
             .get(&format!("/v1/sources?custom_domain={bad}"), &key)
             .await;
@@ -328,6 +344,18 @@ async fn hostile_delivery_settings_are_refused_and_change_nothing() {
         json!({"fallback_images": {"error": {"url": "http://example.com\\@169.254.169.254/"}}}),
         json!({"fallback_images": {"error": {"url": "https://EXAMPLE.com/x.png"}}}),
         json!({"fallback_images": {"missing": {"url": "https://example.com/x.png", "append_query": "yes"}}}),
+        // Special-use zones no CDN can serve (RFC 6761, 6762, 7686, the reverse zones).
+        json!({"custom_domains": ["images.test"]}),
+        json!({"custom_domains": ["cdn.acme.example"]}),
+        json!({"custom_domains": ["a.invalid"]}),
+        json!({"custom_domains": ["app.localhost"]}),
+        json!({"custom_domains": ["printer.local"]}),
+        json!({"custom_domains": ["shop.onion"]}),
+        json!({"custom_domains": ["4.3.2.1.in-addr.arpa"]}),
+        json!({"custom_domains": ["b.a.9.8.ip6.arpa"]}),
+        // §4's 1,024 characters hold for fallback URLs as for every value.
+        json!({"fallback_images": {"error": {"url": format!("https://example.com/{}", "a".repeat(1_005))}}}),
+        json!({"fallback_images": {"missing": {"url": format!("https://example.com/{}", "a".repeat(30_000))}}}),
     ];
     for (n, delivery) in cases.into_iter().enumerate() {
         let response = app
@@ -352,5 +380,52 @@ async fn hostile_delivery_settings_are_refused_and_change_nothing() {
             .as_array()
             .unwrap()
             .is_empty()
+    );
+}
+
+/// `null` returns `append_query` to its default, `false`, as it does every delivery key
+/// (docs/SPEC.md §23), on a create and on a PATCH.
+#[tokio::test]
+async fn append_query_null_is_its_default() {
+    let app = spawn_app().await;
+    let key = app.db.api_key("acme").await;
+    let created = app
+        .post(
+            "/v1/sources",
+            &key,
+            &with_delivery(
+                "fallbacks",
+                json!({"fallback_images": {"error": {"url": "https://example.com/e.png", "append_query": null}}}),
+            ),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let error = &created.json()["delivery"]["fallback_images"]["error"];
+    assert_eq!(error["append_query"], false);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/sources/{id}");
+    let on = app
+        .patch(
+            &path,
+            &key,
+            &json!({"source": {"delivery": {"fallback_images": {"error": {"url": "https://example.com/e.png", "append_query": true}}}}}),
+        )
+        .await;
+    assert_eq!(on.status, 200, "{}", on.text);
+    assert_eq!(
+        on.json()["delivery"]["fallback_images"]["error"]["append_query"],
+        true
+    );
+    let off = app
+        .patch(
+            &path,
+            &key,
+            &json!({"source": {"delivery": {"fallback_images": {"error": {"url": "https://example.com/e.png", "append_query": null}}}}}),
+        )
+        .await;
+    assert_eq!(off.status, 200, "{}", off.text);
+    assert_eq!(
+        off.json()["delivery"]["fallback_images"]["error"]["append_query"],
+        false
     );
 }

@@ -94,6 +94,34 @@ pub fn refused_host_name(name: &str) -> bool {
     })
 }
 
+/// Zones no CDN can serve a custom domain under: reserved for tests, documentation, failure,
+/// the local network, Tor and reverse lookups (RFC 6761 §6.2–6.5, RFC 6762, RFC 7686, RFC 8375,
+/// RFC 1035 §3.5 and RFC 3596 §2.5, ICANN's private-use `.internal`). No public certificate
+/// authority issues for them and no delegation reaches them, so a source claiming one would
+/// claim a name it can never be served under (docs/SPEC.md §23).
+const SPECIAL_USE_ZONES: [&str; 10] = [
+    "test",
+    "example",
+    "invalid",
+    "localhost",
+    "local",
+    "internal",
+    "onion",
+    "home.arpa",
+    "in-addr.arpa",
+    "ip6.arpa",
+];
+
+/// The special-use zone `name` (lowercase, no trailing dot) is or lies under, if any.
+pub fn special_use_zone(name: &str) -> Option<&'static str> {
+    SPECIAL_USE_ZONES.into_iter().find(|zone| {
+        name == *zone
+            || name
+                .strip_suffix(zone)
+                .is_some_and(|rest| rest.ends_with('.'))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,6 +203,40 @@ mod tests {
             "svc.example.org",
         ] {
             assert!(!refused_host_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn special_use_zones_are_found_by_whole_labels() {
+        for (name, zone) in [
+            ("images.test", "test"),
+            ("test", "test"),
+            ("cdn.acme.example", "example"),
+            ("a.invalid", "invalid"),
+            ("app.localhost", "localhost"),
+            ("printer.local", "local"),
+            ("metadata.google.internal", "internal"),
+            (
+                "duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad.onion",
+                "onion",
+            ),
+            ("router.home.arpa", "home.arpa"),
+            ("1.0.0.127.in-addr.arpa", "in-addr.arpa"),
+            ("b.a.9.8.ip6.arpa", "ip6.arpa"),
+        ] {
+            assert_eq!(special_use_zone(name), Some(zone), "{name}");
+        }
+        for name in [
+            "example.com",
+            "test.example.com",
+            "latest",
+            "contest",
+            "mytest.com",
+            "arpa.example.org",
+            "local.example.com",
+            "xn--bcher-kva.com",
+        ] {
+            assert_eq!(special_use_zone(name), None, "{name}");
         }
     }
 }

@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use serde_json::{Map, Value, json};
 
 use super::PublicUrl;
-use super::address_policy::refused_host_name;
+use super::address_policy::{refused_host_name, special_use_zone};
 use super::validation::{Invalid, UrlProblem, display_key};
 
 /// The request and response key.
@@ -47,8 +47,22 @@ pub const KEYS: [&str; 5] = [
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CustomDomain(String);
 
+/// Why a name is no custom domain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DomainRefusal {
+    /// Not a public DNS name as [`CustomDomain`] says.
+    NotPublicName,
+    /// Under a zone reserved for special use (`.test`, `.local`, …): this one.
+    SpecialUse(&'static str),
+}
+
 impl CustomDomain {
     pub fn parse(value: &str) -> Option<Self> {
+        Self::check(value).ok()
+    }
+
+    /// The name as a custom domain, or why it cannot be one.
+    pub fn check(value: &str) -> Result<Self, DomainRefusal> {
         let name = value.to_ascii_lowercase();
         let ldh_label = |label: &str| {
             (1..=63).contains(&label.len())
@@ -64,9 +78,18 @@ impl CustomDomain {
             && labels.iter().all(|label| ldh_label(label))
             // The last label of a DNS name is never all digits: `1.2.3.4` is an address.
             && !labels.last().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
-            && name.parse::<IpAddr>().is_err()
-            && !refused_host_name(&name);
-        valid.then_some(Self(name))
+            && name.parse::<IpAddr>().is_err();
+        if !valid {
+            return Err(DomainRefusal::NotPublicName);
+        }
+        // Said by name before the address policy's broader refusal: the person learns why.
+        if let Some(zone) = special_use_zone(&name) {
+            return Err(DomainRefusal::SpecialUse(zone));
+        }
+        if refused_host_name(&name) {
+            return Err(DomainRefusal::NotPublicName);
+        }
+        Ok(Self(name))
     }
 
     pub fn as_str(&self) -> &str {
@@ -174,6 +197,8 @@ pub enum DeliveryProblem {
     /// The name as given (shortened for the message).
     DomainInvalid(String),
     DomainRepeated(String),
+    /// The name as given (shortened) and the special-use zone it lies under.
+    DomainSpecialUse(String, &'static str),
     TooManyParams,
     ParamNameInvalid(String),
     NotString,
@@ -201,6 +226,10 @@ impl fmt::Display for DeliveryProblem {
                 write!(f, "holds {name}, which is not a public DNS name")
             }
             DeliveryProblem::DomainRepeated(name) => write!(f, "holds {name} more than once"),
+            DeliveryProblem::DomainSpecialUse(name, zone) => write!(
+                f,
+                "holds {name}, which is under .{zone}, a name reserved for special use that no CDN can serve"
+            ),
             DeliveryProblem::TooManyParams => {
                 write!(f, "must hold at most {MAX_DEFAULT_PARAMS} parameters")
             }
@@ -339,16 +368,23 @@ fn read_domains(value: &Value, problems: &mut Problems<'_>) -> Option<Vec<Custom
             valid = false;
             continue;
         };
-        match CustomDomain::parse(text) {
-            Some(domain) if domains.contains(&domain) => {
+        match CustomDomain::check(text) {
+            Ok(domain) if domains.contains(&domain) => {
                 problems.push(
                     CUSTOM_DOMAINS,
                     DeliveryProblem::DomainRepeated(domain.to_string()),
                 );
                 valid = false;
             }
-            Some(domain) => domains.push(domain),
-            None => {
+            Ok(domain) => domains.push(domain),
+            Err(DomainRefusal::SpecialUse(zone)) => {
+                problems.push(
+                    CUSTOM_DOMAINS,
+                    DeliveryProblem::DomainSpecialUse(display_key(text), zone),
+                );
+                valid = false;
+            }
+            Err(DomainRefusal::NotPublicName) => {
                 problems.push(
                     CUSTOM_DOMAINS,
                     DeliveryProblem::DomainInvalid(display_key(text)),
@@ -520,9 +556,11 @@ fn read_fallback(
                     valid = false;
                 }
             },
+            // `null` returns it to its default, `false`, as `null` does every delivery key
+            // (docs/SPEC.md §23).
+            "append_query" if value.is_null() => append_query = false,
             "append_query" => match read_bool(value, &full, problems) {
                 Some(b) => append_query = b,
-                None if value.is_null() => {}
                 None => valid = false,
             },
             other => {
@@ -588,8 +626,8 @@ mod tests {
         for good in [
             "images.example.com",
             "IMAGES.Example.COM",
-            "a-b.c0.example",
-            "xn--bcher-kva.example",
+            "a-b.c0.example.net",
+            "xn--bcher-kva.com",
         ] {
             assert!(CustomDomain::parse(good).is_some(), "{good}");
         }
@@ -761,5 +799,63 @@ mod tests {
             read(json!({"fallback_images": {"error": {"append_query": true}}})).unwrap_err(),
             ["delivery.fallback_images.error.url must be a public http(s) URL"]
         );
+    }
+
+    #[test]
+    fn custom_domains_under_special_use_zones_are_refused_saying_why() {
+        for (name, zone) in [
+            ("images.test", "test"),
+            ("cdn.acme.example", "example"),
+            ("a.invalid", "invalid"),
+            ("app.localhost", "localhost"),
+            ("Printer.Local", "local"),
+            ("metadata.google.internal", "internal"),
+            ("shop.onion", "onion"),
+            ("1.0.0.127.in-addr.arpa", "in-addr.arpa"),
+            ("b.a.9.8.ip6.arpa", "ip6.arpa"),
+        ] {
+            assert_eq!(
+                CustomDomain::check(name),
+                Err(DomainRefusal::SpecialUse(zone)),
+                "{name}"
+            );
+            assert_eq!(
+                read(json!({"custom_domains": [name]})).unwrap_err(),
+                [format!(
+                    "delivery.custom_domains holds {name}, which is under .{zone}, a name reserved for special use that no CDN can serve"
+                )]
+            );
+        }
+        assert!(read(json!({"custom_domains": ["images.example.com", "test.acme.org"]})).is_ok());
+    }
+
+    #[test]
+    fn append_query_null_is_its_default() {
+        let delivery = read(json!({"fallback_images": {"error": {
+            "url": "https://cdn.example.com/e.png", "append_query": null}}}))
+        .unwrap();
+        assert!(!delivery.fallback_images.error.unwrap().append_query);
+        assert_eq!(
+            read(json!({"fallback_images": {"error": {
+                "url": "https://cdn.example.com/e.png", "append_query": "yes"}}}))
+            .unwrap_err(),
+            ["delivery.fallback_images.error.append_query must be true or false"]
+        );
+    }
+
+    #[test]
+    fn fallback_urls_are_held_to_the_value_limit() {
+        let base = "https://cdn.example.com/";
+        let at_limit = format!("{base}{}", "a".repeat(1_024 - base.len()));
+        let over = format!("{at_limit}a");
+        assert!(read(json!({"fallback_images": {"missing": {"url": at_limit}}})).is_ok());
+        for key in ["error", "missing"] {
+            assert_eq!(
+                read(json!({"fallback_images": {key: {"url": over}}})).unwrap_err(),
+                [format!(
+                    "delivery.fallback_images.{key}.url is too long (maximum is 1024 characters)"
+                )]
+            );
+        }
     }
 }

@@ -14,6 +14,7 @@ use std::net::IpAddr;
 use url::{Host, Url};
 
 use super::address_policy::{refused_host_name, refused_ip};
+use super::limits::MAX_VALUE_CHARS;
 use super::validation::UrlProblem;
 
 /// A checked URL; holds exactly the text that was checked.
@@ -32,6 +33,11 @@ impl PublicUrl {
 }
 
 fn check(value: &str) -> Result<(), UrlProblem> {
+    // §4 caps every value at 1,024 characters, and a URL is a value wherever it is given (a web
+    // folder's `url`, a fallback image's, docs/SPEC.md §23): the cap lives with the URL rule.
+    if value.chars().count() > MAX_VALUE_CHARS {
+        return Err(UrlProblem::TooLong);
+    }
     // Read differently by different parsers (WHATWG turns `\` into `/`; curl and urllib keep it,
     // and strip or keep white space at their own whims): refused outright, with a clear message.
     if value.contains('\\') {

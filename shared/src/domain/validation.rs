@@ -188,6 +188,8 @@ pub enum UrlProblem {
     NotRfc3986,
     /// Parsers would read it alike only in another spelling: this one (WHATWG's serialization).
     NotCanonical(String),
+    /// Longer than §4's limit on every value.
+    TooLong,
 }
 
 impl fmt::Display for UrlProblem {
@@ -202,6 +204,11 @@ impl fmt::Display for UrlProblem {
             UrlProblem::NotCanonical(canonical) => {
                 write!(f, "must be written in canonical form: {canonical}")
             }
+            UrlProblem::TooLong => write!(
+                f,
+                "is too long (maximum is {} characters)",
+                super::limits::MAX_VALUE_CHARS
+            ),
         }
     }
 }
