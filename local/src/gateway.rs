@@ -97,10 +97,17 @@ async fn route_request(
     // The console's files (docs/SPEC.md §20): no key, as the `console` function's routes have no
     // authorizer.
     if let Some(path) = ConsolePath::of_local(parts.uri.path()) {
-        if parts.method != axum::http::Method::GET {
-            return rejected(ApiError::MethodNotAllowed(vec![axum::http::Method::GET]));
-        }
-        return into_axum(shared::console::respond(path, &request_id));
+        let response = shared::console::respond(&parts.method, path, &request_id);
+        tracing::info!(
+            method = %parts.method,
+            route = shared::console::ROUTES[0],
+            status = response.status().as_u16(),
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            account_id = "",
+            request_id = %request_id,
+            "request"
+        );
+        return into_axum(response);
     }
     // API Gateway's order: the route, then the authorizer, then the function.
     let route = match resolve(&parts.method, parts.uri.path()) {
@@ -251,7 +258,7 @@ fn into_axum(response: lambda_http::Response<Body>) -> axum::response::Response 
 pub fn routes() -> Vec<(String, String, &'static str)> {
     let console = shared::console::ROUTES.iter().map(|path| {
         (
-            "GET".to_owned(),
+            shared::console::ROUTE_METHOD.to_owned(),
             (*path).to_owned(),
             shared::console::FUNCTION_NAME,
         )

@@ -211,6 +211,9 @@ fn list_parameters() -> Vec<Value> {
         json!({"name": names::Q, "in": "query", "required": false,
             "description": "Only sources whose name starts with this, compared case-insensitively.",
             "schema": {"type": "string", "minLength": 1, "maxLength": MAX_NAME_CHARS, "pattern": "^[A-Za-z0-9_-]+$"}}),
+        json!({"name": names::CUSTOM_DOMAIN, "in": "query", "required": false,
+            "description": "Only the account's source served under this custom domain (any letter case): a page of one source or none, without `Link`; the other filters apply to it. A name that cannot be a custom domain is 400 `Parameter custom_domain must be a public DNS name`.",
+            "schema": {"type": "string", "maxLength": 253, "pattern": "^[A-Za-z0-9-]{1,63}(\\.[A-Za-z0-9-]{1,63})+$"}}),
     ]
 }
 
@@ -1223,10 +1226,19 @@ mod tests {
                     .map(move |method| (method.to_ascii_uppercase(), path.clone()))
             })
             .collect();
-        // The console's too; OpenAPI has no `{proxy+}`, its `{file}` may hold slashes.
+        // The console's too; OpenAPI has no `{proxy+}`, its `{file}` may hold slashes. Its routes
+        // take every method, of which GET is the one served (the others are 405).
         let mut routes: Vec<(String, String)> = crate::gateway::routes()
             .into_iter()
-            .map(|(method, path, _)| (method, path.replace("{proxy+}", "{file}")))
+            .map(|(method, path, function)| {
+                let method = if function == shared::console::FUNCTION_NAME {
+                    assert_eq!(method, shared::console::ROUTE_METHOD);
+                    "GET".to_owned()
+                } else {
+                    method
+                };
+                (method, path.replace("{proxy+}", "{file}"))
+            })
             .collect();
         documented.sort();
         routes.sort();

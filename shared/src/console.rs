@@ -10,7 +10,7 @@
 
 use std::sync::LazyLock;
 
-use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::http::{HeaderValue, Method, StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use sha2::{Digest, Sha256};
@@ -22,6 +22,10 @@ use crate::http::response;
 pub const FUNCTION_NAME: &str = "console";
 /// Its routes on the API (API Gateway's syntax), served without the authorizer.
 pub const ROUTES: [&str; 2] = ["/console", "/console/{proxy+}"];
+/// The method its routes take: every one, so that the function itself answers a POST or a HEAD
+/// (405) with the security headers every console response carries (docs/SPEC.md §20), in AWS as
+/// locally, instead of API Gateway answering without them.
+pub const ROUTE_METHOD: &str = "ANY";
 /// The path parameter of the second route: the path below `/console/`.
 pub const PROXY_PARAMETER: &str = "proxy";
 
@@ -165,9 +169,13 @@ impl<'a> ConsolePath<'a> {
     }
 }
 
-/// The answer to a GET of `path`.
-pub fn respond(path: ConsolePath<'_>, request_id: &str) -> Response<Body> {
+/// The answer to a request for `path`: a GET is served, every other method is 405; both carry
+/// the security headers.
+pub fn respond(method: &Method, path: ConsolePath<'_>, request_id: &str) -> Response<Body> {
     let mut response = match path {
+        _ if method != Method::GET => {
+            response::error(ApiError::MethodNotAllowed(vec![Method::GET]), request_id)
+        }
         ConsolePath::Bare => {
             let mut redirect = Response::new(Body::Empty);
             *redirect.status_mut() = StatusCode::PERMANENT_REDIRECT;
@@ -211,7 +219,7 @@ pub fn respond(path: ConsolePath<'_>, request_id: &str) -> Response<Body> {
 /// The `console` function's answer to an API Gateway request, with its log line.
 pub fn answer(req: &Request) -> Response<Body> {
     let request_id = crate::http::request::request_id(req);
-    let response = respond(ConsolePath::of_request(req), &request_id);
+    let response = respond(req.method(), ConsolePath::of_request(req), &request_id);
     tracing::info!(
         method = %req.method(),
         route = crate::http::request::resource_path(req).as_deref().unwrap_or(ROUTES[0]),
@@ -252,7 +260,7 @@ mod tests {
 
     #[test]
     fn the_page_names_its_files_by_version_and_old_versions_are_not_served() {
-        let page = respond(ConsolePath::Below(""), "r");
+        let page = respond(&Method::GET, ConsolePath::Below(""), "r");
         assert_eq!(page.status(), 200);
         assert_eq!(page.headers()[header::CACHE_CONTROL], "no-cache");
         let Body::Text(html) = page.body() else {
@@ -261,7 +269,11 @@ mod tests {
         assert!(html.contains(&format!("v/{}/app.js", version())));
         assert!(!html.contains(VERSION_PLACEHOLDER));
 
-        let script = respond(ConsolePath::Below(&format!("v/{}/app.js", version())), "r");
+        let script = respond(
+            &Method::GET,
+            ConsolePath::Below(&format!("v/{}/app.js", version())),
+            "r",
+        );
         assert_eq!(script.status(), 200);
         assert_eq!(script.headers()[header::CONTENT_TYPE], JS);
         assert!(
@@ -271,7 +283,7 @@ mod tests {
                 .contains("immutable")
         );
         for missing in ["v/000000000000/app.js", "app.js", "v/", "../Cargo.toml"] {
-            let answer = respond(ConsolePath::Below(missing), "r");
+            let answer = respond(&Method::GET, ConsolePath::Below(missing), "r");
             assert_eq!(answer.status(), 404, "{missing}");
             assert_eq!(
                 answer.headers()[header::CONTENT_SECURITY_POLICY],
@@ -279,7 +291,10 @@ mod tests {
             );
         }
         let index = format!("v/{}/index.html", version());
-        assert_eq!(respond(ConsolePath::Below(&index), "r").status(), 404);
+        assert_eq!(
+            respond(&Method::GET, ConsolePath::Below(&index), "r").status(),
+            404
+        );
     }
 
     /// A file added to `console/` is served, or this fails: the table above and the directory
@@ -311,7 +326,7 @@ mod tests {
 
     #[test]
     fn the_bare_path_redirects_below_itself() {
-        let answer = respond(ConsolePath::Bare, "r");
+        let answer = respond(&Method::GET, ConsolePath::Bare, "r");
         assert_eq!(answer.status(), 308);
         assert_eq!(answer.headers()[header::LOCATION], "console/");
         assert_eq!(ConsolePath::of_local("/console"), Some(ConsolePath::Bare));

@@ -143,9 +143,43 @@ async fn the_console_is_served_without_a_key_with_its_security_headers() {
         .unwrap();
     assert_eq!(bare.status(), 308);
     assert_eq!(bare.headers()["location"], "console/");
-    let post = app.http.post(console_url(&app)).send().await.unwrap();
-    assert_eq!(post.status(), 405);
-    assert_eq!(post.headers()["allow"], "GET");
+    // Every other method is 405 with the same security headers, on every console path.
+    let version_file = format!(
+        "{}/console/v/{}/app.js",
+        app.base_url,
+        shared::console::version()
+    );
+    let paths = [
+        format!("{}/console", app.base_url),
+        console_url(&app),
+        version_file,
+        format!("{}/console/nope.js", app.base_url),
+    ];
+    for method in [
+        "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "PROPFIND",
+    ] {
+        for path in &paths {
+            let answer = app
+                .http
+                .request(
+                    reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                    path,
+                )
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), 405, "{method} {path}");
+            let headers = answer.headers();
+            assert_eq!(headers["allow"], "GET", "{method} {path}");
+            assert_eq!(
+                headers["content-security-policy"],
+                shared::console::CONTENT_SECURITY_POLICY,
+                "{method} {path}"
+            );
+            assert_eq!(headers["x-content-type-options"], "nosniff");
+            assert_eq!(headers["referrer-policy"], "no-referrer");
+        }
+    }
 }
 
 /// Sign in, the header, sign out (the key forgotten), and a label made of markup shown as text.

@@ -135,6 +135,41 @@ async fn the_calling_key_event_answers_from_the_context() {
     assert_eq!(status, 401);
 }
 
+/// The `console` function takes every method (its routes are `ANY`): whatever is not a GET is
+/// 405 `Allow: GET`, with the security headers of every console response (docs/SPEC.md §20).
+#[test]
+fn the_console_function_refuses_other_methods_with_its_headers() {
+    let version_file = format!("v/{}/app.js", shared::console::version());
+    for method in [
+        "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "PROPFIND",
+    ] {
+        for proxy in [None, Some(""), Some(version_file.as_str()), Some("nope.js")] {
+            let mut request = event("console");
+            request["httpMethod"] = Value::from(method);
+            request["requestContext"]["httpMethod"] = Value::from(method);
+            if let Some(path) = proxy {
+                request["resource"] = Value::from("/console/{proxy+}");
+                request["path"] = Value::from(format!("/console/{path}"));
+                request["pathParameters"] = serde_json::json!({ "proxy": path });
+            } else {
+                request["path"] = Value::from("/console");
+                request["requestContext"]["path"] = Value::from("/prod/console");
+            }
+            let request = lambda_http::request::from_str(&request.to_string()).unwrap();
+            let response = shared::console::answer(&request);
+            assert_eq!(response.status(), 405, "{method} {proxy:?}");
+            let headers = response.headers();
+            assert_eq!(headers["allow"], "GET");
+            assert_eq!(
+                headers["content-security-policy"],
+                shared::console::CONTENT_SECURITY_POLICY
+            );
+            assert_eq!(headers["x-content-type-options"], "nosniff");
+            assert_eq!(headers["referrer-policy"], "no-referrer");
+        }
+    }
+}
+
 /// `events/console.json`: `/console/` through `lambda_http`, the page with its headers; the bare
 /// `/console` redirects below itself (docs/SPEC.md §20).
 #[test]

@@ -108,6 +108,26 @@ async fn the_served_document_is_the_committed_one() {
     assert_eq!(served, committed);
 }
 
+/// The listing's query parameters in the document are exactly those its parser reads
+/// (`names::ALL`, which a unit test holds to the parser), under both prefixes.
+#[test]
+fn the_listings_parameters_are_the_ones_it_reads() {
+    let document = image_sources::openapi::document();
+    let all: std::collections::BTreeSet<&str> =
+        shared::domain::list_query::names::ALL.into_iter().collect();
+    for path in ["/v1/sources", "/api/v1/sources"] {
+        let described: std::collections::BTreeSet<&str> =
+            document["paths"][path]["get"]["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|p| p["in"] == "query")
+                .map(|p| p["name"].as_str().unwrap())
+                .collect();
+        assert_eq!(described, all, "{path}");
+    }
+}
+
 #[tokio::test]
 async fn every_source_type_created_fetched_listed_and_updated_conforms() {
     let app = spawn_app().await;

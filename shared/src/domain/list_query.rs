@@ -20,6 +20,18 @@ pub mod names {
     pub const CUSTOM_DOMAIN: &str = "custom_domain";
     /// Sources whose health is one of these (docs/SPEC.md §22).
     pub const HEALTH: &str = "health";
+    /// Every parameter [`ListQuery::parse`](super::ListQuery::parse) reads: the published
+    /// document describes exactly these (a test in each place holds them together).
+    pub const ALL: [&str; 8] = [
+        LIMIT,
+        CURSOR,
+        SORT,
+        SOURCE_TYPE,
+        ENABLED,
+        Q,
+        CUSTOM_DOMAIN,
+        HEALTH,
+    ];
 }
 
 /// The largest page, and the size of a page when the client names none.
@@ -409,6 +421,21 @@ impl ListQuery {
 
 #[cfg(test)]
 mod tests {
+    /// The parameters the parser asks for are [`names::ALL`], no more, no fewer: so the
+    /// document, which is held to that list, cannot leave one out.
+    #[test]
+    fn the_parser_reads_exactly_the_named_parameters() {
+        let asked = std::cell::RefCell::new(std::collections::BTreeSet::new());
+        ListQuery::parse(|name| {
+            asked.borrow_mut().insert(name.to_owned());
+            Vec::new()
+        })
+        .unwrap();
+        let all: std::collections::BTreeSet<String> =
+            names::ALL.iter().map(|n| n.to_string()).collect();
+        assert_eq!(asked.into_inner(), all);
+    }
+
     use super::*;
     use std::collections::HashMap;
 
