@@ -171,6 +171,32 @@ async fn s3_with_a_wrong_secret_is_access_denied() {
     );
 }
 
+/// The verification's log line names its status and error code in the API's own words, never
+/// in Rust's `Debug` spelling (`Failed`, `Some(AccessDenied)`).
+#[tokio::test]
+async fn the_verification_log_line_is_in_words() {
+    let (app, _s3) = s3_app(S3Options::default()).await;
+    let key = app.db.api_key("acme").await;
+    let wrong = "not-the-secret-key-0123456789abcdefghij";
+    let source = create(
+        &app,
+        &key,
+        &source_with("logged", SourceType::S3, s3_credentials(wrong, S3_BUCKET)),
+    )
+    .await;
+    let response = verify(&app, &key, &source).await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    let request_id = response.header("x-request-id").unwrap().to_owned();
+    let lines: Vec<Value> = integration_tests::captured_logs()
+        .iter()
+        .filter(|line| line.contains(&request_id) && line.contains("\"verification\""))
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["status"], "failed", "{}", lines[0]);
+    assert_eq!(lines[0]["error"], "access_denied", "{}", lines[0]);
+}
+
 #[tokio::test]
 async fn s3_with_a_missing_bucket_is_bucket_not_found() {
     let (app, _s3) = s3_app(S3Options::default()).await;

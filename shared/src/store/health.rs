@@ -215,7 +215,8 @@ impl Store {
             // Another writer on the item at that moment: the result is stale either way.
             Commit::Conflict => Ok(false),
             Commit::ConditionsFailed(failed) => Err(StoreError::unexpected(format!(
-                "a health write's conditions failed on {failed:?}"
+                "a health write's conditions failed on {}",
+                super::transaction::failed_roles(&failed)
             ))),
         }
     }

@@ -129,7 +129,8 @@ impl Store {
                 Commit::ConditionsFailed(failed) => {
                     return Err(taken_domain(&failed, domains).unwrap_or_else(|| {
                         StoreError::unexpected(format!(
-                            "a create's conditions failed on {failed:?}"
+                            "a create's conditions failed on {}",
+                            super::transaction::failed_roles(&failed)
                         ))
                     }));
                 }
@@ -361,7 +362,8 @@ impl Store {
             Commit::ConditionsFailed(failed) => match taken_domain(&failed, after) {
                 Some(taken) => Ok(Some(WriteConflict::DomainTaken(taken))),
                 None => Err(StoreError::unexpected(format!(
-                    "an update's conditions failed on {failed:?}"
+                    "an update's conditions failed on {}",
+                    super::transaction::failed_roles(&failed)
                 ))),
             },
         }
@@ -414,7 +416,8 @@ impl Store {
                 Commit::Conflict => backoff(attempt).await,
                 Commit::ConditionsFailed(failed) => {
                     return Err(StoreError::unexpected(format!(
-                        "a delete's conditions failed on {failed:?}"
+                        "a delete's conditions failed on {}",
+                        super::transaction::failed_roles(&failed)
                     )));
                 }
             }

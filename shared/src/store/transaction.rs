@@ -28,6 +28,30 @@ pub(crate) enum Role {
     ReleasedDomain,
 }
 
+impl Role {
+    /// A stable code for log lines and error messages (never Rust's `Debug`).
+    fn code(self) -> &'static str {
+        match self {
+            Role::Source => "source",
+            Role::NameClaim => "name_claim",
+            Role::ReleasedClaim => "released_name_claim",
+            Role::IdempotencyRecord => "idempotency_record",
+            Role::Event => "event",
+            Role::DomainClaim(_) => "domain_claim",
+            Role::ReleasedDomain => "released_domain_claim",
+        }
+    }
+}
+
+/// The roles whose conditions failed, as the codes of [`Role::code`] separated by commas.
+pub(crate) fn failed_roles(roles: &[Role]) -> String {
+    roles
+        .iter()
+        .map(|r| r.code())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// How a transaction ended, when not with an error the store passes on.
 pub(crate) enum Commit {
     Committed,

@@ -18,6 +18,15 @@ pub enum Status {
 
 impl Status {
     pub const ALL: [Status; 3] = [Status::Ok, Status::Failed, Status::Inconclusive];
+
+    /// The wire spelling, which log lines use too (never Rust's `Debug`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Failed => "failed",
+            Status::Inconclusive => "inconclusive",
+        }
+    }
 }
 
 impl CheckName {
@@ -45,6 +54,20 @@ impl ErrorCode {
         ErrorCode::HttpError,
         ErrorCode::Unsupported,
     ];
+
+    /// The wire spelling, which log lines use too (never Rust's `Debug`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::AccessDenied => "access_denied",
+            ErrorCode::BucketNotFound => "bucket_not_found",
+            ErrorCode::Unreachable => "unreachable",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::TlsError => "tls_error",
+            ErrorCode::RefusedAddress => "refused_address",
+            ErrorCode::HttpError => "http_error",
+            ErrorCode::Unsupported => "unsupported",
+        }
+    }
 }
 
 /// One step of a verification.
@@ -286,5 +309,20 @@ impl Checks {
             check,
             result: CheckResult::Failed,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_spellings_logs_use_are_the_wire_spellings() {
+        for status in Status::ALL {
+            assert_eq!(serde_json::json!(status), status.as_str());
+        }
+        for code in ErrorCode::ALL {
+            assert_eq!(serde_json::json!(code), code.as_str());
+        }
     }
 }

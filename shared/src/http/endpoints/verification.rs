@@ -56,8 +56,8 @@ pub(super) async fn counted(
     // The outcome's code, never its message's inputs (the credentials).
     tracing::info!(
         request_id = %cx.request_id(),
-        status = ?verification.status,
-        error = ?verification.error.as_ref().map(|e| e.code),
+        status = verification.status.as_str(),
+        error = verification.error.as_ref().map_or("none", |e| e.code.as_str()),
         latency_ms = verification.latency_ms,
         "verification"
     );
