@@ -10,6 +10,7 @@ pub mod domain;
 pub mod function;
 pub mod http;
 pub mod routes;
+pub mod sdk;
 pub mod sealing;
 pub mod store;
 pub mod sweep;

@@ -15,13 +15,12 @@ use serde_json::json;
 use tokio::task::JoinSet;
 
 use crate::AppState;
-use crate::domain::health::{Health, HealthError, HealthStatus};
-use crate::domain::{Actor, Event, Source, Timestamp};
+use crate::domain::health::HealthStatus;
+use crate::domain::{Actor, Timestamp};
 use crate::routes::KeyUse;
 use crate::sealing::open_credentials;
 use crate::store::table::{DUE_INDEX, DUE_SHARDS};
 use crate::store::{DueCheck, StoreError};
-use crate::verify::{Status, Verification};
 
 /// The function's binary name in `functions/` and `template.yaml`.
 pub const FUNCTION_NAME: &str = "check-sources";
@@ -329,7 +328,12 @@ async fn check_one(state: &AppState, due: &DueCheck, now: Timestamp, actor: &Act
         .verify(claimed.fields.source_type, &credentials)
         .await;
     drop(credentials);
-    match record(state, &claimed, &verification, now, actor).await {
+    let health = verification.health(now);
+    match state
+        .store
+        .record_health(&claimed, health, now, actor)
+        .await
+    {
         Ok(Some((status, changed))) => CheckEnd::Written { status, changed },
         Ok(None) => CheckEnd::Skipped,
         Err(err) => {
@@ -337,52 +341,6 @@ async fn check_one(state: &AppState, due: &DueCheck, now: Timestamp, actor: &Act
             CheckEnd::Error
         }
     }
-}
-
-/// The health a verification shows: its status and its error's code and message (written from
-/// typed causes by `verify::outcome`, docs/SPEC.md §14).
-pub fn health_of(verification: &Verification, checked_at: Timestamp) -> Health {
-    Health {
-        status: match verification.status {
-            Status::Ok => HealthStatus::Ok,
-            Status::Failed => HealthStatus::Failed,
-            Status::Inconclusive => HealthStatus::Inconclusive,
-        },
-        checked_at: Some(checked_at),
-        error: verification.error.as_ref().map(|e| HealthError {
-            code: serde_json::to_value(e.code)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
-            message: e.message.clone(),
-        }),
-    }
-}
-
-/// Writes what `verification` of `checked` (as read or claimed) found, at `now`: its health,
-/// its next due time when it is enabled, and a `health_changed` event by `actor` when the status
-/// changed (docs/SPEC.md §22). The status and whether it changed, or `None` when the source
-/// changed in between and nothing was written. For the sweep and for a client's `verify`.
-pub async fn record(
-    state: &AppState,
-    checked: &Source,
-    verification: &Verification,
-    now: Timestamp,
-    actor: &Actor,
-) -> Result<Option<(HealthStatus, bool)>, StoreError> {
-    let health = health_of(verification, now);
-    let schedule = checked
-        .schedule
-        .map(|schedule| schedule.after(health.status, now));
-    let event = checked
-        .health
-        .is_news(&health)
-        .then(|| Event::health_changed(checked, &checked.health, &health, actor));
-    let written = state
-        .store
-        .record_check(checked, &health, schedule, event.as_ref())
-        .await?;
-    Ok(written.then_some((health.status, event.is_some())))
 }
 
 #[cfg(test)]

@@ -331,7 +331,14 @@ async fn a_deleted_source_leaves_the_index_with_its_item_and_a_late_result_does_
         .verifier
         .verify(claimed.fields.source_type, &claimed.fields.credentials)
         .await;
-    let recorded = sweep::record(&state, &claimed, &verification, later, &Actor::system(RUN))
+    let recorded = state
+        .store
+        .record_health(
+            &claimed,
+            verification.health(later),
+            later,
+            &Actor::system(RUN),
+        )
         .await
         .unwrap();
     assert_eq!(recorded, None, "the result is dropped");

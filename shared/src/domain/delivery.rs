@@ -12,18 +12,15 @@ use serde_json::{Map, Value, json};
 
 use super::PublicUrl;
 use super::address_policy::{refused_host_name, special_use_zone};
+pub use super::validation::DeliveryProblem;
 use super::validation::{Invalid, UrlProblem, display_key};
 
 /// The request and response key.
 pub const DELIVERY: &str = "delivery";
-pub const MAX_CUSTOM_DOMAINS: usize = 25;
-pub const MAX_DEFAULT_PARAMS: usize = 50;
-pub const MAX_PARAM_NAME_CHARS: usize = 32;
-pub const MAX_PARAM_VALUE_CHARS: usize = 1_024;
-pub const MIN_TTL_SECONDS: u64 = 1_800;
-pub const MAX_TTL_SECONDS: u64 = 31_536_000;
-pub const MIN_ERROR_TTL_SECONDS: u64 = 1;
-pub const DEFAULT_ERROR_TTL_SECONDS: u64 = 300;
+pub use super::limits::{
+    DEFAULT_ERROR_TTL_SECONDS, MAX_CUSTOM_DOMAINS, MAX_DEFAULT_PARAMS, MAX_PARAM_NAME_CHARS,
+    MAX_PARAM_VALUE_CHARS, MAX_TTL_SECONDS, MIN_ERROR_TTL_SECONDS, MIN_TTL_SECONDS,
+};
 const MAX_DOMAIN_CHARS: usize = 253;
 
 /// The keys of `delivery`, in the order the SPEC shows them.
@@ -184,76 +181,6 @@ pub struct Delivery {
     pub cache: CachePolicy,
     pub fallback_images: FallbackImages,
     pub crossdomain_xml: bool,
-}
-
-/// What is wrong with one `delivery` value: the text after `delivery.<key> `.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DeliveryProblem {
-    NotObject,
-    NotBoolean,
-    NotSupported,
-    NotList,
-    TooManyDomains,
-    /// The name as given (shortened for the message).
-    DomainInvalid(String),
-    DomainRepeated(String),
-    /// The name as given (shortened) and the special-use zone it lies under.
-    DomainSpecialUse(String, &'static str),
-    TooManyParams,
-    ParamNameInvalid(String),
-    NotString,
-    ValueTooLong,
-    ControlCharacters,
-    NotIncluded,
-    Ttl {
-        min: u64,
-    },
-    ObjectOrNull,
-    Url(UrlProblem),
-}
-
-impl fmt::Display for DeliveryProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DeliveryProblem::NotObject => f.write_str("must be an object"),
-            DeliveryProblem::NotBoolean => f.write_str("must be true or false"),
-            DeliveryProblem::NotSupported => f.write_str("is not supported"),
-            DeliveryProblem::NotList => f.write_str("must be a list of host names"),
-            DeliveryProblem::TooManyDomains => {
-                write!(f, "must hold at most {MAX_CUSTOM_DOMAINS} host names")
-            }
-            DeliveryProblem::DomainInvalid(name) => {
-                write!(f, "holds {name}, which is not a public DNS name")
-            }
-            DeliveryProblem::DomainRepeated(name) => write!(f, "holds {name} more than once"),
-            DeliveryProblem::DomainSpecialUse(name, zone) => write!(
-                f,
-                "holds {name}, which is under .{zone}, a name reserved for special use that no CDN can serve"
-            ),
-            DeliveryProblem::TooManyParams => {
-                write!(f, "must hold at most {MAX_DEFAULT_PARAMS} parameters")
-            }
-            DeliveryProblem::ParamNameInvalid(name) => write!(
-                f,
-                "has a parameter named {name}: names are 1 to {MAX_PARAM_NAME_CHARS} of a-z, 0-9 and -"
-            ),
-            DeliveryProblem::NotString => f.write_str("must be a string"),
-            DeliveryProblem::ValueTooLong => write!(
-                f,
-                "is too long (maximum is {MAX_PARAM_VALUE_CHARS} characters)"
-            ),
-            DeliveryProblem::ControlCharacters => {
-                f.write_str("must not contain control characters")
-            }
-            DeliveryProblem::NotIncluded => f.write_str("is not included in the list"),
-            DeliveryProblem::Ttl { min } => write!(
-                f,
-                "must be an integer from {min} to {MAX_TTL_SECONDS} seconds"
-            ),
-            DeliveryProblem::ObjectOrNull => f.write_str("must be an object or null"),
-            DeliveryProblem::Url(problem) => problem.fmt(f),
-        }
-    }
 }
 
 /// Collects the problems of one `delivery` object, each under its full key.

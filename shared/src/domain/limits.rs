@@ -10,3 +10,15 @@ pub const MAX_VALUE_CHARS: usize = 1024;
 pub const MAX_NAME_CHARS: u64 = 64;
 /// The longest grace period of a token rotation: a week.
 pub const MAX_GRACE_PERIOD_SECONDS: u32 = 604_800;
+
+/// `delivery` (docs/SPEC.md §23): custom domains and default parameters per source.
+pub const MAX_CUSTOM_DOMAINS: usize = 25;
+pub const MAX_DEFAULT_PARAMS: usize = 50;
+/// A default parameter's name and value, in characters.
+pub const MAX_PARAM_NAME_CHARS: usize = 32;
+pub const MAX_PARAM_VALUE_CHARS: usize = 1_024;
+/// The cache lifetimes, in seconds: `ttl` from half an hour to a year, `error_ttl` from a second.
+pub const MIN_TTL_SECONDS: u64 = 1_800;
+pub const MAX_TTL_SECONDS: u64 = 31_536_000;
+pub const MIN_ERROR_TTL_SECONDS: u64 = 1;
+pub const DEFAULT_ERROR_TTL_SECONDS: u64 = 300;

@@ -6,7 +6,10 @@ use std::fmt;
 use thiserror::Error;
 
 use super::SourceType;
-use super::limits::{MAX_GRACE_PERIOD_SECONDS, MAX_NAME_CHARS, SECRET_PLACEHOLDER};
+use super::limits::{
+    MAX_CUSTOM_DOMAINS, MAX_DEFAULT_PARAMS, MAX_GRACE_PERIOD_SECONDS, MAX_NAME_CHARS,
+    MAX_PARAM_NAME_CHARS, MAX_PARAM_VALUE_CHARS, MAX_TTL_SECONDS, SECRET_PLACEHOLDER,
+};
 
 /// One validation problem of a create or update request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +71,7 @@ pub enum Invalid {
     /// `delivery.cache.ttl`.
     Delivery {
         key: String,
-        problem: super::delivery::DeliveryProblem,
+        problem: DeliveryProblem,
     },
 }
 
@@ -236,4 +239,74 @@ pub(crate) fn display_key(key: &str) -> String {
         shown.push('…');
     }
     shown
+}
+
+/// What is wrong with one `delivery` value: the text after `delivery.<key> `.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeliveryProblem {
+    NotObject,
+    NotBoolean,
+    NotSupported,
+    NotList,
+    TooManyDomains,
+    /// The name as given (shortened for the message).
+    DomainInvalid(String),
+    DomainRepeated(String),
+    /// The name as given (shortened) and the special-use zone it lies under.
+    DomainSpecialUse(String, &'static str),
+    TooManyParams,
+    ParamNameInvalid(String),
+    NotString,
+    ValueTooLong,
+    ControlCharacters,
+    NotIncluded,
+    Ttl {
+        min: u64,
+    },
+    ObjectOrNull,
+    Url(UrlProblem),
+}
+
+impl fmt::Display for DeliveryProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DeliveryProblem::NotObject => f.write_str("must be an object"),
+            DeliveryProblem::NotBoolean => f.write_str("must be true or false"),
+            DeliveryProblem::NotSupported => f.write_str("is not supported"),
+            DeliveryProblem::NotList => f.write_str("must be a list of host names"),
+            DeliveryProblem::TooManyDomains => {
+                write!(f, "must hold at most {MAX_CUSTOM_DOMAINS} host names")
+            }
+            DeliveryProblem::DomainInvalid(name) => {
+                write!(f, "holds {name}, which is not a public DNS name")
+            }
+            DeliveryProblem::DomainRepeated(name) => write!(f, "holds {name} more than once"),
+            DeliveryProblem::DomainSpecialUse(name, zone) => write!(
+                f,
+                "holds {name}, which is under .{zone}, a name reserved for special use that no CDN can serve"
+            ),
+            DeliveryProblem::TooManyParams => {
+                write!(f, "must hold at most {MAX_DEFAULT_PARAMS} parameters")
+            }
+            DeliveryProblem::ParamNameInvalid(name) => write!(
+                f,
+                "has a parameter named {name}: names are 1 to {MAX_PARAM_NAME_CHARS} of a-z, 0-9 and -"
+            ),
+            DeliveryProblem::NotString => f.write_str("must be a string"),
+            DeliveryProblem::ValueTooLong => write!(
+                f,
+                "is too long (maximum is {MAX_PARAM_VALUE_CHARS} characters)"
+            ),
+            DeliveryProblem::ControlCharacters => {
+                f.write_str("must not contain control characters")
+            }
+            DeliveryProblem::NotIncluded => f.write_str("is not included in the list"),
+            DeliveryProblem::Ttl { min } => write!(
+                f,
+                "must be an integer from {min} to {MAX_TTL_SECONDS} seconds"
+            ),
+            DeliveryProblem::ObjectOrNull => f.write_str("must be an object or null"),
+            DeliveryProblem::Url(problem) => problem.fmt(f),
+        }
+    }
 }

@@ -11,8 +11,7 @@ use tokio::sync::OnceCell;
 
 use super::envelope::{DataKey, data_key_from};
 use super::{FingerprintKey, SealContext, SealError};
-use crate::store::ClientSettings;
-use crate::store::client::{env_value, function_sdk_config, local_sdk_config};
+use crate::sdk::{ClientSettings, env_value, function_sdk_config, local_sdk_config};
 
 /// The environment variable naming the stack's key (id, ARN or alias) that data keys come from.
 pub const SEALING_KEY_ID_VAR: &str = "SEALING_KEY_ID";

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Update};
 
-use crate::domain::health::{CheckSchedule, Health};
-use crate::domain::{AccountId, Event, Source, SourceId, Timestamp};
+use crate::domain::health::{CheckSchedule, Health, HealthStatus};
+use crate::domain::{AccountId, Actor, Event, Source, SourceId, Timestamp};
 
 use super::events::put_event;
 use super::items::{
@@ -107,6 +107,31 @@ impl Store {
                 None => Err(StoreError::unexpected("a claim returned no item")),
             },
         }
+    }
+
+    /// Records the health a check of `checked` (the source as the check read or claimed it) found
+    /// at `now`: its next due time when it is enabled, and a `health_changed` event by `actor`
+    /// when the status changed (docs/SPEC.md §22). The status and whether it changed, or `None`
+    /// when the source changed in between and nothing was written. For the sweep and for a
+    /// client's `verify`; how the check was made is theirs.
+    pub async fn record_health(
+        &self,
+        checked: &Source,
+        health: Health,
+        now: Timestamp,
+        actor: &Actor,
+    ) -> Result<Option<(HealthStatus, bool)>, StoreError> {
+        let schedule = checked
+            .schedule
+            .map(|schedule| schedule.after(health.status, now));
+        let event = checked
+            .health
+            .is_news(&health)
+            .then(|| Event::health_changed(checked, &checked.health, &health, actor));
+        let written = self
+            .record_check(checked, &health, schedule, event.as_ref())
+            .await?;
+        Ok(written.then_some((health.status, event.is_some())))
     }
 
     /// Writes what a check of `checked` (the source as the check read or claimed it) found:

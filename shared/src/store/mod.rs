@@ -2,7 +2,7 @@
 //! claim per source name, API keys by SHA-256.
 
 mod api_keys;
-pub(crate) mod client;
+mod client;
 mod error;
 mod events;
 mod health;
@@ -17,9 +17,10 @@ mod verify_rate;
 
 pub use api_keys::{ApiKeyRecord, KeyGrant};
 pub use client::{
-    ClientSettings, Trust, client_from_env, function_client, local_client, local_config,
-    unreachable_client,
+    client_from_env, function_client, local_client, local_config, unreachable_client,
 };
+// Every client's settings, named where the store's callers have always found them.
+pub use crate::sdk::{ClientSettings, Trust};
 pub use error::StoreError;
 pub use events::EventPage;
 pub use health::{DueCheck, DueShard};

@@ -6,6 +6,9 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::domain::Timestamp;
+use crate::domain::health::{Health, HealthError, HealthStatus};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -281,6 +284,23 @@ impl Verification {
     /// The message of its error, for `?verify=true`'s 422.
     pub fn message(&self) -> Option<&str> {
         self.error.as_ref().map(|e| e.message.as_str())
+    }
+
+    /// The health it shows (docs/SPEC.md §22): its status and its error's code and message
+    /// (written from typed causes, so none holds a secret), as of `checked_at`.
+    pub fn health(&self, checked_at: Timestamp) -> Health {
+        Health {
+            status: match self.status {
+                Status::Ok => HealthStatus::Ok,
+                Status::Failed => HealthStatus::Failed,
+                Status::Inconclusive => HealthStatus::Inconclusive,
+            },
+            checked_at: Some(checked_at),
+            error: self.error.as_ref().map(|e| HealthError {
+                code: e.code.as_str().to_owned(),
+                message: e.message.clone(),
+            }),
+        }
     }
 }
 

@@ -10,7 +10,6 @@ use lambda_http::http::StatusCode;
 use super::verification;
 use crate::domain::{Actor, Timestamp};
 use crate::http::{Context, HandlerFuture, Outcome, json_response, request};
-use crate::sweep;
 
 pub fn handle<'a>(cx: &'a Context<'a>, req: Request) -> HandlerFuture<'a> {
     Box::pin(verify_source(cx, req))
@@ -26,9 +25,13 @@ async fn verify_source(cx: &Context<'_>, req: Request) -> Outcome {
     // The client asked for the verification, and gets it even when the health cannot be
     // written (DynamoDB failing): a 503 would only make it verify again.
     let system = Actor::system(cx.request_id());
-    if let Err(err) =
-        sweep::record(cx.state, &source, &verification, Timestamp::now(), &system).await
-    {
+    let now = Timestamp::now();
+    let recorded = cx
+        .state
+        .store
+        .record_health(&source, verification.health(now), now, &system)
+        .await;
+    if let Err(err) = recorded {
         tracing::error!(request_id = %cx.request_id(), source_id = %id, error = %err, "the verification's health could not be written");
     }
     Ok(json_response(
