@@ -12,7 +12,7 @@ pub const MAX_COMPRESSED_BYTES: usize = 60_000;
 pub fn measure() -> std::io::Result<(usize, usize)> {
     let mut raw = 0;
     let mut compressed = 0;
-    for (_, text) in shared::console::served_files() {
+    for (_, text) in shared::functions::console::served_files() {
         raw += text.len();
         compressed += gzip_len(text.as_bytes())?;
     }

@@ -23,7 +23,8 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use serde::Serialize;
 use serde_json::json;
-use shared::http::{Endpoint, dispatch};
+use shared::functions::dispatch;
+use shared::http::Endpoint;
 use shared::store::{ClientSettings, Store, local_config, table};
 
 use crate::lambda::WarmResult;
@@ -417,7 +418,7 @@ pub async fn capacity(endpoint: &str) -> Result<Vec<CapacityResult>, CostError> 
         std::mem::take(&mut outcomes),
     )?;
     for _ in 0..CALLS {
-        let ok = shared::authorizer::caller_for_key(&store, Some(key.reveal()))
+        let ok = shared::http::caller::caller_for_key(&store, Some(key.reveal()))
             .await
             .is_ok();
         outcomes.push(if ok { 200 } else { 401 });
@@ -438,7 +439,7 @@ pub async fn capacity(endpoint: &str) -> Result<Vec<CapacityResult>, CostError> 
     let sweep_at = |at: shared::domain::Timestamp| {
         let state = state.clone();
         async move {
-            shared::sweep::sweep(&state, at, "cost")
+            shared::functions::check_sources::sweep(&state, at, "cost")
                 .await
                 .map_err(|e| CostError::Table(endpoint.to_owned(), format!("{e}")))
         }
@@ -453,14 +454,14 @@ pub async fn capacity(endpoint: &str) -> Result<Vec<CapacityResult>, CostError> 
     let (unchanged_units, unchanged_kms) = (meter.take(), keys.requests() - kms_before);
     if idle.checks() != 0 || changed.changed == 0 || unchanged.changed != 0 {
         return Err(CostError::Call {
-            function: shared::sweep::FUNCTION_NAME.into(),
+            function: shared::catalog::CHECK_SOURCES.name.into(),
             status: 0,
         });
     }
     let per_check = |units: &Units, checks: usize, kms: u64, call: &str| {
         let n = checks.max(1) as f64;
         CapacityResult {
-            function: shared::sweep::FUNCTION_NAME.into(),
+            function: shared::catalog::CHECK_SOURCES.name.into(),
             call: call.to_owned(),
             calls: checks,
             read_units_per_call: (units.read - idle_units.read) / n,
@@ -477,7 +478,7 @@ pub async fn capacity(endpoint: &str) -> Result<Vec<CapacityResult>, CostError> 
         }
     };
     results.push(CapacityResult {
-        function: shared::sweep::FUNCTION_NAME.into(),
+        function: shared::catalog::CHECK_SOURCES.name.into(),
         call: "an idle run: the due index's 16 shard Queries".into(),
         calls: 1,
         read_units_per_call: idle_units.read,
@@ -538,7 +539,7 @@ pub fn per_million(capacity: &[CapacityResult], warm: &[WarmResult]) -> Vec<Cost
                 + gb_seconds * p.lambda_arm64_usd_per_gb_second * 1e6;
             // The health checks' runs are per minute, not per request: their bill is
             // `sweep::daily_cost`.
-            if c.function == shared::sweep::FUNCTION_NAME {
+            if c.function == shared::catalog::CHECK_SOURCES.name {
                 return None;
             }
             let api_gateway_usd = if c.function == "authorizer" {

@@ -71,7 +71,7 @@ pub(crate) async fn run_load(
             for call in share {
                 let mut request = http
                     .request(call.method.clone(), format!("{base}{}", call.path))
-                    .header(shared::authorizer::API_KEY_HEADER, &key);
+                    .header(shared::http::caller::API_KEY_HEADER, &key);
                 if let Some(body) = &call.body {
                     request = request
                         .header("content-type", "application/json")

@@ -320,7 +320,7 @@ async fn main() -> Result<(), BoxError> {
             // (the 16 shard Queries). The sweep's own figures are measured apart below.
             subject: Subject {
                 env: at_loopback_s3.clone(),
-                ..subject(shared::sweep::FUNCTION_NAME)
+                ..subject(shared::catalog::CHECK_SOURCES.name)
             },
             events: fixed(events.scheduled()?),
         },
@@ -329,7 +329,7 @@ async fn main() -> Result<(), BoxError> {
             events: fixed(events.endpoint("get-api-key", "acme", None, None)?),
         },
         Case {
-            subject: subject(shared::console::FUNCTION_NAME),
+            subject: subject(shared::catalog::CONSOLE.name),
             events: fixed(events.console()?),
         },
         Case {

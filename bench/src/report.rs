@@ -476,7 +476,7 @@ impl Results {
         let check_rows: Vec<_> = self
             .capacity
             .iter()
-            .filter(|c| c.function == shared::sweep::FUNCTION_NAME)
+            .filter(|c| c.function == shared::catalog::CHECK_SOURCES.name)
             .collect();
         if !check_rows.is_empty() {
             md.push_str("\n| health check call | read units | write units | KMS requests |\n| --- | ---: | ---: | ---: |\n");

@@ -7,8 +7,9 @@
 use std::time::Instant;
 
 use serde::Serialize;
+use shared::catalog::CHECK_SOURCES;
 use shared::domain::{Source, SourceInput, Timestamp};
-use shared::sweep::{self, BATCH, CONCURRENCY, SweepReport, TIMEOUT_SECONDS};
+use shared::functions::check_sources::{self, BATCH, CONCURRENCY, SweepReport};
 use shared::verify::Provider;
 
 use crate::cost::{CapacityResult, PRICES};
@@ -80,7 +81,7 @@ async fn seed(state: &shared::AppState, account: &str, count: usize) -> Result<(
 
 async fn run(state: &shared::AppState, now: Timestamp) -> Result<(SweepReport, u64), SweepError> {
     let started = Instant::now();
-    let report = sweep::sweep(state, now, "bench-sweep")
+    let report = check_sources::sweep(state, now, "bench-sweep")
         .await
         .map_err(|e| SweepError::Sweep(e.to_string()))?;
     Ok((report, started.elapsed().as_millis() as u64))
@@ -130,7 +131,7 @@ pub async fn measure() -> Result<SweepResult, SweepError> {
         checks_per_minute: full.checks() as f64 * 60_000.0 / full_run_ms.max(1) as f64,
         worst_run_ms,
         worst_run_checks: worst.checks(),
-        timeout_ms: TIMEOUT_SECONDS * 1000,
+        timeout_ms: CHECK_SOURCES.timeout_seconds * 1000,
         idle_run_ms,
     })
 }
@@ -156,7 +157,7 @@ pub fn daily_cost(capacity: &[CapacityResult], sweep: &SweepResult) -> Option<Da
     let row = |call: &str| {
         capacity
             .iter()
-            .find(|c| c.function == sweep::FUNCTION_NAME && c.call.starts_with(call))
+            .find(|c| c.function == CHECK_SOURCES.name && c.call.starts_with(call))
     };
     let idle = row("an idle run")?;
     let check = row("a check that found")?;
@@ -196,7 +197,7 @@ mod tests {
     #[test]
     fn the_daily_bill_adds_runs_checks_and_key_requests() {
         let row = |call: &str, read: f64, write: f64, kms: f64| CapacityResult {
-            function: sweep::FUNCTION_NAME.into(),
+            function: CHECK_SOURCES.name.into(),
             call: call.into(),
             calls: 1,
             read_units_per_call: read,

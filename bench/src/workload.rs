@@ -6,24 +6,19 @@ use std::path::{Path, PathBuf};
 use axum::body::Bytes;
 use integration_tests::TestApp;
 use serde_json::{Value, json};
+use shared::catalog::CATALOG;
 
-/// The functions as Lambda runs them, with the event file each one is invoked with.
-pub const FUNCTIONS: [&str; 12] = [
-    "get-source",
-    "list-sources",
-    "create-source",
-    "update-source",
-    "delete-source",
-    "rotate-secret-token",
-    "list-events",
-    "verify-source",
-    "authorizer",
-    // The health checks (docs/SPEC.md §22), invoked with EventBridge's scheduled event.
-    "check-sources",
-    // The calling key (§19), answered from the authorizer's context; the console's files (§20).
-    "get-api-key",
-    "console",
-];
+/// The functions as Lambda runs them: every row of the catalog, in its order; each is invoked
+/// with the event of its own name in `events/`.
+pub const FUNCTIONS: [&str; CATALOG.len()] = {
+    let mut names = [""; CATALOG.len()];
+    let mut i = 0;
+    while i < CATALOG.len() {
+        names[i] = CATALOG[i].name;
+        i += 1;
+    }
+    names
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkloadError {
@@ -130,7 +125,7 @@ impl Events {
     ) -> Result<Bytes, WorkloadError> {
         let mut event = self.template(function)?;
         // What the authorizer hands every function (`Caller::context`), for a write key.
-        let caller = shared::authorizer::Caller {
+        let caller = shared::http::caller::Caller {
             account: shared::domain::AccountId::parse(account).map_err(|_| {
                 WorkloadError::Event {
                     path: function.to_owned(),
@@ -159,22 +154,23 @@ impl Events {
     /// The console's page, as API Gateway sends it without an authorizer (docs/SPEC.md §20).
     pub fn console(&self) -> Result<Bytes, WorkloadError> {
         Ok(Bytes::from(
-            self.template(shared::console::FUNCTION_NAME)?.to_string(),
+            self.template(shared::catalog::CONSOLE.name)?.to_string(),
         ))
     }
 
     /// EventBridge's scheduled event, which starts one health sweep (docs/SPEC.md §22).
     pub fn scheduled(&self) -> Result<Bytes, WorkloadError> {
         Ok(Bytes::from(
-            self.template(shared::sweep::FUNCTION_NAME)?.to_string(),
+            self.template(shared::catalog::CHECK_SOURCES.name)?
+                .to_string(),
         ))
     }
 
     /// The authorizer's event, carrying `key`.
     pub fn authorizer(&self, key: &str) -> Result<Bytes, WorkloadError> {
         let mut event = self.template("authorizer")?;
-        event["headers"][shared::authorizer::API_KEY_HEADER] = Value::from(key);
-        event["multiValueHeaders"][shared::authorizer::API_KEY_HEADER] = json!([key]);
+        event["headers"][shared::http::caller::API_KEY_HEADER] = Value::from(key);
+        event["multiValueHeaders"][shared::http::caller::API_KEY_HEADER] = json!([key]);
         Ok(Bytes::from(event.to_string()))
     }
 }

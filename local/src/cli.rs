@@ -7,10 +7,10 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use shared::AppState;
 use shared::domain::{AccountId, ApiKey, KeyLabel, KeyScope, SourceName, Timestamp, signing};
+use shared::functions::check_sources;
 use shared::store::{
     ClientSettings, KeyGrant, Store, StoreError, client_from_env, local_client, table,
 };
-use shared::sweep;
 use tokio::net::TcpListener;
 
 use crate::dev_key::{DEV_KEY_FILE, describe, ensure_dev_key};
@@ -237,7 +237,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let keys = admin_keys(&target, keys).await?;
             let state = AppState::new(store).with_keys(keys);
             let run_id = format!("check-sources-{}", uuid::Uuid::new_v4());
-            let report = sweep::sweep_with_progress(&state, Timestamp::now(), &run_id, &mut |r| {
+            let report = check_sources::sweep_with_progress(&state, Timestamp::now(), &run_id, &mut |r| {
                 eprintln!(
                     "check-sources: {} due, {} checked ({} ok, {} failed, {} inconclusive), {} errors",
                     r.due,
@@ -290,7 +290,7 @@ async fn admin_keys(target: &Target, keys: KeyArgs) -> Result<shared::sealing::K
 }
 
 /// A sweep's summary, as `check-sources` and `serve` print it.
-pub fn summary_line(report: &sweep::SweepReport) -> String {
+pub fn summary_line(report: &check_sources::SweepReport) -> String {
     format!(
         "health sweep: {} checked ({} ok, {} failed, {} inconclusive) across {} accounts, {} health changes, {} skipped, {} errors, {} ms{}",
         report.checks(),
@@ -540,7 +540,7 @@ async fn sweep_every_minute(state: AppState) {
     loop {
         tick.tick().await;
         let run_id = format!("serve-sweep-{}", uuid::Uuid::new_v4());
-        match sweep::sweep(&state, Timestamp::now(), &run_id).await {
+        match check_sources::sweep(&state, Timestamp::now(), &run_id).await {
             Ok(report) if report.checks() + report.errors > 0 => {
                 println!("{}", summary_line(&report))
             }

@@ -11,9 +11,10 @@ use axum::extract::State;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
 use shared::AppState;
-use shared::authorizer::{API_KEY_HEADER, AuthorizerError, Caller, caller_for_key};
-use shared::console::ConsolePath;
-use shared::http::{ApiError, Endpoint, RouteError, RouteMatch, dispatch, resolve, response};
+use shared::functions::console::ConsolePath;
+use shared::functions::dispatch;
+use shared::http::caller::{API_KEY_HEADER, AuthorizerError, Caller, caller_for_key};
+use shared::http::{ApiError, Endpoint, RouteError, RouteMatch, resolve, response};
 use tokio::net::TcpListener;
 
 use crate::connection::READ_TIMEOUT;
@@ -97,10 +98,10 @@ async fn route_request(
     // The console's files (docs/SPEC.md §20): no key, as the `console` function's routes have no
     // authorizer.
     if let Some(path) = ConsolePath::of_local(parts.uri.path()) {
-        let response = shared::console::respond(&parts.method, path, &request_id);
+        let response = shared::functions::console::respond(&parts.method, path, &request_id);
         tracing::info!(
             method = %parts.method,
-            route = shared::console::ROUTES[0],
+            route = shared::catalog::CONSOLE.public_paths()[0],
             status = response.status().as_u16(),
             latency_ms = started.elapsed().as_secs_f64() * 1000.0,
             account_id = "",
@@ -256,19 +257,21 @@ fn into_axum(response: lambda_http::Response<Body>) -> axum::response::Response 
 /// Which function serves which route, for the banner and for the template parity test: the API's,
 /// then the console's (served without a key).
 pub fn routes() -> Vec<(String, String, &'static str)> {
-    let console = shared::console::ROUTES.iter().map(|path| {
-        (
-            shared::console::ROUTE_METHOD.to_owned(),
-            (*path).to_owned(),
-            shared::console::FUNCTION_NAME,
-        )
+    let public = shared::catalog::CATALOG.iter().flat_map(|function| {
+        function.public_paths().iter().map(|path| {
+            (
+                shared::catalog::PUBLIC_METHOD.to_owned(),
+                (*path).to_owned(),
+                function.name,
+            )
+        })
     });
     shared::routes::all_routes()
         .into_iter()
         .map(|(method, path, endpoint): (_, _, Endpoint)| {
             (method.to_string(), path, endpoint.function_name())
         })
-        .chain(console)
+        .chain(public)
         .collect()
 }
 

@@ -16,7 +16,6 @@ use std::sync::OnceLock;
 
 use lambda_http::http::Method;
 use serde_json::{Map, Value, json};
-use shared::authorizer::API_KEY_HEADER;
 use shared::domain::health::{HEALTH, HealthStatus};
 use shared::domain::idempotency::{IDEMPOTENCY_TTL_SECONDS, MAX_IDEMPOTENCY_KEY_CHARS};
 use shared::domain::list_query::{MAX_CURSOR_CHARS, MAX_PAGE_LIMIT, names};
@@ -26,6 +25,7 @@ use shared::domain::{
     ParameterError, READ_ONLY_ATTRIBUTES, SECRET_PLACEHOLDER, SortOrder, SourceType,
     credential_keys, fields,
 };
+use shared::http::caller::API_KEY_HEADER;
 use shared::http::error::{MAX_BODY_BYTES, RETRY_AFTER_SECONDS};
 use shared::http::request::VERIFY_PARAMETER;
 use shared::http::{ApiError, Endpoint, REQUEST_ID_HEADER};
@@ -553,7 +553,7 @@ fn console_paths(paths: &mut Map<String, Value>) {
     for (name, description) in [
         (
             "Content-Security-Policy",
-            format!("`{}`", shared::console::CONTENT_SECURITY_POLICY),
+            format!("`{}`", shared::functions::console::CONTENT_SECURITY_POLICY),
         ),
         ("X-Content-Type-Options", "`nosniff`".to_owned()),
         ("Referrer-Policy", "`no-referrer`".to_owned()),
@@ -580,10 +580,10 @@ fn console_paths(paths: &mut Map<String, Value>) {
         "headers": page_headers,
         "content": {"text/html": text}
     });
-    paths.insert(shared::console::ROUTES[0].to_owned(), json!({"get": {
+    paths.insert(shared::catalog::CONSOLE.public_paths()[0].to_owned(), json!({"get": {
         "operationId": "getConsole",
         "summary": "The console",
-        "description": format!("Redirects to `console/`, below which the page's relative URLs resolve (a client that follows the redirect gets the page). No key: the files hold no data; the page asks for a key and calls this API with it. Served by the Lambda function `{}`.", shared::console::FUNCTION_NAME),
+        "description": format!("Redirects to `console/`, below which the page's relative URLs resolve (a client that follows the redirect gets the page). No key: the files hold no data; the page asks for a key and calls this API with it. Served by the Lambda function `{}`.", shared::catalog::CONSOLE.name),
         "tags": ["console"],
         "security": [],
         "responses": {
@@ -597,7 +597,7 @@ fn console_paths(paths: &mut Map<String, Value>) {
     paths.insert("/console/{file}".to_owned(), json!({"get": {
         "operationId": "getConsoleFile",
         "summary": "A file of the console",
-        "description": format!("Empty or `index.html`: the page. `v/<version>/<name>`: one of the files the page names (scripts, the stylesheet, the icon, and this document, which the forms are made from); another version is 404. API Gateway's route is `/console/{{proxy+}}`: `file` may hold slashes. Served by the Lambda function `{}`.", shared::console::FUNCTION_NAME),
+        "description": format!("Empty or `index.html`: the page. `v/<version>/<name>`: one of the files the page names (scripts, the stylesheet, the icon, and this document, which the forms are made from); another version is 404. API Gateway's route is `/console/{{proxy+}}`: `file` may hold slashes. Served by the Lambda function `{}`.", shared::catalog::CONSOLE.name),
         "tags": ["console"],
         "security": [],
         "parameters": [{"name": "file", "in": "path", "required": true,
@@ -1231,8 +1231,8 @@ mod tests {
         let mut routes: Vec<(String, String)> = crate::gateway::routes()
             .into_iter()
             .map(|(method, path, function)| {
-                let method = if function == shared::console::FUNCTION_NAME {
-                    assert_eq!(method, shared::console::ROUTE_METHOD);
+                let method = if function == shared::catalog::CONSOLE.name {
+                    assert_eq!(method, shared::catalog::PUBLIC_METHOD);
                     "GET".to_owned()
                 } else {
                     method

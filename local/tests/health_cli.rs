@@ -207,7 +207,7 @@ async fn a_check_sources_killed_with_sigkill_midway_loses_no_source() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let unclaimed = SOURCES - shared::sweep::CONCURRENCY;
+    let unclaimed = SOURCES - shared::functions::check_sources::CONCURRENCY;
     for _ in 0..1_000 {
         if due_by(&setup.store, now).await <= unclaimed {
             break;
@@ -217,7 +217,7 @@ async fn a_check_sources_killed_with_sigkill_midway_loses_no_source() {
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     assert_eq!(due_by(&setup.store, now).await, unclaimed);
-    let lease = shared::sweep::LEASE_SECONDS;
+    let lease = shared::functions::check_sources::LEASE_SECONDS;
     let after_lease = now.plus_seconds(lease + 60).unwrap();
     assert_eq!(due_by(&setup.store, after_lease).await, SOURCES);
     for source in &sources {

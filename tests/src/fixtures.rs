@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use shared::domain::SourceType;
 
 /// The header API Gateway's authorizer reads (docs/SPEC.md §2).
-pub const API_KEY_HEADER: &str = shared::authorizer::API_KEY_HEADER;
+pub const API_KEY_HEADER: &str = shared::http::caller::API_KEY_HEADER;
 
 /// A complete, valid credential set of `source_type`, every optional key included.
 pub fn credentials(source_type: SourceType) -> Map<String, Value> {

@@ -104,7 +104,7 @@ async fn the_console_is_served_without_a_key_with_its_security_headers() {
     };
     assert_eq!(
         header("content-security-policy").as_deref(),
-        Some(shared::console::CONTENT_SECURITY_POLICY)
+        Some(shared::functions::console::CONTENT_SECURITY_POLICY)
     );
     assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
     assert_eq!(header("referrer-policy").as_deref(), Some("no-referrer"));
@@ -117,7 +117,10 @@ async fn the_console_is_served_without_a_key_with_its_security_headers() {
     );
 
     // Every file the page names is served, cacheable, under the release's version.
-    for (path, text) in shared::console::served_files().into_iter().skip(1) {
+    for (path, text) in shared::functions::console::served_files()
+        .into_iter()
+        .skip(1)
+    {
         let file = app
             .http
             .get(format!("{}/console/{path}", app.base_url))
@@ -147,7 +150,7 @@ async fn the_console_is_served_without_a_key_with_its_security_headers() {
     let version_file = format!(
         "{}/console/v/{}/app.js",
         app.base_url,
-        shared::console::version()
+        shared::functions::console::version()
     );
     let paths = [
         format!("{}/console", app.base_url),
@@ -173,7 +176,7 @@ async fn the_console_is_served_without_a_key_with_its_security_headers() {
             assert_eq!(headers["allow"], "GET", "{method} {path}");
             assert_eq!(
                 headers["content-security-policy"],
-                shared::console::CONTENT_SECURITY_POLICY,
+                shared::functions::console::CONTENT_SECURITY_POLICY,
                 "{method} {path}"
             );
             assert_eq!(headers["x-content-type-options"], "nosniff");

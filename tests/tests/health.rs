@@ -19,14 +19,14 @@ use serde_json::{Map, Value, json};
 use shared::AppState;
 use shared::domain::health::DAY_SECONDS;
 use shared::domain::{AccountId, Actor, AzureService, Source, SourceInput, SourceType, Timestamp};
+use shared::functions::check_sources::{self, BATCH, LEASE_SECONDS, SweepReport};
 use shared::store::table::DUE_SHARDS;
-use shared::sweep::{self, BATCH, LEASE_SECONDS, SweepReport};
 use shared::verify::Provider;
 
 const RUN: &str = "test-sweep";
 
 async fn sweep_at(state: &AppState, now: Timestamp) -> SweepReport {
-    sweep::sweep(state, now, RUN)
+    check_sources::sweep(state, now, RUN)
         .await
         .expect("the sweep reads the due index")
 }
@@ -461,11 +461,11 @@ async fn a_run_killed_midway_loses_no_source_from_the_schedule() {
     assert_eq!(due_by(&state, now).await.len(), 30);
     let run = tokio::spawn({
         let state = state.clone();
-        async move { sweep::sweep(&state, now, RUN).await }
+        async move { check_sources::sweep(&state, now, RUN).await }
     });
     // Until the run has claimed its first `CONCURRENCY` checks (they then wait on the storage).
     for _ in 0..500 {
-        if due_by(&state, now).await.len() <= 30 - sweep::CONCURRENCY {
+        if due_by(&state, now).await.len() <= 30 - check_sources::CONCURRENCY {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -473,7 +473,7 @@ async fn a_run_killed_midway_loses_no_source_from_the_schedule() {
     run.abort();
     assert!(run.await.unwrap_err().is_cancelled());
     let unclaimed = due_by(&state, now).await.len();
-    assert_eq!(unclaimed, 30 - sweep::CONCURRENCY);
+    assert_eq!(unclaimed, 30 - check_sources::CONCURRENCY);
     assert_eq!(
         due_by(&state, at(now, LEASE_SECONDS - 1)).await.len(),
         unclaimed

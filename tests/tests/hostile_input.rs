@@ -15,7 +15,8 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 use shared::AppState;
 use shared::domain::SourceType;
-use shared::http::{Endpoint, dispatch};
+use shared::functions::dispatch;
+use shared::http::Endpoint;
 
 fn s3(name: &str) -> Value {
     json!({"source": {"source": name, "source_type": "s3", "credential_attributes": {

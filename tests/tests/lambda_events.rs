@@ -6,8 +6,10 @@ use integration_tests::TestDb;
 use lambda_http::Body;
 use serde_json::Value;
 use shared::AppState;
-use shared::authorizer::{AuthorizerError, authorize};
-use shared::http::{Endpoint, dispatch};
+use shared::functions::authorizer::authorize;
+use shared::functions::dispatch;
+use shared::http::Endpoint;
+use shared::http::caller::AuthorizerError;
 
 const EVENT_REQUEST_ID: &str = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef";
 
@@ -139,7 +141,7 @@ async fn the_calling_key_event_answers_from_the_context() {
 /// 405 `Allow: GET`, with the security headers of every console response (docs/SPEC.md §20).
 #[test]
 fn the_console_function_refuses_other_methods_with_its_headers() {
-    let version_file = format!("v/{}/app.js", shared::console::version());
+    let version_file = format!("v/{}/app.js", shared::functions::console::version());
     for method in [
         "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "PROPFIND",
     ] {
@@ -156,13 +158,13 @@ fn the_console_function_refuses_other_methods_with_its_headers() {
                 request["requestContext"]["path"] = Value::from("/prod/console");
             }
             let request = lambda_http::request::from_str(&request.to_string()).unwrap();
-            let response = shared::console::answer(&request);
+            let response = shared::functions::console::answer(&request);
             assert_eq!(response.status(), 405, "{method} {proxy:?}");
             let headers = response.headers();
             assert_eq!(headers["allow"], "GET");
             assert_eq!(
                 headers["content-security-policy"],
-                shared::console::CONTENT_SECURITY_POLICY
+                shared::functions::console::CONTENT_SECURITY_POLICY
             );
             assert_eq!(headers["x-content-type-options"], "nosniff");
             assert_eq!(headers["referrer-policy"], "no-referrer");
@@ -176,31 +178,31 @@ fn the_console_function_refuses_other_methods_with_its_headers() {
 fn the_console_event_answers_the_page() {
     let page = event("console");
     let request = lambda_http::request::from_str(&page.to_string()).unwrap();
-    let response = shared::console::answer(&request);
+    let response = shared::functions::console::answer(&request);
     assert_eq!(response.status(), 200);
     assert_eq!(
         response.headers()["content-security-policy"],
-        shared::console::CONTENT_SECURITY_POLICY
+        shared::functions::console::CONTENT_SECURITY_POLICY
     );
     assert_eq!(response.headers()["x-request-id"], EVENT_REQUEST_ID);
     let Body::Text(html) = response.body() else {
         panic!("the page is text")
     };
-    assert!(html.contains(shared::console::version()));
+    assert!(html.contains(shared::functions::console::version()));
 
     let mut bare = event("console");
     bare["path"] = Value::from("/console");
     bare["requestContext"]["path"] = Value::from("/prod/console");
     let request = lambda_http::request::from_str(&bare.to_string()).unwrap();
-    assert_eq!(shared::console::answer(&request).status(), 308);
+    assert_eq!(shared::functions::console::answer(&request).status(), 308);
 
     let mut file = event("console");
     file["resource"] = Value::from("/console/{proxy+}");
-    let path = format!("v/{}/app.js", shared::console::version());
+    let path = format!("v/{}/app.js", shared::functions::console::version());
     file["path"] = Value::from(format!("/console/{path}"));
     file["pathParameters"] = serde_json::json!({ "proxy": path });
     let request = lambda_http::request::from_str(&file.to_string()).unwrap();
-    let response = shared::console::answer(&request);
+    let response = shared::functions::console::answer(&request);
     assert_eq!(response.status(), 200);
     assert!(
         response.headers()["content-type"]
@@ -328,8 +330,8 @@ fn every_function_has_its_event_and_every_event_a_function() {
         .map(|e| e.function_name())
         .chain([
             "authorizer",
-            shared::sweep::FUNCTION_NAME,
-            shared::console::FUNCTION_NAME,
+            shared::catalog::CHECK_SOURCES.name,
+            shared::catalog::CONSOLE.name,
         ])
         .collect();
     for function in &functions {
@@ -431,7 +433,7 @@ async fn the_list_events_function_tells_its_two_routes_apart() {
 /// the invocation's request id, which the events it records carry.
 #[tokio::test]
 async fn the_schedule_event_starts_one_sweep() {
-    let scheduled = event(shared::sweep::FUNCTION_NAME);
+    let scheduled = event(shared::catalog::CHECK_SOURCES.name);
     assert_eq!(scheduled["detail-type"], "Scheduled Event");
     assert_eq!(scheduled["source"], "aws.events");
     let db = TestDb::start().await;
@@ -457,10 +459,13 @@ async fn the_schedule_event_starts_one_sweep() {
     )
     .await;
     assert_eq!(created.status().as_u16(), 201);
-    let report =
-        shared::sweep::scheduled_run(&state, shared::domain::Timestamp::now(), EVENT_REQUEST_ID)
-            .await
-            .unwrap();
+    let report = shared::functions::check_sources::scheduled_run(
+        &state,
+        shared::domain::Timestamp::now(),
+        EVENT_REQUEST_ID,
+    )
+    .await
+    .unwrap();
     // The name resolves nowhere here: the check fails, a health change recorded by this run.
     assert_eq!((report.checks(), report.failed, report.changed), (1, 1, 1));
     let events = db

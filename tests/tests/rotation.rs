@@ -7,7 +7,8 @@ use integration_tests::{TestApp, TestResponse, join_all, lambda_request, spawn_a
 use serde_json::{Value, json};
 use shared::domain::signing::{boss_token, verify_boss_token};
 use shared::domain::{AccountId, Source, SourceId, SourceType, Timestamp};
-use shared::http::{Endpoint, dispatch};
+use shared::functions::dispatch;
+use shared::http::Endpoint;
 
 const ACCOUNT: &str = "acme";
 const PATH: &str = "/rotated/w_300/photo.jpg";

@@ -4,9 +4,10 @@
 use integration_tests::fixtures::{API_KEY_HEADER, credential_patch, source_body};
 use integration_tests::{TestApp, spawn_app};
 use serde_json::json;
-use shared::authorizer::{Caller, policy_for};
 use shared::domain::{AccountId, KeyScope, SourceType, Timestamp};
+use shared::functions::authorizer::policy_for;
 use shared::http::Endpoint;
+use shared::http::caller::Caller;
 use shared::http::error::{FORBIDDEN_MESSAGE, UNAUTHORIZED_MESSAGE};
 use shared::store::KeyGrant;
 

@@ -600,7 +600,7 @@ async fn request_budget_per_operation() {
         .await
         .unwrap();
     count(&db);
-    shared::authorizer::caller_for_key(&db.store, Some(key.reveal()))
+    shared::http::caller::caller_for_key(&db.store, Some(key.reveal()))
         .await
         .unwrap();
     assert_eq!(count(&db), [("GetItem".to_owned(), 1)].into());
@@ -621,7 +621,7 @@ async fn api_keys_resolve_list_and_revoke() {
         .await
         .unwrap();
 
-    let resolved = shared::authorizer::caller_for_key(&db.store, Some(key.reveal()))
+    let resolved = shared::http::caller::caller_for_key(&db.store, Some(key.reveal()))
         .await
         .unwrap();
     assert_eq!(resolved.account, acme);
@@ -641,23 +641,23 @@ async fn api_keys_resolve_list_and_revoke() {
     ));
     db.store.revoke_api_key(&acme, &key.hash()).await.unwrap();
     assert!(
-        shared::authorizer::caller_for_key(&db.store, Some(key.reveal()))
+        shared::http::caller::caller_for_key(&db.store, Some(key.reveal()))
             .await
             .is_err()
     );
     assert!(db.store.list_api_keys(&acme).await.unwrap()[0].revoked);
     assert!(
-        shared::authorizer::caller_for_key(&db.store, Some(other.reveal()))
+        shared::http::caller::caller_for_key(&db.store, Some(other.reveal()))
             .await
             .is_ok()
     );
     assert!(
-        shared::authorizer::caller_for_key(&db.store, Some("isk_unknown"))
+        shared::http::caller::caller_for_key(&db.store, Some("isk_unknown"))
             .await
             .is_err()
     );
     assert!(
-        shared::authorizer::caller_for_key(&db.store, None)
+        shared::http::caller::caller_for_key(&db.store, None)
             .await
             .is_err()
     );

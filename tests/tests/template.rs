@@ -6,10 +6,12 @@ use std::collections::BTreeSet;
 use integration_tests::{TestDb, lambda_request, lambda_request_with_query};
 use serde_json::{Value as Json, json};
 use serde_norway::Value;
-use shared::authorizer::{API_KEY_HEADER, DYNAMODB_ACTIONS, FUNCTION_NAME};
-use shared::http::{Endpoint, dispatch};
+use shared::catalog::{CATALOG, CHECK_SOURCES, Function, KeyUse, Trigger};
+use shared::functions::check_sources;
+use shared::functions::dispatch;
+use shared::http::Endpoint;
+use shared::http::caller::API_KEY_HEADER;
 use shared::store::{ClientSettings, table};
-use shared::sweep;
 
 fn template() -> Value {
     let path = format!("{}/../template.yaml", env!("CARGO_MANIFEST_DIR"));
@@ -62,26 +64,25 @@ fn template_routes_equal_the_local_gateways() {
     let template = template();
     let mut in_template = BTreeSet::new();
     for (name, binary, function) in functions(&template) {
+        let row = row(&binary);
         for (_, event) in function["Properties"]["Events"]
             .as_mapping()
             .into_iter()
             .flatten()
         {
-            // The health checks run on a schedule, not behind a route (docs/SPEC.md §22).
-            if binary == sweep::FUNCTION_NAME {
+            // What invokes it is its row's trigger.
+            if let Trigger::Schedule(expression) = row.trigger {
                 assert_eq!(event["Type"].as_str(), Some("Schedule"), "{name}");
-                assert_eq!(
-                    event["Properties"]["Schedule"].as_str(),
-                    Some("rate(1 minute)")
-                );
+                assert_eq!(event["Properties"]["Schedule"].as_str(), Some(expression));
                 continue;
             }
             assert_eq!(event["Type"].as_str(), Some("Api"), "{name}");
-            // Only the console's files are served without a key (docs/SPEC.md §20).
+            // Only public paths are served without a key (docs/SPEC.md §20).
             let authorizer = render(&event["Properties"]["Auth"]["Authorizer"]);
-            if binary == shared::console::FUNCTION_NAME {
+            if let Trigger::Public(_) = row.trigger {
                 assert_eq!(authorizer, "NONE", "{name}");
             } else {
+                assert!(matches!(row.trigger, Trigger::Api(_)), "{name}");
                 assert_eq!(authorizer, "null", "{name}: the default authorizer");
             }
             assert_eq!(
@@ -110,15 +111,7 @@ fn every_function_is_a_binary_in_functions() {
         .into_iter()
         .map(|(_, b, _)| b)
         .collect();
-    let in_code: BTreeSet<String> = Endpoint::ALL
-        .iter()
-        .map(|e| e.function_name().to_owned())
-        .chain([
-            FUNCTION_NAME.to_owned(),
-            sweep::FUNCTION_NAME.to_owned(),
-            shared::console::FUNCTION_NAME.to_owned(),
-        ])
-        .collect();
+    let in_code: BTreeSet<String> = CATALOG.iter().map(|f| f.name.to_owned()).collect();
     assert_eq!(in_template, in_code);
 
     let dir = format!("{}/../functions", env!("CARGO_MANIFEST_DIR"));
@@ -485,42 +478,61 @@ fn granted(template: &Value) -> Vec<(String, Grant)> {
         .collect()
 }
 
+/// The catalog's row of `binary`.
+fn row(binary: &str) -> &'static Function {
+    Function::named(binary).unwrap_or_else(|| panic!("{binary} has no row in the catalog"))
+}
+
 fn declared_actions(binary: &str) -> BTreeSet<String> {
-    let declared = match Endpoint::ALL.iter().find(|e| e.function_name() == binary) {
-        Some(endpoint) => endpoint.dynamodb_actions(),
-        None if binary == FUNCTION_NAME => DYNAMODB_ACTIONS,
-        None if binary == sweep::FUNCTION_NAME => sweep::DYNAMODB_ACTIONS,
-        // The console's files are compiled in (docs/SPEC.md §20).
-        None if binary == shared::console::FUNCTION_NAME => &[],
-        None => panic!("unknown function {binary}"),
-    };
-    declared.iter().map(|a| a.to_string()).collect()
+    row(binary)
+        .dynamodb_actions
+        .iter()
+        .map(|a| a.to_string())
+        .collect()
 }
 
 fn declared_indexes(binary: &str) -> BTreeSet<String> {
-    if binary == sweep::FUNCTION_NAME {
-        return sweep::DYNAMODB_INDEXES
-            .iter()
-            .map(|i| i.to_string())
-            .collect();
-    }
-    Endpoint::ALL
+    row(binary)
+        .dynamodb_indexes
         .iter()
-        .find(|e| e.function_name() == binary)
-        .map(|e| e.dynamodb_indexes().iter().map(|i| i.to_string()).collect())
-        .unwrap_or_default()
+        .map(|i| i.to_string())
+        .collect()
 }
 
-/// What `binary` does with the sealing keys: the endpoint's, the sweep's, or nothing.
-fn declared_key_use(binary: &str) -> shared::routes::KeyUse {
-    if binary == sweep::FUNCTION_NAME {
-        return sweep::KEY_USE;
+/// What `binary` does with the sealing keys.
+fn declared_key_use(binary: &str) -> KeyUse {
+    row(binary).key_use
+}
+
+/// Each function's timeout and memory are its catalog row's (the Globals' where it gives none).
+#[test]
+fn each_function_has_its_rows_timeout_and_memory() {
+    let template = template();
+    let globals = &template["Globals"]["Function"];
+    assert_eq!(
+        globals["Timeout"].as_u64(),
+        Some(shared::catalog::DEFAULT_TIMEOUT_SECONDS)
+    );
+    assert_eq!(
+        globals["MemorySize"].as_u64(),
+        Some(shared::catalog::DEFAULT_MEMORY_MB)
+    );
+    for (name, binary, function) in functions(&template) {
+        let properties = &function["Properties"];
+        let timeout = properties["Timeout"].as_u64();
+        let memory = properties["MemorySize"].as_u64();
+        let row = row(&binary);
+        assert_eq!(
+            timeout.unwrap_or(shared::catalog::DEFAULT_TIMEOUT_SECONDS),
+            row.timeout_seconds,
+            "{name}"
+        );
+        assert_eq!(
+            memory.unwrap_or(shared::catalog::DEFAULT_MEMORY_MB),
+            row.memory_mb,
+            "{name}"
+        );
     }
-    Endpoint::ALL
-        .iter()
-        .find(|e| e.function_name() == binary)
-        .map(|e| e.key_use())
-        .unwrap_or(shared::routes::KeyUse::NONE)
 }
 
 /// docs/SPEC.md §19, §20: the functions that answer from the request alone have no policy at all,
@@ -537,9 +549,9 @@ fn the_console_and_the_calling_key_have_no_permission_at_all() {
         }
     }
     without.sort();
-    assert_eq!(without, [shared::console::FUNCTION_NAME, "get-api-key"]);
+    assert_eq!(without, [shared::catalog::CONSOLE.name, "get-api-key"]);
     assert!(Endpoint::GetApiKey.dynamodb_actions().is_empty());
-    assert_eq!(Endpoint::GetApiKey.key_use(), shared::routes::KeyUse::NONE);
+    assert_eq!(Endpoint::GetApiKey.key_use(), KeyUse::NONE);
 }
 
 #[test]
@@ -554,7 +566,7 @@ fn each_function_is_granted_exactly_the_key_use_its_table_access_needs() {
     for (binary, grant) in granted(&template()) {
         let dynamodb: Vec<String> = declared_actions(&binary).into_iter().collect();
         let dynamodb: Vec<&str> = dynamodb.iter().map(String::as_str).collect();
-        let expected: BTreeSet<String> = shared::routes::kms_actions(&dynamodb)
+        let expected: BTreeSet<String> = shared::catalog::kms_actions(&dynamodb)
             .iter()
             .map(|a| a.to_string())
             .collect();
@@ -1054,12 +1066,12 @@ async fn the_code_calls_exactly_the_declared_actions() {
     let later = shared::domain::Timestamp::now()
         .plus_seconds(shared::domain::health::DAY_SECONDS)
         .unwrap();
-    let report = shared::sweep::sweep(&state, later, "template-sweep")
+    let report = shared::functions::check_sources::sweep(&state, later, "template-sweep")
         .await
         .unwrap();
     assert!(report.checks() >= 1 && report.changed >= 1, "{report:?}");
     let sweep_actions = db.counter.iam_actions();
-    assert_eq!(db.counter.indexes(), declared_indexes(sweep::FUNCTION_NAME));
+    assert_eq!(db.counter.indexes(), declared_indexes(CHECK_SOURCES.name));
 
     operations.extend(db.counter.snapshot().into_keys());
     db.counter.reset();
@@ -1114,7 +1126,7 @@ async fn the_code_calls_exactly_the_declared_actions() {
 
     operations.extend(db.counter.snapshot().into_keys());
     db.counter.reset();
-    shared::authorizer::caller_for_key(&db.store, Some(&key))
+    shared::http::caller::caller_for_key(&db.store, Some(&key))
         .await
         .unwrap();
     let authorizer_actions = db.counter.iam_actions();
@@ -1129,8 +1141,8 @@ async fn the_code_calls_exactly_the_declared_actions() {
         ("list-events", events_actions),
         ("rotate-secret-token", rotate_actions),
         ("verify-source", verify_actions),
-        (sweep::FUNCTION_NAME, sweep_actions),
-        (FUNCTION_NAME, authorizer_actions),
+        (CHECK_SOURCES.name, sweep_actions),
+        (shared::catalog::AUTHORIZER.name, authorizer_actions),
     ] {
         assert_eq!(observed, declared_actions(binary), "{binary}");
     }
@@ -1186,25 +1198,25 @@ fn the_sweep_ends_within_its_timeout_and_its_alarms_read_its_metrics() {
     let template = template();
     let (_, _, function) = functions(&template)
         .into_iter()
-        .find(|(_, binary, _)| binary == sweep::FUNCTION_NAME)
+        .find(|(_, binary, _)| binary == CHECK_SOURCES.name)
         .unwrap();
     assert_eq!(
         function["Properties"]["Timeout"].as_u64(),
-        Some(sweep::TIMEOUT_SECONDS)
+        Some(CHECK_SOURCES.timeout_seconds)
     );
-    let worst = sweep::CLAIM_WINDOW
+    let worst = check_sources::CLAIM_WINDOW
         + shared::verify::DEADLINE
         + 3 * ClientSettings::default().operation_timeout;
     assert!(
-        worst.as_secs() * 2 <= sweep::TIMEOUT_SECONDS,
+        worst.as_secs() * 2 <= CHECK_SOURCES.timeout_seconds,
         "{worst:?} is not well within the timeout"
     );
-    assert!(sweep::LEASE_SECONDS as u64 > sweep::TIMEOUT_SECONDS);
+    assert!(check_sources::LEASE_SECONDS as u64 > CHECK_SOURCES.timeout_seconds);
     for alarm in ["FailingSourcesAlarm", "CheckErrorsAlarm"] {
         let (namespace, metric, dimensions) = alarm_metric(&template["Resources"][alarm]);
-        assert_eq!(namespace, sweep::METRICS_NAMESPACE, "{alarm}");
-        assert!(sweep::METRICS.contains(&metric.as_str()), "{alarm}");
-        assert_eq!(dimensions, [sweep::METRICS_SERVICE], "{alarm}");
+        assert_eq!(namespace, check_sources::METRICS_NAMESPACE, "{alarm}");
+        assert!(check_sources::METRICS.contains(&metric.as_str()), "{alarm}");
+        assert_eq!(dimensions, [check_sources::METRICS_SERVICE], "{alarm}");
     }
     let widgets = dashboard_widgets(&template);
     let shown = format!(
@@ -1212,7 +1224,7 @@ fn the_sweep_ends_within_its_timeout_and_its_alarms_read_its_metrics() {
         widget(&widgets, "Source health checks")["properties"]["metrics"],
         widget(&widgets, "Source health run duration")["properties"]["metrics"]
     );
-    for metric in sweep::METRICS {
+    for metric in check_sources::METRICS {
         assert!(shown.contains(&format!("\"{metric}\"")), "{metric}");
     }
 }

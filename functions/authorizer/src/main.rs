@@ -1,9 +1,9 @@
-//! `authorizer`: wiring only; the logic is `shared::authorizer`.
+//! `authorizer`: wiring only; the logic is `shared::functions::authorizer`.
 
 use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use shared::AppState;
-use shared::authorizer::authorize;
+use shared::functions::authorizer::authorize;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {

@@ -1,6 +1,6 @@
 //! `console`: the console's files (docs/SPEC.md §20), compiled in. It reads nothing but the
 //! request's path: no table, no key, no AWS client at all (a template test holds it to no
-//! permission). Its logic is `shared::console`.
+//! permission). Its logic is `shared::functions::console`.
 
 use lambda_http::{Error, Request, run, service_fn};
 
@@ -8,7 +8,7 @@ use lambda_http::{Error, Request, run, service_fn};
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
     run(service_fn(|req: Request| async move {
-        Ok::<_, Error>(shared::console::answer(&req))
+        Ok::<_, Error>(shared::functions::console::answer(&req))
     }))
     .await
 }

@@ -1,8 +1,8 @@
-//! `create-source`: wiring only. Its logic is `shared::http::endpoints::create_source`,
+//! `create-source`: wiring only. Its logic is `shared::functions::create_source`,
 //! the only endpoint this binary links.
 
+use shared::functions::create_source;
 use shared::http::Endpoint;
-use shared::http::endpoints::create_source;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {

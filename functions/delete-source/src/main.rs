@@ -1,8 +1,8 @@
-//! `delete-source`: wiring only. Its logic is `shared::http::endpoints::delete_source`,
+//! `delete-source`: wiring only. Its logic is `shared::functions::delete_source`,
 //! the only endpoint this binary links.
 
+use shared::functions::delete_source;
 use shared::http::Endpoint;
-use shared::http::endpoints::delete_source;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {

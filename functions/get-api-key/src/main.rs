@@ -1,8 +1,8 @@
-//! `get-api-key`: wiring only. Its logic is `shared::http::endpoints::get_api_key`, which answers
+//! `get-api-key`: wiring only. Its logic is `shared::functions::get_api_key`, which answers
 //! from the authorizer's context: the function has no table and no DynamoDB permission.
 
+use shared::functions::get_api_key;
 use shared::http::Endpoint;
-use shared::http::endpoints::get_api_key;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {

@@ -1,8 +1,8 @@
-//! `get-source`: wiring only. Its logic is `shared::http::endpoints::get_source`,
+//! `get-source`: wiring only. Its logic is `shared::functions::get_source`,
 //! the only endpoint this binary links.
 
+use shared::functions::get_source;
 use shared::http::Endpoint;
-use shared::http::endpoints::get_source;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {

@@ -1,8 +1,8 @@
-//! `list-sources`: wiring only. Its logic is `shared::http::endpoints::list_sources`,
+//! `list-sources`: wiring only. Its logic is `shared::functions::list_sources`,
 //! the only endpoint this binary links.
 
+use shared::functions::list_sources;
 use shared::http::Endpoint;
-use shared::http::endpoints::list_sources;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {

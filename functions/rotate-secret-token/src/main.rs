@@ -1,8 +1,8 @@
-//! `rotate-secret-token`: wiring only. Its logic is `shared::http::endpoints::rotate_secret_token`,
+//! `rotate-secret-token`: wiring only. Its logic is `shared::functions::rotate_secret_token`,
 //! the only endpoint this binary links.
 
+use shared::functions::rotate_secret_token;
 use shared::http::Endpoint;
-use shared::http::endpoints::rotate_secret_token;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {

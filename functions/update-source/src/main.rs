@@ -1,8 +1,8 @@
-//! `update-source`: wiring only. Its logic is `shared::http::endpoints::update_source`,
+//! `update-source`: wiring only. Its logic is `shared::functions::update_source`,
 //! the only endpoint this binary links.
 
+use shared::functions::update_source;
 use shared::http::Endpoint;
-use shared::http::endpoints::update_source;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {

@@ -1,8 +1,8 @@
-//! `verify-source`: wiring only. Its logic is `shared::http::endpoints::verify_source`,
+//! `verify-source`: wiring only. Its logic is `shared::functions::verify_source`,
 //! the only endpoint this binary links.
 
+use shared::functions::verify_source;
 use shared::http::Endpoint;
-use shared::http::endpoints::verify_source;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {

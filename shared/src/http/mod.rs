@@ -1,16 +1,14 @@
-//! The HTTP surface (docs/SPEC.md §1, §8): reading requests, the endpoints, the error mapping and
-//! the one place responses are built.
-//!
-//! Each endpoint is a module of [`endpoints`] with a [`Handler`]. A Lambda function names its
-//! handler directly (`function::serve`), so its binary links that endpoint and nothing
-//! else; [`dispatch`] chooses by [`Endpoint`] at run time for the local gateway and the tests.
+//! The HTTP surface (docs/SPEC.md §1, §8): reading requests, who is calling, the error mapping,
+//! the one place responses are built, and what the endpoints of `crate::functions` share.
 
+pub mod caller;
 mod context;
-pub mod endpoints;
 pub mod error;
 pub mod request;
 pub mod response;
+pub(crate) mod sources;
 pub mod strict_json;
+pub(crate) mod verification;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -78,12 +76,6 @@ pub async fn respond(
         "request"
     );
     response
-}
-
-/// [`respond`] with the handler of `endpoint`, chosen at run time: the local gateway's and the
-/// tests' way in. No Lambda function calls it.
-pub async fn dispatch(state: &AppState, endpoint: Endpoint, req: Request) -> Response<Body> {
-    respond(state, endpoint, endpoints::handler(endpoint), req).await
 }
 
 /// Server-side failures get their cause logged (never a body or a secret: store errors carry

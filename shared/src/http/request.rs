@@ -10,12 +10,12 @@ use serde_json::{Map, Value};
 
 use super::error::{ApiError, MAX_BODY_BYTES};
 use super::strict_json::{self, StrictJsonError};
-use crate::authorizer::{ACCOUNT_CONTEXT_KEY, Caller, KEY_ID_CONTEXT_KEY, KEY_LABEL_CONTEXT_KEY};
 use crate::domain::idempotency::{IDEMPOTENCY_KEY_HEADER, MAX_IDEMPOTENCY_KEY_CHARS};
 use crate::domain::{
     AccountId, Actor, Cursors, EventQuery, IdempotencyKey, ListQuery, ParameterError, SourceId,
     VersionMatch, fields,
 };
+use crate::http::caller::{ACCOUNT_CONTEXT_KEY, Caller, KEY_ID_CONTEXT_KEY, KEY_LABEL_CONTEXT_KEY};
 use crate::routes::{Endpoint, PREFIXES, resolve};
 
 /// `?verify=true|false` of a create or update (absent: false); anything else, or twice, is 400.

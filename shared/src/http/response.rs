@@ -7,9 +7,9 @@ use lambda_http::{Body, Response};
 
 use super::error::{ApiError, RETRY_AFTER_SECONDS};
 use super::{Context, Outcome};
-use crate::authorizer::Caller;
 use crate::domain::list_query::names;
 use crate::domain::{Cursors, Source};
+use crate::http::caller::Caller;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 

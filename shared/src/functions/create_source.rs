@@ -8,9 +8,10 @@ use lambda_http::http::HeaderValue;
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
 
-use super::{sealed_source, sealing, verification, with_name_check};
 use crate::domain::idempotency::IDEMPOTENT_REPLAYED_HEADER;
 use crate::domain::{Fingerprint, Invalid, Source, SourceId, SourceInput, ValidationErrors};
+use crate::http::sources::{sealed_source, sealing, with_name_check};
+use crate::http::verification;
 use crate::http::{ApiError, Context, HandlerFuture, Outcome, request, response};
 use crate::sealing::SealError;
 use crate::store::{Creation, IdempotencyRecord, StoreError};

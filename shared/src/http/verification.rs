@@ -1,7 +1,7 @@
 //! The credential check of docs/SPEC.md §14 as the endpoints use it: counted against the
 //! account's minute, logged by its outcome, and for `?verify=true` turned into a 422.
 
-use super::opened;
+use super::sources::opened;
 use crate::domain::{Invalid, SourceFields, SourceId, ValidationErrors};
 use crate::http::{ApiError, Context};
 use crate::store::RateDecision;
@@ -11,7 +11,7 @@ use crate::verify::{Status, Verification};
 /// yet, whose secrets are all in clear) pass, or the request is 422
 /// `Credentials could not be verified: <message>` and nothing is written. An inconclusive result
 /// passes: the storage answered, and the credentials were not refused.
-pub(super) async fn verified(
+pub(crate) async fn verified(
     cx: &Context<'_>,
     id: Option<&SourceId>,
     fields: &SourceFields,
@@ -29,7 +29,7 @@ pub(super) async fn verified(
 /// minute first (429 when it is used up), its sealed secrets opened then (so the minute's limit
 /// bounds the KMS requests too; a secret that does not open is 500, the reason logged:
 /// docs/SPEC.md §21), logged by its outcome.
-pub(super) async fn counted(
+pub(crate) async fn counted(
     cx: &Context<'_>,
     id: Option<&SourceId>,
     fields: &SourceFields,

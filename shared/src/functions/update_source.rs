@@ -7,8 +7,9 @@ use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use serde_json::{Map, Value};
 
-use super::{sealed_source, sealing, verification, with_name_check};
 use crate::domain::{Action, Source, SourceFields, SourceInput, ValidationErrors};
+use crate::http::sources::{sealed_source, sealing, with_name_check};
+use crate::http::verification;
 use crate::http::{ApiError, Context, HandlerFuture, Outcome, request, response};
 use crate::sealing::SealError;
 use crate::store::{SourceWrite, StoreError, Updated};

@@ -18,15 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::http::ApiError;
 use crate::http::response;
 
-/// The function's binary name in `functions/` and in `template.yaml`.
-pub const FUNCTION_NAME: &str = "console";
-/// Its routes on the API (API Gateway's syntax), served without the authorizer.
-pub const ROUTES: [&str; 2] = ["/console", "/console/{proxy+}"];
-/// The method its routes take: every one, so that the function itself answers a POST or a HEAD
-/// (405) with the security headers every console response carries (docs/SPEC.md §20), in AWS as
-/// locally, instead of API Gateway answering without them.
-pub const ROUTE_METHOD: &str = "ANY";
-/// The path parameter of the second route: the path below `/console/`.
+/// The path parameter of its second route (`catalog::CONSOLE`): the path below `/console/`.
 pub const PROXY_PARAMETER: &str = "proxy";
 
 /// Every response of the console's: the page may load its own scripts, styles and images and call
@@ -49,7 +41,7 @@ macro_rules! console_files {
         &[$(ConsoleFile {
             name: $name,
             content_type: $type,
-            text: include_str!(concat!("../../console/", $name)),
+            text: include_str!(concat!("../../../console/", $name)),
         }),*]
     };
 }
@@ -84,7 +76,7 @@ pub static FILES: &[ConsoleFile] = console_files![
 pub static OPENAPI: ConsoleFile = ConsoleFile {
     name: "openapi.json",
     content_type: "application/json",
-    text: include_str!("../../docs/openapi.json"),
+    text: include_str!("../../../docs/openapi.json"),
 };
 
 const INDEX: &str = "index.html";
@@ -222,7 +214,7 @@ pub fn answer(req: &Request) -> Response<Body> {
     let response = respond(req.method(), ConsolePath::of_request(req), &request_id);
     tracing::info!(
         method = %req.method(),
-        route = crate::http::request::resource_path(req).as_deref().unwrap_or(ROUTES[0]),
+        route = crate::http::request::resource_path(req).as_deref().unwrap_or("/console"),
         status = response.status().as_u16(),
         request_id = %request_id,
         "request"

@@ -1,43 +1,15 @@
-//! One module per endpoint, each with a [`Handler`] named `handle`: what a Lambda function runs,
-//! and what the local gateway runs for the same route.
+//! What the endpoints that write or check a source share: the name check on a 422's path, sealing
+//! what a client sent, and opening what is stored for a check (docs/SPEC.md §21).
 
-pub mod create_source;
-pub mod delete_source;
-pub mod get_api_key;
-pub mod get_source;
-pub mod list_events;
-pub mod list_sources;
-pub mod rotate_secret_token;
-pub mod update_source;
-mod verification;
-pub mod verify_source;
-
-use super::{ApiError, Context, Handler};
+use super::{ApiError, Context};
 use crate::domain::{
     Credentials, Invalid, Source, SourceFields, SourceId, SourceName, ValidationErrors,
 };
-use crate::routes::Endpoint;
 use crate::sealing::{SealError, SealedValues, open_credentials, seal_credentials};
-
-/// The handler of `endpoint`: for [`super::dispatch`], which the local gateway and the tests use.
-/// A Lambda function names its handler itself and never comes here.
-pub fn handler(endpoint: Endpoint) -> Handler {
-    match endpoint {
-        Endpoint::ListSources => list_sources::handle,
-        Endpoint::GetSource => get_source::handle,
-        Endpoint::CreateSource => create_source::handle,
-        Endpoint::UpdateSource => update_source::handle,
-        Endpoint::DeleteSource => delete_source::handle,
-        Endpoint::RotateSecretToken => rotate_secret_token::handle,
-        Endpoint::ListSourceEvents | Endpoint::ListEvents => list_events::handle,
-        Endpoint::VerifySource => verify_source::handle,
-        Endpoint::GetApiKey => get_api_key::handle,
-    }
-}
 
 /// A request with other mistakes may also ask for a taken name: say so in the same answer, as the
 /// reference API does. Costs one read, on the error path only.
-async fn with_name_check(
+pub(crate) async fn with_name_check(
     cx: &Context<'_>,
     mut errors: ValidationErrors,
     requested_name: Option<SourceName>,
@@ -55,7 +27,7 @@ async fn with_name_check(
 
 /// Seals the storage secrets of `credentials` (of source `id`) still in clear: one KMS request,
 /// none when there is none (docs/SPEC.md §21).
-async fn sealing(
+pub(crate) async fn sealing(
     cx: &Context<'_>,
     id: &SourceId,
     credentials: &Credentials,
@@ -65,14 +37,14 @@ async fn sealing(
 
 /// `source` with every secret in clear replaced by its envelope from `values`; `None` when one
 /// has none there.
-fn sealed_source(mut source: Source, values: &SealedValues) -> Option<Source> {
+pub(crate) fn sealed_source(mut source: Source, values: &SealedValues) -> Option<Source> {
     source.fields.credentials = values.apply(&source.fields.credentials)?;
     Some(source)
 }
 
 /// `fields` of source `id` with their sealed secrets opened, for a check that must send them to
 /// the storage (docs/SPEC.md §14, §21).
-async fn opened(
+pub(crate) async fn opened(
     cx: &Context<'_>,
     id: &SourceId,
     fields: &SourceFields,

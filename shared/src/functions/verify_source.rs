@@ -7,8 +7,8 @@
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
 
-use super::verification;
 use crate::domain::{Actor, Timestamp};
+use crate::http::verification;
 use crate::http::{Context, HandlerFuture, Outcome, json_response, request};
 
 pub fn handle<'a>(cx: &'a Context<'a>, req: Request) -> HandlerFuture<'a> {

@@ -15,28 +15,12 @@ use serde_json::json;
 use tokio::task::JoinSet;
 
 use crate::AppState;
+use crate::catalog::CHECK_SOURCES;
 use crate::domain::health::HealthStatus;
 use crate::domain::{Actor, Timestamp};
-use crate::routes::KeyUse;
 use crate::sealing::open_credentials;
-use crate::store::table::{DUE_INDEX, DUE_SHARDS};
+use crate::store::table::DUE_SHARDS;
 use crate::store::{DueCheck, StoreError};
-
-/// The function's binary name in `functions/` and `template.yaml`.
-pub const FUNCTION_NAME: &str = "check-sources";
-/// The DynamoDB actions it calls: the due index (Query), a claim and a result (UpdateItem), a
-/// result with its `health_changed` event (a transaction of an update and a put). A test holds
-/// `template.yaml` and the requests the code sends to this list.
-pub const DYNAMODB_ACTIONS: &[&str] =
-    &["dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"];
-/// The indexes it queries.
-pub const DYNAMODB_INDEXES: &[&str] = &[DUE_INDEX];
-/// It opens storage secrets to send them to the storage (docs/SPEC.md §21), nothing more.
-pub const KEY_USE: KeyUse = KeyUse {
-    seals: false,
-    opens: true,
-    fingerprints: false,
-};
 
 /// Checks one run takes at most.
 pub const BATCH: usize = 200;
@@ -48,17 +32,15 @@ pub const CONCURRENCY: usize = 20;
 /// `DUE_SHARDS.len() * READ_PER_SHARD` entries (README "Source health").
 pub const READ_PER_SHARD: usize = 1_000;
 /// How long a claim holds a check: a run killed midway leaves its claimed checks due again after
-/// this. Longer than the function's timeout, so a live run never loses a claim.
+/// this. Longer than the function's timeout (its catalog row's, well beyond a run's worst case,
+/// which [`CLAIM_WINDOW`] and the check's deadline bound), so a live run never loses a claim.
 pub const LEASE_SECONDS: i64 = 600;
-/// The function's timeout (`template.yaml`, a test compares): well beyond a run's worst case,
-/// which [`CLAIM_WINDOW`] and the check's deadline bound.
-pub const TIMEOUT_SECONDS: u64 = 180;
 /// No check starts after this much of a run: the last one then ends within the check's deadline
 /// (`verify::DEADLINE`) plus the KMS and DynamoDB calls around it.
 pub const CLAIM_WINDOW: Duration = Duration::from_secs(60);
 /// The metrics' namespace and dimension (`template.yaml`'s alarm and dashboard name them).
 pub const METRICS_NAMESPACE: &str = "ImageSources";
-pub const METRICS_SERVICE: &str = FUNCTION_NAME;
+pub const METRICS_SERVICE: &str = CHECK_SOURCES.name;
 
 /// What a run did, for its log line, its metrics and the admin command's summary.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -12,107 +12,10 @@ use aws_lambda_events::apigw::{
 };
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use lambda_http::http::Method;
-use thiserror::Error;
 
-use crate::domain::{AccountId, ApiKey, KeyScope, Timestamp};
+use crate::http::caller::{API_KEY_HEADER, AuthorizerError, Caller, caller_for_key};
 use crate::routes::Endpoint;
-use crate::store::{Store, StoreError};
-
-pub const API_KEY_HEADER: &str = "imageboss-api-key";
-/// The DynamoDB actions the authorizer calls (see `Endpoint::dynamodb_actions`).
-pub const DYNAMODB_ACTIONS: &[&str] = &["dynamodb:GetItem"];
-/// The authorizer function's binary name.
-pub const FUNCTION_NAME: &str = "authorizer";
-/// The authorizer context key the endpoint functions read the account from.
-pub const ACCOUNT_CONTEXT_KEY: &str = "accountId";
-/// The key's id (the first 16 hex characters of its SHA-256), for the audit trail (docs/SPEC.md §17).
-pub const KEY_ID_CONTEXT_KEY: &str = "apiKeyId";
-/// The key's label, for the audit trail.
-pub const KEY_LABEL_CONTEXT_KEY: &str = "apiKeyLabel";
-/// The key's scope (`read` or `write`), for `GET /v1/api_key` (docs/SPEC.md §19).
-pub const KEY_SCOPE_CONTEXT_KEY: &str = "apiKeyScope";
-/// When the key stops working (RFC 3339), for `GET /v1/api_key`; absent for a key that never
-/// expires (API Gateway's context values are strings, numbers or booleans: no null).
-pub const KEY_EXPIRES_AT_CONTEXT_KEY: &str = "apiKeyExpiresAt";
-
-#[derive(Debug, Error)]
-pub enum AuthorizerError {
-    /// API Gateway turns exactly this message into a 401.
-    #[error("Unauthorized")]
-    Unauthorized,
-    #[error("the API key could not be checked")]
-    Store(#[from] StoreError),
-}
-
-/// Who is calling: the key's account, what it may do, and how the audit trail names it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Caller {
-    pub account: AccountId,
-    pub scope: KeyScope,
-    pub key_id: String,
-    pub key_label: String,
-    /// When the key stops working; `None` for never.
-    pub expires_at: Option<Timestamp>,
-}
-
-impl Caller {
-    /// What the authorizer hands every function about the caller (API Gateway's authorizer
-    /// context): written here, read back by [`Caller::from_context`], and nowhere else.
-    pub fn context(&self) -> serde_json::Map<String, serde_json::Value> {
-        let mut context = serde_json::Map::new();
-        context.insert(ACCOUNT_CONTEXT_KEY.into(), self.account.as_str().into());
-        context.insert(KEY_ID_CONTEXT_KEY.into(), self.key_id.as_str().into());
-        context.insert(KEY_LABEL_CONTEXT_KEY.into(), self.key_label.as_str().into());
-        context.insert(KEY_SCOPE_CONTEXT_KEY.into(), self.scope.as_str().into());
-        if let Some(expires_at) = self.expires_at {
-            context.insert(
-                KEY_EXPIRES_AT_CONTEXT_KEY.into(),
-                expires_at.to_string().into(),
-            );
-        }
-        context
-    }
-
-    /// The caller a context made by [`Caller::context`] describes; `None` when any part is
-    /// missing or malformed (an event made by hand, or an authorizer answer cached before the
-    /// context carried scope and expiry).
-    pub fn from_context(
-        context: &std::collections::HashMap<String, serde_json::Value>,
-    ) -> Option<Caller> {
-        let text = |key: &str| context.get(key).and_then(serde_json::Value::as_str);
-        let expires_at = match text(KEY_EXPIRES_AT_CONTEXT_KEY) {
-            None => None,
-            Some(raw) => Some(Timestamp::parse(raw)?),
-        };
-        Some(Caller {
-            account: AccountId::parse(text(ACCOUNT_CONTEXT_KEY)?).ok()?,
-            scope: KeyScope::parse(text(KEY_SCOPE_CONTEXT_KEY)?)?,
-            key_id: text(KEY_ID_CONTEXT_KEY)?.to_owned(),
-            key_label: text(KEY_LABEL_CONTEXT_KEY)?.to_owned(),
-            expires_at,
-        })
-    }
-}
-
-/// The caller behind `raw_key`; missing, unknown, revoked and expired keys are all `Unauthorized`.
-pub async fn caller_for_key(
-    store: &Store,
-    raw_key: Option<&str>,
-) -> Result<Caller, AuthorizerError> {
-    let key = raw_key
-        .and_then(ApiKey::from_header)
-        .ok_or(AuthorizerError::Unauthorized)?;
-    match store.find_api_key(&key.hash()).await? {
-        Some(record) if record.works_at(Timestamp::now()) => Ok(Caller {
-            key_id: record.hash.key_id().to_owned(),
-            account: record.account_id,
-            scope: record.scope,
-            key_label: record.label,
-            expires_at: record.valid_until,
-        }),
-        _ => Err(AuthorizerError::Unauthorized),
-    }
-}
+use crate::store::Store;
 
 /// The authorizer Lambda's logic: the key's policy for the whole stage, with the account and the
 /// key's id, label, scope and expiry in the context.
@@ -188,6 +91,8 @@ pub fn policy_for(caller: &Caller, method_arn: &str) -> ApiGatewayCustomAuthoriz
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{AccountId, KeyScope, Timestamp};
+    use crate::http::caller::{KEY_EXPIRES_AT_CONTEXT_KEY, KEY_SCOPE_CONTEXT_KEY};
 
     fn caller(scope: KeyScope) -> Caller {
         Caller {

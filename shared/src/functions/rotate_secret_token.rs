@@ -5,8 +5,8 @@
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
 
-use super::{sealed_source, sealing};
 use crate::domain::{Action, GracePeriod, Timestamp};
+use crate::http::sources::{sealed_source, sealing};
 use crate::http::{ApiError, Context, HandlerFuture, Outcome, request, response};
 
 pub fn handle<'a>(cx: &'a Context<'a>, req: Request) -> HandlerFuture<'a> {
