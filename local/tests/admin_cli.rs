@@ -1,19 +1,18 @@
 //! `image-sources keys ...` and `init` on a data dir, as an operator runs them.
 
 use std::io::{BufRead, BufReader};
-use std::net::{Ipv4Addr, TcpListener};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
+
+use crate::kit::{cli, embedded_table, free_port};
 
 use helpers::sha256_hex;
 
 fn run(data_dir: &std::path::Path, port: u16, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_image-sources"))
+    cli()
         .args(args)
         .arg("--data-dir")
         .arg(data_dir)
         .args(["--dynamodb-port", &port.to_string()])
-        .env_remove("DYNAMODB_ENDPOINT")
-        .env_remove("TABLE_NAME")
         .output()
         .expect("image-sources runs")
 }
@@ -27,15 +26,6 @@ fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
 }
 
-/// A port where nothing listens.
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A data dir as `serve` leaves it (its database with the table, its sealing key, the dev key),
 /// and a port where no `serve` runs, so the commands open the data dir themselves. Only `serve`
 /// makes one: an admin command refuses where there is none.
@@ -44,7 +34,7 @@ fn served_data_dir() -> (std::path::PathBuf, u16) {
         "image-sources-cli-{}",
         uuid::Uuid::new_v4().simple()
     ));
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_image-sources"))
+    let mut serve = cli()
         .args([
             "serve",
             "--port",
@@ -55,9 +45,6 @@ fn served_data_dir() -> (std::path::PathBuf, u16) {
         ])
         .arg("--data-dir")
         .arg(&data_dir)
-        .env_remove("DYNAMODB_ENDPOINT")
-        .env_remove("TABLE_NAME")
-        .env_remove("AWS_ENDPOINT_URL_KMS")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -272,16 +259,8 @@ fn keys_are_created_with_a_scope_and_an_expiry_and_listed_with_them() {
 #[tokio::test]
 async fn sign_prints_the_path_signed_with_the_sources_current_token() {
     use shared::domain::{AccountId, Source, SourceInput, Timestamp, signing};
-    use shared::store::{ClientSettings, Store, local_client, table};
 
-    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .await
-        .unwrap();
-    let endpoint =
-        image_sources::embedded::spawn(listener, dynoxide::Database::memory().unwrap()).unwrap();
-    let client = local_client(&endpoint, ClientSettings::default());
-    table::ensure_table(&client, "signing").await.unwrap();
-    let store = Store::new(client, "signing");
+    let (endpoint, store) = embedded_table("signing").await;
     let body = serde_json::json!({"source": "My-Images", "source_type": "url",
         "credential_attributes": {"url": "https://example.com/", "require_token": true}});
     let fields = SourceInput::from_json(body.as_object().unwrap())
@@ -296,7 +275,7 @@ async fn sign_prints_the_path_signed_with_the_sources_current_token() {
     let sign = |name: &str, path: &str| {
         let (endpoint, name, path) = (endpoint.clone(), name.to_owned(), path.to_owned());
         tokio::task::spawn_blocking(move || {
-            Command::new(env!("CARGO_BIN_EXE_image-sources"))
+            cli()
                 .args([
                     "sign",
                     "--source",
@@ -340,20 +319,8 @@ async fn sign_prints_the_path_signed_with_the_sources_current_token() {
 /// with a key of its own would seal a secret the server can never open again.
 #[tokio::test]
 async fn admin_commands_never_make_a_data_directory_or_a_key() {
-    use shared::store::{ClientSettings, local_client, table};
-
     // A DynamoDB with the table, as `serve`'s is, and a directory where no `serve` ever ran.
-    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .await
-        .unwrap();
-    let endpoint =
-        image_sources::embedded::spawn(listener, dynoxide::Database::memory().unwrap()).unwrap();
-    table::ensure_table(
-        &local_client(&endpoint, ClientSettings::default()),
-        "image-sources",
-    )
-    .await
-    .unwrap();
+    let (endpoint, _) = embedded_table("image-sources").await;
     let elsewhere = std::env::temp_dir().join(format!(
         "image-sources-elsewhere-{}",
         uuid::Uuid::new_v4().simple()
@@ -402,13 +369,10 @@ async fn admin_commands_never_make_a_data_directory_or_a_key() {
             let (elsewhere, port) = (elsewhere.clone(), port.clone());
             let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
             move || {
-                Command::new(env!("CARGO_BIN_EXE_image-sources"))
+                cli()
                     .args(&args)
                     .args(["--dynamodb-port", &port])
                     .current_dir(&elsewhere)
-                    .env_remove("DYNAMODB_ENDPOINT")
-                    .env_remove("TABLE_NAME")
-                    .env_remove("AWS_ENDPOINT_URL_KMS")
                     .output()
                     .expect("image-sources runs")
             }

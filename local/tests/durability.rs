@@ -1,22 +1,15 @@
 //! The local default is durable: `image-sources serve` killed with SIGKILL in the middle of a
 //! stream of creates keeps, after a restart, every create it acknowledged, and nothing half-written.
 
-use std::net::{Ipv4Addr, TcpListener};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use shared::store::{ClientSettings, local_client};
 
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::kit::{cli, free_port};
 
 struct Server {
     child: Child,
@@ -33,7 +26,7 @@ impl Drop for Server {
 
 async fn start(data_dir: &Path) -> Server {
     let (api_port, dynamodb_port) = (free_port(), free_port());
-    let child = Command::new(env!("CARGO_BIN_EXE_image-sources"))
+    let child = cli()
         .args([
             "serve",
             "--port",
@@ -45,8 +38,6 @@ async fn start(data_dir: &Path) -> Server {
         ])
         .arg("--data-dir")
         .arg(data_dir)
-        .env_remove("DYNAMODB_ENDPOINT")
-        .env_remove("TABLE_NAME")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -6,12 +6,14 @@
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+
+use crate::kit::{cli, embedded_table};
 use std::time::Duration;
 
 use shared::domain::{AccountId, Actor, Source, SourceInput, SourceType, Timestamp};
 use shared::sealing::{Keys, seal_credentials};
+use shared::store::Store;
 use shared::store::table::DUE_SHARDS;
-use shared::store::{ClientSettings, Store, local_client, table};
 use shared::verify::{ALLOW_LOOPBACK_VAR, ENDPOINT_VAR_PREFIX, Provider};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -25,13 +27,7 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
-    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .await
-        .unwrap();
-    let endpoint =
-        image_sources::embedded::spawn(listener, dynoxide::Database::memory().unwrap()).unwrap();
-    let client = local_client(&endpoint, ClientSettings::default());
-    table::ensure_table(&client, TABLE).await.unwrap();
+    let (endpoint, store) = embedded_table(TABLE).await;
     let data_dir = std::env::temp_dir().join(format!(
         "image-sources-health-{}",
         uuid::Uuid::new_v4().simple()
@@ -41,7 +37,7 @@ async fn setup() -> Setup {
         .await
         .unwrap();
     Setup {
-        store: Store::new(client, TABLE),
+        store,
         endpoint,
         data_dir,
         keys,
@@ -104,7 +100,7 @@ async fn storage(answer: bool) -> u16 {
 }
 
 fn check_sources(setup: &Setup, storage_port: u16) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_image-sources"));
+    let mut command = cli();
     command
         .args(["check-sources", "--dynamodb-endpoint", &setup.endpoint])
         .args(["--table", TABLE])
@@ -117,8 +113,7 @@ fn check_sources(setup: &Setup, storage_port: u16) -> Command {
                 Provider::of(SourceType::S3).unwrap().var_suffix()
             ),
             format!("http://127.0.0.1:{storage_port}"),
-        )
-        .env_remove("AWS_ENDPOINT_URL_KMS");
+        );
     command
 }
 

@@ -7,3 +7,4 @@
 mod admin_cli;
 mod durability;
 mod health_cli;
+mod kit;

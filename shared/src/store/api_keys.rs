@@ -148,18 +148,9 @@ impl Store {
         &self,
         hash: &ApiKeyHash,
     ) -> Result<Option<ApiKeyRecord>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(apikey_pk(hash), APIKEY_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::from_sdk)?;
-        output
-            .item
-            .map(|item| from_item::<ApiKeyItem>(item)?.into_record())
+        self.read_item::<ApiKeyItem>(apikey_pk(hash), APIKEY_SK)
+            .await?
+            .map(ApiKeyItem::into_record)
             .transpose()
     }
 

@@ -202,34 +202,19 @@ impl Store {
         let names = schedule
             .is_some()
             .then(|| HashMap::from([("#due".to_owned(), DUE_INDEX_SORT_KEY.to_owned())]));
+        let update = ConditionalUpdate {
+            key,
+            expression,
+            condition,
+            names,
+            values,
+        };
         let Some(event) = event else {
             // No event: one plain conditional write, half a transaction's cost.
-            let written = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(key))
-                .update_expression(expression)
-                .condition_expression(condition)
-                .set_expression_attribute_names(names)
-                .set_expression_attribute_values(Some(values))
-                .send()
-                .await;
-            return Ok(StoreError::unless_condition_failed(written)?.is_some());
+            return update.send_alone(self).await;
         };
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key))
-            .update_expression(expression)
-            .condition_expression(condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(Some(values))
-            .build()?;
         let transaction = Transaction::default()
-            .with(
-                Role::Source,
-                TransactWriteItem::builder().update(update).build(),
-            )
+            .with(Role::Source, update.in_transaction(&self.table)?)
             .with(
                 Role::Event,
                 put_event(&self.table, &checked.account_id, event)?,
@@ -264,4 +249,45 @@ fn due_check(item: &Item) -> Option<DueCheck> {
         id,
         due_at,
     })
+}
+
+/// One conditional update of an item, sent alone (UpdateItem) or inside a transaction: written
+/// once, so the two ways cannot drift apart.
+struct ConditionalUpdate {
+    key: Item,
+    expression: String,
+    condition: &'static str,
+    names: Option<HashMap<String, String>>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl ConditionalUpdate {
+    /// Sends it alone: `false` when its condition failed and nothing was written.
+    async fn send_alone(self, store: &Store) -> Result<bool, StoreError> {
+        let written = store
+            .client
+            .update_item()
+            .table_name(&store.table)
+            .set_key(Some(self.key))
+            .update_expression(self.expression)
+            .condition_expression(self.condition)
+            .set_expression_attribute_names(self.names)
+            .set_expression_attribute_values(Some(self.values))
+            .send()
+            .await;
+        Ok(StoreError::unless_condition_failed(written)?.is_some())
+    }
+
+    /// It as one item of a transaction on `table`.
+    fn in_transaction(self, table: &str) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(table)
+            .set_key(Some(self.key))
+            .update_expression(self.expression)
+            .condition_expression(self.condition)
+            .set_expression_attribute_names(self.names)
+            .set_expression_attribute_values(Some(self.values))
+            .build()?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
 }

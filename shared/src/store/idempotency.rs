@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::idempotency::IDEMPOTENCY_TTL_SECONDS;
 use crate::domain::{AccountId, Fingerprint, IdempotencyKey, Source, SourceId, Timestamp};
 
-use super::items::{account_pk, from_item, to_item};
+use super::items::{account_pk, to_item};
 use super::table::TTL_ATTRIBUTE;
 use super::{Store, StoreError};
 
@@ -98,22 +98,12 @@ impl Store {
         account: &AccountId,
         key: &IdempotencyKey,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(super::items::key(
-                account_pk(account),
-                idempotency_sk(key),
-            )))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::from_sdk)?;
-        let Some(item) = output.item else {
+        let Some(item) = self
+            .read_item::<IdempotencyItem>(account_pk(account), idempotency_sk(key))
+            .await?
+        else {
             return Ok(None);
         };
-        let item: IdempotencyItem = from_item(item)?;
         if item.expires_at <= Timestamp::now().unix_seconds() {
             return Ok(None);
         }

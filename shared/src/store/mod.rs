@@ -56,6 +56,26 @@ impl Store {
         &self.table
     }
 
+    /// The item at (`pk`, `sk`), decoded: one strongly consistent GetItem; `None` when there is
+    /// none. Every single-item read of the store is this one.
+    async fn read_item<T: serde::de::DeserializeOwned>(
+        &self,
+        pk: String,
+        sk: impl Into<String>,
+    ) -> Result<Option<T>, StoreError> {
+        self.client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(items::key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?
+            .item
+            .map(items::from_item)
+            .transpose()
+    }
+
     /// Every item of partition `pk` whose sort key starts with `prefix`: one strongly consistent
     /// Query per 1 MB page, following `LastEvaluatedKey` to the end. Never a Scan.
     async fn query_prefix(&self, pk: String, prefix: &str) -> Result<Vec<items::Item>, StoreError> {

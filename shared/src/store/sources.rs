@@ -14,8 +14,8 @@ use crate::domain::{
 use super::events::put_event;
 use super::idempotency::IdempotencyRecord;
 use super::items::{
-    ClaimItem, DOMAIN_SK, NAME_SK, SourceItem, account_pk, domain_pk, from_item, key, name_pk,
-    source_sk, to_item,
+    ClaimItem, DOMAIN_SK, NAME_SK, SourceItem, account_pk, domain_pk, key, name_pk, source_sk,
+    to_item,
 };
 use super::list::PageRequest;
 use super::transaction::{Commit, Role, Transaction};
@@ -147,17 +147,8 @@ impl Store {
         domain: &CustomDomain,
     ) -> Result<Option<Source>, StoreError> {
         let claim = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(domain_pk(domain), DOMAIN_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::from_sdk)?
-            .item
-            .map(from_item::<ClaimItem>)
-            .transpose()?;
+            .read_item::<ClaimItem>(domain_pk(domain), DOMAIN_SK)
+            .await?;
         let Some(claim) = claim.filter(|c| c.account_id == account.as_str()) else {
             return Ok(None);
         };
@@ -177,17 +168,10 @@ impl Store {
         account: &AccountId,
         id: &SourceId,
     ) -> Result<Source, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(account_pk(account), source_sk(id))))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::from_sdk)?;
-        let item = output.item.ok_or(StoreError::NotFound)?;
-        from_item::<SourceItem>(item)?.into_source()
+        self.read_item::<SourceItem>(account_pk(account), source_sk(id))
+            .await?
+            .ok_or(StoreError::NotFound)?
+            .into_source()
     }
 
     /// All of the account's sources, oldest first, following every page (for the admin command
@@ -240,16 +224,7 @@ impl Store {
 
     /// The claim on `name` (strongly consistent), if a source holds it.
     async fn name_claim(&self, name: &SourceName) -> Result<Option<ClaimItem>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(name_pk(name), NAME_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::from_sdk)?;
-        output.item.map(from_item).transpose()
+        self.read_item(name_pk(name), NAME_SK).await
     }
 
     /// Read, let `change` compute the new source, write it conditionally on the version read; on
