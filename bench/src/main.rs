@@ -160,7 +160,10 @@ async fn main() -> Result<(), BoxError> {
     )));
 
     eprintln!("starting the embedded DynamoDB and the local gateway, seeding ...");
-    let app = integration_tests::spawn_app_with_keys(keys).await;
+    let app = integration_tests::TestApp::builder()
+        .sealing_with(keys)
+        .spawn()
+        .await;
     let proxy = FaultProxy::start(&app.db.endpoint).await;
     let direct = Backend {
         dynamodb_endpoint: app.db.endpoint.clone(),
@@ -386,11 +389,14 @@ async fn main() -> Result<(), BoxError> {
     for (name, url) in servers {
         eprintln!("scale on {name} ...");
         let empty_app = match url.clone() {
-            Some(url) => integration_tests::spawn_app_at(url).await,
+            Some(url) => integration_tests::TestApp::builder().at(url).spawn().await,
             None => integration_tests::spawn_app().await,
         };
         // The second table lives on the same server as the first.
-        let loaded_app = integration_tests::spawn_app_at(empty_app.db.endpoint.clone()).await;
+        let loaded_app = integration_tests::TestApp::builder()
+            .at(empty_app.db.endpoint.clone())
+            .spawn()
+            .await;
         let empty = gateway::ScaleTable::seed(&empty_app, 20).await?;
         let loaded = gateway::ScaleTable::seed(&loaded_app, 20).await?;
         let result = gateway::scale(
@@ -411,7 +417,7 @@ async fn main() -> Result<(), BoxError> {
             args.paging_sources
         );
         let paging_app = match url {
-            Some(url) => integration_tests::spawn_app_at(url).await,
+            Some(url) => integration_tests::TestApp::builder().at(url).spawn().await,
             None => integration_tests::spawn_app().await,
         };
         listing.push(

@@ -509,50 +509,121 @@ pub struct TestApp {
     pub http: reqwest::Client,
 }
 
+/// The whole API with everything as it usually is: `TestApp::builder().spawn()`.
 pub async fn spawn_app() -> TestApp {
-    capture_logs();
-    app_on(TestDb::start().await).await
+    TestApp::builder().spawn().await
 }
 
-/// The whole API on a fresh table of the DynamoDB-compatible server at `endpoint`.
-pub async fn spawn_app_at(endpoint: String) -> TestApp {
-    capture_logs();
-    app_on(TestDb::start_at(endpoint, ClientSettings::default()).await).await
+/// How a test starts the API: each option says what differs from [`spawn_app`]'s.
+#[derive(Default)]
+pub struct AppBuilder {
+    /// A DynamoDB-compatible server to make a fresh table on; a new embedded one otherwise.
+    endpoint: Option<String>,
+    /// The verify check's verifier (docs/SPEC.md §14); otherwise one whose network resolves no
+    /// name and reaches loopback only ([`storage::TestNetwork`]).
+    verifier: Option<shared::verify::Verifier>,
+    /// The sealing keys, which the test keeps to count their requests (docs/SPEC.md §21);
+    /// otherwise [`test_keys`].
+    keys: Option<Arc<Keys>>,
+    /// The gateway's limit on the time to read a request (the slow-client tests).
+    read_timeout: Option<Duration>,
 }
 
-/// The local gateway over `db`'s store, and an HTTP client for it.
-async fn app_on(db: TestDb) -> TestApp {
-    let base_url = spawn_gateway(db.store.clone()).await;
-    TestApp {
-        base_url,
-        db,
-        http: http_client(),
+impl TestApp {
+    pub fn builder() -> AppBuilder {
+        AppBuilder::default()
     }
 }
 
-/// The whole API with the fault proxy between it and DynamoDB (the table itself is set up directly).
-pub async fn spawn_app_with_faults() -> (TestApp, fault_proxy::FaultProxy) {
-    capture_logs();
-    let mut db = TestDb::start().await;
-    let proxy = fault_proxy::FaultProxy::start(&db.endpoint).await;
-    let client = Client::from_conf(
-        local_config(&proxy.endpoint, ClientSettings::default())
-            .interceptor(db.counter.clone())
-            .build(),
-    );
-    db.store = Store::new(client, db.table.clone());
-    (app_on(db).await, proxy)
+impl AppBuilder {
+    pub fn at(mut self, endpoint: String) -> Self {
+        self.endpoint = Some(endpoint);
+        self
+    }
+
+    pub fn verifying(mut self, verifier: shared::verify::Verifier) -> Self {
+        self.verifier = Some(verifier);
+        self
+    }
+
+    pub fn sealing_with(mut self, keys: Arc<Keys>) -> Self {
+        self.keys = Some(keys);
+        self
+    }
+
+    pub fn read_timeout(mut self, read_timeout: Duration) -> Self {
+        self.read_timeout = Some(read_timeout);
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        let db = self.db().await;
+        self.serve(db).await.0
+    }
+
+    /// The app and its state, for a test that runs the health sweep itself with its own clock
+    /// (docs/SPEC.md §22): the same store, keys and verifier as the API's.
+    pub async fn spawn_with_state(self) -> (TestApp, AppState) {
+        let db = self.db().await;
+        self.serve(db).await
+    }
+
+    /// The app with the fault proxy between it and DynamoDB (the table itself is set up
+    /// directly, around the proxy).
+    pub async fn spawn_with_faults(self) -> (TestApp, fault_proxy::FaultProxy) {
+        let mut db = self.db().await;
+        let proxy = fault_proxy::FaultProxy::start(&db.endpoint).await;
+        let client = Client::from_conf(
+            local_config(&proxy.endpoint, ClientSettings::default())
+                .interceptor(db.counter.clone())
+                .build(),
+        );
+        db.store = Store::new(client, db.table.clone());
+        (self.serve(db).await.0, proxy)
+    }
+
+    async fn db(&self) -> TestDb {
+        capture_logs();
+        match &self.endpoint {
+            Some(endpoint) => TestDb::start_at(endpoint.clone(), ClientSettings::default()).await,
+            None => TestDb::start().await,
+        }
+    }
+
+    async fn serve(self, db: TestDb) -> (TestApp, AppState) {
+        let verifier = match self.verifier {
+            Some(verifier) => verifier,
+            None => storage::TestNetwork::start().await.verifier(false, &[]),
+        };
+        let keys = match self.keys {
+            Some(keys) => keys,
+            None => Arc::new(test_keys().await),
+        };
+        let state = AppState::new(db.store.clone())
+            .with_keys(keys)
+            .with_verifier(verifier);
+        let read_timeout = self
+            .read_timeout
+            .unwrap_or(image_sources::connection::READ_TIMEOUT);
+        let base_url = serve_state(state.clone(), read_timeout).await;
+        let app = TestApp {
+            base_url,
+            db,
+            http: http_client(),
+        };
+        (app, state)
+    }
 }
 
-/// The local gateway over `store`, on 127.0.0.1 port 0; returns its base URL.
+/// The local gateway over `store` alone (no [`TestApp`]), on 127.0.0.1 port 0; returns its base
+/// URL: for a test that points it at a DynamoDB of its own.
 pub async fn spawn_gateway(store: Store) -> String {
-    spawn_gateway_with(store, image_sources::connection::READ_TIMEOUT).await
-}
-
-/// [`spawn_gateway`] with another limit on the time to read a request.
-pub async fn spawn_gateway_with(store: Store, read_timeout: Duration) -> String {
     let verifier = storage::TestNetwork::start().await.verifier(false, &[]);
-    serve_state(app_state(store).await.with_verifier(verifier), read_timeout).await
+    serve_state(
+        app_state(store).await.with_verifier(verifier),
+        image_sources::connection::READ_TIMEOUT,
+    )
+    .await
 }
 
 /// The local gateway over `state`, on 127.0.0.1 port 0; returns its base URL.
@@ -569,64 +640,6 @@ async fn serve_state(state: AppState, read_timeout: Duration) -> String {
         std::future::pending(),
     ));
     format!("http://{address}")
-}
-
-/// The whole API with `verifier` for the verify check (docs/SPEC.md §14). Every other app gets a verifier
-/// whose network resolves no name and reaches loopback only ([`storage::TestNetwork`]).
-pub async fn spawn_app_verifying(verifier: shared::verify::Verifier) -> TestApp {
-    capture_logs();
-    let db = TestDb::start().await;
-    let state = app_state(db.store.clone()).await.with_verifier(verifier);
-    let base_url = serve_state(state, image_sources::connection::READ_TIMEOUT).await;
-    TestApp {
-        base_url,
-        db,
-        http: http_client(),
-    }
-}
-
-/// [`spawn_app_verifying`], and the app's state, for a test that runs the health sweep itself
-/// with its own clock (docs/SPEC.md §22): the same store, keys and verifier as the API's.
-pub async fn spawn_app_sweeping(verifier: shared::verify::Verifier) -> (TestApp, AppState) {
-    capture_logs();
-    let db = TestDb::start().await;
-    let state = app_state(db.store.clone()).await.with_verifier(verifier);
-    let base_url = serve_state(state.clone(), image_sources::connection::READ_TIMEOUT).await;
-    let app = TestApp {
-        base_url,
-        db,
-        http: http_client(),
-    };
-    (app, state)
-}
-
-/// The whole API sealing with `keys`, which the test keeps to count their requests
-/// (docs/SPEC.md §21).
-pub async fn spawn_app_with_keys(keys: Arc<Keys>) -> TestApp {
-    capture_logs();
-    let db = TestDb::start().await;
-    let verifier = storage::TestNetwork::start().await.verifier(false, &[]);
-    let state = AppState::new(db.store.clone())
-        .with_keys(keys)
-        .with_verifier(verifier);
-    let base_url = serve_state(state, image_sources::connection::READ_TIMEOUT).await;
-    TestApp {
-        base_url,
-        db,
-        http: http_client(),
-    }
-}
-
-/// The whole API, reading requests with `read_timeout` (for the slow-client tests).
-pub async fn spawn_app_with_read_timeout(read_timeout: Duration) -> TestApp {
-    capture_logs();
-    let db = TestDb::start().await;
-    let base_url = spawn_gateway_with(db.store.clone(), read_timeout).await;
-    TestApp {
-        base_url,
-        db,
-        http: http_client(),
-    }
 }
 
 fn http_client() -> reqwest::Client {

@@ -8,7 +8,7 @@ use integration_tests::fixtures::{credentials, source_body};
 use integration_tests::storage::{
     S3_ACCESS_KEY, S3_BUCKET, S3_SECRET_KEY, S3Options, S3Server, TestNetwork,
 };
-use integration_tests::{TestApp, spawn_app, spawn_app_verifying};
+use integration_tests::{TestApp, spawn_app};
 use serde_json::{Value, json};
 use shared::domain::{SourceType, Timestamp};
 use shared::store::KeyGrant;
@@ -290,7 +290,10 @@ async fn create_each_type_verify_before_saving_and_the_errors_beside_their_field
     let s3 = S3Server::start(S3Options::default()).await;
     let network = TestNetwork::start().await;
     let s3_provider = Provider::of(SourceType::S3).unwrap();
-    let app = spawn_app_verifying(network.verifier(true, &[(s3_provider, &s3.endpoint)])).await;
+    let app = TestApp::builder()
+        .verifying(network.verifier(true, &[(s3_provider, &s3.endpoint)]))
+        .spawn()
+        .await;
     let key = app.db.api_key("acme").await;
     sign_in(&browser, &app, &key).await;
 
@@ -671,7 +674,9 @@ async fn failures_are_said_in_words() {
     let Some(browser) = Browser::start().await else {
         return;
     };
-    let (app, proxy) = integration_tests::spawn_app_with_faults().await;
+    let (app, proxy) = integration_tests::TestApp::builder()
+        .spawn_with_faults()
+        .await;
     let key = app.db.api_key("acme").await;
     let created = app
         .post("/v1/sources", &key, &source_body("words", SourceType::Url))

@@ -13,7 +13,6 @@ use integration_tests::storage::{
 };
 use integration_tests::{
     TestApp, assert_no_registered_leaks, join_all, next_link, register_storage_secret,
-    spawn_app_sweeping,
 };
 use serde_json::{Map, Value, json};
 use shared::AppState;
@@ -61,8 +60,10 @@ async fn s3_sweeping() -> (TestApp, AppState, S3Server) {
     let s3 = S3Server::start(S3Options::default()).await;
     let network = TestNetwork::start().await;
     let provider = Provider::of(SourceType::S3).unwrap();
-    let (app, state) =
-        spawn_app_sweeping(network.verifier(true, &[(provider, &s3.endpoint)])).await;
+    let (app, state) = TestApp::builder()
+        .verifying(network.verifier(true, &[(provider, &s3.endpoint)]))
+        .spawn_with_state()
+        .await;
     register_storage_secret(S3_SECRET_KEY);
     (app, state, s3)
 }
@@ -71,7 +72,10 @@ async fn s3_sweeping() -> (TestApp, AppState, S3Server) {
 async fn web_sweeping() -> (TestApp, AppState, Arc<TestNetwork>) {
     let network = TestNetwork::start().await;
     network.answer("images.test", &["127.0.0.1"]);
-    let (app, state) = spawn_app_sweeping(network.verifier(true, &[])).await;
+    let (app, state) = TestApp::builder()
+        .verifying(network.verifier(true, &[]))
+        .spawn_with_state()
+        .await;
     (app, state, network)
 }
 
@@ -620,10 +624,10 @@ async fn an_expired_sas_token_fails_and_a_new_one_is_checked_at_once() {
     let Some(endpoint) = azurite() else { return };
     azurite_container(&endpoint, "health-sas").await;
     let network = TestNetwork::start().await;
-    let (app, state) = spawn_app_sweeping(
-        network.verifier(true, &[(Provider::Azure(AzureService::Blob), &endpoint)]),
-    )
-    .await;
+    let (app, state) = TestApp::builder()
+        .verifying(network.verifier(true, &[(Provider::Azure(AzureService::Blob), &endpoint)]))
+        .spawn_with_state()
+        .await;
     let key = app.db.api_key("acme").await;
     let expired = azurite_account_sas_until("rl", "2020-01-01T00:00:00Z");
     let fresh = azurite_account_sas("rl");

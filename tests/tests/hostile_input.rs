@@ -7,9 +7,7 @@ use std::time::Duration;
 use integration_tests::fixtures::{
     API_KEY_HEADER, credential_patch, credentials, source_body, source_with,
 };
-use integration_tests::{
-    TestApp, TestDb, TestResponse, lambda_request, spawn_app, spawn_app_with_read_timeout,
-};
+use integration_tests::{TestApp, TestDb, TestResponse, lambda_request, spawn_app};
 use lambda_http::Body;
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -958,7 +956,7 @@ async fn read_response(stream: &mut tokio::net::TcpStream) -> String {
 async fn a_connection_with_no_request_in_flight_is_never_written_to() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let read_timeout = Duration::from_millis(300);
-    let app = spawn_app_with_read_timeout(read_timeout).await;
+    let app = TestApp::builder().read_timeout(read_timeout).spawn().await;
     let key = app.db.api_key(ACCOUNT).await;
     let address = app.base_url.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
@@ -984,7 +982,10 @@ async fn a_connection_with_no_request_in_flight_is_never_written_to() {
 
 #[tokio::test]
 async fn a_body_shorter_than_its_content_length_is_408() {
-    let app = spawn_app_with_read_timeout(Duration::from_millis(300)).await;
+    let app = TestApp::builder()
+        .read_timeout(Duration::from_millis(300))
+        .spawn()
+        .await;
     let key = app.db.api_key(ACCOUNT).await;
     let request = format!(
         "POST /v1/sources HTTP/1.1\r\nhost: x\r\n{API_KEY_HEADER}: {key}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{{\"source\":"
@@ -997,7 +998,10 @@ async fn a_body_shorter_than_its_content_length_is_408() {
 
 #[tokio::test]
 async fn a_head_that_never_ends_is_408() {
-    let app = spawn_app_with_read_timeout(Duration::from_millis(300)).await;
+    let app = TestApp::builder()
+        .read_timeout(Duration::from_millis(300))
+        .spawn()
+        .await;
     let (status, errors) =
         raw_error(&raw_exchange(&app, b"GET /v1/sources HTTP/1.1\r\nhost: x\r\n").await);
     assert_eq!(status, 408);

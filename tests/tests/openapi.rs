@@ -446,7 +446,10 @@ async fn verification_answers_conform() {
     let web = WebServer::start(vec![("/ok/", Reply::Status(200))]).await;
     let network = TestNetwork::start().await;
     network.answer("images.test", &["127.0.0.1"]);
-    let app = integration_tests::spawn_app_verifying(network.verifier(true, &[])).await;
+    let app = TestApp::builder()
+        .verifying(network.verifier(true, &[]))
+        .spawn()
+        .await;
     let document = document(&app).await;
     let key = app.db.api_key("acme").await;
     let good = format!("http://images.test:{}/ok/", web.address.port());

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use integration_tests::{TestApp, join_all, spawn_app, spawn_app_with_faults};
+use integration_tests::{TestApp, join_all, spawn_app};
 use serde_json::{Value, json};
 
 fn r2_body(name: &str) -> Value {
@@ -215,7 +215,7 @@ async fn concurrent_delete_and_patch_end_in_a_serial_outcome() {
 
 #[tokio::test]
 async fn throttling_within_the_retry_budget_is_absorbed() {
-    let (app, proxy) = spawn_app_with_faults().await;
+    let (app, proxy) = TestApp::builder().spawn_with_faults().await;
     let key = app.db.api_key("acme").await;
     let id = create(&app, &key, "throttled").await;
     // Two throttled answers: the authorizer's GetItem retries through them.
@@ -235,7 +235,7 @@ async fn throttling_within_the_retry_budget_is_absorbed() {
 
 #[tokio::test]
 async fn throttling_beyond_the_budget_is_503_and_writes_nothing() {
-    let (app, proxy) = spawn_app_with_faults().await;
+    let (app, proxy) = TestApp::builder().spawn_with_faults().await;
     let key = app.db.api_key("acme").await;
     let id = create(&app, &key, "kept").await;
     proxy.throttle_next(1000, Some("TransactWriteItems"));
@@ -288,7 +288,7 @@ async fn throttling_beyond_the_budget_is_503_and_writes_nothing() {
 async fn a_dead_or_hanging_dynamodb_is_503_soon_after_the_operation_timeout() {
     let bound =
         shared::store::ClientSettings::default().operation_timeout + Duration::from_millis(1_500);
-    let (app, proxy) = spawn_app_with_faults().await;
+    let (app, proxy) = TestApp::builder().spawn_with_faults().await;
     let key = app.db.api_key("acme").await;
     let id = create(&app, &key, "survivor").await;
     for (mode, set) in [("down", true), ("hang", false)] {
@@ -330,7 +330,7 @@ async fn a_dead_or_hanging_dynamodb_is_503_soon_after_the_operation_timeout() {
 
 #[tokio::test]
 async fn every_acknowledged_write_survives_intermittent_faults() {
-    let (app, proxy) = spawn_app_with_faults().await;
+    let (app, proxy) = TestApp::builder().spawn_with_faults().await;
     let key = app.db.api_key("acme").await;
     let mut acknowledged = BTreeSet::new();
     let mut refused = BTreeSet::new();

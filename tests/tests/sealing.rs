@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use integration_tests::fixtures::{API_KEY_HEADER, credential_patch, credentials, source_body};
-use integration_tests::{TestApp, captured_logs, spawn_app_with_keys, test_keys};
+use integration_tests::{TestApp, captured_logs, test_keys};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use shared::domain::{SourceType, Timestamp, credential_keys};
@@ -16,7 +16,7 @@ type Item = HashMap<String, AttributeValue>;
 
 async fn app() -> (TestApp, Arc<Keys>, String) {
     let keys = Arc::new(test_keys().await);
-    let app = spawn_app_with_keys(keys.clone()).await;
+    let app = TestApp::builder().sealing_with(keys.clone()).spawn().await;
     let key = app.db.api_key("acme").await;
     (app, keys, key)
 }

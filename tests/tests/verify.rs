@@ -12,7 +12,7 @@ use integration_tests::storage::{
     TestNetwork, WebServer, azurite, azurite_account_sas, azurite_container, hanging_server,
     untrusted_tls_server,
 };
-use integration_tests::{TestApp, TestResponse, register_secret, spawn_app_verifying};
+use integration_tests::{TestApp, TestResponse, register_secret};
 use serde_json::{Map, Value, json};
 use shared::domain::{AzureService, SourceType};
 use shared::verify::Provider;
@@ -82,7 +82,10 @@ fn code(verification: &Value) -> &str {
 async fn s3_app(options: S3Options) -> (TestApp, S3Server) {
     let s3 = S3Server::start(options).await;
     let network = TestNetwork::start().await;
-    let app = spawn_app_verifying(network.verifier(true, &[(s3_provider(), &s3.endpoint)])).await;
+    let app = TestApp::builder()
+        .verifying(network.verifier(true, &[(s3_provider(), &s3.endpoint)]))
+        .spawn()
+        .await;
     (app, s3)
 }
 
@@ -125,7 +128,10 @@ async fn every_s3_compatible_type_signs_its_listing_with_sigv4() {
     .map(|p| (p, s3.endpoint.as_str()))
     .collect();
     assert_eq!(endpoints.len(), 5);
-    let app = spawn_app_verifying(network.verifier(true, &endpoints)).await;
+    let app = TestApp::builder()
+        .verifying(network.verifier(true, &endpoints))
+        .spawn()
+        .await;
     for source_type in [
         SourceType::Gcs,
         SourceType::Dos,
@@ -249,14 +255,16 @@ async fn a_storage_that_never_answers_times_out_within_5_seconds_after_connectin
     let network = TestNetwork::start().await;
     network.answer("hangs.test", &["127.0.0.1"]);
     let endpoint = format!("http://{hanging}");
-    let app = spawn_app_verifying(network.verifier(
-        true,
-        &[
-            (s3_provider(), &endpoint),
-            (Provider::Azure(AzureService::Blob), &endpoint),
-        ],
-    ))
-    .await;
+    let app = TestApp::builder()
+        .verifying(network.verifier(
+            true,
+            &[
+                (s3_provider(), &endpoint),
+                (Provider::Azure(AzureService::Blob), &endpoint),
+            ],
+        ))
+        .spawn()
+        .await;
     let sources = [
         source_with(
             "hangs-s3",
@@ -314,7 +322,10 @@ async fn only_a_real_region_is_quoted_from_a_redirect() {
     .await;
     let network = TestNetwork::start().await;
     let endpoint = format!("http://{}", web.address);
-    let app = spawn_app_verifying(network.verifier(true, &[(s3_provider(), &endpoint)])).await;
+    let app = TestApp::builder()
+        .verifying(network.verifier(true, &[(s3_provider(), &endpoint)]))
+        .spawn()
+        .await;
     for (name, expected) in [
         ("in-ireland", "The bucket is in region eu-west-1 (HTTP 301)"),
         ("words", "The bucket is in another region (HTTP 301)"),
@@ -333,7 +344,10 @@ async fn an_untrusted_certificate_is_a_tls_error() {
     let tls = untrusted_tls_server().await;
     let network = TestNetwork::start().await;
     let endpoint = format!("https://{tls}");
-    let app = spawn_app_verifying(network.verifier(true, &[(s3_provider(), &endpoint)])).await;
+    let app = TestApp::builder()
+        .verifying(network.verifier(true, &[(s3_provider(), &endpoint)]))
+        .spawn()
+        .await;
     let verification = verified(
         &app,
         &source_with(
@@ -359,7 +373,10 @@ async fn web_app(routes: Vec<(&str, Reply)>) -> (TestApp, WebServer, Arc<TestNet
     let network = TestNetwork::start().await;
     network.answer("images.test", &["127.0.0.1"]);
     network.answer("metadata.test", &["169.254.169.254"]);
-    let app = spawn_app_verifying(network.verifier(true, &[])).await;
+    let app = TestApp::builder()
+        .verifying(network.verifier(true, &[]))
+        .spawn()
+        .await;
     (app, web, network)
 }
 
@@ -544,7 +561,10 @@ async fn a_body_that_never_ends_is_read_to_64_kib_and_no_further() {
     let endless = integration_tests::storage::endless_body_server().await;
     let network = TestNetwork::start().await;
     network.answer("images.test", &["127.0.0.1"]);
-    let app = spawn_app_verifying(network.verifier(true, &[])).await;
+    let app = TestApp::builder()
+        .verifying(network.verifier(true, &[]))
+        .spawn()
+        .await;
     let url = format!("http://images.test:{}/huge.jpg", endless.port());
     let verification = verified(&app, &url_source("endless", &url)).await;
     // Reading on would have run into the 5 s deadline (`timeout`).
@@ -557,7 +577,10 @@ async fn more_than_three_redirects_fail() {
     let web = WebServer::start(vec![("/loop/", Reply::Redirect("/loop/".to_owned()))]).await;
     let network = TestNetwork::start().await;
     network.answer("images.test", &["127.0.0.1"]);
-    let app = spawn_app_verifying(network.verifier(true, &[])).await;
+    let app = TestApp::builder()
+        .verifying(network.verifier(true, &[]))
+        .spawn()
+        .await;
     let url = format!("http://images.test:{}/loop/", web.address.port());
     let verification = verified(&app, &url_source("loop", &url)).await;
     assert_eq!(code(&verification), "http_error", "{verification}");
@@ -571,7 +594,10 @@ async fn more_than_three_redirects_fail() {
 /// sentinel on 127.0.0.1 (the URL's port) sees no connection.
 async fn refused_without_connecting(addresses: &[&str]) {
     let network = TestNetwork::start().await;
-    let app = spawn_app_verifying(network.verifier(false, &[])).await;
+    let app = TestApp::builder()
+        .verifying(network.verifier(false, &[]))
+        .spawn()
+        .await;
     for (n, address) in addresses.iter().enumerate() {
         network.answer("evil.test", &[address]);
         let url = format!("http://evil.test:{}/images/", network.sentinel_port());
@@ -616,7 +642,10 @@ async fn the_sentinel_sees_a_connection_the_guard_lets_through() {
     // so its count of 0 there means the guard refused, not that nothing could connect.
     let network = TestNetwork::start().await;
     network.answer("evil.test", &["127.0.0.1"]);
-    let app = spawn_app_verifying(network.verifier(true, &[])).await;
+    let app = TestApp::builder()
+        .verifying(network.verifier(true, &[]))
+        .spawn()
+        .await;
     let url = format!("http://evil.test:{}/images/", network.sentinel_port());
     let verification = verified(&app, &url_source("control", &url)).await;
     assert_eq!(verification["status"], "failed");
@@ -627,7 +656,10 @@ async fn the_sentinel_sees_a_connection_the_guard_lets_through() {
 async fn a_private_host_name_is_refused_before_any_lookup() {
     let network = TestNetwork::start().await;
     network.answer("metadata.google.internal", &["127.0.0.1"]);
-    let app = spawn_app_verifying(network.verifier(true, &[])).await;
+    let app = TestApp::builder()
+        .verifying(network.verifier(true, &[]))
+        .spawn()
+        .await;
     let key = app.db.api_key("acme").await;
     // §4 refuses such a URL on create; a redirect can still lead there.
     let web = WebServer::start(vec![(
@@ -650,7 +682,9 @@ async fn a_private_host_name_is_refused_before_any_lookup() {
 
 async fn azure_app(endpoint: &str) -> TestApp {
     let network = TestNetwork::start().await;
-    spawn_app_verifying(network.verifier(true, &[(Provider::Azure(AzureService::Blob), endpoint)]))
+    TestApp::builder()
+        .verifying(network.verifier(true, &[(Provider::Azure(AzureService::Blob), endpoint)]))
+        .spawn()
         .await
 }
 
@@ -796,7 +830,10 @@ async fn patch_with_verify_and_bad_credentials_is_422_and_changes_nothing() {
 #[tokio::test]
 async fn verify_other_than_true_or_false_is_400() {
     let network = TestNetwork::start().await;
-    let app = spawn_app_verifying(network.verifier(false, &[])).await;
+    let app = TestApp::builder()
+        .verifying(network.verifier(false, &[]))
+        .spawn()
+        .await;
     let key = app.db.api_key("acme").await;
     for query in ["verify=yes", "verify=1", "verify=true&verify=true"] {
         let response = app
@@ -908,7 +945,10 @@ async fn the_eleventh_verification_in_a_minute_is_429_with_retry_after() {
 #[tokio::test]
 async fn verifying_another_accounts_source_is_404() {
     let network = TestNetwork::start().await;
-    let app = spawn_app_verifying(network.verifier(false, &[])).await;
+    let app = TestApp::builder()
+        .verifying(network.verifier(false, &[]))
+        .spawn()
+        .await;
     let key = app.db.api_key("acme").await;
     let other = app.db.api_key("other").await;
     let source = create(&app, &key, &source_body("mine", SourceType::S3)).await;
@@ -947,7 +987,10 @@ async fn verifying_changes_only_the_sources_health() {
 #[tokio::test]
 async fn a_read_key_may_not_verify() {
     let network = TestNetwork::start().await;
-    let app = spawn_app_verifying(network.verifier(false, &[])).await;
+    let app = TestApp::builder()
+        .verifying(network.verifier(false, &[]))
+        .spawn()
+        .await;
     let key = app.db.api_key("acme").await;
     let reader = app
         .db
