@@ -22,7 +22,7 @@ use aws_smithy_runtime_api::client::interceptors::context::{
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{Value, json};
 use shared::functions::dispatch;
 use shared::http::Endpoint;
 use shared::store::{ClientSettings, Store, local_config, table};
@@ -185,6 +185,135 @@ pub enum CostError {
 
 const CALLS: usize = 5;
 
+/// One measured call of an endpoint: [`CALLS`] requests, the n-th to the source `source(n)`
+/// made beforehand (an index into the 20 the measure creates first) with `body(n)`; `prepare`, a
+/// request made before and not measured.
+struct Measured {
+    endpoint: Endpoint,
+    call: &'static str,
+    expected: u16,
+    source: fn(usize) -> Option<usize>,
+    body: fn(usize) -> Option<Value>,
+    prepare: Option<fn() -> (usize, Value)>,
+}
+
+fn no_source(_: usize) -> Option<usize> {
+    None
+}
+
+fn no_body(_: usize) -> Option<Value> {
+    None
+}
+
+/// Every endpoint's typical calls, in the order the report shows them (the authorizer and the
+/// health checks, which are not requests to an endpoint, follow).
+const MEASURED: [Measured; 10] = [
+    Measured {
+        endpoint: Endpoint::GetSource,
+        call: "one source",
+        expected: 200,
+        source: |_| Some(0),
+        body: no_body,
+        prepare: None,
+    },
+    Measured {
+        endpoint: Endpoint::ListSources,
+        call: "a page of 20 sources",
+        expected: 200,
+        source: no_source,
+        body: no_body,
+        prepare: None,
+    },
+    Measured {
+        endpoint: Endpoint::CreateSource,
+        call: "a source, its name claim and its event",
+        expected: 201,
+        source: no_source,
+        body: |n| Some(cost_source(100 + n)),
+        prepare: None,
+    },
+    // docs/SPEC.md §23: each custom domain is a claim item in the create's transaction.
+    Measured {
+        endpoint: Endpoint::CreateSource,
+        call: "the same with 2 custom domains",
+        expected: 201,
+        source: no_source,
+        body: |n| {
+            let mut body = cost_source(200 + n);
+            body["source"]["delivery"] = json!({"custom_domains":
+                [format!("c{n}-a.example.com"), format!("c{n}-b.example.com")]});
+            Some(body)
+        },
+        prepare: None,
+    },
+    Measured {
+        endpoint: Endpoint::UpdateSource,
+        call: "one credential changed",
+        expected: 200,
+        source: |_| Some(1),
+        body: |n| {
+            let flag = if n % 2 == 0 { "true" } else { "false" };
+            Some(json!({"source": {"credential_attributes": {"require_token": flag}}}))
+        },
+        prepare: None,
+    },
+    // Two domains claimed and two released in the PATCH's transaction (the first two set
+    // before, outside the measure).
+    Measured {
+        endpoint: Endpoint::UpdateSource,
+        call: "2 custom domains replaced by 2 others",
+        expected: 200,
+        source: |_| Some(15),
+        body: |n| {
+            Some(json!({"source": {"delivery": {"custom_domains":
+                [format!("u{n}-a.example.com"), format!("u{n}-b.example.com")]}}}))
+        },
+        prepare: Some(|| {
+            (
+                15,
+                json!({"source": {"delivery": {"custom_domains": ["u-a.example.com", "u-b.example.com"]}}}),
+            )
+        }),
+    },
+    Measured {
+        endpoint: Endpoint::RotateSecretToken,
+        call: "a new signing token",
+        expected: 200,
+        source: |_| Some(2),
+        body: |_| Some(json!({"grace_period": 60})),
+        prepare: None,
+    },
+    Measured {
+        endpoint: Endpoint::ListSourceEvents,
+        call: "a page of a source's events",
+        expected: 200,
+        source: |_| Some(1),
+        body: no_body,
+        prepare: None,
+    },
+    Measured {
+        endpoint: Endpoint::VerifySource,
+        call: "the source and the rate counter (the storage's calls are not DynamoDB's)",
+        expected: 200,
+        source: |n| Some(3 + n),
+        body: no_body,
+        prepare: None,
+    },
+    Measured {
+        endpoint: Endpoint::DeleteSource,
+        call: "a source, its name claim, and its event",
+        expected: 200,
+        source: |n| Some(10 + n),
+        body: no_body,
+        prepare: None,
+    },
+];
+
+/// The n-th source the measure creates.
+fn cost_source(n: usize) -> Value {
+    crate::workload::source_body(&format!("cost-{n}"))
+}
+
 /// One typical call of every function, [`CALLS`] times each, against `endpoint`, which must
 /// report consumed capacity: a page of 20 sources, one source of ~0.5 KB, a change to it, and so on.
 pub async fn capacity(endpoint: &str) -> Result<Vec<CapacityResult>, CostError> {
@@ -224,10 +353,9 @@ pub async fn capacity(endpoint: &str) -> Result<Vec<CapacityResult>, CostError> 
             (status, body)
         }
     };
-    let create = |n: usize| crate::workload::source_body(&format!("cost-{n}"));
     let mut ids = Vec::new();
     for n in 0..20 {
-        let (status, body) = run(Endpoint::CreateSource, None, Some(create(n))).await;
+        let (status, body) = run(Endpoint::CreateSource, None, Some(cost_source(n))).await;
         if status != 201 {
             return Err(CostError::Call {
                 function: "create-source".into(),
@@ -279,144 +407,25 @@ pub async fn capacity(endpoint: &str) -> Result<Vec<CapacityResult>, CostError> 
         });
         Ok(())
     };
+    for case in &MEASURED {
+        if let Some(prepare) = case.prepare {
+            let (source, body) = prepare();
+            run(case.endpoint, Some(ids[source].clone()), Some(body)).await;
+            meter.take();
+        }
+        let mut outcomes = Vec::new();
+        for n in 0..CALLS {
+            let id = (case.source)(n).map(|i| ids[i].clone());
+            outcomes.push(run(case.endpoint, id, (case.body)(n)).await.0);
+        }
+        measure(
+            case.endpoint.function_name(),
+            case.call,
+            case.expected,
+            outcomes,
+        )?;
+    }
     let mut outcomes = Vec::new();
-    for _ in 0..CALLS {
-        outcomes.push(run(Endpoint::GetSource, Some(ids[0].clone()), None).await.0);
-    }
-    measure(
-        "get-source",
-        "one source",
-        200,
-        std::mem::take(&mut outcomes),
-    )?;
-    for _ in 0..CALLS {
-        outcomes.push(run(Endpoint::ListSources, None, None).await.0);
-    }
-    measure(
-        "list-sources",
-        "a page of 20 sources",
-        200,
-        std::mem::take(&mut outcomes),
-    )?;
-    for n in 0..CALLS {
-        outcomes.push(
-            run(Endpoint::CreateSource, None, Some(create(100 + n)))
-                .await
-                .0,
-        );
-    }
-    measure(
-        "create-source",
-        "a source, its name claim and its event",
-        201,
-        std::mem::take(&mut outcomes),
-    )?;
-    // docs/SPEC.md §23: each custom domain is a claim item in the create's transaction.
-    for n in 0..CALLS {
-        let mut body = create(200 + n);
-        body["source"]["delivery"] = json!({"custom_domains":
-            [format!("c{n}-a.example.com"), format!("c{n}-b.example.com")]});
-        outcomes.push(run(Endpoint::CreateSource, None, Some(body)).await.0);
-    }
-    measure(
-        "create-source",
-        "the same with 2 custom domains",
-        201,
-        std::mem::take(&mut outcomes),
-    )?;
-    for n in 0..CALLS {
-        let flag = if n % 2 == 0 { "true" } else { "false" };
-        let body = json!({"source": {"credential_attributes": {"require_token": flag}}});
-        outcomes.push(
-            run(Endpoint::UpdateSource, Some(ids[1].clone()), Some(body))
-                .await
-                .0,
-        );
-    }
-    measure(
-        "update-source",
-        "one credential changed",
-        200,
-        std::mem::take(&mut outcomes),
-    )?;
-    // Two domains claimed and two released in the PATCH's transaction (the first two set
-    // before, outside the measure).
-    let first =
-        json!({"source": {"delivery": {"custom_domains": ["u-a.example.com", "u-b.example.com"]}}});
-    run(Endpoint::UpdateSource, Some(ids[15].clone()), Some(first)).await;
-    meter.take();
-    for n in 0..CALLS {
-        let body = json!({"source": {"delivery": {"custom_domains":
-            [format!("u{n}-a.example.com"), format!("u{n}-b.example.com")]}}});
-        outcomes.push(
-            run(Endpoint::UpdateSource, Some(ids[15].clone()), Some(body))
-                .await
-                .0,
-        );
-    }
-    measure(
-        "update-source",
-        "2 custom domains replaced by 2 others",
-        200,
-        std::mem::take(&mut outcomes),
-    )?;
-    for _ in 0..CALLS {
-        let body = json!({"grace_period": 60});
-        outcomes.push(
-            run(
-                Endpoint::RotateSecretToken,
-                Some(ids[2].clone()),
-                Some(body),
-            )
-            .await
-            .0,
-        );
-    }
-    measure(
-        "rotate-secret-token",
-        "a new signing token",
-        200,
-        std::mem::take(&mut outcomes),
-    )?;
-    for _ in 0..CALLS {
-        outcomes.push(
-            run(Endpoint::ListSourceEvents, Some(ids[1].clone()), None)
-                .await
-                .0,
-        );
-    }
-    measure(
-        "list-events",
-        "a page of a source's events",
-        200,
-        std::mem::take(&mut outcomes),
-    )?;
-    for n in 0..CALLS {
-        outcomes.push(
-            run(Endpoint::VerifySource, Some(ids[3 + n].clone()), None)
-                .await
-                .0,
-        );
-    }
-    measure(
-        "verify-source",
-        "the source and the rate counter (the storage's calls are not DynamoDB's)",
-        200,
-        std::mem::take(&mut outcomes),
-    )?;
-    for n in 0..CALLS {
-        outcomes.push(
-            run(Endpoint::DeleteSource, Some(ids[10 + n].clone()), None)
-                .await
-                .0,
-        );
-    }
-    measure(
-        "delete-source",
-        "a source, its name claim, and its event",
-        200,
-        std::mem::take(&mut outcomes),
-    )?;
     for _ in 0..CALLS {
         let ok = shared::http::caller::caller_for_key(&store, Some(key.reveal()))
             .await

@@ -187,6 +187,145 @@ async fn main() -> Result<(), BoxError> {
     // guard with the loopback switch on (the template never sets it).
     let s3 = integration_tests::storage::S3Server::start(Default::default()).await;
 
+    let workload = Workload {
+        app: &app,
+        events: &events,
+        binaries: &binaries,
+        acme_key: &acme_key,
+        acme_ids: &acme_ids,
+        delete_key: &delete_key,
+        s3: &s3,
+    };
+    let mut cases = cases(&workload)?;
+    let get_event = events.endpoint("get-source", "acme", Some(&acme_ids[0]), None)?;
+    let subject = |name: &str| subject_of(&binaries, name);
+    if let Some(python) = python {
+        cases.push(Case {
+            subject: python,
+            events: fixed(get_event.clone()),
+        });
+    }
+
+    // Compared builds are interleaved with the rest in the cold starts, and left out after.
+    let measured = cases.len();
+    cases.extend(args.compare.iter().map(|(name, path)| Case {
+        subject: Subject {
+            name: name.clone(),
+            program: path.clone(),
+            ..subject("get-source")
+        },
+        events: fixed(get_event.clone()),
+    }));
+
+    eprintln!("cold starts ({} per subject) ...", args.runs);
+    let mut cold_starts = lambda::cold_starts(&mut cases, &direct, args.runs).await?;
+    let compared = cold_starts.split_off(measured);
+    cases.truncate(measured);
+    eprintln!(
+        "warm runs ({} invocations, DynamoDB counted) ...",
+        args.warm_invocations
+    );
+    let warm = lambda::warm_runs(&mut cases, &counted, &proxy, args.warm_invocations).await?;
+    drop(cases);
+
+    eprintln!("latency through the local gateway ...");
+    let latency = gateway::latency(&app, &[1, 16], args.requests).await?;
+    drop(app);
+
+    let (scale, listing) = scale_and_listing(&args).await?;
+
+    eprintln!("the health sweep: a batch at s3s-fs, a batch at a storage that never answers ...");
+    let sweep = match bench::sweep::measure().await {
+        Ok(sweep) => Some(sweep),
+        Err(why) => {
+            notes.push(format!("no health sweep figures: {why}"));
+            None
+        }
+    };
+
+    let (capacity, capacity_on) = capacity(&args, &mut notes).await;
+    let costs = bench::cost::per_million(&capacity, &warm);
+    let daily_checks = sweep
+        .as_ref()
+        .and_then(|sweep| bench::sweep::daily_cost(&capacity, sweep));
+
+    let sizes = sizes(&args, &workspace, &bench_dir, &binaries, &mut notes)?;
+
+    let mut results = Results {
+        machine,
+        settings: Settings {
+            cold_start_runs: args.runs,
+            warm_invocations: args.warm_invocations,
+            latency_requests: args.requests,
+            concurrency_levels: vec![1, 16],
+            scale_requests: args.scale_requests,
+            foreign_items: args.foreign_items,
+            paging_sources: args.paging_sources,
+        },
+        cold_starts,
+        compared,
+        warm,
+        sizes,
+        latency,
+        scale,
+        listing,
+        capacity,
+        capacity_on,
+        prices: bench::cost::PRICES,
+        costs,
+        sweep,
+        daily_checks,
+        notes,
+        targets: Vec::new(),
+    };
+    results.judge(&FUNCTIONS, python::NAME);
+    // Only a full run with the default output updates the committed document.
+    let doc = (args.out.is_none() && !args.quick).then(|| workspace.join("docs/BENCHMARKS.md"));
+    write_results(&results, &out, doc)?;
+    Ok(())
+}
+
+/// The function `name`, as built, started with nothing set.
+fn subject_of(binaries: &std::collections::BTreeMap<String, PathBuf>, name: &str) -> Subject {
+    Subject {
+        name: name.to_owned(),
+        program: binaries[name].clone(),
+        args: Vec::new(),
+        working_dir: None,
+        env: Vec::new(),
+    }
+}
+
+/// The same event at every invocation.
+fn fixed<'a>(event: axum::body::Bytes) -> EventSource<'a> {
+    Box::new(move || {
+        let event = event.clone();
+        Box::pin(async move { Ok(event) })
+    })
+}
+
+/// What the functions are invoked with: the seeded API, its events and sources, the storage.
+struct Workload<'a> {
+    app: &'a integration_tests::TestApp,
+    events: &'a Events,
+    binaries: &'a std::collections::BTreeMap<String, PathBuf>,
+    acme_key: &'a str,
+    acme_ids: &'a [String],
+    delete_key: &'a str,
+    s3: &'a integration_tests::storage::S3Server,
+}
+
+/// One case per function, each with the events it is invoked with.
+fn cases<'a>(workload: &Workload<'a>) -> Result<Vec<Case<'a>>, BoxError> {
+    let Workload {
+        app,
+        events,
+        binaries,
+        acme_key,
+        acme_ids,
+        delete_key,
+        s3,
+    } = *workload;
     // What the functions that reach a storage are started with: the guard's loopback switch,
     // and S3 pointed at s3s-fs.
     let at_loopback_s3 = vec![
@@ -199,28 +338,16 @@ async fn main() -> Result<(), BoxError> {
             s3.endpoint.clone(),
         ),
     ];
-    let subject = |name: &str| Subject {
-        name: name.to_owned(),
-        program: binaries[name].clone(),
-        args: Vec::new(),
-        working_dir: None,
-        env: Vec::new(),
-    };
+    let subject = |name: &str| subject_of(binaries, name);
     let get_event = events.endpoint("get-source", "acme", Some(&acme_ids[0]), None)?;
-    let fixed = |event: axum::body::Bytes| -> EventSource<'_> {
-        Box::new(move || {
-            let event = event.clone();
-            Box::pin(async move { Ok(event) })
-        })
-    };
-    let (events, app_ref, delete_key) = (&events, &app, delete_key.as_str());
+    let app_ref = app;
     let patch_id = acme_ids[1].clone();
     let rotate_id = acme_ids[2].clone();
     let mut creates = 0usize;
     let mut patches = 0usize;
     let mut deletes = 0usize;
     let mut verifies = 0usize;
-    let mut cases: Vec<Case> = vec![
+    let cases: Vec<Case> = vec![
         Case {
             subject: subject("get-source"),
             events: fixed(get_event.clone()),
@@ -315,7 +442,7 @@ async fn main() -> Result<(), BoxError> {
         },
         Case {
             subject: subject("authorizer"),
-            events: fixed(events.authorizer(&acme_key)?),
+            events: fixed(events.authorizer(acme_key)?),
         },
         Case {
             // One sweep per invocation, as the schedule invokes it: the first runs check the
@@ -340,39 +467,14 @@ async fn main() -> Result<(), BoxError> {
             events: fixed(get_event.clone()),
         },
     ];
-    if let Some(python) = python {
-        cases.push(Case {
-            subject: python,
-            events: fixed(get_event.clone()),
-        });
-    }
+    Ok(cases)
+}
 
-    // Compared builds are interleaved with the rest in the cold starts, and left out after.
-    let measured = cases.len();
-    cases.extend(args.compare.iter().map(|(name, path)| Case {
-        subject: Subject {
-            name: name.clone(),
-            program: path.clone(),
-            ..subject("get-source")
-        },
-        events: fixed(get_event.clone()),
-    }));
-
-    eprintln!("cold starts ({} per subject) ...", args.runs);
-    let mut cold_starts = lambda::cold_starts(&mut cases, &direct, args.runs).await?;
-    let compared = cold_starts.split_off(measured);
-    cases.truncate(measured);
-    eprintln!(
-        "warm runs ({} invocations, DynamoDB counted) ...",
-        args.warm_invocations
-    );
-    let warm = lambda::warm_runs(&mut cases, &counted, &proxy, args.warm_invocations).await?;
-    drop(cases);
-
-    eprintln!("latency through the local gateway ...");
-    let latency = gateway::latency(&app, &[1, 16], args.requests).await?;
-    drop(app);
-
+/// Latency as the table grows (foreign items of other accounts) and a page's cost as an account
+/// grows, on the embedded DynamoDB and on each `--scale-endpoint`.
+async fn scale_and_listing(
+    args: &Args,
+) -> Result<(Vec<gateway::ScaleResult>, Vec<paging::PagingResult>), BoxError> {
     eprintln!("scale ({} foreign items) ...", args.foreign_items);
     let server = match std::env::var("DYNAMODB_TEST_ENDPOINT") {
         Ok(endpoint) if !endpoint.is_empty() => endpoint,
@@ -425,24 +527,22 @@ async fn main() -> Result<(), BoxError> {
         );
     }
 
-    eprintln!("the health sweep: a batch at s3s-fs, a batch at a storage that never answers ...");
-    let sweep = match bench::sweep::measure().await {
-        Ok(sweep) => Some(sweep),
-        Err(why) => {
-            notes.push(format!("no health sweep figures: {why}"));
-            None
-        }
-    };
+    Ok((scale, listing))
+}
 
-    // The bill: capacity per call where the server reports it (DynamoDB Local does), priced
-    // with the warm durations measured above.
+/// The bill: capacity per call where the server reports it (DynamoDB Local does; dynoxide
+/// counts no local secondary index writes), priced later with the warm durations.
+async fn capacity(
+    args: &Args,
+    notes: &mut Vec<String>,
+) -> (Vec<bench::cost::CapacityResult>, Option<String>) {
     let capacity_server = args.scale_endpoint.first().cloned().or_else(|| {
         std::env::var("DYNAMODB_TEST_ENDPOINT")
             .ok()
             .filter(|e| !e.is_empty())
             .map(|e| (e.clone(), e))
     });
-    let (capacity, capacity_on) = match capacity_server {
+    match capacity_server {
         Some((name, url)) => {
             eprintln!("consumed capacity per call on {name} ...");
             match bench::cost::capacity(&url).await {
@@ -461,12 +561,18 @@ async fn main() -> Result<(), BoxError> {
             );
             (Vec::new(), None)
         }
-    };
-    let costs = bench::cost::per_million(&capacity, &warm);
-    let daily_checks = sweep
-        .as_ref()
-        .and_then(|sweep| bench::sweep::daily_cost(&capacity, sweep));
+    }
+}
 
+/// Each function's bootstrap and (with cargo-lambda) arm64 zip, and whether it links the verify
+/// check.
+fn sizes(
+    args: &Args,
+    workspace: &Path,
+    bench_dir: &Path,
+    binaries: &std::collections::BTreeMap<String, PathBuf>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<Size>, BoxError> {
     let zips = if args.no_zip {
         notes.push("arm64 zips left out (--no-zip)".to_owned());
         None
@@ -476,7 +582,7 @@ async fn main() -> Result<(), BoxError> {
     } else {
         eprintln!("building the arm64 zips with cargo-lambda (minutes) ...");
         Some(artifacts::arm64_zips(
-            &workspace,
+            workspace,
             &FUNCTIONS,
             &bench_dir.join("lambda"),
         )?)
@@ -495,38 +601,7 @@ async fn main() -> Result<(), BoxError> {
         });
     }
 
-    let mut results = Results {
-        machine,
-        settings: Settings {
-            cold_start_runs: args.runs,
-            warm_invocations: args.warm_invocations,
-            latency_requests: args.requests,
-            concurrency_levels: vec![1, 16],
-            scale_requests: args.scale_requests,
-            foreign_items: args.foreign_items,
-            paging_sources: args.paging_sources,
-        },
-        cold_starts,
-        compared,
-        warm,
-        sizes,
-        latency,
-        scale,
-        listing,
-        capacity,
-        capacity_on,
-        prices: bench::cost::PRICES,
-        costs,
-        sweep,
-        daily_checks,
-        notes,
-        targets: Vec::new(),
-    };
-    results.judge(&FUNCTIONS, python::NAME);
-    // Only a full run with the default output updates the committed document.
-    let doc = (args.out.is_none() && !args.quick).then(|| workspace.join("docs/BENCHMARKS.md"));
-    write_results(&results, &out, doc)?;
-    Ok(())
+    Ok(sizes)
 }
 
 fn write_results(results: &Results, out: &Path, doc: Option<PathBuf>) -> Result<(), BoxError> {
