@@ -1,18 +1,18 @@
 // The console (docs/SPEC.md §20): a router over the location's hash, the signed-in caller, and
 // the views. It calls only the public API (api.js), with the key the person pasted in.
-import { api } from './api.js';
-import { announce, fill, h, problem, route } from './dom.js';
-import { session } from './session.js';
-import { describe } from './words.js';
-import { activityView } from './views/activity.js';
-import { createView } from './views/create.js';
-import { editView } from './views/edit.js';
-import { renderHeader } from './views/header.js';
-import { signInView } from './views/signin.js';
-import { sourceView } from './views/source.js';
-import { sourcesView } from './views/sources.js';
+import { api } from "./api.js";
+import { announce, fill, h, problem, route } from "./dom.js";
+import { session } from "./session.js";
+import { activityView } from "./views/activity.js";
+import { createView } from "./views/create.js";
+import { editView } from "./views/edit.js";
+import { renderHeader } from "./views/header.js";
+import { signInView } from "./views/signin.js";
+import { sourceView } from "./views/source.js";
+import { sourcesView } from "./views/sources.js";
+import { describe } from "./words.js";
 
-const main = document.getElementById('main');
+const main = document.getElementById("main");
 let caller = null;
 // What was said stays for the view a navigation opens ("Deleted …" on the list), and goes after.
 let keepStatus = false;
@@ -28,14 +28,18 @@ function navigate(hash) {
 function signOut() {
   session.signOut();
   caller = null;
-  location.hash = route('signin');
+  location.hash = route("signin");
   location.reload();
 }
 
 async function render() {
-  if (!keepStatus) announce('');
+  if (!keepStatus) announce("");
   keepStatus = false;
-  const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = location.hash
+    .replace(/^#\/?/, "")
+    .split("/")
+    .filter(Boolean)
+    .map(decodeURIComponent);
   if (!session.key) {
     caller = null;
     renderHeader(null, {});
@@ -43,7 +47,7 @@ async function render() {
       onSignedIn(key) {
         caller = key;
         announce(`Signed in as ${key.label || key.id}.`);
-        navigate(route('sources'));
+        navigate(route("sources"));
       },
     });
     focusTitle();
@@ -56,10 +60,10 @@ async function render() {
       if (error.status === 401) {
         session.signOut();
         renderHeader(null, {});
-        signInView(main, { onSignedIn: () => navigate(route('sources')), notice: describe(error) });
+        signInView(main, { onSignedIn: () => navigate(route("sources")), notice: describe(error) });
       } else {
-        const retry = h('button', { type: 'button', onclick: render }, 'Try again');
-        fill(main, h('h1', { tabindex: '-1' }, 'Image Sources'), problem(describe(error)), retry);
+        const retry = h("button", { type: "button", onclick: render }, "Try again");
+        fill(main, h("h1", { tabindex: "-1" }, "Image Sources"), problem(describe(error)), retry);
       }
       focusTitle();
       return;
@@ -68,23 +72,23 @@ async function render() {
   renderHeader(caller, { onSignOut: signOut });
   const context = { caller, navigate };
   const [first, id, action] = parts;
-  if (first === 'new') await createView(main, context);
-  else if (first === 'activity') activityView(main, context);
-  else if (first === 'sources' && id && action === 'edit') await editView(main, { ...context, id });
-  else if (first === 'sources' && id) await sourceView(main, { ...context, id });
+  if (first === "new") await createView(main, context);
+  else if (first === "activity") activityView(main, context);
+  else if (first === "sources" && id && action === "edit") await editView(main, { ...context, id });
+  else if (first === "sources" && id) await sourceView(main, { ...context, id });
   else await sourcesView(main, context);
   focusTitle();
 }
 
 function focusTitle() {
-  main.querySelector('h1')?.focus();
+  main.querySelector("h1")?.focus();
 }
 
-window.addEventListener('hashchange', render);
+window.addEventListener("hashchange", render);
 // A link to the route already shown starts it afresh (no hashchange fires for it).
-document.addEventListener('click', (event) => {
+document.addEventListener("click", (event) => {
   const link = event.target.closest?.('a[href^="#/"]');
-  if (link && link.getAttribute('href') === location.hash) {
+  if (link && link.getAttribute("href") === location.hash) {
     event.preventDefault();
     render();
   }

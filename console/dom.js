@@ -6,9 +6,9 @@ export function h(tag, props = {}, ...children) {
   const el = document.createElement(tag);
   for (const [name, value] of Object.entries(props)) {
     if (value === undefined || value === null || value === false) continue;
-    if (name.startsWith('on')) el.addEventListener(name.slice(2), value);
-    else if (name === 'class') el.className = value;
-    else if (value === true) el.setAttribute(name, '');
+    if (name.startsWith("on")) el.addEventListener(name.slice(2), value);
+    else if (name === "class") el.className = value;
+    else if (value === true) el.setAttribute(name, "");
     else el.setAttribute(name, String(value));
   }
   append(el, children);
@@ -31,12 +31,12 @@ export function fill(el, ...children) {
 
 /** A link inside the console: `#/…` built from parts that are each encoded. */
 export function route(...parts) {
-  return '#/' + parts.map(encodeURIComponent).join('/');
+  return `#/${parts.map(encodeURIComponent).join("/")}`;
 }
 
 /** Says `text` to everyone: shown, and read by screen readers (the status region is live). */
 export function announce(text) {
-  fill(document.getElementById('status'), text ? h('p', {}, text) : null);
+  fill(document.getElementById("status"), text ? h("p", {}, text) : null);
 }
 
 let uniqueIds = 0;
@@ -47,13 +47,13 @@ export function uniqueId(prefix) {
 
 /** An alert box for an error, in words. */
 export function problem(text) {
-  return h('div', { class: 'problem', role: 'alert' }, text);
+  return h("div", { class: "problem", role: "alert" }, text);
 }
 
 /** "2026-03-05T14:10:00Z" as the reader's local date and time, the exact value in the title. */
 export function when(timestamp) {
-  if (!timestamp) return h('span', {}, '—');
+  if (!timestamp) return h("span", {}, "—");
   const date = new Date(timestamp);
   const shown = Number.isNaN(date.getTime()) ? timestamp : date.toLocaleString();
-  return h('time', { datetime: timestamp, title: timestamp }, shown);
+  return h("time", { datetime: timestamp, title: timestamp }, shown);
 }

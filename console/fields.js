@@ -1,41 +1,48 @@
 // What the console shows of a source, in one place (docs/SPEC.md §20): a field the API adds to a
 // source (§21's secrets_updated_at, §22's health, §23's delivery) shows once it has a line here.
-import { h, route, when } from './dom.js';
+import { h, route, when } from "./dom.js";
 
 /** The signing token and its predecessor are shown masked, with reveal and copy. */
-export const TOKEN_KEYS = ['secret_token', 'previous_secret_token', 'previous_secret_token_expires_at'];
+export const TOKEN_KEYS = [
+  "secret_token",
+  "previous_secret_token",
+  "previous_secret_token_expires_at",
+];
 
 /** The source view's facts, in order: a label and how to show it. */
 export const SOURCE_FIELDS = [
-  ['Name', (s) => s.source],
-  ['Storage type', (s) => typeName(s.source_type)],
-  ['ID', (s) => h('code', {}, s.id)],
-  ['Enabled', (s) => (s.enabled ? 'Yes: the CDN serves it' : 'No: the CDN does not serve it')],
-  ['Health', (s) => healthText(s.health)],
-  ['Last checked', (s) => when(s.health?.checked_at)],
-  ['Created', (s) => when(s.created_at)],
-  ['Updated', (s) => when(s.updated_at)],
-  ['Secrets last changed', (s) => when(s.secrets_updated_at)],
+  ["Name", (s) => s.source],
+  ["Storage type", (s) => typeName(s.source_type)],
+  ["ID", (s) => h("code", {}, s.id)],
+  ["Enabled", (s) => (s.enabled ? "Yes: the CDN serves it" : "No: the CDN does not serve it")],
+  ["Health", (s) => healthText(s.health)],
+  ["Last checked", (s) => when(s.health?.checked_at)],
+  ["Created", (s) => when(s.created_at)],
+  ["Updated", (s) => when(s.updated_at)],
+  ["Secrets last changed", (s) => when(s.secrets_updated_at)],
 ];
 
 /** The sources list's columns. */
 export const LIST_COLUMNS = [
-  ['Name', (s) => h('a', { href: route('sources', s.id) }, s.source)],
-  ['Type', (s) => typeName(s.source_type)],
-  ['Enabled', (s) => (s.enabled ? 'Yes' : 'No')],
-  ['Health', (s) => h('span', { class: `health health-${s.health?.status}` }, s.health?.status ?? 'unknown')],
-  ['Created', (s) => when(s.created_at)],
+  ["Name", (s) => h("a", { href: route("sources", s.id) }, s.source)],
+  ["Type", (s) => typeName(s.source_type)],
+  ["Enabled", (s) => (s.enabled ? "Yes" : "No")],
+  [
+    "Health",
+    (s) => h("span", { class: `health health-${s.health?.status}` }, s.health?.status ?? "unknown"),
+  ],
+  ["Created", (s) => when(s.created_at)],
 ];
 
 const TYPE_NAMES = {
-  s3: 'Amazon S3',
-  gcs: 'Google Cloud Storage',
-  dos: 'DigitalOcean Spaces',
-  r2: 'Cloudflare R2',
-  akamai: 'Akamai NetStorage',
-  wasabi: 'Wasabi',
-  azure: 'Azure Storage',
-  url: 'Web folder',
+  s3: "Amazon S3",
+  gcs: "Google Cloud Storage",
+  dos: "DigitalOcean Spaces",
+  r2: "Cloudflare R2",
+  akamai: "Akamai NetStorage",
+  wasabi: "Wasabi",
+  azure: "Azure Storage",
+  url: "Web folder",
 };
 
 /** A type's name for people; a type the console does not know yet shows as the API names it. */
@@ -44,19 +51,20 @@ export function typeName(type) {
 }
 
 export function healthText(health) {
-  const status = health?.status ?? 'unknown';
-  const words = {
-    unknown: 'Unknown: not checked yet',
-    ok: 'OK: the storage answered the check',
-    failed: 'Failed',
-    inconclusive: 'Inconclusive',
-  }[status] ?? status;
+  const status = health?.status ?? "unknown";
+  const words =
+    {
+      unknown: "Unknown: not checked yet",
+      ok: "OK: the storage answered the check",
+      failed: "Failed",
+      inconclusive: "Inconclusive",
+    }[status] ?? status;
   return health?.error ? `${words}: ${health.error.message} (${health.error.code})` : words;
 }
 
 /** `{a: {b: 1}}` as `[["a.b", 1]]`: the nested settings as rows. */
-export function flatten(value, prefix = '') {
-  if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length) {
+export function flatten(value, prefix = "") {
+  if (value && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length) {
     return Object.entries(value).flatMap(([k, v]) => flatten(v, prefix ? `${prefix}.${k}` : k));
   }
   return [[prefix, value]];
@@ -64,7 +72,8 @@ export function flatten(value, prefix = '') {
 
 /** A setting's value as text: lists and maps as JSON, nothing as a dash. */
 export function valueText(value) {
-  if (value === null || value === undefined) return '—';
-  if (typeof value === 'object') return Array.isArray(value) && !value.length ? '—' : JSON.stringify(value);
+  if (value === null || value === undefined) return "—";
+  if (typeof value === "object")
+    return Array.isArray(value) && !value.length ? "—" : JSON.stringify(value);
   return String(value);
 }

@@ -5,7 +5,7 @@ let loading = null;
 
 /** The OpenAPI document, fetched once. */
 export function contract() {
-  loading ??= fetch(new URL('openapi.json', import.meta.url), { credentials: 'omit' }).then((r) => {
+  loading ??= fetch(new URL("openapi.json", import.meta.url), { credentials: "omit" }).then((r) => {
     if (!r.ok) throw new Error(`the OpenAPI document answered HTTP ${r.status}`);
     return r.json();
   });
@@ -18,7 +18,7 @@ export function contract() {
 /** `schema` with its `$ref` followed. */
 export function resolve(doc, schema) {
   let found = schema;
-  while (found?.$ref) found = doc.components.schemas[found.$ref.split('/').pop()];
+  while (found?.$ref) found = doc.components.schemas[found.$ref.split("/").pop()];
   return found ?? {};
 }
 
@@ -27,11 +27,15 @@ export function unwrap(doc, schema) {
   let found = resolve(doc, schema);
   let nullable = false;
   if (Array.isArray(found.anyOf)) {
-    const others = found.anyOf.filter((s) => s.type !== 'null');
+    const others = found.anyOf.filter((s) => s.type !== "null");
     nullable = others.length < found.anyOf.length;
-    if (others.length === 1) found = { ...resolve(doc, others[0]), description: found.description ?? resolve(doc, others[0]).description };
+    if (others.length === 1)
+      found = {
+        ...resolve(doc, others[0]),
+        description: found.description ?? resolve(doc, others[0]).description,
+      };
   }
-  if (Array.isArray(found.type) && found.type.includes('null')) nullable = true;
+  if (Array.isArray(found.type) && found.type.includes("null")) nullable = true;
   return { schema: found, nullable };
 }
 
@@ -71,5 +75,8 @@ export function deliverySchema(doc) {
 /** The name's schema and the `enabled` flag's, for the top of every form. */
 export function topFields(doc, type) {
   const create = sourceTypes(doc).find((t) => t.type === type)?.schema ?? {};
-  return { name: resolve(doc, create.properties?.source), enabled: create.properties?.enabled ?? {} };
+  return {
+    name: resolve(doc, create.properties?.source),
+    enabled: create.properties?.enabled ?? {},
+  };
 }

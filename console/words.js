@@ -2,25 +2,27 @@
 
 export function describe(error) {
   const status = error?.status ?? 0;
-  const retry = error?.retryAfter ? ` Try again in ${error.retryAfter} seconds.` : ' Try again in a moment.';
-  const said = (error?.messages ?? []).join(' ');
+  const retry = error?.retryAfter
+    ? ` Try again in ${error.retryAfter} seconds.`
+    : " Try again in a moment.";
+  const said = (error?.messages ?? []).join(" ");
   switch (true) {
     case status === 0:
-      return 'The API could not be reached: the network failed or the server is down. Nothing was changed; try again.';
+      return "The API could not be reached: the network failed or the server is down. Nothing was changed; try again.";
     case status === 400:
       return `The API could not read the request: ${said}`;
     case status === 401:
-      return 'The API key was refused: it is unknown, revoked or expired. Sign in again with a valid key.';
+      return "The API key was refused: it is unknown, revoked or expired. Sign in again with a valid key.";
     case status === 403:
-      return 'This API key may not do this: it is a read-only key. Ask for a write key.';
+      return "This API key may not do this: it is a read-only key. Ask for a write key.";
     case status === 404:
-      return 'Not found: it was deleted, or does not exist in this account.';
+      return "Not found: it was deleted, or does not exist in this account.";
     case status === 412:
-      return 'The source changed since you opened it, so nothing was saved. Reload it to see the changes; what you typed is kept.';
+      return "The source changed since you opened it, so nothing was saved. Reload it to see the changes; what you typed is kept.";
     case status === 413:
-      return 'The request is too large for the API (64 KiB at most).';
+      return "The request is too large for the API (64 KiB at most).";
     case status === 422:
-      return said ? `The API refused it: ${said}` : 'The API refused it.';
+      return said ? `The API refused it: ${said}` : "The API refused it.";
     case status === 429:
       return `Too many requests for this account.${retry}`;
     case status === 503:
@@ -34,6 +36,6 @@ export function describe(error) {
 
 /** Field names for people: `access_key_id` → "Access key id". */
 export function label(key) {
-  const text = String(key).replaceAll('_', ' ');
+  const text = String(key).replaceAll("_", " ");
   return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -1,84 +1,17 @@
 // The audit trail (docs/SPEC.md §17): the account's events, or one source's, newest first, paged
 // through `Link`.
-import { api } from '../api.js';
-import { fill, h, problem, route, when } from '../dom.js';
-import { describe } from '../words.js';
-import { valueText } from '../fields.js';
-
-const ACTIONS = {
-  created: 'created',
-  updated: 'updated',
-  deleted: 'deleted',
-  secret_token_rotated: 'rotated the signing token of',
-  health_changed: 'saw the health change of',
-};
-
-/** One event as a list item; `linked` links the source's name to it. */
-export function eventItem(event, { linked }) {
-  const name = linked ? h('a', { href: route('sources', event.source_id) }, event.source) : h('strong', {}, event.source);
-  const who = event.api_key_label ?? event.api_key_id ?? 'someone';
-  return h(
-    'li',
-    { class: 'event' },
-    h('p', {}, when(event.at), ' · ', h('span', {}, who), ` ${ACTIONS[event.action] ?? event.action} `, name),
-    event.changes?.length
-      ? h(
-          'ul',
-          { class: 'changes' },
-          event.changes.map((c) =>
-            h(
-              'li',
-              {},
-              h('code', {}, c.field),
-              'from' in c || 'to' in c ? `: ${valueText(c.from)} → ${valueText(c.to)}` : ' changed (a secret: not shown)',
-            ),
-          ),
-        )
-      : null,
-  );
-}
-
-/**
- * A paged event list: `load(query)` answers one page. Next follows `Link`; Previous goes back
- * through the pages already seen.
- */
-export function pagedEvents(load, { linked, empty }) {
-  const list = h('ol', { class: 'events' });
-  const status = h('div');
-  const previous = h('button', { type: 'button', class: 'secondary', disabled: true }, 'Newer events');
-  const next = h('button', { type: 'button', class: 'secondary', disabled: true }, 'Older events');
-  const seen = [{}];
-  let nextQuery = null;
-  async function show() {
-    previous.disabled = next.disabled = true;
-    try {
-      const page = await load({ limit: 25, ...seen[seen.length - 1] });
-      nextQuery = page.next;
-      fill(list, ...page.data.map((e) => eventItem(e, { linked })));
-      fill(status, page.data.length || seen.length > 1 ? '' : empty);
-      previous.disabled = seen.length === 1;
-      next.disabled = !nextQuery;
-    } catch (error) {
-      fill(status, problem(describe(error)));
-      previous.disabled = seen.length === 1;
-    }
-  }
-  previous.addEventListener('click', () => {
-    seen.pop();
-    show();
-  });
-  next.addEventListener('click', () => {
-    seen.push(nextQuery);
-    show();
-  });
-  show();
-  return h('div', {}, list, status, h('nav', { class: 'pager', 'aria-label': 'Event pages' }, previous, next));
-}
+import { api } from "../api.js";
+import { fill, h } from "../dom.js";
+import { pagedEvents } from "../events.js";
 
 export function activityView(main) {
-  fill(main, 
-    h('h1', { tabindex: '-1' }, 'Activity'),
-    h('p', {}, 'Every change to a source of this account, newest first.'),
-    pagedEvents((query) => api.listEvents(query), { linked: true, empty: 'Nothing has happened in this account yet.' }),
+  fill(
+    main,
+    h("h1", { tabindex: "-1" }, "Activity"),
+    h("p", {}, "Every change to a source of this account, newest first."),
+    pagedEvents((query) => api.listEvents(query), {
+      linked: true,
+      empty: "Nothing has happened in this account yet.",
+    }),
   );
 }

@@ -1,30 +1,36 @@
 // Edit a source (docs/SPEC.md §20): the form starts from the stored values, and the PATCH sends
 // only what changed (an untouched secret is kept) with `If-Match`. A 412 says the source changed
 // meanwhile and offers to reload it; the reload keeps what the person changed.
-import { api } from '../api.js';
-import { announce, fill, h, problem, route } from '../dom.js';
-import { typeName } from '../fields.js';
-import { contract } from '../schema.js';
-import { describe } from '../words.js';
-import { setPath } from './create.js';
-import { sourceFields } from './sourceform.js';
+import { api } from "../api.js";
+import { announce, fill, h, problem, route } from "../dom.js";
+import { typeName } from "../fields.js";
+import { setPath } from "../form.js";
+import { contract } from "../schema.js";
+import { sourceFields } from "../sourceform.js";
+import { describe } from "../words.js";
 
 /** A value with its empty parts (false, null, [], {}) left out, for "did it change?". */
 function canon(value) {
   if (Array.isArray(value)) return value.length ? value : undefined;
-  if (value && typeof value === 'object') {
+  if (value && typeof value === "object") {
     const kept = Object.entries(value)
       .map(([k, v]) => [k, canon(v)])
       .filter(([, v]) => v !== undefined);
-    return kept.length ? Object.fromEntries(kept.sort(([a], [b]) => a.localeCompare(b))) : undefined;
+    return kept.length
+      ? Object.fromEntries(kept.sort(([a], [b]) => a.localeCompare(b)))
+      : undefined;
   }
-  return value === false || value === null || value === '' ? undefined : value;
+  return value === false || value === null || value === "" ? undefined : value;
 }
 const same = (a, b) => JSON.stringify(canon(a)) === JSON.stringify(canon(b));
 
 export async function editView(main, { caller, id, navigate }) {
-  if (caller.scope !== 'write') {
-    fill(main, h('h1', { tabindex: '-1' }, 'Edit source'), h('p', { class: 'note' }, 'This key is read-only: a write key can edit sources.'));
+  if (caller.scope !== "write") {
+    fill(
+      main,
+      h("h1", { tabindex: "-1" }, "Edit source"),
+      h("p", { class: "note" }, "This key is read-only: a write key can edit sources."),
+    );
     return;
   }
   let doc;
@@ -32,7 +38,11 @@ export async function editView(main, { caller, id, navigate }) {
   try {
     [doc, current] = await Promise.all([contract(), api.getSource(id)]);
   } catch (error) {
-    fill(main, h('h1', { tabindex: '-1' }, 'Edit source'), problem(error.status !== undefined ? describe(error) : error.message));
+    fill(
+      main,
+      h("h1", { tabindex: "-1" }, "Edit source"),
+      problem(error.status !== undefined ? describe(error) : error.message),
+    );
     return;
   }
   let fields;
@@ -55,8 +65,9 @@ export async function editView(main, { caller, id, navigate }) {
     });
     const delivery = fields.delivery.read() ?? {};
     for (const child of fields.delivery.children) {
-      const key = child.path.split('.').pop();
-      if (!same(delivery[key], source.delivery?.[key])) setPath(body, `delivery.${key}`, delivery[key] ?? null);
+      const key = child.path.split(".").pop();
+      if (!same(delivery[key], source.delivery?.[key]))
+        setPath(body, `delivery.${key}`, delivery[key] ?? null);
     }
     return body;
   }
@@ -68,7 +79,7 @@ export async function editView(main, { caller, id, navigate }) {
     fields.credentials.forEach((c, i) => {
       const { key, secret } = fields.keys[i];
       const kept = pending.credential_attributes?.[key];
-      c.write(kept !== undefined ? kept ?? '' : secret ? '' : source.credentials[key]);
+      c.write(kept !== undefined ? (kept ?? "") : secret ? "" : source.credentials[key]);
     });
     fields.delivery.write({ ...(source.delivery ?? {}), ...(pending.delivery ?? {}) });
   }
@@ -76,44 +87,53 @@ export async function editView(main, { caller, id, navigate }) {
   function render(pending) {
     const s = current.data;
     prefill(s, pending);
-    const verify = h('input', { type: 'checkbox', id: 'verify-edit' });
-    const message = h('div');
-    const submit = h('button', { type: 'submit' }, 'Save changes');
+    const verify = h("input", { type: "checkbox", id: "verify-edit" });
+    const message = h("div");
+    const submit = h("button", { type: "submit" }, "Save changes");
     const form = h(
-      'form',
-      { class: 'card', novalidate: true },
-      h('p', {}, h('a', { href: route('sources', s.id) }, `← ${s.source}`)),
-      h('h1', { tabindex: '-1' }, `Edit ${s.source}`),
-      h('p', {}, `${typeName(s.source_type)}. Only the fields you change are sent; a secret left empty is kept.`),
+      "form",
+      { class: "card", novalidate: true },
+      h("p", {}, h("a", { href: route("sources", s.id) }, `← ${s.source}`)),
+      h("h1", { tabindex: "-1" }, `Edit ${s.source}`),
+      h(
+        "p",
+        {},
+        `${typeName(s.source_type)}. Only the fields you change are sent; a secret left empty is kept.`,
+      ),
       fields.element,
-      h('div', { class: 'field check' }, verify, h('label', { for: 'verify-edit' }, 'Verify the credentials before saving')),
+      h(
+        "div",
+        { class: "field check" },
+        verify,
+        h("label", { for: "verify-edit" }, "Verify the credentials before saving"),
+      ),
       message,
       submit,
     );
-    form.addEventListener('submit', async (event) => {
+    form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const body = changes(s);
       if (!Object.keys(body).length) {
-        fill(message, h('p', { role: 'status' }, 'Nothing changed: there is nothing to save.'));
+        fill(message, h("p", { role: "status" }, "Nothing changed: there is nothing to save."));
         return;
       }
       submit.disabled = true;
       try {
         await api.updateSource(s.id, body, { etag: current.etag, verify: verify.checked });
         announce(`Saved ${body.source ?? s.source}.`);
-        navigate(route('sources', s.id));
+        navigate(route("sources", s.id));
       } catch (error) {
         if (error.status === 422) {
           fill(message);
           fields.showErrors(error.messages);
         } else {
-          const reload = h('button', { type: 'button' }, 'Reload the source, keeping my changes');
-          reload.addEventListener('click', async () => {
+          const reload = h("button", { type: "button" }, "Reload the source, keeping my changes");
+          reload.addEventListener("click", async () => {
             const pendingNow = changes(s);
             try {
               current = await api.getSource(s.id);
               render(pendingNow);
-              announce('Reloaded: the form shows the source as it is now, with your changes.');
+              announce("Reloaded: the form shows the source as it is now, with your changes.");
             } catch (again) {
               fill(message, problem(describe(again)));
             }
@@ -126,7 +146,7 @@ export async function editView(main, { caller, id, navigate }) {
       }
     });
     fill(main, form);
-    main.querySelector('h1')?.focus();
+    main.querySelector("h1")?.focus();
   }
   render();
 }

@@ -1,30 +1,33 @@
 // The sources list (docs/SPEC.md §11, §20): paged through `Link` both ways, sorted, filtered by
 // type, enabled and health, searched by name prefix.
-import { api } from '../api.js';
-import { fill, h, problem, route, uniqueId } from '../dom.js';
-import { LIST_COLUMNS, typeName } from '../fields.js';
-import { contract, healthStatuses, sourceTypes } from '../schema.js';
-import { describe } from '../words.js';
+import { api } from "../api.js";
+import { fill, h, problem, route, uniqueId } from "../dom.js";
+import { LIST_COLUMNS, typeName } from "../fields.js";
+import { contract, healthStatuses, sourceTypes } from "../schema.js";
+import { describe } from "../words.js";
 
 const PAGE = 50;
 const SORTS = [
-  ['created_at', 'Oldest first'],
-  ['-created_at', 'Newest first'],
-  ['name', 'Name, A to Z'],
-  ['-name', 'Name, Z to A'],
+  ["created_at", "Oldest first"],
+  ["-created_at", "Newest first"],
+  ["name", "Name, A to Z"],
+  ["-name", "Name, Z to A"],
 ];
 
 // What the person chose, kept while they move between views (a filter, the page they were on).
-const state = { filters: { sort: 'created_at' }, pages: [{}] };
+const state = { filters: { sort: "created_at" }, pages: [{}] };
 
 function select(labelText, name, options, value) {
   const id = uniqueId(name);
   const input = h(
-    'select',
+    "select",
     { id, name },
-    options.map(([v, text]) => h('option', { value: v, selected: v === (value ?? '') }, text)),
+    options.map(([v, text]) => h("option", { value: v, selected: v === (value ?? "") }, text)),
   );
-  return { input, element: h('div', { class: 'field' }, h('label', { for: id }, labelText), input) };
+  return {
+    input,
+    element: h("div", { class: "field" }, h("label", { for: id }, labelText), input),
+  };
 }
 
 export async function sourcesView(main, { caller }) {
@@ -39,22 +42,51 @@ export async function sourcesView(main, { caller }) {
     types = [];
   }
   const f = state.filters;
-  const search = h('input', { id: 'search', name: 'q', type: 'search', value: f.q ?? '', autocomplete: 'off' });
-  const type = select('Type', 'source_type', [['', 'All types'], ...types.map((t) => [t, typeName(t)])], f.source_type);
-  const enabled = select('Enabled', 'enabled', [['', 'Enabled or not'], ['true', 'Enabled'], ['false', 'Disabled']], f.enabled);
-  const health = select('Health', 'health', [['', 'Any health'], ...statuses.map((x) => [x, x])], f.health);
-  const sort = select('Sort', 'sort', SORTS, f.sort);
-  const results = h('div', { class: 'results' });
-  const previous = h('button', { type: 'button', class: 'secondary' }, 'Previous page');
-  const next = h('button', { type: 'button', class: 'secondary' }, 'Next page');
-  const where = h('span', { class: 'page-number' });
+  const search = h("input", {
+    id: "search",
+    name: "q",
+    type: "search",
+    value: f.q ?? "",
+    autocomplete: "off",
+  });
+  const type = select(
+    "Type",
+    "source_type",
+    [["", "All types"], ...types.map((t) => [t, typeName(t)])],
+    f.source_type,
+  );
+  const enabled = select(
+    "Enabled",
+    "enabled",
+    [
+      ["", "Enabled or not"],
+      ["true", "Enabled"],
+      ["false", "Disabled"],
+    ],
+    f.enabled,
+  );
+  const health = select(
+    "Health",
+    "health",
+    [["", "Any health"], ...statuses.map((x) => [x, x])],
+    f.health,
+  );
+  const sort = select("Sort", "sort", SORTS, f.sort);
+  const results = h("div", { class: "results" });
+  const previous = h("button", { type: "button", class: "secondary" }, "Previous page");
+  const next = h("button", { type: "button", class: "secondary" }, "Next page");
+  const where = h("span", { class: "page-number" });
   let nextQuery = null;
 
   async function show() {
     previous.disabled = next.disabled = true;
-    results.setAttribute('aria-busy', 'true');
+    results.setAttribute("aria-busy", "true");
     try {
-      const page = await api.listSources({ limit: PAGE, ...state.filters, ...state.pages[state.pages.length - 1] });
+      const page = await api.listSources({
+        limit: PAGE,
+        ...state.filters,
+        ...state.pages[state.pages.length - 1],
+      });
       nextQuery = page.next;
       fill(results, table(page.data, caller));
       fill(where, `Page ${state.pages.length}`);
@@ -63,7 +95,7 @@ export async function sourcesView(main, { caller }) {
       fill(results, problem(describe(error)));
     } finally {
       previous.disabled = state.pages.length === 1;
-      results.removeAttribute('aria-busy');
+      results.removeAttribute("aria-busy");
     }
   }
 
@@ -79,62 +111,85 @@ export async function sourcesView(main, { caller }) {
     state.pages = [{}];
     show();
   }
-  for (const control of [type, enabled, health, sort]) control.input.addEventListener('change', apply);
-  previous.addEventListener('click', () => {
+  for (const control of [type, enabled, health, sort])
+    control.input.addEventListener("change", apply);
+  previous.addEventListener("click", () => {
     state.pages.pop();
-    show().then(() => results.querySelector('a')?.focus());
+    show().then(() => results.querySelector("a")?.focus());
   });
-  next.addEventListener('click', () => {
+  next.addEventListener("click", () => {
     state.pages.push(nextQuery);
-    show().then(() => results.querySelector('a')?.focus());
+    show().then(() => results.querySelector("a")?.focus());
   });
 
-  fill(main, 
+  fill(
+    main,
     h(
-      'div',
-      { class: 'title' },
-      h('h1', { tabindex: '-1' }, 'Sources'),
-      caller.scope === 'write' ? h('a', { class: 'button', href: route('new') }, 'New source') : null,
+      "div",
+      { class: "title" },
+      h("h1", { tabindex: "-1" }, "Sources"),
+      caller.scope === "write"
+        ? h("a", { class: "button", href: route("new") }, "New source")
+        : null,
     ),
     h(
-      'form',
-      { class: 'filters', role: 'search', 'aria-label': 'Find sources', onsubmit: apply },
-      h('div', { class: 'field' }, h('label', { for: 'search' }, 'Name starts with'), search),
+      "form",
+      { class: "filters", role: "search", "aria-label": "Find sources", onsubmit: apply },
+      h("div", { class: "field" }, h("label", { for: "search" }, "Name starts with"), search),
       type.element,
       enabled.element,
       health.element,
       sort.element,
-      h('button', { type: 'submit' }, 'Search'),
+      h("button", { type: "submit" }, "Search"),
     ),
     results,
-    h('nav', { class: 'pager', 'aria-label': 'Pages' }, previous, where, next),
+    h("nav", { class: "pager", "aria-label": "Pages" }, previous, where, next),
   );
   await show();
 }
 
 function table(sources, caller) {
   if (!sources.length) {
-    const filtered = Object.entries(state.filters).some(([k, v]) => k !== 'sort' && v);
-    if (filtered || state.pages.length > 1) return h('p', { class: 'empty' }, 'No source matches these filters.');
+    const filtered = Object.entries(state.filters).some(([k, v]) => k !== "sort" && v);
+    if (filtered || state.pages.length > 1)
+      return h("p", { class: "empty" }, "No source matches these filters.");
     return h(
-      'div',
-      { class: 'empty card' },
-      h('h2', {}, 'No sources yet'),
-      h('p', {}, 'A source tells the CDN where your master images are: a bucket, a container or a web folder.'),
-      caller.scope === 'write'
-        ? h('a', { class: 'button', href: route('new') }, 'Create your first source')
-        : h('p', {}, 'This key is read-only: a write key can create one.'),
+      "div",
+      { class: "empty card" },
+      h("h2", {}, "No sources yet"),
+      h(
+        "p",
+        {},
+        "A source tells the CDN where your master images are: a bucket, a container or a web folder.",
+      ),
+      caller.scope === "write"
+        ? h("a", { class: "button", href: route("new") }, "Create your first source")
+        : h("p", {}, "This key is read-only: a write key can create one."),
     );
   }
   return h(
-    'table',
-    { class: 'sources' },
-    h('caption', { class: 'visually-hidden' }, 'Sources'),
-    h('thead', {}, h('tr', {}, LIST_COLUMNS.map(([name]) => h('th', { scope: 'col' }, name)))),
+    "table",
+    { class: "sources" },
+    h("caption", { class: "visually-hidden" }, "Sources"),
     h(
-      'tbody',
+      "thead",
       {},
-      sources.map((s) => h('tr', {}, LIST_COLUMNS.map(([name, show]) => h('td', { 'data-label': name }, show(s))))),
+      h(
+        "tr",
+        {},
+        LIST_COLUMNS.map(([name]) => h("th", { scope: "col" }, name)),
+      ),
+    ),
+    h(
+      "tbody",
+      {},
+      sources.map((s) =>
+        h(
+          "tr",
+          {},
+          LIST_COLUMNS.map(([name, show]) => h("td", { "data-label": name }, show(s))),
+        ),
+      ),
     ),
   );
 }

@@ -62,6 +62,8 @@ pub static FILES: &[ConsoleFile] = console_files![
     ("schema.js", JS),
     ("form.js", JS),
     ("fields.js", JS),
+    ("events.js", JS),
+    ("sourceform.js", JS),
     ("views/signin.js", JS),
     ("views/header.js", JS),
     ("views/sources.js", JS),
@@ -69,7 +71,6 @@ pub static FILES: &[ConsoleFile] = console_files![
     ("views/create.js", JS),
     ("views/edit.js", JS),
     ("views/activity.js", JS),
-    ("views/sourceform.js", JS),
 ];
 
 /// The OpenAPI document, as one more file of the console's.
