@@ -20,5 +20,6 @@ mod rotation;
 mod scoped_keys;
 mod sealing;
 mod store;
+mod structure;
 mod template;
 mod verify;
