@@ -98,15 +98,20 @@ pub fn binaries(
     build(workspace, &args, packages)
 }
 
-/// Dev builds of `packages`' executables with the features `cargo test --workspace` resolves
-/// (every member, dev-dependencies included), so that a test that runs them reuses what the test
-/// build compiled: `-p <package>` alone resolves fewer features and compiles the whole SDK and
-/// its dependencies again.
+/// Dev builds of `packages`' executables (each package's binary has its name) with the features
+/// `cargo test --workspace` resolves (every member, dev-dependencies included), so that a test
+/// that runs them reuses what the test build compiled: `-p <package>` alone resolves fewer
+/// features and compiles the whole SDK and its dependencies again. Only the binaries named are
+/// built and linked (`--bin`), not every function's: the README's test command pays for no
+/// binary no test runs.
 pub fn binaries_as_tested(
     workspace: &Path,
     packages: &[&str],
 ) -> Result<BTreeMap<String, PathBuf>, BuildError> {
-    let args = ["build", "--workspace", "--bins", "--tests"].map(str::to_owned);
+    let mut args = ["build", "--workspace", "--tests"].map(str::to_owned).to_vec();
+    for package in packages {
+        args.extend(["--bin".to_owned(), (*package).to_owned()]);
+    }
     build(workspace, &args, packages)
 }
 
