@@ -339,11 +339,12 @@ async fn thirty_two_concurrent_patches_record_thirty_two_events_matching_the_ver
 }
 
 #[tokio::test]
-async fn paging_over_1500_events_returns_each_once_newest_first() {
+async fn paging_over_450_events_returns_each_once_newest_first() {
     let (app, key) = app_with_key().await;
     let created = create(&app, &key, "long-history", SourceType::Url).await;
     let path = path_of(&created);
-    for n in 0..1_499 {
+    // Enough for 5 and 7 pages: the page boundaries, not the count, are what is tested.
+    for n in 0..449 {
         let enabled = n % 2 == 0;
         let answer = app
             .patch(&path, &key, &json!({"source": {"enabled": !enabled}}))
@@ -355,19 +356,19 @@ async fn paging_over_1500_events_returns_each_once_newest_first() {
         "/v1/events?limit=70".to_owned(),
     ] {
         let walk = app.walk(&listing, &key).await;
-        assert_eq!(walk.sources.len(), 1_500, "{listing}");
+        assert_eq!(walk.sources.len(), 450, "{listing}");
         let ids: BTreeSet<&str> = walk
             .sources
             .iter()
             .map(|e| e["id"].as_str().unwrap())
             .collect();
-        assert_eq!(ids.len(), 1_500, "{listing}: an event twice");
+        assert_eq!(ids.len(), 450, "{listing}: an event twice");
         let versions: Vec<u64> = walk
             .sources
             .iter()
             .map(|e| e["version"].as_u64().unwrap())
             .collect();
-        assert_eq!(versions, (1..=1_500).rev().collect::<Vec<_>>(), "{listing}");
+        assert_eq!(versions, (1..=450).rev().collect::<Vec<_>>(), "{listing}");
         assert!(walk.page_sizes.iter().all(|size| *size <= 100));
     }
 }
