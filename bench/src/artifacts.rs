@@ -108,7 +108,9 @@ pub fn binaries_as_tested(
     workspace: &Path,
     packages: &[&str],
 ) -> Result<BTreeMap<String, PathBuf>, BuildError> {
-    let mut args = ["build", "--workspace", "--tests"].map(str::to_owned).to_vec();
+    let mut args = ["build", "--workspace", "--tests"]
+        .map(str::to_owned)
+        .to_vec();
     for package in packages {
         args.extend(["--bin".to_owned(), (*package).to_owned()]);
     }
