@@ -101,7 +101,7 @@ async fn route_request(
         let response = shared::functions::console::respond(&parts.method, path, &request_id);
         tracing::info!(
             method = %parts.method,
-            route = shared::catalog::CONSOLE.public_paths()[0],
+            route = shared::catalog::CONSOLE.first_path(),
             status = response.status().as_u16(),
             latency_ms = started.elapsed().as_secs_f64() * 1000.0,
             account_id = "",

@@ -478,6 +478,16 @@ impl Function {
         }
     }
 
+    /// The first of its routes' paths, as a log line names the function's route when the request
+    /// does not say which it matched.
+    pub fn first_path(&self) -> &'static str {
+        match self.trigger {
+            Trigger::Api(routes) => routes.first().map_or("", |r| r.resource),
+            Trigger::Public(paths) => paths.first().copied().unwrap_or_default(),
+            Trigger::Authorizer | Trigger::Schedule(_) => "",
+        }
+    }
+
     /// The row named `name`.
     pub fn named(name: &str) -> Option<&'static Function> {
         CATALOG.iter().find(|f| f.name == name)

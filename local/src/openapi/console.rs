@@ -39,7 +39,7 @@ pub(super) fn console_paths(paths: &mut Map<String, Value>) {
         "headers": page_headers,
         "content": {"text/html": text}
     });
-    paths.insert(shared::catalog::CONSOLE.public_paths()[0].to_owned(), json!({"get": {
+    paths.insert(shared::catalog::CONSOLE.first_path().to_owned(), json!({"get": {
         "operationId": "getConsole",
         "summary": "The console",
         "description": format!("Redirects to `console/`, below which the page's relative URLs resolve (a client that follows the redirect gets the page). No key: the files hold no data; the page asks for a key and calls this API with it. Served by the Lambda function `{}`.", shared::catalog::CONSOLE.name),

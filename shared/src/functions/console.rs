@@ -215,7 +215,7 @@ pub fn answer(req: &Request) -> Response<Body> {
     let response = respond(req.method(), ConsolePath::of_request(req), &request_id);
     tracing::info!(
         method = %req.method(),
-        route = crate::http::request::resource_path(req).as_deref().unwrap_or("/console"),
+        route = crate::http::request::resource_path(req).as_deref().unwrap_or(crate::catalog::CONSOLE.first_path()),
         status = response.status().as_u16(),
         request_id = %request_id,
         "request"
