@@ -504,3 +504,70 @@ async fn pages_stay_under_lambdas_response_limit_however_large_the_sources() {
         assert_eq!(seen, expected, "{path}");
     }
 }
+
+/// `?name=` finds the account's source with exactly that name, in any letter case, through the
+/// name's claim: the key's read, the claim's and the source's, and no Query (docs/SPEC.md §25).
+/// A prefix, another account's name or one nobody has finds nothing; the other filters apply; a
+/// name that cannot be one is 400.
+#[tokio::test]
+async fn the_listing_finds_a_source_by_its_exact_name() {
+    let app = spawn_app().await;
+    let key = app.db.api_key(ACCOUNT).await;
+    let other = app.db.api_key("other").await;
+    for (owner, name) in [
+        (&key, "My-Images"),
+        (&key, "My-Images-2"),
+        (&other, "Theirs"),
+    ] {
+        let created = app
+            .post("/v1/sources", owner, &source_body(name, SourceType::Url))
+            .await;
+        assert_eq!(created.status, 201, "{}", created.text);
+    }
+    let names = |response: &integration_tests::TestResponse| -> Vec<String> {
+        response
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["source"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    app.db.counter.reset();
+    let found = app.get("/api/v1/sources?name=my-IMAGES", &key).await;
+    assert_eq!(found.status, 200);
+    assert_eq!(names(&found), ["My-Images"]);
+    assert_eq!(found.header("link"), None);
+    let reads = app.db.counter.snapshot();
+    assert_eq!(reads.get("GetItem"), Some(&3), "{reads:?}");
+    assert_eq!(reads.get("Query"), None, "{reads:?}");
+    for path in [
+        "/v1/sources?name=My",
+        "/v1/sources?name=Theirs",
+        "/v1/sources?name=nobody",
+        "/v1/sources?name=My-Images&source_type=s3",
+        "/v1/sources?name=My-Images&custom_domain=images.example.com",
+    ] {
+        let response = app.get(path, &key).await;
+        assert_eq!(response.status, 200, "{path}");
+        assert!(names(&response).is_empty(), "{path}");
+    }
+    assert_eq!(
+        names(
+            &app.get("/v1/sources?name=My-Images&source_type=url", &key)
+                .await
+        ),
+        ["My-Images"]
+    );
+    for bad in [
+        "",
+        "my%20images",
+        "-leading",
+        "%C3%A9t%C3%A9",
+        &"a".repeat(65),
+    ] {
+        let response = app.get(&format!("/v1/sources?name={bad}"), &key).await;
+        assert_eq!(response.status, 400, "{bad}");
+        assert_eq!(response.errors(), ["Parameter name must be a source name"]);
+    }
+}

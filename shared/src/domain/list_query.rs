@@ -6,7 +6,7 @@ use std::fmt;
 use super::SourceType;
 use super::delivery::CustomDomain;
 use super::health::HealthStatus;
-use super::source_name::MAX_NAME_CHARS;
+use super::source_name::{MAX_NAME_CHARS, SourceName};
 
 /// The query parameters the listing reads, in the order a `Link` repeats them.
 pub mod names {
@@ -20,9 +20,12 @@ pub mod names {
     pub const CUSTOM_DOMAIN: &str = "custom_domain";
     /// Sources whose health is one of these (docs/SPEC.md §22).
     pub const HEALTH: &str = "health";
+    /// The account's source with exactly this name, compared case-insensitively (docs/SPEC.md
+    /// §25), found through the name's claim.
+    pub const NAME: &str = "name";
     /// Every parameter [`ListQuery::parse`](super::ListQuery::parse) reads: the published
     /// document describes exactly these (a test in each place holds them together).
-    pub const ALL: [&str; 8] = [
+    pub const ALL: [&str; 9] = [
         LIMIT,
         CURSOR,
         SORT,
@@ -31,6 +34,7 @@ pub mod names {
         Q,
         CUSTOM_DOMAIN,
         HEALTH,
+        NAME,
     ];
 }
 
@@ -50,6 +54,7 @@ pub enum ParameterError {
     Enabled,
     Health,
     Q,
+    Name,
     /// A cursor that does not decode, was altered, or was made for another listing.
     Cursor,
     /// `custom_domain` that is not a public DNS name (docs/SPEC.md §23).
@@ -81,6 +86,7 @@ impl fmt::Display for ParameterError {
                 write_list(f, HealthStatus::ALL.iter().map(HealthStatus::as_str), ", ")?;
                 f.write_str(", separated by commas")
             }
+            ParameterError::Name => f.write_str("Parameter name must be a source name"),
             ParameterError::CustomDomain => {
                 f.write_str("Parameter custom_domain must be a public DNS name")
             }
@@ -349,6 +355,9 @@ pub struct ListQuery {
     /// Only the account's source serving this domain, if any: a page of at most one source,
     /// found through the domain's claim (docs/SPEC.md §23).
     pub custom_domain: Option<CustomDomain>,
+    /// Only the account's source with exactly this name (case-insensitively), if any: a page of
+    /// at most one source, found through the name's claim (docs/SPEC.md §25).
+    pub name: Option<SourceName>,
 }
 
 impl ListQuery {
@@ -383,6 +392,9 @@ impl ListQuery {
         if let Some(raw) = once(names::CUSTOM_DOMAIN)? {
             query.custom_domain =
                 Some(CustomDomain::parse(raw).ok_or(ParameterError::CustomDomain)?);
+        }
+        if let Some(raw) = once(names::NAME)? {
+            query.name = Some(SourceName::parse(raw).map_err(|_| ParameterError::Name)?);
         }
         Ok(query)
     }

@@ -21,12 +21,27 @@ async fn list_sources(cx: &Context<'_>, req: Request) -> Outcome {
         filter: &query.filter,
     };
     let after = request::cursor(&cursors, query.cursor.as_deref())?;
-    // `custom_domain`: the domain's claim, then the source: 2 reads, one page of 0 or 1
-    // (docs/SPEC.md §23), the other filters applied to it.
-    if let Some(domain) = &query.custom_domain {
-        let found = cx.state.store.source_by_domain(&cx.account, domain).await?;
+    // `name` and `custom_domain` each name one source through its claim: 2 reads, one page of 0
+    // or 1 (docs/SPEC.md §23, §25), the other filters (and the other of the two) applied to it.
+    let claimed = match (&query.name, &query.custom_domain) {
+        (Some(name), _) => Some(
+            cx.state
+                .store
+                .source_by_exact_name(&cx.account, name)
+                .await?,
+        ),
+        (None, Some(domain)) => Some(cx.state.store.source_by_domain(&cx.account, domain).await?),
+        (None, None) => None,
+    };
+    if let Some(found) = claimed {
         let sources: Vec<Source> = found
             .into_iter()
+            .filter(|s| {
+                query
+                    .custom_domain
+                    .as_ref()
+                    .is_none_or(|d| s.fields.delivery.custom_domains.contains(d))
+            })
             .filter(|s| query.filter.admits(s))
             .collect();
         return response::page(

@@ -146,14 +146,35 @@ impl Store {
         account: &AccountId,
         domain: &CustomDomain,
     ) -> Result<Option<Source>, StoreError> {
-        let claim = self
-            .read_item::<ClaimItem>(domain_pk(domain), DOMAIN_SK)
-            .await?;
+        self.claimed_source(account, domain_pk(domain), DOMAIN_SK)
+            .await
+    }
+
+    /// The source of `account` named `name`, in any letter case (docs/SPEC.md §25): the name's
+    /// claim names it, then one read. `None` when no source has the name, or another account's
+    /// does.
+    pub async fn source_by_exact_name(
+        &self,
+        account: &AccountId,
+        name: &SourceName,
+    ) -> Result<Option<Source>, StoreError> {
+        self.claimed_source(account, name_pk(name), NAME_SK).await
+    }
+
+    /// The source of `account` the claim at (`pk`, `sk`) names: two reads. `None` when there is
+    /// no claim, or it is another account's, or its source went between the two reads.
+    async fn claimed_source(
+        &self,
+        account: &AccountId,
+        pk: String,
+        sk: &str,
+    ) -> Result<Option<Source>, StoreError> {
+        let claim = self.read_item::<ClaimItem>(pk, sk).await?;
         let Some(claim) = claim.filter(|c| c.account_id == account.as_str()) else {
             return Ok(None);
         };
         let id = SourceId::parse(&claim.source_id)
-            .ok_or_else(|| StoreError::unexpected("a domain claim has a malformed source id"))?;
+            .ok_or_else(|| StoreError::unexpected("a claim has a malformed source id"))?;
         match self.get_source(account, &id).await {
             Ok(source) => Ok(Some(source)),
             // Released by a write between the two reads.
