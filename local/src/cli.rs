@@ -32,7 +32,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the API on 127.0.0.1 over an embedded (or external) DynamoDB.
     Serve(ServeArgs),
-    /// Create the table if it does not exist.
+    /// Create the table if it does not exist, on `--dynamodb-endpoint` or `--aws` (`serve` makes
+    /// its own embedded DynamoDB's).
     Init(Target),
     /// Manage API keys.
     #[command(subcommand)]

@@ -3,7 +3,7 @@
 //! the sealing key, its timeout and its memory. Routing, the authorizer's policy, the OpenAPI
 //! operations, the template parity tests and the benchmark's lists are derived from these rows;
 //! the rows hold no code (a binary still links only its own module of `crate::functions`).
-//! docs/CONTRIBUTING.md says how a new endpoint becomes a row, a module, a binary and a template
+//! CONTRIBUTING.md says how a new endpoint becomes a row, a module, a binary and a template
 //! resource.
 //!
 //! Every field is written out in every row: no defaults, so that a new row says what it grants.

@@ -1,4 +1,4 @@
-//! One module per Lambda function, named like its binary in `functions/` (docs/CONTRIBUTING.md
+//! One module per Lambda function, named like its binary in `functions/` (CONTRIBUTING.md
 //! says how to add one): the ten endpoints, each with a [`Handler`] named `handle`, the authorizer,
 //! the console and the scheduled health checks. Their facts (routes, IAM, key use, timeout,
 //! memory) are rows of [`crate::catalog`]; their code is here. A Lambda function names its
