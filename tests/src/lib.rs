@@ -677,6 +677,21 @@ impl TestResponse {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// The names (`source`) of a listing's sources, in the order answered.
+    pub fn source_names(&self) -> Vec<String> {
+        self.json()
+            .as_array()
+            .expect("a listing is an array")
+            .iter()
+            .map(|s| {
+                s["source"]
+                    .as_str()
+                    .expect("a source has a name")
+                    .to_owned()
+            })
+            .collect()
+    }
+
     /// The `errors` of an error body, which must have exactly that shape.
     pub fn errors(&self) -> Vec<String> {
         let body = self.json();

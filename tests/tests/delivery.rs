@@ -271,20 +271,11 @@ async fn the_listing_finds_the_source_serving_a_domain() {
             .await;
         assert_eq!(created.status, 201, "{}", created.text);
     }
-    let names = |response: &integration_tests::TestResponse| -> Vec<String> {
-        response
-            .json()
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["source"].as_str().unwrap().to_owned())
-            .collect()
-    };
     let found = app
         .get("/v1/sources?custom_domain=MINE.example.com", &key)
         .await;
     assert_eq!(found.status, 200);
-    assert_eq!(names(&found), ["mine"]);
+    assert_eq!(found.source_names(), ["mine"]);
     assert_eq!(found.header("link"), None);
     for path in [
         "/v1/sources?custom_domain=theirs.example.com",
@@ -293,7 +284,7 @@ async fn the_listing_finds_the_source_serving_a_domain() {
     ] {
         let response = app.get(path, &key).await;
         assert_eq!(response.status, 200, "{path}");
-        assert!(names(&response).is_empty(), "{path}");
+        assert!(response.source_names().is_empty(), "{path}");
     }
     // A cursor is read as on any listing: one this API never made is 400, though the page is
     // one source or none and never has a next.
@@ -404,28 +395,16 @@ async fn append_query_null_is_its_default() {
     assert_eq!(error["append_query"], false);
     let id = created.json()["id"].as_str().unwrap().to_owned();
     let path = format!("/v1/sources/{id}");
-    let on = app
-        .patch(
-            &path,
-            &key,
-            &json!({"source": {"delivery": {"fallback_images": {"error": {"url": "https://example.com/e.png", "append_query": true}}}}}),
-        )
-        .await;
-    assert_eq!(on.status, 200, "{}", on.text);
-    assert_eq!(
-        on.json()["delivery"]["fallback_images"]["error"]["append_query"],
-        true
-    );
-    let off = app
-        .patch(
-            &path,
-            &key,
-            &json!({"source": {"delivery": {"fallback_images": {"error": {"url": "https://example.com/e.png", "append_query": null}}}}}),
-        )
-        .await;
-    assert_eq!(off.status, 200, "{}", off.text);
-    assert_eq!(
-        off.json()["delivery"]["fallback_images"]["error"]["append_query"],
-        false
-    );
+    // Set, then `null`: back to its default.
+    for (given, now) in [(json!(true), true), (Value::Null, false)] {
+        let body = json!({"source": {"delivery": {"fallback_images": {"error":
+            {"url": "https://example.com/e.png", "append_query": given}}}}});
+        let answer = app.patch(&path, &key, &body).await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        assert_eq!(
+            answer.json()["delivery"]["fallback_images"]["error"]["append_query"],
+            now,
+            "{given}"
+        );
+    }
 }

@@ -524,19 +524,10 @@ async fn the_listing_finds_a_source_by_its_exact_name() {
             .await;
         assert_eq!(created.status, 201, "{}", created.text);
     }
-    let names = |response: &integration_tests::TestResponse| -> Vec<String> {
-        response
-            .json()
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["source"].as_str().unwrap().to_owned())
-            .collect()
-    };
     app.db.counter.reset();
     let found = app.get("/api/v1/sources?name=my-IMAGES", &key).await;
     assert_eq!(found.status, 200);
-    assert_eq!(names(&found), ["My-Images"]);
+    assert_eq!(found.source_names(), ["My-Images"]);
     assert_eq!(found.header("link"), None);
     let reads = app.db.counter.snapshot();
     assert_eq!(reads.get("GetItem"), Some(&3), "{reads:?}");
@@ -550,13 +541,12 @@ async fn the_listing_finds_a_source_by_its_exact_name() {
     ] {
         let response = app.get(path, &key).await;
         assert_eq!(response.status, 200, "{path}");
-        assert!(names(&response).is_empty(), "{path}");
+        assert!(response.source_names().is_empty(), "{path}");
     }
     assert_eq!(
-        names(
-            &app.get("/v1/sources?name=My-Images&source_type=url", &key)
-                .await
-        ),
+        app.get("/v1/sources?name=My-Images&source_type=url", &key)
+            .await
+            .source_names(),
         ["My-Images"]
     );
     for bad in [

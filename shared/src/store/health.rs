@@ -139,7 +139,7 @@ impl Store {
     /// transaction when there is one. Conditional on the source being unchanged since: `false`,
     /// and nothing written, when a client's write, a delete or another check came in between
     /// (the result says nothing of what is stored now). `version` and `updated_at` stay.
-    pub async fn record_check(
+    async fn record_check(
         &self,
         checked: &Source,
         health: &Health,
