@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use shared::AppState;
-use shared::domain::{AccountId, ApiKey, KeyLabel, KeyScope, SourceName, Timestamp, signing};
+use shared::domain::{
+    AccountId, ApiKey, CdnSettings, KeyLabel, KeyScope, SourceName, Timestamp, signing,
+};
 use shared::functions::check_sources;
 use shared::store::{
     ClientSettings, KeyGrant, Store, StoreError, client_from_env, local_client, table,
@@ -94,6 +96,29 @@ pub struct ServeArgs {
     /// only by `verify` and `image-sources check-sources`.
     #[arg(long)]
     pub no_health_checks: bool,
+    /// Where the CDN serves sources path-style, for each source's `urls.path`: a source is at
+    /// `<this URL><source name>/` (docs/SPEC.md §25). Without it `urls.path` is null.
+    #[arg(long, env = "CDN_BASE_URL")]
+    pub cdn_base_url: Option<String>,
+    /// The zone under which a source's subdomain `<label>` is served as `<label>.<zone>`, for
+    /// `urls.subdomains`. Without it `urls.subdomains` is empty.
+    #[arg(long, env = "CDN_SUBDOMAIN_ZONE")]
+    pub cdn_subdomain_zone: Option<String>,
+    /// The host name a custom domain's CNAME record points to, for `urls.cname_target`.
+    #[arg(long, env = "CDN_CNAME_TARGET")]
+    pub cdn_cname_target: Option<String>,
+}
+
+impl ServeArgs {
+    /// The CDN settings the flags give, refused before anything starts when one is malformed.
+    fn cdn(&self) -> Result<CdnSettings, String> {
+        CdnSettings::new(
+            self.cdn_base_url.as_deref(),
+            self.cdn_subdomain_zone.as_deref(),
+            self.cdn_cname_target.as_deref(),
+        )
+        .map_err(|e| format!("{e}; see image-sources serve --help"))
+    }
 }
 
 /// Which DynamoDB an admin command talks to.
@@ -457,6 +482,7 @@ async fn local_endpoint(target: &Target) -> Result<String, String> {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
+    let cdn = args.cdn()?;
     let endpoint = match &args.dynamodb_endpoint {
         Some(endpoint) => endpoint.clone(),
         None => {
@@ -519,7 +545,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 .display()
         ),
     }
-    let state = AppState::new(store).with_keys(keys);
+    print_cdn(&cdn);
+    let state = AppState::new(store).with_keys(keys).with_cdn(cdn);
     if args.no_health_checks {
         println!("Health checks off (--no-health-checks)");
     } else {
@@ -531,6 +558,27 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     gateway::serve(listener, state, shutdown_signal())
         .await
         .map_err(|e| format!("server failed: {e}"))
+}
+
+/// Where sources' `urls` point (docs/SPEC.md §25), or that they point nowhere.
+fn print_cdn(cdn: &CdnSettings) {
+    match (cdn.base_url(), cdn.subdomain_zone(), cdn.cname_target()) {
+        (None, None, None) => println!(
+            "Sources' urls show custom domains only (--cdn-base-url, --cdn-subdomain-zone and \
+             --cdn-cname-target say where a CDN serves them)"
+        ),
+        (base, zone, target) => {
+            if let Some(base) = base {
+                println!("Sources' urls: path-style under {base}<source name>/");
+            }
+            if let Some(zone) = zone {
+                println!("Sources' urls: subdomains as https://<label>.{zone}/");
+            }
+            if let Some(target) = target {
+                println!("Sources' urls: custom domains point (CNAME) to {target}");
+            }
+        }
+    }
 }
 
 /// `serve`'s sweep (docs/SPEC.md §22): one run a minute, as the schedule invokes the function;

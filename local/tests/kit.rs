@@ -13,7 +13,10 @@ pub fn cli() -> Command {
     command
         .env_remove("DYNAMODB_ENDPOINT")
         .env_remove("TABLE_NAME")
-        .env_remove("AWS_ENDPOINT_URL_KMS");
+        .env_remove("AWS_ENDPOINT_URL_KMS")
+        .env_remove("CDN_BASE_URL")
+        .env_remove("CDN_SUBDOMAIN_ZONE")
+        .env_remove("CDN_CNAME_TARGET");
     command
 }
 

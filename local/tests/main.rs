@@ -8,3 +8,4 @@ mod admin_cli;
 mod durability;
 mod health_cli;
 mod kit;
+mod serve_cli;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
+use crate::domain::urls::{CdnSettingError, CdnSettings};
 use crate::sealing::{Keys, KmsKeys, SEALING_KEY_ID_VAR};
 use crate::store::{ClientSettings, Store, function_client};
 use crate::verify::Verifier;
@@ -20,6 +21,8 @@ pub struct AppState {
     /// What seals and opens storage secrets (docs/SPEC.md §21); `None` in the functions that
     /// never do (`routes::Endpoint::key_use`).
     pub keys: Option<Arc<Keys>>,
+    /// Where the CDN serves sources, for their `urls` (docs/SPEC.md §25).
+    pub cdn: CdnSettings,
 }
 
 #[derive(Debug, Error)]
@@ -28,6 +31,8 @@ pub enum ConfigError {
     MissingTableName,
     #[error("environment variable {SEALING_KEY_ID_VAR} is not set")]
     MissingSealingKey,
+    #[error("{0}")]
+    Cdn(#[from] CdnSettingError),
 }
 
 impl AppState {
@@ -37,7 +42,13 @@ impl AppState {
             store,
             verifier: Verifier::from_env(),
             keys: None,
+            cdn: CdnSettings::default(),
         }
+    }
+
+    pub fn with_cdn(mut self, cdn: CdnSettings) -> Self {
+        self.cdn = cdn;
+        self
     }
 
     pub fn with_keys(mut self, keys: impl Into<Arc<Keys>>) -> Self {
@@ -62,7 +73,7 @@ impl AppState {
             .filter(|t| !t.is_empty())
             .ok_or(ConfigError::MissingTableName)?;
         let client = function_client(ClientSettings::default()).await;
-        Ok(Self::new(Store::new(client, table)))
+        Ok(Self::new(Store::new(client, table)).with_cdn(CdnSettings::from_env()?))
     }
 
     /// For a function that calls no AWS service (`get-api-key`, docs/SPEC.md §19): no table name

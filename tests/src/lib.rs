@@ -527,6 +527,8 @@ pub struct AppBuilder {
     keys: Option<Arc<Keys>>,
     /// The gateway's limit on the time to read a request (the slow-client tests).
     read_timeout: Option<Duration>,
+    /// Where the CDN serves sources, for their `urls` (docs/SPEC.md §25); none otherwise.
+    cdn: Option<shared::domain::CdnSettings>,
 }
 
 impl TestApp {
@@ -553,6 +555,11 @@ impl AppBuilder {
 
     pub fn read_timeout(mut self, read_timeout: Duration) -> Self {
         self.read_timeout = Some(read_timeout);
+        self
+    }
+
+    pub fn cdn(mut self, cdn: shared::domain::CdnSettings) -> Self {
+        self.cdn = Some(cdn);
         self
     }
 
@@ -601,7 +608,8 @@ impl AppBuilder {
         };
         let state = AppState::new(db.store.clone())
             .with_keys(keys)
-            .with_verifier(verifier);
+            .with_verifier(verifier)
+            .with_cdn(self.cdn.unwrap_or_default());
         let read_timeout = self
             .read_timeout
             .unwrap_or(image_sources::connection::READ_TIMEOUT);

@@ -89,7 +89,8 @@ async fn create_answers_201_with_the_documented_shape() {
             "secrets_updated_at",
             "source",
             "source_type",
-            "updated_at"
+            "updated_at",
+            "urls"
         ]
     );
     assert_eq!(body["source"], "my-images");

@@ -477,7 +477,11 @@ async fn pages_stay_under_lambdas_response_limit_however_large_the_sources() {
     let sources = app.db.seed_sources(ACCOUNT, bodies, SEED_CONCURRENCY).await;
     let whole: usize = sources
         .iter()
-        .map(|s| payload_bytes(&serde_json::to_string(&s.public()).unwrap()))
+        .map(|s| {
+            payload_bytes(
+                &serde_json::to_string(&s.public(&shared::domain::CdnSettings::default())).unwrap(),
+            )
+        })
         .sum();
     assert!(whole > LAMBDA_LIMIT, "one body could not hold them all");
 

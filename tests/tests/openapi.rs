@@ -353,14 +353,18 @@ async fn the_schemas_refuse_what_the_contract_does_not_allow() {
     let source = response_validator(&document, "/v1/sources/{id}", "get", 200);
     let good = json!({"id": "69a99ae507f19000072d0125", "source": "my-images", "source_type": "url",
         "enabled": true, "credentials": {"url": "https://example.com/", "require_token": "false", "secret_token": "a".repeat(64)},
-        "delivery": {"custom_domains": [], "default_params": {},
+        "delivery": {"custom_domains": [], "subdomains": [], "default_params": {},
             "cache": {"behavior": "respect_origin", "ttl": 31536000, "error_ttl": 300},
             "fallback_images": {"error": null, "missing": null}, "crossdomain_xml": false},
         "created_at": "2026-03-05T14:10:00Z", "updated_at": "2026-03-05T14:10:00Z",
         "secrets_updated_at": "2026-03-05T14:10:00Z",
         "health": {"status": "failed", "checked_at": "2026-03-06T09:00:00Z",
-            "error": {"code": "access_denied", "message": "The storage refused the credentials (HTTP 403)"}}});
+            "error": {"code": "access_denied", "message": "The storage refused the credentials (HTTP 403)"}},
+        "urls": {"path": null, "subdomains": [], "custom_domains": [], "cname_target": null}});
     assert!(source.is_valid(&good));
+    let mut without_urls = good.clone();
+    without_urls.as_object_mut().unwrap().remove("urls");
+    assert!(!source.is_valid(&without_urls), "urls is on every source");
     let mut revealed = good.clone();
     revealed["source_type"] = json!("s3");
     revealed["credentials"] = json!({"bucket": "b", "region": "us-east-1", "access_key_id": "AKIA",

@@ -254,6 +254,23 @@ fn functions_run_as_the_spec_says() {
         tagged(&globals["Environment"]["Variables"][shared::config::TABLE_NAME_VAR]),
         ("!Ref".to_owned(), "SourcesTable".to_owned())
     );
+    // Where the CDN serves sources (docs/SPEC.md §25): stack parameters, optional, passed to
+    // every function under the names `CdnSettings::from_env` reads.
+    for (variable, parameter) in [
+        (shared::domain::urls::BASE_URL_VAR, "CdnBaseUrl"),
+        (shared::domain::urls::SUBDOMAIN_ZONE_VAR, "CdnSubdomainZone"),
+        (shared::domain::urls::CNAME_TARGET_VAR, "CdnCnameTarget"),
+    ] {
+        assert_eq!(
+            tagged(&globals["Environment"]["Variables"][variable]),
+            ("!Ref".to_owned(), parameter.to_owned())
+        );
+        assert_eq!(
+            template["Parameters"][parameter]["Default"].as_str(),
+            Some(""),
+            "{parameter} is optional"
+        );
+    }
     let auth = &template["Resources"]["SourcesApi"]["Properties"]["Auth"];
     assert_eq!(auth["DefaultAuthorizer"].as_str(), Some("ApiKeyAuthorizer"));
     let authorizer = &auth["Authorizers"]["ApiKeyAuthorizer"];

@@ -217,6 +217,9 @@ fn list_parameters() -> Vec<Value> {
         json!({"name": names::CUSTOM_DOMAIN, "in": "query", "required": false,
             "description": "Only the account's source served under this custom domain (any letter case): a page of one source or none, without `Link`; the other filters apply to it. A name that cannot be a custom domain is 400 `Parameter custom_domain must be a public DNS name`.",
             "schema": {"type": "string", "maxLength": 253, "pattern": "^[A-Za-z0-9-]{1,63}(\\.[A-Za-z0-9-]{1,63})+$"}}),
+        json!({"name": names::SUBDOMAIN, "in": "query", "required": false,
+            "description": "Only the account's source served under this subdomain (any letter case): a page of one source or none, without `Link`; the other filters apply to it. Not a DNS label: 400 `Parameter subdomain must be a DNS label`.",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 63, "pattern": "^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"}}),
     ]
 }
 

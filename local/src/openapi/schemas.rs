@@ -93,6 +93,7 @@ pub(super) fn components() -> Value {
     schemas.insert("Event".into(), event_schema());
     schemas.insert("Delivery".into(), delivery_schema(false));
     schemas.insert("Health".into(), health_schema());
+    schemas.insert("Urls".into(), urls_schema());
     schemas.insert("DeliveryInput".into(), delivery_schema(true));
     schemas.insert(
         "EventList".into(),
@@ -290,9 +291,10 @@ pub(super) fn stored_credentials(source_type: SourceType) -> Value {
 pub(super) fn stored_source(source_type: SourceType, name: &str) -> Value {
     json!({
         "type": "object", "additionalProperties": false,
-        "required": [fields::ID, fields::SOURCE, fields::SOURCE_TYPE, fields::ENABLED, fields::CREDENTIALS, "delivery", fields::CREATED_AT, fields::UPDATED_AT, fields::SECRETS_UPDATED_AT, HEALTH],
+        "required": [fields::ID, fields::SOURCE, fields::SOURCE_TYPE, fields::ENABLED, fields::CREDENTIALS, "delivery", fields::CREATED_AT, fields::UPDATED_AT, fields::SECRETS_UPDATED_AT, HEALTH, fields::URLS],
         "properties": {
             HEALTH: {"$ref": "#/components/schemas/Health"},
+            fields::URLS: {"$ref": "#/components/schemas/Urls"},
             fields::ID: {"$ref": "#/components/schemas/SourceId"},
             fields::SOURCE: {"$ref": "#/components/schemas/SourceName"},
             fields::SOURCE_TYPE: {"type": "string", "enum": [source_type.as_str()]},
@@ -308,6 +310,26 @@ pub(super) fn stored_source(source_type: SourceType, name: &str) -> Value {
                     see secrets learns that one changed. Sources stored before this field existed \
                     show their `updated_at`."
             }
+        }
+    })
+}
+
+/// docs/SPEC.md §25: where the CDN serves a source, read-only.
+fn urls_schema() -> Value {
+    let url = json!({"type": "string", "format": "uri"});
+    json!({
+        "type": "object", "additionalProperties": false,
+        "required": ["path", "subdomains", "custom_domains", "cname_target"],
+        "description": "Where the CDN serves the source, derived from the operator's settings (the stack parameters `CdnBaseUrl`, `CdnSubdomainZone` and `CdnCnameTarget`; `serve`'s `--cdn-base-url`, `--cdn-subdomain-zone` and `--cdn-cname-target`) and the source's own domains, with no request. What the operator has not configured is null or empty. Read-only: a request's `urls` is ignored.",
+        "properties": {
+            "path": {"anyOf": [url.clone(), {"type": "null"}],
+                "description": "The path-style address, `<base URL><source name>/`; null without a base URL."},
+            "subdomains": {"type": "array", "items": url.clone(),
+                "description": "`https://<label>.<zone>/` for each of `delivery.subdomains`; empty without a subdomain zone."},
+            "custom_domains": {"type": "array", "items": url,
+                "description": "`https://<domain>/` for each of `delivery.custom_domains`."},
+            "cname_target": {"type": ["string", "null"],
+                "description": "The host name a custom domain's CNAME record points to; null when the operator has not said."}
         }
     })
 }
@@ -393,7 +415,7 @@ pub(super) fn event_schema() -> Value {
 pub(super) fn delivery_schema(input: bool) -> Value {
     use shared::domain::delivery::{
         CacheBehavior, MAX_CUSTOM_DOMAINS, MAX_DEFAULT_PARAMS, MAX_PARAM_VALUE_CHARS,
-        MAX_TTL_SECONDS, MIN_ERROR_TTL_SECONDS, MIN_TTL_SECONDS,
+        MAX_SUBDOMAINS, MAX_TTL_SECONDS, MIN_ERROR_TTL_SECONDS, MIN_TTL_SECONDS,
     };
     let nullable = |schema: Value| {
         if input {
@@ -444,6 +466,11 @@ pub(super) fn delivery_schema(input: bool) -> Value {
                 "items": {"type": "string", "maxLength": 253, "pattern": domain_pattern},
                 "description": "Public DNS names through which the CDN serves this source, unique across all sources of all accounts (case-insensitively); 422 `Custom domain <name> has already been taken`."
             })),
+            "subdomains": nullable(json!({
+                "type": "array", "maxItems": MAX_SUBDOMAINS, "uniqueItems": true,
+                "items": {"type": "string", "minLength": 1, "maxLength": 63, "pattern": "^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"},
+                "description": "DNS labels under which the CDN serves this source as `<label>.<the operator's subdomain zone>` (see `urls`), held lowercase and unique across all sources of all accounts (case-insensitively); 422 `Subdomain <label> has already been taken`."
+            })),
             "default_params": nullable(json!({
                 "type": "object", "maxProperties": MAX_DEFAULT_PARAMS,
                 "propertyNames": {"pattern": "^[a-z0-9-]{1,32}$"},
@@ -460,13 +487,7 @@ pub(super) fn delivery_schema(input: bool) -> Value {
         fallbacks["required"] = json!(["error", "missing"]);
         schema["properties"]["cache"] = cache;
         schema["properties"]["fallback_images"] = fallbacks;
-        schema["required"] = json!([
-            "custom_domains",
-            "default_params",
-            "cache",
-            "fallback_images",
-            "crossdomain_xml"
-        ]);
+        schema["required"] = json!(shared::domain::delivery::KEYS);
     }
     schema
 }
@@ -571,6 +592,8 @@ pub(super) fn source_example() -> Value {
         "delivery": shared::domain::delivery::Delivery::default().public(),
         fields::CREATED_AT: "2026-03-05T14:10:00Z", fields::UPDATED_AT: "2026-03-05T14:10:00Z",
         fields::SECRETS_UPDATED_AT: "2026-03-05T14:10:00Z",
-        HEALTH: {"status": "ok", "checked_at": "2026-03-06T09:00:00Z", "error": null}
+        HEALTH: {"status": "ok", "checked_at": "2026-03-06T09:00:00Z", "error": null},
+        fields::URLS: {"path": "https://img.example.com/my-images/", "subdomains": [],
+            "custom_domains": [], "cname_target": null}
     })
 }

@@ -19,18 +19,20 @@ use super::validation::{Invalid, UrlProblem, display_key};
 pub const DELIVERY: &str = "delivery";
 pub use super::limits::{
     DEFAULT_ERROR_TTL_SECONDS, MAX_CUSTOM_DOMAINS, MAX_DEFAULT_PARAMS, MAX_PARAM_NAME_CHARS,
-    MAX_PARAM_VALUE_CHARS, MAX_TTL_SECONDS, MIN_ERROR_TTL_SECONDS, MIN_TTL_SECONDS,
+    MAX_PARAM_VALUE_CHARS, MAX_SUBDOMAINS, MAX_TTL_SECONDS, MIN_ERROR_TTL_SECONDS, MIN_TTL_SECONDS,
 };
 const MAX_DOMAIN_CHARS: usize = 253;
 
 /// The keys of `delivery`, in the order the SPEC shows them.
 const CUSTOM_DOMAINS: &str = "custom_domains";
+const SUBDOMAINS: &str = "subdomains";
 const DEFAULT_PARAMS: &str = "default_params";
 const CACHE: &str = "cache";
 const FALLBACK_IMAGES: &str = "fallback_images";
 const CROSSDOMAIN_XML: &str = "crossdomain_xml";
-pub const KEYS: [&str; 5] = [
+pub const KEYS: [&str; 6] = [
     CUSTOM_DOMAINS,
+    SUBDOMAINS,
     DEFAULT_PARAMS,
     CACHE,
     FALLBACK_IMAGES,
@@ -53,6 +55,29 @@ pub enum DomainRefusal {
     SpecialUse(&'static str),
 }
 
+/// A DNS label in lowercase LDH form: 1-63 of `a-z`, `0-9` and `-`, no `-` at either end.
+fn ldh_label(label: &str) -> bool {
+    (1..=63).contains(&label.len())
+        && !label.starts_with('-')
+        && !label.ends_with('-')
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Whether `name` (lowercase) is a DNS name of at least two LDH labels, 253 characters at most,
+/// with no trailing dot and not an address: the shape of a custom domain, and of the operator's
+/// zones (docs/SPEC.md §25).
+pub(crate) fn dns_name(name: &str) -> bool {
+    let labels: Vec<&str> = name.split('.').collect();
+    name.len() <= MAX_DOMAIN_CHARS
+        && labels.len() >= 2
+        && labels.iter().all(|label| ldh_label(label))
+        // The last label of a DNS name is never all digits: `1.2.3.4` is an address.
+        && !labels.last().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+        && name.parse::<IpAddr>().is_err()
+}
+
 impl CustomDomain {
     pub fn parse(value: &str) -> Option<Self> {
         Self::check(value).ok()
@@ -61,22 +86,7 @@ impl CustomDomain {
     /// The name as a custom domain, or why it cannot be one.
     pub fn check(value: &str) -> Result<Self, DomainRefusal> {
         let name = value.to_ascii_lowercase();
-        let ldh_label = |label: &str| {
-            (1..=63).contains(&label.len())
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        };
-        let labels: Vec<&str> = name.split('.').collect();
-        let valid = name.len() <= MAX_DOMAIN_CHARS
-            && labels.len() >= 2
-            && labels.iter().all(|label| ldh_label(label))
-            // The last label of a DNS name is never all digits: `1.2.3.4` is an address.
-            && !labels.last().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
-            && name.parse::<IpAddr>().is_err();
-        if !valid {
+        if !dns_name(&name) {
             return Err(DomainRefusal::NotPublicName);
         }
         // Said by name before the address policy's broader refusal: the person learns why.
@@ -98,6 +108,37 @@ impl fmt::Display for CustomDomain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// A label the CDN serves a source under, as `<label>.<the operator's zone>` (docs/SPEC.md §25):
+/// `[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?`. Accepted in any letter case and held lowercase, since
+/// two spellings of one label are one host name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Subdomain(String);
+
+impl Subdomain {
+    pub fn parse(value: &str) -> Option<Self> {
+        let label = value.to_ascii_lowercase();
+        ldh_label(&label).then_some(Self(label))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Subdomain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A host name a source is served under, which no other source of any account may hold: a custom
+/// domain (docs/SPEC.md §23) or a subdomain (§25). Each is claimed in the write's own transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ServedName {
+    Domain(CustomDomain),
+    Subdomain(Subdomain),
 }
 
 /// What the CDN does with the origin's cache headers.
@@ -177,6 +218,8 @@ fn valid_param_name(name: &str) -> bool {
 pub struct Delivery {
     /// Unique, in the order given.
     pub custom_domains: Vec<CustomDomain>,
+    /// Unique, in the order given (docs/SPEC.md §25).
+    pub subdomains: Vec<Subdomain>,
     pub default_params: BTreeMap<String, String>,
     pub cache: CachePolicy,
     pub fallback_images: FallbackImages,
@@ -196,6 +239,13 @@ impl Problems<'_> {
 }
 
 impl Delivery {
+    /// Every host name the source is served under, custom domains first: what its claims hold.
+    pub fn served_names(&self) -> Vec<ServedName> {
+        let domains = self.custom_domains.iter().cloned().map(ServedName::Domain);
+        let subdomains = self.subdomains.iter().cloned().map(ServedName::Subdomain);
+        domains.chain(subdomains).collect()
+    }
+
     /// `self` with the keys `value` (a request's `delivery`) names replaced: each by the value
     /// given (what it leaves out at its default), or by its default when given `null`. A create
     /// reads onto [`Delivery::default`]. Every problem is pushed onto `errors`; `None` if there
@@ -216,6 +266,10 @@ impl Delivery {
                 CUSTOM_DOMAINS => {
                     delivery.custom_domains =
                         read_or_default(value, |v| read_domains(v, &mut problems))
+                }
+                SUBDOMAINS => {
+                    delivery.subdomains =
+                        read_or_default(value, |v| read_subdomains(v, &mut problems))
                 }
                 DEFAULT_PARAMS => {
                     delivery.default_params =
@@ -244,6 +298,7 @@ impl Delivery {
         };
         json!({
             CUSTOM_DOMAINS: self.custom_domains.iter().map(CustomDomain::as_str).collect::<Vec<_>>(),
+            SUBDOMAINS: self.subdomains.iter().map(Subdomain::as_str).collect::<Vec<_>>(),
             DEFAULT_PARAMS: self.default_params,
             CACHE: {
                 "behavior": self.cache.behavior.as_str(),
@@ -321,6 +376,44 @@ fn read_domains(value: &Value, problems: &mut Problems<'_>) -> Option<Vec<Custom
         }
     }
     valid.then_some(domains)
+}
+
+fn read_subdomains(value: &Value, problems: &mut Problems<'_>) -> Option<Vec<Subdomain>> {
+    let Value::Array(items) = value else {
+        problems.push(SUBDOMAINS, DeliveryProblem::NotLabelList);
+        return None;
+    };
+    if items.len() > MAX_SUBDOMAINS {
+        problems.push(SUBDOMAINS, DeliveryProblem::TooManySubdomains);
+        return None;
+    }
+    let mut labels: Vec<Subdomain> = Vec::with_capacity(items.len());
+    let mut valid = true;
+    for item in items {
+        let Value::String(text) = item else {
+            problems.push(SUBDOMAINS, DeliveryProblem::NotLabelList);
+            valid = false;
+            continue;
+        };
+        match Subdomain::parse(text) {
+            Some(label) if labels.contains(&label) => {
+                problems.push(
+                    SUBDOMAINS,
+                    DeliveryProblem::DomainRepeated(label.to_string()),
+                );
+                valid = false;
+            }
+            Some(label) => labels.push(label),
+            None => {
+                problems.push(
+                    SUBDOMAINS,
+                    DeliveryProblem::SubdomainInvalid(display_key(text)),
+                );
+                valid = false;
+            }
+        }
+    }
+    valid.then_some(labels)
 }
 
 fn read_params(value: &Value, problems: &mut Problems<'_>) -> Option<BTreeMap<String, String>> {
@@ -527,6 +620,7 @@ mod tests {
     fn the_spec_example_reads_and_shows_as_given() {
         let example = json!({
             "custom_domains": ["images.example.com"],
+            "subdomains": ["my-images"],
             "default_params": {"auto": "format,compress", "q": "75"},
             "cache": {"behavior": "respect_origin", "ttl": 31536000, "error_ttl": 300},
             "fallback_images": {"error": {"url": "https://www.example.com/error.png", "append_query": false},
@@ -541,7 +635,7 @@ mod tests {
     fn defaults_fill_every_key() {
         assert_eq!(
             Delivery::default().public(),
-            json!({"custom_domains": [], "default_params": {},
+            json!({"custom_domains": [], "subdomains": [], "default_params": {},
                 "cache": {"behavior": "respect_origin", "ttl": 31536000, "error_ttl": 300},
                 "fallback_images": {"error": null, "missing": null}, "crossdomain_xml": false})
         );
@@ -784,5 +878,68 @@ mod tests {
                 )]
             );
         }
+    }
+
+    #[test]
+    fn subdomains_are_dns_labels_held_lowercase_at_most_ten() {
+        let delivery =
+            read(json!({"subdomains": ["My-Images", "a", "0", "x".repeat(63)]})).unwrap();
+        assert_eq!(
+            delivery.public()["subdomains"],
+            json!(["my-images", "a", "0", "x".repeat(63)])
+        );
+        let ten: Vec<String> = (0..10).map(|n| format!("s{n}")).collect();
+        assert_eq!(
+            read(json!({"subdomains": ten})).unwrap().subdomains.len(),
+            10
+        );
+        let eleven: Vec<String> = (0..11).map(|n| format!("s{n}")).collect();
+        assert_eq!(
+            read(json!({"subdomains": eleven})).unwrap_err(),
+            ["delivery.subdomains must hold at most 10 labels"]
+        );
+        for bad in [
+            "",
+            "-a",
+            "a-",
+            "a.b",
+            "under_score",
+            "ímages",
+            "a b",
+            &"x".repeat(64),
+        ] {
+            assert_eq!(
+                read(json!({"subdomains": [bad]})).unwrap_err(),
+                [format!(
+                    "delivery.subdomains holds {}, which is not a DNS label: 1 to 63 of a-z, 0-9 and -, not starting or ending with -",
+                    display_key(bad)
+                )],
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            read(json!({"subdomains": ["Img", "img"]})).unwrap_err(),
+            ["delivery.subdomains holds img more than once"]
+        );
+        for bad in [json!("img"), json!([7]), json!({"a": 1})] {
+            assert_eq!(
+                read(json!({"subdomains": bad})).unwrap_err(),
+                ["delivery.subdomains must be a list of DNS labels"]
+            );
+        }
+        assert_eq!(read(json!({"subdomains": null})).unwrap().subdomains, []);
+    }
+
+    #[test]
+    fn served_names_are_the_domains_then_the_subdomains() {
+        let delivery =
+            read(json!({"custom_domains": ["a.example.com"], "subdomains": ["b"]})).unwrap();
+        assert_eq!(
+            delivery.served_names(),
+            [
+                ServedName::Domain(CustomDomain::parse("a.example.com").unwrap()),
+                ServedName::Subdomain(Subdomain::parse("b").unwrap()),
+            ]
+        );
     }
 }

@@ -22,6 +22,8 @@ pub const PREVIOUS_SECRET_TOKEN: &str = "previous_secret_token";
 pub const PREVIOUS_SECRET_TOKEN_EXPIRES_AT: &str = "previous_secret_token_expires_at";
 /// The body of a rotation: how long the replaced token keeps working, in seconds.
 pub const GRACE_PERIOD: &str = "grace_period";
+/// Where the CDN serves the source, derived from the operator's settings (docs/SPEC.md §25).
+pub const URLS: &str = "urls";
 /// The credential keys only the server sets.
 pub const READ_ONLY_CREDENTIALS: [&str; 3] = [
     SECRET_TOKEN,

@@ -11,7 +11,7 @@ use super::validation::{Invalid, ValidationErrors, display_key};
 use super::{SourceFields, SourceName, SourceType, fields};
 
 /// Keys inside `source` that clients echo from what they fetched; ignored.
-pub const READ_ONLY_ATTRIBUTES: [&str; 6] = [
+pub const READ_ONLY_ATTRIBUTES: [&str; 7] = [
     fields::ID,
     fields::CREATED_AT,
     fields::UPDATED_AT,
@@ -19,6 +19,8 @@ pub const READ_ONLY_ATTRIBUTES: [&str; 6] = [
     fields::CREDENTIALS,
     // Observed by the checks, never written by a client (docs/SPEC.md §22).
     super::health::HEALTH,
+    // Derived from the operator's settings (docs/SPEC.md §25).
+    fields::URLS,
 ];
 const REQUIRE_TOKEN: &str = fields::REQUIRE_TOKEN;
 

@@ -14,6 +14,8 @@ pub const MAX_GRACE_PERIOD_SECONDS: u32 = 604_800;
 /// `delivery` (docs/SPEC.md §23): custom domains and default parameters per source.
 pub const MAX_CUSTOM_DOMAINS: usize = 25;
 pub const MAX_DEFAULT_PARAMS: usize = 50;
+/// Subdomains per source (docs/SPEC.md §25).
+pub const MAX_SUBDOMAINS: usize = 10;
 /// A default parameter's name and value, in characters.
 pub const MAX_PARAM_NAME_CHARS: usize = 32;
 pub const MAX_PARAM_VALUE_CHARS: usize = 1_024;

@@ -3,8 +3,9 @@
 
 use std::fmt;
 
+use super::Source;
 use super::SourceType;
-use super::delivery::CustomDomain;
+use super::delivery::{CustomDomain, ServedName, Subdomain};
 use super::health::HealthStatus;
 use super::source_name::{MAX_NAME_CHARS, SourceName};
 
@@ -23,9 +24,11 @@ pub mod names {
     /// The account's source with exactly this name, compared case-insensitively (docs/SPEC.md
     /// §25), found through the name's claim.
     pub const NAME: &str = "name";
+    /// The account's source served under this subdomain (docs/SPEC.md §25).
+    pub const SUBDOMAIN: &str = "subdomain";
     /// Every parameter [`ListQuery::parse`](super::ListQuery::parse) reads: the published
     /// document describes exactly these (a test in each place holds them together).
-    pub const ALL: [&str; 9] = [
+    pub const ALL: [&str; 10] = [
         LIMIT,
         CURSOR,
         SORT,
@@ -35,6 +38,7 @@ pub mod names {
         CUSTOM_DOMAIN,
         HEALTH,
         NAME,
+        SUBDOMAIN,
     ];
 }
 
@@ -59,6 +63,8 @@ pub enum ParameterError {
     Cursor,
     /// `custom_domain` that is not a public DNS name (docs/SPEC.md §23).
     CustomDomain,
+    /// `subdomain` that is not a DNS label (docs/SPEC.md §25).
+    Subdomain,
     /// `verify` on a create or update that is not `true` or `false` (docs/SPEC.md §14).
     Verify,
 }
@@ -90,6 +96,7 @@ impl fmt::Display for ParameterError {
             ParameterError::CustomDomain => {
                 f.write_str("Parameter custom_domain must be a public DNS name")
             }
+            ParameterError::Subdomain => f.write_str("Parameter subdomain must be a DNS label"),
             ParameterError::Q => write!(
                 f,
                 "Parameter q must be 1 to {MAX_NAME_CHARS} letters, digits, hyphens or underscores"
@@ -358,6 +365,16 @@ pub struct ListQuery {
     /// Only the account's source with exactly this name (case-insensitively), if any: a page of
     /// at most one source, found through the name's claim (docs/SPEC.md §25).
     pub name: Option<SourceName>,
+    /// Only the account's source served under this subdomain, if any: like `custom_domain`
+    /// (docs/SPEC.md §25).
+    pub subdomain: Option<Subdomain>,
+}
+
+/// A claim that names at most one source of the account (docs/SPEC.md §23, §25).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClaimLookup<'a> {
+    Name(&'a SourceName),
+    Served(ServedName),
 }
 
 impl ListQuery {
@@ -396,7 +413,33 @@ impl ListQuery {
         if let Some(raw) = once(names::NAME)? {
             query.name = Some(SourceName::parse(raw).map_err(|_| ParameterError::Name)?);
         }
+        if let Some(raw) = once(names::SUBDOMAIN)? {
+            query.subdomain = Some(Subdomain::parse(raw).ok_or(ParameterError::Subdomain)?);
+        }
         Ok(query)
+    }
+
+    /// The claim to read when the query names one source (`name`, `custom_domain` or
+    /// `subdomain`; the first given, in that order): the answer is then a page of 0 or 1.
+    pub fn claim_lookup(&self) -> Option<ClaimLookup<'_>> {
+        if let Some(name) = &self.name {
+            return Some(ClaimLookup::Name(name));
+        }
+        let served = (self.custom_domain.clone().map(ServedName::Domain))
+            .or_else(|| self.subdomain.clone().map(ServedName::Subdomain))?;
+        Some(ClaimLookup::Served(served))
+    }
+
+    /// Whether `source` (found through [`ListQuery::claim_lookup`]) is what every parameter asks
+    /// for: the other names it gives, and the filters.
+    pub fn admits_claimed(&self, source: &Source) -> bool {
+        let delivery = &source.fields.delivery;
+        self.name
+            .as_ref()
+            .is_none_or(|n| n.claim_key() == source.fields.name.claim_key())
+            && (self.custom_domain.as_ref()).is_none_or(|d| delivery.custom_domains.contains(d))
+            && (self.subdomain.as_ref()).is_none_or(|l| delivery.subdomains.contains(l))
+            && self.filter.admits(source)
     }
 
     /// The parameters a `Link` to the next page repeats, canonical, in a fixed order, without the

@@ -22,6 +22,7 @@ mod source_id;
 mod source_name;
 mod source_type;
 mod timestamp;
+pub mod urls;
 mod validation;
 mod version_match;
 
@@ -46,6 +47,7 @@ pub use source_id::SourceId;
 pub use source_name::{MAX_NAME_CHARS, SourceName};
 pub use source_type::SourceType;
 pub use timestamp::Timestamp;
+pub use urls::CdnSettings;
 pub use validation::{Invalid, UrlProblem, ValidationErrors, ValueProblem};
 pub use version_match::VersionMatch;
 

@@ -8,7 +8,8 @@ use thiserror::Error;
 use super::SourceType;
 use super::limits::{
     MAX_CUSTOM_DOMAINS, MAX_DEFAULT_PARAMS, MAX_GRACE_PERIOD_SECONDS, MAX_NAME_CHARS,
-    MAX_PARAM_NAME_CHARS, MAX_PARAM_VALUE_CHARS, MAX_TTL_SECONDS, SECRET_PLACEHOLDER,
+    MAX_PARAM_NAME_CHARS, MAX_PARAM_VALUE_CHARS, MAX_SUBDOMAINS, MAX_TTL_SECONDS,
+    SECRET_PLACEHOLDER,
 };
 
 /// One validation problem of a create or update request.
@@ -20,6 +21,8 @@ pub enum Invalid {
     NameTaken,
     /// A custom domain another source serves (docs/SPEC.md §23).
     CustomDomainTaken(String),
+    /// A subdomain another source serves under (docs/SPEC.md §25).
+    SubdomainTaken(String),
     /// The `Idempotency-Key` of a create was used with another body (docs/SPEC.md §15).
     IdempotencyKeyReused,
     TypeBlank,
@@ -87,6 +90,9 @@ impl fmt::Display for Invalid {
             Invalid::NameTaken => f.write_str("Source has already been taken"),
             Invalid::CustomDomainTaken(domain) => {
                 write!(f, "Custom domain {domain} has already been taken")
+            }
+            Invalid::SubdomainTaken(label) => {
+                write!(f, "Subdomain {label} has already been taken")
             }
             Invalid::IdempotencyKeyReused => {
                 f.write_str("Idempotency-Key has already been used with a different request")
@@ -254,6 +260,11 @@ pub enum DeliveryProblem {
     DomainRepeated(String),
     /// The name as given (shortened) and the special-use zone it lies under.
     DomainSpecialUse(String, &'static str),
+    /// `subdomains` that is not a list of strings.
+    NotLabelList,
+    TooManySubdomains,
+    /// The label as given (shortened for the message).
+    SubdomainInvalid(String),
     TooManyParams,
     ParamNameInvalid(String),
     NotString,
@@ -284,6 +295,14 @@ impl fmt::Display for DeliveryProblem {
             DeliveryProblem::DomainSpecialUse(name, zone) => write!(
                 f,
                 "holds {name}, which is under .{zone}, a name reserved for special use that no CDN can serve"
+            ),
+            DeliveryProblem::NotLabelList => f.write_str("must be a list of DNS labels"),
+            DeliveryProblem::TooManySubdomains => {
+                write!(f, "must hold at most {MAX_SUBDOMAINS} labels")
+            }
+            DeliveryProblem::SubdomainInvalid(label) => write!(
+                f,
+                "holds {label}, which is not a DNS label: 1 to 63 of a-z, 0-9 and -, not starting or ending with -"
             ),
             DeliveryProblem::TooManyParams => {
                 write!(f, "must hold at most {MAX_DEFAULT_PARAMS} parameters")

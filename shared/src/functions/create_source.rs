@@ -64,7 +64,7 @@ async fn create_source(cx: &Context<'_>, req: Request) -> Outcome {
         .create_source(&source, idempotency, &cx.actor)
         .await?
     {
-        Creation::Created => Ok(response::created(&source, prefix, cx.request_id())),
+        Creation::Created => Ok(response::created(cx, &source, prefix)),
         Creation::KeyUsed(record) => {
             answer_repeat(cx, &record, fingerprint.as_ref(), &body, prefix).await
         }
@@ -95,7 +95,7 @@ async fn answer_repeat(
 async fn replay(cx: &Context<'_>, id: &SourceId, prefix: &str) -> Outcome {
     let request_id = cx.request_id();
     let mut response = match cx.state.store.get_source(&cx.account, id).await {
-        Ok(source) => response::created(&source, prefix, request_id),
+        Ok(source) => response::created(cx, &source, prefix),
         Err(StoreError::NotFound) => response::error(ApiError::SourceNotFound, request_id),
         Err(err) => return Err(err.into()),
     };

@@ -12,5 +12,5 @@ pub fn handle<'a>(cx: &'a Context<'a>, req: Request) -> HandlerFuture<'a> {
 async fn get_source(cx: &Context<'_>, req: Request) -> Outcome {
     let id = request::source_id(&req)?;
     let source = cx.state.store.get_source(&cx.account, &id).await?;
-    Ok(response::source(StatusCode::OK, &source, cx.request_id()))
+    Ok(response::source(cx, StatusCode::OK, &source))
 }

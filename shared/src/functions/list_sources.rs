@@ -3,6 +3,7 @@
 
 use lambda_http::Request;
 
+use crate::domain::list_query::ClaimLookup;
 use crate::domain::{CursorScope, Position, Source};
 use crate::http::response::{self, Page};
 use crate::http::{Context, HandlerFuture, Outcome, request};
@@ -21,28 +22,19 @@ async fn list_sources(cx: &Context<'_>, req: Request) -> Outcome {
         filter: &query.filter,
     };
     let after = request::cursor(&cursors, query.cursor.as_deref())?;
-    // `name` and `custom_domain` each name one source through its claim: 2 reads, one page of 0
-    // or 1 (docs/SPEC.md §23, §25), the other filters (and the other of the two) applied to it.
-    let claimed = match (&query.name, &query.custom_domain) {
-        (Some(name), _) => Some(
-            cx.state
-                .store
-                .source_by_exact_name(&cx.account, name)
-                .await?,
-        ),
-        (None, Some(domain)) => Some(cx.state.store.source_by_domain(&cx.account, domain).await?),
-        (None, None) => None,
-    };
-    if let Some(found) = claimed {
+    // `name`, `custom_domain` and `subdomain` each name one source through its claim: 2 reads,
+    // one page of 0 or 1 (docs/SPEC.md §23, §25), the other parameters applied to it.
+    if let Some(lookup) = query.claim_lookup() {
+        let store = &cx.state.store;
+        let found = match lookup {
+            ClaimLookup::Name(name) => store.source_by_exact_name(&cx.account, name).await?,
+            ClaimLookup::Served(served) => {
+                store.source_by_served_name(&cx.account, &served).await?
+            }
+        };
         let sources: Vec<Source> = found
             .into_iter()
-            .filter(|s| {
-                query
-                    .custom_domain
-                    .as_ref()
-                    .is_none_or(|d| s.fields.delivery.custom_domains.contains(d))
-            })
-            .filter(|s| query.filter.admits(s))
+            .filter(|s| query.admits_claimed(s))
             .collect();
         return response::page(
             cx,
@@ -54,7 +46,7 @@ async fn list_sources(cx: &Context<'_>, req: Request) -> Outcome {
                 path: format!("{prefix}/sources"),
                 parameters: query.link_parameters(),
             },
-            Source::public,
+            |s| s.public(&cx.state.cdn),
         );
     }
     let page = cx
@@ -80,6 +72,6 @@ async fn list_sources(cx: &Context<'_>, req: Request) -> Outcome {
             path: format!("{prefix}/sources"),
             parameters: query.link_parameters(),
         },
-        Source::public,
+        |s| s.public(&cx.state.cdn),
     )
 }

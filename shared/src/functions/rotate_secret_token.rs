@@ -35,9 +35,5 @@ async fn rotate_secret_token(cx: &Context<'_>, req: Request) -> Outcome {
             Ok::<_, ApiError>(Some(rotated))
         })
         .await?;
-    Ok(response::source(
-        StatusCode::OK,
-        &updated.source,
-        cx.request_id(),
-    ))
+    Ok(response::source(cx, StatusCode::OK, &updated.source))
 }

@@ -30,11 +30,7 @@ async fn update_source(cx: &Context<'_>, req: Request) -> Outcome {
     let body = request::source_object(&req)?;
     let write = cx.write(&id, &expected, Action::Updated);
     match merged_update(cx, &write, &body, verify).await {
-        Ok(updated) => Ok(response::source(
-            StatusCode::OK,
-            &updated.source,
-            cx.request_id(),
-        )),
+        Ok(updated) => Ok(response::source(cx, StatusCode::OK, &updated.source)),
         Err(Refusal::Invalid(errors)) => {
             let requested_name = SourceInput::from_json(&body).requested_name();
             Err(with_name_check(cx, errors, requested_name, Some(&id)).await)

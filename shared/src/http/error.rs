@@ -4,6 +4,7 @@
 use lambda_http::http::{Method, StatusCode};
 use thiserror::Error;
 
+use crate::domain::delivery::ServedName;
 use crate::domain::{Invalid, ParameterError, ValidationErrors};
 use crate::sealing::SealError;
 use crate::store::{MAX_VERIFICATIONS_PER_MINUTE, StoreError};
@@ -91,10 +92,11 @@ impl From<StoreError> for ApiError {
             StoreError::NameTaken => {
                 ApiError::Validation(ValidationErrors(vec![Invalid::NameTaken]))
             }
-            StoreError::DomainTaken(domain) => {
-                ApiError::Validation(ValidationErrors(vec![Invalid::CustomDomainTaken(
-                    domain.to_string(),
-                )]))
+            StoreError::ServedNameTaken(name) => {
+                ApiError::Validation(ValidationErrors(vec![match name {
+                    ServedName::Domain(domain) => Invalid::CustomDomainTaken(domain.to_string()),
+                    ServedName::Subdomain(label) => Invalid::SubdomainTaken(label.to_string()),
+                }]))
             }
             StoreError::VersionMismatch => ApiError::PreconditionFailed,
             StoreError::Contention | StoreError::Unavailable(_) => {

@@ -97,8 +97,8 @@ pub fn error(err: ApiError, request_id: &str) -> Response<Body> {
 }
 
 /// A source as clients see it, with its `ETag`.
-pub fn source(status: StatusCode, source: &Source, request_id: &str) -> Response<Body> {
-    let mut response = json_response(status, &source.public(), request_id);
+pub fn source(cx: &Context<'_>, status: StatusCode, source: &Source) -> Response<Body> {
+    let mut response = json_response(status, &source.public(&cx.state.cdn), cx.request_id());
     if let Ok(etag) = HeaderValue::from_str(&source.etag()) {
         response.headers_mut().insert(header::ETAG, etag);
     }
@@ -106,8 +106,8 @@ pub fn source(status: StatusCode, source: &Source, request_id: &str) -> Response
 }
 
 /// A created source: 201, its `ETag`, and `Location` under the prefix the request came in on.
-pub fn created(source: &Source, prefix: &str, request_id: &str) -> Response<Body> {
-    let mut response = self::source(StatusCode::CREATED, source, request_id);
+pub fn created(cx: &Context<'_>, source: &Source, prefix: &str) -> Response<Body> {
+    let mut response = self::source(cx, StatusCode::CREATED, source);
     let location = format!("{prefix}/sources/{}", source.id);
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);

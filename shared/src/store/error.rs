@@ -12,9 +12,9 @@ pub enum StoreError {
     NotFound,
     #[error("the source name is claimed by another source")]
     NameTaken,
-    /// A custom domain of the write is another source's (docs/SPEC.md §23).
-    #[error("a custom domain is claimed by another source")]
-    DomainTaken(crate::domain::delivery::CustomDomain),
+    /// A custom domain or subdomain of the write is another source's (docs/SPEC.md §23, §25).
+    #[error("a host name is claimed by another source")]
+    ServedNameTaken(crate::domain::delivery::ServedName),
     /// The caller pinned a version (If-Match) and the stored one differs.
     #[error("the stored version is not the expected one")]
     VersionMismatch,

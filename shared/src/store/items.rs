@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::credentials::StoredCredentials;
-use crate::domain::delivery::{CustomDomain, Delivery};
+use crate::domain::delivery::{Delivery, ServedName};
 use crate::domain::health::{CheckSchedule, Health, HealthError, HealthStatus};
 use crate::domain::{
     AccountId, Credentials, PreviousToken, SealedSecret, SecretToken, Source, SourceFields,
@@ -35,11 +35,14 @@ pub(crate) fn name_pk(name: &SourceName) -> String {
 
 pub(crate) const NAME_SK: &str = "NAME";
 
-pub(crate) fn domain_pk(domain: &CustomDomain) -> String {
-    format!("DOMAIN#{domain}")
+/// The key of the global claim on a host name a source is served under (docs/SPEC.md §23, §25):
+/// custom domains and subdomains apart, as `a.b` and the label `a` are different names.
+pub(crate) fn served_name_key(name: &ServedName) -> (String, &'static str) {
+    match name {
+        ServedName::Domain(domain) => (format!("DOMAIN#{domain}"), "DOMAIN"),
+        ServedName::Subdomain(label) => (format!("SUBDOMAIN#{label}"), "SUBDOMAIN"),
+    }
 }
-
-pub(crate) const DOMAIN_SK: &str = "DOMAIN";
 
 pub(crate) fn key(pk: String, sk: impl Into<String>) -> Item {
     HashMap::from([
@@ -268,8 +271,9 @@ fn enabled_by_default() -> bool {
 }
 
 /// A global claim: on a source name (case-folded), so that no two sources anywhere share one, or
-/// on a custom domain (lowercase, docs/SPEC.md §23), so that no two sources serve one; the
-/// domain's also finds the account's source serving it (the listing's `custom_domain`).
+/// on a custom domain or a subdomain (lowercase, docs/SPEC.md §23, §25), so that no two sources
+/// are served under one; each also finds the account's source holding it (the listing's
+/// `name`, `custom_domain` and `subdomain`).
 #[derive(Serialize, Deserialize)]
 pub(crate) struct ClaimItem {
     #[serde(rename = "PK")]
@@ -285,8 +289,9 @@ impl ClaimItem {
         Self::of(source, name_pk(&source.fields.name), NAME_SK)
     }
 
-    pub fn domain(source: &Source, domain: &CustomDomain) -> Self {
-        Self::of(source, domain_pk(domain), DOMAIN_SK)
+    pub fn served_name(source: &Source, name: &ServedName) -> Self {
+        let (pk, sk) = served_name_key(name);
+        Self::of(source, pk, sk)
     }
 
     fn of(source: &Source, pk: String, sk: &str) -> Self {

@@ -14,13 +14,12 @@ use crate::domain::{
 use super::events::put_event;
 use super::idempotency::IdempotencyRecord;
 use super::items::{
-    ClaimItem, DOMAIN_SK, NAME_SK, SourceItem, account_pk, domain_pk, key, name_pk, source_sk,
-    to_item,
+    ClaimItem, NAME_SK, SourceItem, account_pk, key, name_pk, served_name_key, source_sk, to_item,
 };
 use super::list::PageRequest;
 use super::transaction::{Commit, Role, Transaction};
 use super::{Store, StoreError};
-use crate::domain::delivery::CustomDomain;
+use crate::domain::delivery::ServedName;
 
 /// How often an update or delete re-reads and tries again when another writer got in first.
 const MAX_WRITE_ATTEMPTS: u32 = 40;
@@ -51,8 +50,8 @@ enum WriteConflict {
     /// Another transaction was writing the same items at that moment; nothing is known to be stale.
     Transient,
     NameTaken,
-    /// `StoreError::DomainTaken`, naming the domain.
-    DomainTaken(StoreError),
+    /// `StoreError::ServedNameTaken`, naming the host name.
+    ServedNameTaken(StoreError),
 }
 
 /// What a create did.
@@ -99,11 +98,11 @@ impl Store {
             let record = IdempotencyRecord::new(source, key, fingerprint);
             transaction = transaction.with(Role::IdempotencyRecord, record.put(&self.table)?);
         }
-        let domains = &source.fields.delivery.custom_domains;
-        for (index, domain) in domains.iter().enumerate() {
+        let served = source.fields.delivery.served_names();
+        for (index, name) in served.iter().enumerate() {
             transaction = transaction.with(
-                Role::DomainClaim(index),
-                claim_domain(&self.table, source, domain)?,
+                Role::ServedNameClaim(index),
+                claim_served_name(&self.table, source, name)?,
             );
         }
         for attempt in 1..=MAX_WRITE_ATTEMPTS {
@@ -125,9 +124,9 @@ impl Store {
                 }
                 // Another transaction held the claim for a moment: try again, and learn who won.
                 Commit::Conflict => backoff(attempt).await,
-                // A custom domain another source serves: the message names it.
+                // A host name another source is served under: the message names it.
                 Commit::ConditionsFailed(failed) => {
-                    return Err(taken_domain(&failed, domains).unwrap_or_else(|| {
+                    return Err(taken_served_name(&failed, &served).unwrap_or_else(|| {
                         StoreError::unexpected(format!(
                             "a create's conditions failed on {}",
                             super::transaction::failed_roles(&failed)
@@ -139,15 +138,16 @@ impl Store {
         Err(StoreError::Contention)
     }
 
-    /// The source of `account` serving `domain` (docs/SPEC.md §23): the domain's claim names it,
-    /// then one read. `None` when no source serves it, or another account's does.
-    pub async fn source_by_domain(
+    /// The source of `account` served under `name`, a custom domain or a subdomain (docs/SPEC.md
+    /// §23, §25): the name's claim names it, then one read. `None` when no source is served under
+    /// it, or another account's is.
+    pub async fn source_by_served_name(
         &self,
         account: &AccountId,
-        domain: &CustomDomain,
+        name: &ServedName,
     ) -> Result<Option<Source>, StoreError> {
-        self.claimed_source(account, domain_pk(domain), DOMAIN_SK)
-            .await
+        let (pk, sk) = served_name_key(name);
+        self.claimed_source(account, pk, sk).await
     }
 
     /// The source of `account` named `name`, in any letter case (docs/SPEC.md §25): the name's
@@ -285,7 +285,7 @@ impl Store {
                     });
                 }
                 Some(WriteConflict::NameTaken) => return Err(StoreError::NameTaken.into()),
-                Some(WriteConflict::DomainTaken(taken)) => return Err(taken.into()),
+                Some(WriteConflict::ServedNameTaken(taken)) => return Err(taken.into()),
                 // The next read tells whether the new version is still one `expected` allows.
                 Some(WriteConflict::Version | WriteConflict::Transient) => backoff(attempt).await,
             }
@@ -328,22 +328,22 @@ impl Store {
                 put_event(&self.table, &updated.account_id, &event)?,
             );
         }
-        // The domains the write adds are claimed, the ones it drops released, in the same
-        // transaction (docs/SPEC.md §23).
-        let before = &stored.fields.delivery.custom_domains;
-        let after = &updated.fields.delivery.custom_domains;
-        for (index, domain) in after.iter().enumerate() {
-            if !before.contains(domain) {
+        // The host names the write adds are claimed, the ones it drops released, in the same
+        // transaction (docs/SPEC.md §23, §25).
+        let before = stored.fields.delivery.served_names();
+        let after = updated.fields.delivery.served_names();
+        for (index, name) in after.iter().enumerate() {
+            if !before.contains(name) {
                 transaction = transaction.with(
-                    Role::DomainClaim(index),
-                    claim_domain(&self.table, updated, domain)?,
+                    Role::ServedNameClaim(index),
+                    claim_served_name(&self.table, updated, name)?,
                 );
             }
         }
-        for domain in before.iter().filter(|d| !after.contains(d)) {
+        for name in before.iter().filter(|n| !after.contains(n)) {
             transaction = transaction.with(
-                Role::ReleasedDomain,
-                release_domain(&self.table, stored, domain)?,
+                Role::ReleasedServedName,
+                release_served_name(&self.table, stored, name)?,
             );
         }
         match transaction.send(self).await? {
@@ -355,8 +355,8 @@ impl Store {
                 Ok(Some(WriteConflict::NameTaken))
             }
             Commit::Conflict => Ok(Some(WriteConflict::Transient)),
-            Commit::ConditionsFailed(failed) => match taken_domain(&failed, after) {
-                Some(taken) => Ok(Some(WriteConflict::DomainTaken(taken))),
+            Commit::ConditionsFailed(failed) => match taken_served_name(&failed, &after) {
+                Some(taken) => Ok(Some(WriteConflict::ServedNameTaken(taken))),
                 None => Err(StoreError::unexpected(format!(
                     "an update's conditions failed on {}",
                     super::transaction::failed_roles(&failed)
@@ -392,11 +392,11 @@ impl Store {
                     TransactWriteItem::builder().delete(delete_source).build(),
                 )
                 .with(Role::ReleasedClaim, release_claim(&self.table, &stored)?);
-            // A delete releases every custom domain (docs/SPEC.md §23).
-            for domain in &stored.fields.delivery.custom_domains {
+            // A delete releases every custom domain and subdomain (docs/SPEC.md §23, §25).
+            for name in &stored.fields.delivery.served_names() {
                 transaction = transaction.with(
-                    Role::ReleasedDomain,
-                    release_domain(&self.table, &stored, domain)?,
+                    Role::ReleasedServedName,
+                    release_served_name(&self.table, &stored, name)?,
                 );
             }
             if let Some(event) = Event::of(action, Some(&stored), None, actor) {
@@ -459,26 +459,26 @@ pub(crate) fn put(
     Ok(TransactWriteItem::builder().put(put).build())
 }
 
-/// Claims `domain` for `source`, unless another source holds it.
-fn claim_domain(
+/// Claims host name `name` for `source`, unless another source holds it.
+fn claim_served_name(
     table: &str,
     source: &Source,
-    domain: &CustomDomain,
+    name: &ServedName,
 ) -> Result<TransactWriteItem, StoreError> {
     put(
         table,
-        to_item(&ClaimItem::domain(source, domain))?,
+        to_item(&ClaimItem::served_name(source, name))?,
         "attribute_not_exists(PK)",
     )
 }
 
-/// Releases `source`'s claim on `domain`.
-fn release_domain(
+/// Releases `source`'s claim on host name `name`.
+fn release_served_name(
     table: &str,
     source: &Source,
-    domain: &CustomDomain,
+    name: &ServedName,
 ) -> Result<TransactWriteItem, StoreError> {
-    release(table, &ClaimItem::domain(source, domain))
+    release(table, &ClaimItem::served_name(source, name))
 }
 
 /// Deletes `claim`, unless it somehow belongs to another source.
@@ -492,10 +492,10 @@ fn release(table: &str, claim: &ClaimItem) -> Result<TransactWriteItem, StoreErr
     Ok(TransactWriteItem::builder().delete(delete).build())
 }
 
-/// The first of `domains` whose claim's condition failed, as the store's error.
-fn taken_domain(failed: &[Role], domains: &[CustomDomain]) -> Option<StoreError> {
+/// The first of `names` whose claim's condition failed, as the store's error.
+fn taken_served_name(failed: &[Role], names: &[ServedName]) -> Option<StoreError> {
     failed.iter().find_map(|role| match role {
-        Role::DomainClaim(index) => domains.get(*index).cloned().map(StoreError::DomainTaken),
+        Role::ServedNameClaim(index) => names.get(*index).cloned().map(StoreError::ServedNameTaken),
         _ => None,
     })
 }

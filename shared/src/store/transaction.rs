@@ -21,11 +21,12 @@ pub(crate) enum Role {
     IdempotencyRecord,
     /// The audit event of the write (docs/SPEC.md §17).
     Event,
-    /// The global claim on the source's custom domain at this index of its list (docs/SPEC.md
-    /// §23): a cancellation names the domain that was taken.
-    DomainClaim(usize),
-    /// A custom domain's claim a write gives up.
-    ReleasedDomain,
+    /// The global claim on the host name at this index of the source's
+    /// `Delivery::served_names` (its custom domains, then its subdomains: docs/SPEC.md §23, §25):
+    /// a cancellation names the one that was taken.
+    ServedNameClaim(usize),
+    /// A host name's claim a write gives up.
+    ReleasedServedName,
 }
 
 impl Role {
@@ -37,8 +38,8 @@ impl Role {
             Role::ReleasedClaim => "released_name_claim",
             Role::IdempotencyRecord => "idempotency_record",
             Role::Event => "event",
-            Role::DomainClaim(_) => "domain_claim",
-            Role::ReleasedDomain => "released_domain_claim",
+            Role::ServedNameClaim(_) => "served_name_claim",
+            Role::ReleasedServedName => "released_served_name_claim",
         }
     }
 }
