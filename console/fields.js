@@ -43,6 +43,7 @@ const TYPE_NAMES = {
   wasabi: "Wasabi",
   azure: "Azure Storage",
   url: "Web folder",
+  proxy: "Web proxy",
 };
 
 /** A type's name for people; a type the console does not know yet shows as the API names it. */

@@ -41,6 +41,11 @@ pub fn credentials(source_type: SourceType) -> Map<String, Value> {
             "username": "cdn-fetcher", "password": "web-origin-password-0123456789",
             "request_handshake": "handshake-0123456789abcdefghijkl",
             "request_signing_key": "signing-key-0123456789abcdefghij"}),
+        SourceType::Proxy => {
+            json!({"username": "proxy-fetcher", "password": "proxy-origin-password-0123456789",
+            "request_handshake": "handshake-9876543210abcdefghijkl",
+            "request_signing_key": "signing-key-9876543210abcdefghij"})
+        }
     };
     match value {
         Value::Object(map) => map,
@@ -53,8 +58,18 @@ pub fn source_body(name: &str, source_type: SourceType) -> Value {
     source_with(name, source_type, credentials(source_type))
 }
 
-/// A create body with the given credential attributes.
-pub fn source_with(name: &str, source_type: SourceType, attributes: Map<String, Value>) -> Value {
+/// A create body with the given credential attributes; a proxy's with `require_token: "true"`
+/// unless they say otherwise, since an unsigned proxy is refused (docs/SPEC.md §25).
+pub fn source_with(
+    name: &str,
+    source_type: SourceType,
+    mut attributes: Map<String, Value>,
+) -> Value {
+    if source_type == SourceType::Proxy {
+        attributes
+            .entry(shared::domain::fields::REQUIRE_TOKEN)
+            .or_insert(json!("true"));
+    }
     json!({"source": {"source": name, "source_type": source_type.as_str(),
         "credential_attributes": attributes}})
 }

@@ -42,6 +42,8 @@ pub struct TestNetwork {
     names: Mutex<HashMap<String, Vec<IpAddr>>>,
     sentinel: SocketAddr,
     sentinel_connections: Arc<AtomicUsize>,
+    /// Every name looked up and every connection opened through this network.
+    attempts: AtomicUsize,
 }
 
 impl TestNetwork {
@@ -62,6 +64,7 @@ impl TestNetwork {
             names: Mutex::default(),
             sentinel,
             sentinel_connections,
+            attempts: AtomicUsize::new(0),
         })
     }
 
@@ -86,6 +89,12 @@ impl TestNetwork {
     /// connections to the sentinel's own address.
     pub fn sentinel_connections(&self) -> usize {
         self.sentinel_connections.load(Ordering::SeqCst)
+    }
+
+    /// The names looked up and the connections opened through this network so far: a check that
+    /// sends no request leaves it as it was.
+    pub fn attempts(&self) -> usize {
+        self.attempts.load(Ordering::SeqCst)
     }
 
     /// A verifier on this network; `allow_loopback` is the guard's switch.
@@ -121,6 +130,7 @@ fn loopback(ip: IpAddr) -> Option<IpAddr> {
 
 impl Network for TestNetwork {
     fn resolve<'a>(&'a self, host: &'a str, _port: u16) -> BoxFuture<'a, io::Result<Vec<IpAddr>>> {
+        self.attempts.fetch_add(1, Ordering::SeqCst);
         let answer = self
             .names
             .lock()
@@ -131,6 +141,7 @@ impl Network for TestNetwork {
     }
 
     fn connect(&self, address: SocketAddr) -> BoxFuture<'_, io::Result<TcpStream>> {
+        self.attempts.fetch_add(1, Ordering::SeqCst);
         let target = match loopback(address.ip()) {
             Some(ip) => SocketAddr::new(ip, address.port()),
             None => self.sentinel,
@@ -152,7 +163,7 @@ pub struct S3Server {
     pub endpoint: String,
     /// Whether the server still accepts the test's access key (see [`S3Server::revoke_key`]).
     key_valid: Arc<AtomicBool>,
-    _root: TempDir,
+    root: TempDir,
 }
 
 /// The test's one key pair, until the test revokes it: then the server answers as S3 does for a
@@ -217,7 +228,7 @@ impl S3Server {
         Self {
             endpoint: format!("http://{address}"),
             key_valid,
-            _root: root,
+            root,
         }
     }
 
@@ -229,6 +240,15 @@ impl S3Server {
     /// Accepts the test's access key again (the owner fixed it).
     pub fn restore_key(&self) {
         self.key_valid.store(true, Ordering::SeqCst);
+    }
+
+    /// Puts an object at `key` in [`S3_BUCKET`], as a file in the directory s3s-fs serves.
+    pub fn put_object(&self, key: &str, bytes: &[u8]) {
+        let path = self.root.0.join(S3_BUCKET).join(key);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("the object's directory");
+        }
+        std::fs::write(path, bytes).expect("the object");
     }
 }
 
@@ -307,6 +327,8 @@ pub enum Reply {
     Moved(String),
     /// Basic authentication required (RFC 7617): 200 with this user id and password, else 401.
     Basic(String, String),
+    /// 200 with this content type and body: an image on the origin.
+    Body(&'static str, Vec<u8>),
 }
 
 /// A web folder: each path answers its [`Reply`], anything else 404. Counts requests and keeps
@@ -384,6 +406,13 @@ impl WebServer {
                                 if authorization.as_deref() != Some(expected.as_str()) {
                                     *response.status_mut() = hyper::StatusCode::UNAUTHORIZED;
                                 }
+                            }
+                            Some(Reply::Body(content_type, body)) => {
+                                *response.body_mut() = Full::new(Bytes::from(body.clone()));
+                                response.headers_mut().insert(
+                                    "content-type",
+                                    content_type.parse().expect("a content type"),
+                                );
                             }
                             None => *response.status_mut() = hyper::StatusCode::NOT_FOUND,
                         }
@@ -471,6 +500,31 @@ pub fn azurite() -> Option<String> {
             None
         }
     }
+}
+
+/// Puts a block blob `name` holding `bytes` of `content_type` in Azurite's `container`.
+pub async fn azurite_blob(
+    endpoint: &str,
+    container: &str,
+    name: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+) {
+    let sas = azurite_account_sas("rwdlac");
+    let response = reqwest::Client::new()
+        .put(format!("{endpoint}/{container}/{name}?{sas}"))
+        .header("x-ms-version", "2020-08-04")
+        .header("x-ms-blob-type", "BlockBlob")
+        .header("content-type", content_type)
+        .body(bytes)
+        .send()
+        .await
+        .expect("Azurite answers");
+    assert!(
+        response.status().is_success(),
+        "put blob: {}",
+        response.status()
+    );
 }
 
 /// Creates `container` in Azurite (already there is fine).

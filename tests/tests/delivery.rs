@@ -475,6 +475,19 @@ async fn every_source_answer_shows_where_the_cdn_serves_it() {
         json!({"path": "https://img.example.com/renamed/", "subdomains": [],
             "custom_domains": ["https://images.acme.com/"], "cname_target": "cdn.example.net"})
     );
+    // The audit trail names the subdomains like any delivery key, from and to.
+    let events = app.get(&format!("{path}/events"), &key).await.json();
+    let change = events[0]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["field"] == "delivery.subdomains")
+        .cloned();
+    assert_eq!(
+        change,
+        Some(json!({"field": "delivery.subdomains", "from": ["my-images"]})),
+        "{events}"
+    );
     let stored = app.db.all_items().await;
     assert!(
         stored.iter().all(|item| !item.contains_key("urls")),

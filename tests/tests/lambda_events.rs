@@ -98,6 +98,19 @@ async fn every_endpoint_event_runs_through_lambda_http() {
     assert_eq!(status, 200, "{verified}");
     assert_eq!(verified["verification"]["status"], "failed");
     assert_eq!(verified["verification"]["error"]["code"], "unreachable");
+    // With `{"path"}` (docs/SPEC.md §25): the object check follows, unreachable too, in words.
+    let (status, verified) = invoke(
+        &state,
+        Endpoint::VerifySource,
+        &with_id(event("verify-source-object"), id),
+    )
+    .await;
+    assert_eq!(status, 200, "{verified}");
+    let checks = verified["verification"]["checks"].as_array().unwrap();
+    let object = checks.last().unwrap();
+    assert_eq!(object["check"], "object", "{verified}");
+    assert_eq!(object["result"], "failed");
+    assert!(object["message"].as_str().is_some_and(|m| !m.is_empty()));
 
     let (status, deleted) = invoke(
         &state,

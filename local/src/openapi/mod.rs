@@ -23,7 +23,9 @@ use shared::domain::health::HealthStatus;
 use shared::domain::idempotency::{IDEMPOTENCY_TTL_SECONDS, MAX_IDEMPOTENCY_KEY_CHARS};
 use shared::domain::list_query::{MAX_CURSOR_CHARS, MAX_PAGE_LIMIT, names};
 use shared::domain::rotation::{DEFAULT_GRACE_PERIOD_SECONDS, MAX_GRACE_PERIOD_SECONDS};
-use shared::domain::{MAX_NAME_CHARS, SECRET_PLACEHOLDER, SortOrder, fields};
+use shared::domain::{
+    MAX_NAME_CHARS, MAX_VALUE_CHARS, SECRET_PLACEHOLDER, SortOrder, fields, object_path,
+};
 use shared::http::error::MAX_BODY_BYTES;
 use shared::http::request::VERIFY_PARAMETER;
 use shared::http::{Endpoint, REQUEST_ID_HEADER};
@@ -169,6 +171,16 @@ fn operation(endpoint: Endpoint, prefix: &str) -> Value {
                 "example": {fields::GRACE_PERIOD: 3600}
             }}});
         }
+        Endpoint::VerifySource => {
+            op["requestBody"] = json!({"required": false, "content": {"application/json": {
+                "schema": {"type": "object", "additionalProperties": false, "properties": {
+                    object_path::PATH: {"type": ["string", "null"], "minLength": 2, "maxLength": MAX_VALUE_CHARS,
+                        "pattern": "^/[^?#\\\\]*$",
+                        "description": "An object to fetch as the CDN would, its key under the source after `/<source>/`, not percent-encoded: reported as the `object` check, with its status, content type and length, or the storage's answer in words. No byte of it is returned."}
+                }},
+                "example": {object_path::PATH: "/photos/cat.jpg"}
+            }}});
+        }
         Endpoint::UpdateSource => {
             op["requestBody"] = json!({"required": true, "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/UpdateRequest"},
@@ -276,9 +288,12 @@ fn texts(endpoint: Endpoint) -> (&'static str, &'static str) {
             "Reaches the storage the way the CDN would and reports what it found, changing \
              nothing: S3-compatible types with a SigV4-signed `ListObjectsV2` of one key under \
              the prefix (then a `HEAD` of a random key when listing is refused), Azure with its \
-             SAS token (list one blob or file), web folders with a ranged `GET`. Addresses that \
-             are not public are refused at connect time, redirects too (at most 3); at most 5 s \
-             and 64 KiB; at most 10 verifications a minute per account (then 429 with \
+             SAS token (list one blob or file), web folders with a ranged `GET`; a web proxy has \
+             no storage (`inconclusive`, `unsupported`, no request). With `{\"path\": …}` it also \
+             fetches that object as the CDN would and reports it as the `object` check, which \
+             leaves `status` and the source's health to the credentials. Addresses that are not \
+             public are refused at connect time, redirects too (at most 3); at most 5 s and \
+             64 KiB in all; at most 10 verifications a minute per account (then 429 with \
              `Retry-After`). The answer is 200 whatever the storage said; `status` tells.",
         ),
         Endpoint::GetApiKey => (

@@ -4,6 +4,7 @@
 use lambda_http::http::Method;
 use serde_json::{Map, Value, json};
 use shared::domain::ParameterError;
+use shared::domain::object_path::PathProblem;
 use shared::http::{ApiError, Endpoint, REQUEST_ID_HEADER};
 
 use super::schemas::source_example;
@@ -118,6 +119,8 @@ pub(super) fn responses(endpoint: Endpoint, suffix: &str) -> Value {
     }
     let has_body = matches!(endpoint, Endpoint::CreateSource | Endpoint::UpdateSource);
     let rotates = endpoint == Endpoint::RotateSecretToken;
+    // The optional `{"path"}` of the object check (docs/SPEC.md §25).
+    let checks_object = endpoint == Endpoint::VerifySource;
     let has_id = endpoint.resource().contains("{id}");
     let pinned = matches!(
         endpoint,
@@ -171,7 +174,7 @@ pub(super) fn responses(endpoint: Endpoint, suffix: &str) -> Value {
         ),
         (
             "400",
-            rotates,
+            rotates || checks_object,
             "The body is not JSON or not a JSON object.",
             vec!["Request body must be a JSON object".to_owned()],
         ),
@@ -201,7 +204,7 @@ pub(super) fn responses(endpoint: Endpoint, suffix: &str) -> Value {
         ),
         (
             "413",
-            has_body || rotates,
+            has_body || rotates || checks_object,
             "The body is over the limit.",
             vec![ApiError::PayloadTooLarge.to_string()],
         ),
@@ -213,6 +216,12 @@ pub(super) fn responses(endpoint: Endpoint, suffix: &str) -> Value {
                 "Source has already been taken".to_owned(),
                 "Credential bucket is invalid".to_owned(),
             ],
+        ),
+        (
+            "422",
+            checks_object,
+            "`path` is not the path of an object inside the source (a URL, a `.` or `..` segment, a query, control characters, over 1,024 characters), or the body has another key; nothing is fetched or counted.",
+            vec![PathProblem::Url.to_string()],
         ),
         ("429", true, throttled, vec!["Too Many Requests".to_owned()]),
         (

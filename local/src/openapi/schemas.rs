@@ -56,7 +56,15 @@ pub(super) fn components() -> Value {
                     "type": "object", "additionalProperties": false, "required": ["check", "result"],
                     "properties": {
                         "check": {"type": "string", "enum": verify::CheckName::ALL},
-                        "result": {"type": "string", "enum": verify::CheckResult::ALL}
+                        "result": {"type": "string", "enum": verify::CheckResult::ALL},
+                        "status": {"type": "integer", "minimum": 100, "maximum": 599,
+                            "description": "The object check's: the storage's HTTP status."},
+                        "content_type": {"type": "string", "maxLength": 255,
+                            "description": "The object check's: the object's media type, when the storage gave a plain one."},
+                        "content_length": {"type": "integer", "minimum": 0,
+                            "description": "The object check's: the object's whole length in bytes (only the first 64 KiB are read)."},
+                        "message": {"type": "string",
+                            "description": "The object check's, when it failed: the storage's answer in words."}
                     }}},
                 "error": {"type": "object", "additionalProperties": false, "required": ["code", "message"],
                     "properties": {
@@ -262,9 +270,14 @@ pub(super) fn stored_credentials(source_type: SourceType) -> Value {
             required.push(key.key);
         }
     }
+    let require_token = if source_type.requires_signed_urls() {
+        json!(["true"])
+    } else {
+        json!(["true", "false"])
+    };
     properties.insert(
         fields::REQUIRE_TOKEN.into(),
-        json!({"type": "string", "enum": ["true", "false"]}),
+        json!({"type": "string", "enum": require_token}),
     );
     properties.insert(
         fields::SECRET_TOKEN.into(),
@@ -348,8 +361,22 @@ pub(super) fn credential_attributes(source_type: SourceType) -> Value {
         }
         properties.insert(key.key.into(), schema);
     }
-    properties.insert(fields::REQUIRE_TOKEN.into(), require_token_input());
+    if source_type.requires_signed_urls() {
+        properties.insert(
+            fields::REQUIRE_TOKEN.into(),
+            json!({"type": ["string", "boolean"], "enum": ["true", true],
+                "description": "Required, and true: an unsigned proxy would fetch any URL for anyone (422 otherwise)."}),
+        );
+        required.push(fields::REQUIRE_TOKEN);
+    } else {
+        properties.insert(fields::REQUIRE_TOKEN.into(), require_token_input());
+    }
     let mut schema = json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false});
+    if source_type == SourceType::Proxy {
+        schema["description"] = json!(
+            "A web proxy: each image path after `/<source>/` is a whole public URL (percent-encoded or not), which the CDN fetches after checking it against the public-URL rule. No storage location; the optional keys authenticate to the origins it fetches from."
+        );
+    }
     if source_type == SourceType::Azure {
         schema["description"] = json!(
             "`container_name` is required with `service_type` `blob`, `share_name` with `file-share`."

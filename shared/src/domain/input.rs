@@ -143,6 +143,11 @@ impl SourceInput {
         let require_token = require_token
             .or(stored.map(|s| s.require_token))
             .unwrap_or(false);
+        // An unsigned proxy is an open relay (docs/SPEC.md §25): the whole result is held to it,
+        // so a PATCH cannot unset the token or make an unsigned source a proxy.
+        if source_type.is_some_and(|t| t.requires_signed_urls()) && !require_token {
+            errors.push(Invalid::ProxyRequiresToken);
+        }
         let enabled = enabled.or(stored.map(|s| s.enabled)).unwrap_or(true);
         let stored_delivery = stored.map(|s| s.delivery.clone()).unwrap_or_default();
         let delivery = match &delivery {

@@ -14,6 +14,7 @@ pub mod idempotency;
 mod input;
 mod limits;
 pub mod list_query;
+pub mod object_path;
 mod public_url;
 pub mod rotation;
 pub mod signing;
@@ -40,6 +41,7 @@ pub use input::{READ_ONLY_ATTRIBUTES, SourceInput};
 pub use list_query::{
     EventQuery, ListFilter, ListQuery, NamePrefix, PageLimit, ParameterError, SortOrder,
 };
+pub use object_path::ObjectPath;
 pub use public_url::PublicUrl;
 pub use rotation::GracePeriod;
 pub use source::{PreviousToken, PublicSource, SecretToken, Source, SourceFields};

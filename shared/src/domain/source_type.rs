@@ -13,10 +13,13 @@ pub enum SourceType {
     Wasabi,
     Azure,
     Url,
+    /// imgix's web proxy (docs/SPEC.md §25): the image path is a whole public URL, which the CDN
+    /// fetches; no storage location.
+    Proxy,
 }
 
 impl SourceType {
-    pub const ALL: [SourceType; 8] = [
+    pub const ALL: [SourceType; 9] = [
         SourceType::S3,
         SourceType::Gcs,
         SourceType::Dos,
@@ -25,6 +28,7 @@ impl SourceType {
         SourceType::Wasabi,
         SourceType::Azure,
         SourceType::Url,
+        SourceType::Proxy,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -37,7 +41,20 @@ impl SourceType {
             SourceType::Wasabi => "wasabi",
             SourceType::Azure => "azure",
             SourceType::Url => "url",
+            SourceType::Proxy => "proxy",
         }
+    }
+
+    /// Whether a check can reach the type's storage (docs/SPEC.md §14, §22): a proxy has none,
+    /// so its secrets are never opened to check it.
+    pub fn has_storage(&self) -> bool {
+        *self != SourceType::Proxy
+    }
+
+    /// Whether the type must have `require_token: "true"` (docs/SPEC.md §25): an unsigned proxy
+    /// would fetch any URL for anyone.
+    pub fn requires_signed_urls(&self) -> bool {
+        *self == SourceType::Proxy
     }
 
     /// Case-sensitive, as the API documents the values in lowercase.

@@ -38,6 +38,10 @@ pub enum Invalid {
     GracePeriodInvalid,
     CredentialNotString(String),
     RequireTokenNotBoolean,
+    /// A proxy source without signed URLs (docs/SPEC.md §25).
+    ProxyRequiresToken,
+    /// The verify body's `path` (docs/SPEC.md §25).
+    ObjectPath(super::object_path::PathProblem),
     CredentialRequired {
         key: &'static str,
         source_type: SourceType,
@@ -111,6 +115,11 @@ impl fmt::Display for Invalid {
             Invalid::RequireTokenNotBoolean => {
                 f.write_str("Credential require_token must be true or false")
             }
+            Invalid::ObjectPath(problem) => problem.fmt(f),
+            Invalid::ProxyRequiresToken => f.write_str(
+                "Credential require_token must be true for proxy sources: without signed URLs a \
+                 proxy fetches any URL for anyone",
+            ),
             Invalid::CredentialRequired { key, source_type } => {
                 write!(f, "Credential {key} is required for {source_type} sources")
             }

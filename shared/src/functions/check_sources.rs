@@ -291,14 +291,19 @@ async fn check_one(state: &AppState, due: &DueCheck, now: Timestamp, actor: &Act
             return CheckEnd::Error;
         }
     };
-    let credentials = match open_credentials(
-        state.keys(),
-        &claimed.account_id,
-        &claimed.id,
-        &claimed.fields.credentials,
-    )
-    .await
-    {
+    // A proxy's check answers without its secrets (docs/SPEC.md §25): nothing to open.
+    let opened = if claimed.fields.source_type.has_storage() {
+        open_credentials(
+            state.keys(),
+            &claimed.account_id,
+            &claimed.id,
+            &claimed.fields.credentials,
+        )
+        .await
+    } else {
+        Ok(claimed.fields.credentials.clone())
+    };
+    let credentials = match opened {
         Ok(credentials) => credentials,
         Err(err) => {
             tracing::error!(request_id = %actor.request_id, source_id = %due.id, error = %err, "a health check could not open the source's secrets");

@@ -2,14 +2,15 @@
 //! would and reports what it found. 1 read, 1 counter update, the storage's own calls, then the
 //! source's health (docs/SPEC.md §22): 1 conditional write that leaves `version`, the ETag and
 //! `updated_at` alone, with a `health_changed` event in its transaction when the status changed.
-//! A body, if any, is not read: the check takes nothing but the stored source.
+//! The body, optional, names an object to fetch as the CDN would: `{"path": "/photos/cat.jpg"}`
+//! (§25), reported as a check of its own.
 
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
 
-use crate::domain::{Actor, Timestamp};
+use crate::domain::{Actor, ObjectPath, Timestamp};
 use crate::http::verification;
-use crate::http::{Context, HandlerFuture, Outcome, json_response, request};
+use crate::http::{ApiError, Context, HandlerFuture, Outcome, json_response, request};
 
 pub fn handle<'a>(cx: &'a Context<'a>, req: Request) -> HandlerFuture<'a> {
     Box::pin(verify_source(cx, req))
@@ -17,8 +18,12 @@ pub fn handle<'a>(cx: &'a Context<'a>, req: Request) -> HandlerFuture<'a> {
 
 async fn verify_source(cx: &Context<'_>, req: Request) -> Outcome {
     let id = request::source_id(&req)?;
+    let body = request::json_object(&req)?;
     let source = cx.state.store.get_source(&cx.account, &id).await?;
-    let verification = verification::counted(cx, Some(&id), &source.fields).await?;
+    // Refused before the minute's counter moves: a mistake costs no verification.
+    let object = ObjectPath::from_body(body.as_ref()).map_err(ApiError::Validation)?;
+    let verification =
+        verification::counted(cx, Some(&id), &source.fields, object.as_ref()).await?;
     // A client's check is a check like the scheduled ones: its result is the source's health,
     // recorded by the system (the event carries this request's id). A write that came in
     // meanwhile wins, and the result, which says nothing of it, is not recorded.

@@ -2,7 +2,7 @@
 //! account's minute, logged by its outcome, and for `?verify=true` turned into a 422.
 
 use super::sources::opened;
-use crate::domain::{Invalid, SourceFields, SourceId, ValidationErrors};
+use crate::domain::{Invalid, ObjectPath, SourceFields, SourceId, ValidationErrors};
 use crate::http::{ApiError, Context};
 use crate::store::RateDecision;
 use crate::verify::{Status, Verification};
@@ -16,7 +16,7 @@ pub(crate) async fn verified(
     id: Option<&SourceId>,
     fields: &SourceFields,
 ) -> Result<(), ApiError> {
-    let verification = counted(cx, id, fields).await?;
+    let verification = counted(cx, id, fields, None).await?;
     match verification.status {
         Status::Failed => Err(ApiError::Validation(ValidationErrors(vec![
             Invalid::CredentialsNotVerified(verification.message().unwrap_or_default().to_owned()),
@@ -25,14 +25,16 @@ pub(crate) async fn verified(
     }
 }
 
-/// One verification of `fields`' credentials (of source `id`), counted against the account's
-/// minute first (429 when it is used up), its sealed secrets opened then (so the minute's limit
-/// bounds the KMS requests too; a secret that does not open is 500, the reason logged:
-/// docs/SPEC.md §21), logged by its outcome.
+/// One verification of `fields`' credentials (of source `id`), with the object check when
+/// `object` names one (docs/SPEC.md §25), counted against the account's minute first (429 when
+/// it is used up), its sealed secrets opened then (so the minute's limit bounds the KMS requests
+/// too; a secret that does not open is 500, the reason logged: docs/SPEC.md §21), logged by its
+/// outcome.
 pub(crate) async fn counted(
     cx: &Context<'_>,
     id: Option<&SourceId>,
     fields: &SourceFields,
+    object: Option<&ObjectPath>,
 ) -> Result<Verification, ApiError> {
     match cx.state.store.count_verification(&cx.account).await? {
         RateDecision::Allowed => {}
@@ -44,14 +46,15 @@ pub(crate) async fn counted(
             });
         }
     }
+    // A proxy's check answers without its secrets (docs/SPEC.md §25): nothing to open.
     let fields = match id {
-        Some(id) => opened(cx, id, fields).await?,
-        None => fields.clone(),
+        Some(id) if fields.source_type.has_storage() => opened(cx, id, fields).await?,
+        _ => fields.clone(),
     };
     let verification = cx
         .state
         .verifier
-        .verify(fields.source_type, &fields.credentials)
+        .verify_with_object(fields.source_type, &fields.credentials, object)
         .await;
     // The outcome's code, never its message's inputs (the credentials).
     tracing::info!(

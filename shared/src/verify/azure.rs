@@ -6,13 +6,18 @@ use hyper::http::{HeaderMap, Method};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::client::{Client, ReadBudget};
+use super::object::{KEY_PATH, ObjectRequest, Origin};
 use super::outcome::{CheckName, Checks, Ending, Problem};
-use crate::domain::{AzureService, CredentialRole, Credentials, SourceType};
+use crate::domain::{AzureService, CredentialRole, Credentials, ObjectPath, SourceType};
 
 pub(crate) struct Target {
     pub service: AzureService,
     /// The list request, SAS token included: never logged, never in a message.
     url: url::Url,
+    /// `<endpoint>/<container or share>/<prefix>`, for an object's URL.
+    resource_base: String,
+    /// The SAS token without its `?`: secret.
+    sas: secrecy::SecretString,
 }
 
 impl Target {
@@ -64,7 +69,38 @@ impl Target {
         }
         let url = url::Url::parse(&text)
             .map_err(|_| Problem::Unsupported("The account's endpoint is not a URL"))?;
-        Ok(Self { service, url })
+        let prefix = value(CredentialRole::Prefix).unwrap_or_default();
+        let resource_base = format!(
+            "{base}/{}/{}",
+            utf8_percent_encode(&resource, NON_ALPHANUMERIC),
+            utf8_percent_encode(&prefix, KEY_PATH)
+        );
+        Ok(Self {
+            service,
+            url,
+            resource_base,
+            sas: sas.to_owned().into(),
+        })
+    }
+
+    /// A `GET` of the blob or file at `path` under the prefix, with the SAS token (docs/SPEC.md
+    /// §25; https://learn.microsoft.com/rest/api/storageservices/get-blob, /get-file).
+    pub fn object(&self, path: &ObjectPath) -> Option<ObjectRequest> {
+        use secrecy::ExposeSecret;
+        let mut text = format!(
+            "{}{}",
+            self.resource_base,
+            utf8_percent_encode(path.key(), KEY_PATH)
+        );
+        if !self.sas.expose_secret().is_empty() {
+            text.push('?');
+            text.push_str(self.sas.expose_secret());
+        }
+        Some(ObjectRequest {
+            url: url::Url::parse(&text).ok()?,
+            headers: HeaderMap::new(),
+            origin: Origin::Storage,
+        })
     }
 }
 

@@ -6,6 +6,7 @@
 mod azure;
 pub mod client;
 pub mod network;
+mod object;
 pub mod outcome;
 mod s3;
 mod web;
@@ -15,9 +16,11 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 pub use network::{AddressPolicy, BoxFuture, Guard, Network, SystemNetwork};
-pub use outcome::{Check, CheckName, CheckResult, ErrorCode, Problem, Status, Verification};
+pub use outcome::{
+    Check, CheckName, CheckResult, ErrorCode, ObjectFound, Problem, Status, Verification,
+};
 
-use crate::domain::{AzureService, CredentialRole, Credentials, SourceType, Timestamp};
+use crate::domain::{AzureService, CredentialRole, Credentials, ObjectPath, SourceType, Timestamp};
 use client::{Client, ReadBudget};
 use outcome::{Checks, Ending, VerificationError};
 
@@ -32,11 +35,15 @@ pub const ALLOW_LOOPBACK_VAR: &str = "VERIFY_ALLOW_LOOPBACK";
 /// Never set in `template.yaml` either.
 pub const ENDPOINT_VAR_PREFIX: &str = "VERIFY_ENDPOINT_";
 
+/// Why a proxy source is not checked: the `unsupported` message of its verify check and health.
+pub const PROXY_UNCHECKED: &str = "A web proxy has no storage to check: each image request names \
+     the public URL the CDN fetches, and that URL is checked when it is requested";
+
 /// Whose documented endpoint a check addresses; an override replaces it. Derived from the source
 /// types: each S3-compatible type is a provider, and Azure is one per service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Provider {
-    /// An S3-compatible type's storage (every type but `azure` and `url`).
+    /// An S3-compatible type's storage (every type but `azure`, `url` and `proxy`).
     Bucket(BucketType),
     Azure(AzureService),
 }
@@ -49,7 +56,7 @@ impl BucketType {
     /// The type's provider, if its storage speaks S3.
     pub fn of(source_type: SourceType) -> Option<Self> {
         match source_type {
-            SourceType::Azure | SourceType::Url => None,
+            SourceType::Azure | SourceType::Url | SourceType::Proxy => None,
             other => Some(Self(other)),
         }
     }
@@ -173,18 +180,30 @@ impl Verifier {
     /// Checks `credentials` of a `source_type` source against its storage; never changes
     /// anything, never takes longer than [`DEADLINE`].
     pub async fn verify(&self, source_type: SourceType, credentials: &Credentials) -> Verification {
+        self.verify_with_object(source_type, credentials, None)
+            .await
+    }
+
+    /// [`Verifier::verify`], and then, when `object` names one, the object check (docs/SPEC.md
+    /// §25) within the same deadline and read budget. Its result is a check of its own: the
+    /// verification's status and error stay those of the credentials, which is what a source's
+    /// health records.
+    pub async fn verify_with_object(
+        &self,
+        source_type: SourceType,
+        credentials: &Credentials,
+        object: Option<&ObjectPath>,
+    ) -> Verification {
         let started = Instant::now();
         let checked_at = Timestamp::now().to_string();
         let mut checks = Checks::default();
-        let ending =
-            match tokio::time::timeout(DEADLINE, self.run(source_type, credentials, &mut checks))
-                .await
-            {
-                Ok(ending) => ending,
-                Err(_) => Ending::Failed(Problem::Timeout {
-                    seconds: DEADLINE.as_secs(),
-                }),
-            };
+        let run = self.run(source_type, credentials, object, &mut checks);
+        let ending = match tokio::time::timeout(DEADLINE, run).await {
+            Ok(ending) => ending,
+            Err(_) => Ending::Failed(Problem::Timeout {
+                seconds: DEADLINE.as_secs(),
+            }),
+        };
         let (status, problem) = match ending {
             Ending::Ok => (Status::Ok, None),
             Ending::Failed(problem) => (Status::Failed, Some(problem)),
@@ -206,11 +225,16 @@ impl Verifier {
         &self,
         source_type: SourceType,
         credentials: &Credentials,
+        object_path: Option<&ObjectPath>,
         checks: &mut Checks,
     ) -> Ending {
         let client = self.client();
         let mut budget = ReadBudget::default();
         let endpoint = |provider: Provider| self.settings.endpoints.get(&provider).cloned();
+        // Nothing to reach: each request names the URL the CDN fetches (docs/SPEC.md §25).
+        if !source_type.has_storage() {
+            return Ending::Inconclusive(Problem::Unsupported(PROXY_UNCHECKED));
+        }
         // The caller opens sealed secrets first (`crate::sealing::open_credentials`); checking
         // without them would report the storage's refusal of a secret never sent.
         if credentials.sealed_secrets().next().is_some() {
@@ -233,13 +257,25 @@ impl Verifier {
                 let login = value(CredentialRole::BasicUser)
                     .zip(value(CredentialRole::BasicPassword))
                     .map(|(user, password)| web::BasicLogin { user, password });
-                web::check(&client, &url, login, checks, &mut budget).await
+                let ending = web::check(&client, &url, login, checks, &mut budget).await;
+                if let Some(path) = object_path {
+                    let request = web::object(&url, login, path);
+                    object::check(&client, request, checks, &mut budget).await;
+                }
+                ending
             }
             SourceType::Azure => {
                 let target =
                     azure::Target::of(credentials, |service| endpoint(Provider::Azure(service)));
                 match target {
-                    Ok(target) => azure::check(&client, &target, checks, &mut budget).await,
+                    Ok(target) => {
+                        let ending = azure::check(&client, &target, checks, &mut budget).await;
+                        let request = object_path.and_then(|path| target.object(path));
+                        if let Some(request) = request {
+                            object::check(&client, request, checks, &mut budget).await;
+                        }
+                        ending
+                    }
                     Err(problem) => Ending::Failed(problem),
                 }
             }
@@ -248,7 +284,14 @@ impl Verifier {
                     return Ending::Failed(Problem::Unsupported("Unknown source type"));
                 };
                 match s3::Target::of(other, credentials, endpoint(provider).as_ref()) {
-                    Ok(target) => s3::check(&client, &target, checks, &mut budget).await,
+                    Ok(target) => {
+                        let ending = s3::check(&client, &target, checks, &mut budget).await;
+                        let request = object_path.and_then(|path| target.object(path));
+                        if let Some(request) = request {
+                            object::check(&client, request, checks, &mut budget).await;
+                        }
+                        ending
+                    }
                     Err(problem) => Ending::Failed(problem),
                 }
             }

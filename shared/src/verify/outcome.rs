@@ -33,12 +33,13 @@ impl Status {
 }
 
 impl CheckName {
-    pub const ALL: [CheckName; 5] = [
+    pub const ALL: [CheckName; 6] = [
         CheckName::Connect,
         CheckName::Authenticate,
         CheckName::List,
         CheckName::Read,
         CheckName::Fetch,
+        CheckName::Object,
     ];
 }
 
@@ -87,6 +88,8 @@ pub enum CheckName {
     Read,
     /// The web folder's ranged `GET`.
     Fetch,
+    /// The object a client named, fetched as the CDN would (docs/SPEC.md §25).
+    Object,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -96,10 +99,28 @@ pub enum CheckResult {
     Failed,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Check {
     pub check: CheckName,
     pub result: CheckResult,
+    /// What the object check found (docs/SPEC.md §25); nothing on the other checks.
+    #[serde(flatten)]
+    pub object: Option<ObjectFound>,
+}
+
+/// The object check's findings: the storage's status, and the object's content type and length
+/// when it answered with the object, or the answer in words. Never a byte of the object, and
+/// never a header value that is not a plain media type.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ObjectFound {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_length: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -321,6 +342,7 @@ impl Checks {
         self.0.push(Check {
             check,
             result: CheckResult::Ok,
+            object: None,
         });
     }
 
@@ -328,6 +350,16 @@ impl Checks {
         self.0.push(Check {
             check,
             result: CheckResult::Failed,
+            object: None,
+        });
+    }
+
+    /// The object check, ok or failed, with what it found.
+    pub fn object(&mut self, result: CheckResult, found: ObjectFound) {
+        self.0.push(Check {
+            check: CheckName::Object,
+            result,
+            object: Some(found),
         });
     }
 }

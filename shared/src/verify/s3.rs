@@ -14,8 +14,9 @@ use hyper::http::{HeaderMap, HeaderName, HeaderValue, Method};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::client::{Answer, Client, ReadBudget};
+use super::object::{ObjectRequest, Origin};
 use super::outcome::{CheckName, Checks, Ending, Problem};
-use crate::domain::{CredentialRole, Credentials, SourceType, is_provider_region};
+use crate::domain::{CredentialRole, Credentials, ObjectPath, SourceType, is_provider_region};
 
 /// What signs and addresses the requests for one source.
 pub(crate) struct Target {
@@ -133,7 +134,7 @@ impl Target {
                     .to_owned();
                 (endpoint, region, false)
             }
-            SourceType::Azure | SourceType::Url => {
+            SourceType::Azure | SourceType::Url | SourceType::Proxy => {
                 return Err(Problem::Unsupported("Not an S3-compatible source"));
             }
         };
@@ -169,6 +170,17 @@ impl Target {
             text.push_str(&pairs.join("&"));
         }
         url::Url::parse(&text).ok()
+    }
+
+    /// A signed `GET` of the object at `path` under the prefix (docs/SPEC.md §25).
+    pub fn object(&self, path: &ObjectPath) -> Option<ObjectRequest> {
+        let url = self.url(Some(&format!("{}{}", self.prefix, path.key())), &[])?;
+        let headers = self.signed_headers(&Method::GET, &url)?;
+        Some(ObjectRequest {
+            url,
+            headers,
+            origin: Origin::Storage,
+        })
     }
 
     /// SigV4 headers for `method url` with an empty body.

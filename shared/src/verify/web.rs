@@ -5,12 +5,17 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hyper::http::{HeaderMap, HeaderValue, Method, header};
 
-use super::client::{Client, ReadBudget};
+use percent_encoding::utf8_percent_encode;
+
+use super::client::{Answer, Client, ReadBudget};
+use super::object::{KEY_PATH, ObjectRequest, Origin};
 use super::outcome::{CheckName, Checks, Ending, Problem};
+use crate::domain::ObjectPath;
 
 pub const MAX_REDIRECTS: usize = 3;
 
 /// A web folder's Basic authentication (docs/SPEC.md §23; RFC 7617).
+#[derive(Clone, Copy)]
 pub(crate) struct BasicLogin<'a> {
     pub user: &'a str,
     pub password: &'a str,
@@ -19,11 +24,42 @@ pub(crate) struct BasicLogin<'a> {
 impl BasicLogin<'_> {
     /// The `Authorization` value; marked sensitive, so that no debug print of the headers shows
     /// it. `None` if it cannot be a header value (the rules refuse what would make it so).
-    fn header(&self) -> Option<HeaderValue> {
+    pub(crate) fn header(&self) -> Option<HeaderValue> {
         let credentials = STANDARD.encode(format!("{}:{}", self.user, self.password));
         let mut value = HeaderValue::from_str(&format!("Basic {credentials}")).ok()?;
         value.set_sensitive(true);
         Some(value)
+    }
+}
+
+/// Where a redirect of `url` points, if it is an http(s) URL with a host (the guard then checks
+/// its address as it checks every other).
+pub(crate) fn next_location(answer: &Answer, url: &url::Url) -> Option<url::Url> {
+    answer
+        .headers
+        .get(header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .and_then(|l| url.join(l).ok())
+        .filter(|next| matches!(next.scheme(), "http" | "https") && next.host().is_some())
+}
+
+/// The object at `path` under the folder's `url` (docs/SPEC.md §25): the key, percent-encoded,
+/// after the URL's path.
+pub(crate) fn object(
+    url: &url::Url,
+    login: Option<BasicLogin<'_>>,
+    path: &ObjectPath,
+) -> ObjectRequest {
+    let mut url = url.clone();
+    let key = utf8_percent_encode(path.key(), KEY_PATH).to_string();
+    let joined = format!("{}/{key}", url.path().trim_end_matches('/'));
+    url.set_path(&joined);
+    ObjectRequest {
+        url,
+        headers: HeaderMap::new(),
+        origin: Origin::Web {
+            login: login.as_ref().and_then(BasicLogin::header),
+        },
     }
 }
 
@@ -74,15 +110,7 @@ pub(crate) async fn check(
                 return Ending::Ok;
             }
             301 | 302 | 303 | 307 | 308 => {
-                let next = answer
-                    .headers
-                    .get(header::LOCATION)
-                    .and_then(|l| l.to_str().ok())
-                    .and_then(|l| url.join(l).ok())
-                    .filter(|next| {
-                        matches!(next.scheme(), "http" | "https") && next.host().is_some()
-                    });
-                let Some(next) = next else {
+                let Some(next) = next_location(&answer, &url) else {
                     checks.failed(CheckName::Fetch);
                     return Ending::Failed(Problem::BadRedirect);
                 };

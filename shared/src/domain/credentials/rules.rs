@@ -126,20 +126,29 @@ const AZURE_RULES: &[KeyRule] = &[
     required("sas_token", Kind::Secret),
     optional("prefix", Kind::Prefix),
 ];
-/// A web folder may authenticate to its origin, as imgix's do (docs/SPEC.md §23): Basic
-/// authentication (`username` and `password`, both or neither: [`PAIRED_KEYS`]), and keys the
-/// origin may ask requests to carry.
+/// How a web folder or a web proxy may authenticate to its origin, as imgix's do (docs/SPEC.md
+/// §23, §25): Basic authentication (`username` and `password`, both or neither:
+/// [`PAIRED_KEYS`]), and keys the origin may ask requests to carry.
+const USERNAME: KeyRule = optional("username", Kind::BasicUser);
+const PASSWORD: KeyRule = optional("password", Kind::BasicPassword);
+const REQUEST_HANDSHAKE: KeyRule = optional("request_handshake", Kind::Latin1Key32);
+const REQUEST_SIGNING_KEY: KeyRule = optional("request_signing_key", Kind::Latin1Key32);
+
 const URL_RULES: &[KeyRule] = &[
     required("url", Kind::PublicUrl),
-    optional("username", Kind::BasicUser),
-    optional("password", Kind::BasicPassword),
-    optional("request_handshake", Kind::Latin1Key32),
-    optional("request_signing_key", Kind::Latin1Key32),
+    USERNAME,
+    PASSWORD,
+    REQUEST_HANDSHAKE,
+    REQUEST_SIGNING_KEY,
 ];
+/// A web proxy has no storage location: each request names the URL (docs/SPEC.md §25).
+const PROXY_RULES: &[KeyRule] = &[USERNAME, PASSWORD, REQUEST_HANDSHAKE, REQUEST_SIGNING_KEY];
 
 /// Keys a type takes both or neither of.
-pub(super) const PAIRED_KEYS: &[(SourceType, &str, &str)] =
-    &[(SourceType::Url, "username", "password")];
+pub(super) const PAIRED_KEYS: &[(SourceType, &str, &str)] = &[
+    (SourceType::Url, USERNAME.key, PASSWORD.key),
+    (SourceType::Proxy, USERNAME.key, PASSWORD.key),
+];
 
 /// The type's keys, in the order the reference document shows them.
 pub(super) fn rules_for(source_type: SourceType) -> &'static [KeyRule] {
@@ -152,6 +161,7 @@ pub(super) fn rules_for(source_type: SourceType) -> &'static [KeyRule] {
         SourceType::Wasabi => WASABI_RULES,
         SourceType::Azure => AZURE_RULES,
         SourceType::Url => URL_RULES,
+        SourceType::Proxy => PROXY_RULES,
     }
 }
 
