@@ -207,7 +207,7 @@ fn no_body(_: usize) -> Option<Value> {
 
 /// Every endpoint's typical calls, in the order the report shows them (the authorizer and the
 /// health checks, which are not requests to an endpoint, follow).
-const MEASURED: [Measured; 10] = [
+const MEASURED: [Measured; 12] = [
     Measured {
         endpoint: Endpoint::GetSource,
         call: "one source",
@@ -246,6 +246,20 @@ const MEASURED: [Measured; 10] = [
         },
         prepare: None,
     },
+    // docs/SPEC.md §25: a subdomain is a claim item too.
+    Measured {
+        endpoint: Endpoint::CreateSource,
+        call: "the same with 2 subdomains",
+        expected: 201,
+        source: no_source,
+        body: |n| {
+            let mut body = cost_source(300 + n);
+            body["source"]["delivery"] =
+                json!({"subdomains": [format!("s{n}-a"), format!("s{n}-b")]});
+            Some(body)
+        },
+        prepare: None,
+    },
     Measured {
         endpoint: Endpoint::UpdateSource,
         call: "one credential changed",
@@ -272,6 +286,28 @@ const MEASURED: [Measured; 10] = [
             (
                 15,
                 json!({"source": {"delivery": {"custom_domains": ["u-a.example.com", "u-b.example.com"]}}}),
+            )
+        }),
+    },
+    // The worst PATCH: a rename, 25 custom domains and 10 subdomains replaced by others, one
+    // transaction of 74 items (the first set made before, outside the measure).
+    Measured {
+        endpoint: Endpoint::UpdateSource,
+        call: "the worst: a rename, 25 domains and 10 subdomains replaced (74 items)",
+        expected: 200,
+        source: |_| Some(16),
+        body: |n| {
+            let domains: Vec<String> = (0..25).map(|d| format!("w{n}-{d}.example.com")).collect();
+            let labels: Vec<String> = (0..10).map(|d| format!("w{n}-{d}")).collect();
+            Some(json!({"source": {"source": format!("worst-{n}"),
+                "delivery": {"custom_domains": domains, "subdomains": labels}}}))
+        },
+        prepare: Some(|| {
+            let domains: Vec<String> = (0..25).map(|d| format!("w-{d}.example.com")).collect();
+            let labels: Vec<String> = (0..10).map(|d| format!("w-{d}")).collect();
+            (
+                16,
+                json!({"source": {"delivery": {"custom_domains": domains, "subdomains": labels}}}),
             )
         }),
     },

@@ -8,7 +8,10 @@ use std::sync::Arc;
 use bench::lambda::{Case, EventSource};
 use bench::process::{Backend, KmsBackend, Subject};
 use bench::report::{Results, Settings, Size};
-use bench::workload::{Events, FUNCTIONS, events_dir, seed_sources, source_body, verifiable_body};
+use bench::workload::{
+    Events, FUNCTIONS, OBJECT_CHECK_SUBJECT, OBJECT_KEY, events_dir, seed_sources, source_body,
+    verifiable_body,
+};
 use bench::{artifacts, chart, gateway, lambda, machine, paging, python, report};
 use clap::Parser;
 use integration_tests::fault_proxy::FaultProxy;
@@ -315,7 +318,8 @@ struct Workload<'a> {
     s3: &'a integration_tests::storage::S3Server,
 }
 
-/// One case per function, each with the events it is invoked with.
+/// One case per function, each with the events it is invoked with (verify-source twice: with
+/// the object check too).
 fn cases<'a>(workload: &Workload<'a>) -> Result<Vec<Case<'a>>, BoxError> {
     let Workload {
         app,
@@ -347,6 +351,9 @@ fn cases<'a>(workload: &Workload<'a>) -> Result<Vec<Case<'a>>, BoxError> {
     let mut patches = 0usize;
     let mut deletes = 0usize;
     let mut verifies = 0usize;
+    let mut object_checks = 0usize;
+    // The object the object check finds (docs/SPEC.md §25): 200 KB, of which it reads 64 KiB.
+    s3.put_object(OBJECT_KEY, &vec![b'x'; 200_000]);
     let cases: Vec<Case> = vec![
         Case {
             subject: subject("get-source"),
@@ -437,6 +444,33 @@ fn cases<'a>(workload: &Workload<'a>) -> Result<Vec<Case<'a>>, BoxError> {
                         .await;
                     let id = created.json()["id"].as_str().unwrap_or_default().to_owned();
                     events.endpoint("verify-source", &account, Some(&id), None)
+                })
+            }),
+        },
+        Case {
+            // The same with `{"path"}`: the object check's GET of a 200 KB object after the
+            // listing, at s3s-fs (docs/SPEC.md §25).
+            subject: Subject {
+                name: OBJECT_CHECK_SUBJECT.to_owned(),
+                env: at_loopback_s3.clone(),
+                ..subject("verify-source")
+            },
+            events: Box::new(move || {
+                object_checks += 1;
+                let n = object_checks;
+                Box::pin(async move {
+                    let account = format!("bench-object-{n}");
+                    let key = app_ref.db.api_key(&account).await;
+                    let created = app_ref
+                        .post(
+                            "/v1/sources",
+                            &key,
+                            &verifiable_body(&format!("object-{n}")),
+                        )
+                        .await;
+                    let id = created.json()["id"].as_str().unwrap_or_default().to_owned();
+                    let body = json!({ "path": format!("/{OBJECT_KEY}") });
+                    events.endpoint("verify-source", &account, Some(&id), Some(&body))
                 })
             }),
         },

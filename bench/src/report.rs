@@ -26,8 +26,9 @@ pub fn round_trip_budget(function: &str) -> Option<usize> {
     match function {
         "get-source" | "list-sources" | "create-source" | "list-events" | "authorizer" => Some(1),
         "update-source" | "delete-source" | "rotate-secret-token" => Some(2),
-        // The source, then the account's rate counter; the storage's own calls are not DynamoDB's.
-        "verify-source" => Some(2),
+        // The source, then the account's rate counter; the storage's own calls are not DynamoDB's
+        // (the object check's neither).
+        "verify-source" | crate::workload::OBJECT_CHECK_SUBJECT => Some(2),
         // Answered from the authorizer's context, and from files compiled in (§19, §20).
         "get-api-key" | "console" => Some(0),
         _ => None,

@@ -47,6 +47,11 @@ pub fn source_body(name: &str) -> Value {
     }})
 }
 
+/// The object the object check's case fetches (docs/SPEC.md §25), and the name its figures are
+/// reported under (the function is verify-source).
+pub const OBJECT_KEY: &str = "photos/cat.jpg";
+pub const OBJECT_CHECK_SUBJECT: &str = "verify-source (object check)";
+
 /// A body for an S3 source whose keys and bucket the test kit's S3 server (s3s-fs) accepts: a
 /// verification of it lists the bucket for real, SigV4 checked.
 pub fn verifiable_body(name: &str) -> Value {
