@@ -10,13 +10,25 @@ const ACTIONS = {
   deleted: "deleted",
   secret_token_rotated: "rotated the signing token of",
   health_changed: "saw the health change of",
+  api_key_created: "created the API key",
+  api_key_revoked: "revoked the API key",
 };
+
+/** An API key's event names the key by its label, and its id (docs/SPEC.md §26). */
+function keyName(event) {
+  const field = (name) => event.changes?.find((c) => c.field === name);
+  const fact = (name) => field(name)?.to ?? field(name)?.from;
+  return h("strong", {}, `${fact("api_key.label") || "without a label"} (${fact("api_key.id")})`);
+}
 
 /** One event as a list item; `linked` links the source's name to it. */
 export function eventItem(event, { linked }) {
-  const name = linked
-    ? h("a", { href: route("sources", event.source_id) }, event.source)
-    : h("strong", {}, event.source);
+  const name =
+    event.source_id === null
+      ? keyName(event)
+      : linked
+        ? h("a", { href: route("sources", event.source_id) }, event.source)
+        : h("strong", {}, event.source);
   const who = event.api_key_label ?? event.api_key_id ?? "someone";
   return h(
     "li",

@@ -352,6 +352,8 @@ fn cases<'a>(workload: &Workload<'a>) -> Result<Vec<Case<'a>>, BoxError> {
     let mut deletes = 0usize;
     let mut verifies = 0usize;
     let mut object_checks = 0usize;
+    let mut key_creates = 0usize;
+    let mut key_revokes = 0usize;
     // The object the object check finds (docs/SPEC.md §25): 200 KB, of which it reads 64 KiB.
     s3.put_object(OBJECT_KEY, &vec![b'x'; 200_000]);
     let cases: Vec<Case> = vec![
@@ -491,6 +493,45 @@ fn cases<'a>(workload: &Workload<'a>) -> Result<Vec<Case<'a>>, BoxError> {
         Case {
             subject: subject("get-api-key"),
             events: fixed(events.endpoint("get-api-key", "acme", None, None)?),
+        },
+        Case {
+            // The account's keys (docs/SPEC.md §26): acme's kit key and the seeding's.
+            subject: subject("list-api-keys"),
+            events: fixed(events.endpoint("list-api-keys", "acme", None, None)?),
+        },
+        Case {
+            // Each invocation makes a key for an account of its own: an account holds 20.
+            subject: subject("create-api-key"),
+            events: Box::new(move || {
+                key_creates += 1;
+                let n = key_creates;
+                Box::pin(async move {
+                    let body = json!({"label": format!("bench {n}"), "scope": "read"});
+                    events.endpoint(
+                        "create-api-key",
+                        &format!("bench-keys-{n}"),
+                        None,
+                        Some(&body),
+                    )
+                })
+            }),
+        },
+        Case {
+            // Each invocation revokes a (write) key made for it just before, in an account of
+            // its own.
+            subject: subject("revoke-api-key"),
+            events: Box::new(move || {
+                key_revokes += 1;
+                let n = key_revokes;
+                Box::pin(async move {
+                    let account = format!("bench-revoke-{n}");
+                    let key = app_ref.db.api_key(&account).await;
+                    let id = shared::domain::ApiKey::from_header(&key)
+                        .map(|k| k.hash().key_id().to_owned())
+                        .unwrap_or_default();
+                    events.endpoint("revoke-api-key", &account, Some(&id), None)
+                })
+            }),
         },
         Case {
             subject: subject(shared::catalog::CONSOLE.name),

@@ -24,8 +24,11 @@ pub const SCALE_RATIO_MAX: f64 = 1.2;
 /// DynamoDB requests per call, without contention: docs/SPEC.md §9 ("Round trips").
 pub fn round_trip_budget(function: &str) -> Option<usize> {
     match function {
-        "get-source" | "list-sources" | "create-source" | "list-events" | "authorizer" => Some(1),
+        "get-source" | "list-sources" | "create-source" | "list-events" | "authorizer"
+        | "list-api-keys" => Some(1),
         "update-source" | "delete-source" | "rotate-secret-token" => Some(2),
+        // The account's keys (one Query), then one transaction (docs/SPEC.md §26).
+        "create-api-key" | "revoke-api-key" => Some(2),
         // The source, then the account's rate counter; the storage's own calls are not DynamoDB's
         // (the object check's neither).
         "verify-source" | crate::workload::OBJECT_CHECK_SUBJECT => Some(2),

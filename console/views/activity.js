@@ -8,7 +8,7 @@ export function activityView(main) {
   fill(
     main,
     h("h1", { tabindex: "-1" }, "Activity"),
-    h("p", {}, "Every change to a source of this account, newest first."),
+    h("p", {}, "Every change to this account’s sources and API keys, newest first."),
     pagedEvents((query) => api.listEvents(query), {
       linked: true,
       empty: "Nothing has happened in this account yet.",

@@ -7,11 +7,12 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use shared::AppState;
 use shared::domain::{
-    AccountId, ApiKey, CdnSettings, KeyLabel, KeyScope, SourceName, Timestamp, signing,
+    AccountId, Actor, ApiKey, CdnSettings, KeyLabel, KeyScope, SourceName, Timestamp, signing,
 };
 use shared::functions::check_sources;
 use shared::store::{
-    ClientSettings, KeyGrant, Store, StoreError, client_from_env, local_client, table,
+    ApiKeyRecord, ClientSettings, KeyGrant, KeyTarget, LastAdmin, Store, StoreError,
+    client_from_env, local_client, table,
 };
 use tokio::net::TcpListener;
 
@@ -153,8 +154,9 @@ pub enum KeysCommand {
         /// no control characters. Without it the key has no label.
         #[arg(long, value_parser = parse_label)]
         label: Option<KeyLabel>,
-        /// `read` keys may only GET; `write` keys may do everything.
-        #[arg(long, default_value = "write", value_parser = parse_scope)]
+        /// `read` keys may only read; `write` keys also write sources; `admin` keys also manage
+        /// the account's keys through the API (docs/SPEC.md §26).
+        #[arg(long, default_value = "admin", value_parser = parse_scope)]
         scope: KeyScope,
         /// The key stops working after this long: a whole number and a unit, `s`, `m`, `h` or `d`
         /// (`90d`, `12h`). Without it the key lasts until revoked.
@@ -186,7 +188,30 @@ fn parse_label(raw: &str) -> Result<KeyLabel, String> {
 }
 
 fn parse_scope(raw: &str) -> Result<KeyScope, String> {
-    KeyScope::parse(raw).ok_or_else(|| format!("{raw:?}: expected read or write"))
+    KeyScope::parse(raw).ok_or_else(|| format!("{raw:?}: expected read, write or admin"))
+}
+
+/// What `keys create` made, in a sentence: never the key.
+fn made_key_line(record: &ApiKeyRecord, place: &str) -> String {
+    let label = match record.label.as_str() {
+        "" => "without a label".to_owned(),
+        label => format!("labelled {label:?}"),
+    };
+    let expiry = match record.valid_until {
+        Some(until) => format!("that stops working at {until}"),
+        None => "that works until revoked".to_owned(),
+    };
+    format!(
+        "Made {} {} key {} for account {}, {label}, {expiry}, in {place}.",
+        if record.scope == KeyScope::Admin {
+            "an"
+        } else {
+            "a"
+        },
+        record.scope.as_str(),
+        record.hash.key_id(),
+        record.account_id
+    )
 }
 
 /// `90d`, `12h`, `30m`, `3600s`: seconds, at least 1.
@@ -338,13 +363,18 @@ pub fn summary_line(report: &check_sources::SweepReport) -> String {
 
 /// The store for a keys command; a local table is created if absent (the deployed one never is).
 async fn connect_for_keys(target: &Target) -> Result<Store, String> {
-    let store = connect(target).await?;
+    Ok(connect_for_keys_saying_where(target).await?.0)
+}
+
+/// [`connect_for_keys`], and where that is in words.
+async fn connect_for_keys_saying_where(target: &Target) -> Result<(Store, String), String> {
+    let (store, place) = connect_saying_where(target).await?;
     if !target.aws {
         table::ensure_table(store.client(), store.table_name())
             .await
             .map_err(describe)?;
     }
-    Ok(store)
+    Ok((store, place))
 }
 
 async fn keys(command: KeysCommand) -> Result<(), String> {
@@ -364,26 +394,29 @@ async fn keys(command: KeysCommand) -> Result<(), String> {
                         .ok_or_else(|| format!("--expires-in {seconds}s ends after the year 9999"))
                 })
                 .transpose()?;
-            let store = connect_for_keys(&target).await?;
+            let (store, place) = connect_for_keys_saying_where(&target).await?;
             let key = ApiKey::generate();
             let grant = KeyGrant {
                 label: label.map(|l| l.as_str().to_owned()).unwrap_or_default(),
                 scope,
                 valid_until,
             };
-            store
-                .put_api_key(&account, &key.hash(), &grant)
+            let record = store
+                .create_api_key(&account, &key.hash(), &grant, &Actor::operator())
                 .await
                 .map_err(describe)?;
+            // The key alone on stdout, for scripts; what was made on stderr, for the person.
             println!("{}", key.reveal());
+            eprintln!("{}", made_key_line(&record, &place));
             Ok(())
         }
         KeysCommand::List { account, target } => {
             let account = AccountId::parse(&account)?;
-            let store = connect_for_keys(&target).await?;
+            let (store, place) = connect_for_keys_saying_where(&target).await?;
+            eprintln!("Keys of account {account} in {place}:");
             println!(
-                "{:<64}  {:<20}  {:<7}  {:<5}  {:<20}  label",
-                "key id", "created", "status", "scope", "expires"
+                "{:<64}  {:<20}  {:<7}  {:<5}  {:<20}  {:<10}  label",
+                "key id", "created", "status", "scope", "expires", "last used"
             );
             let now = Timestamp::now();
             for key in store.list_api_keys(&account).await.map_err(describe)? {
@@ -398,12 +431,13 @@ async fn keys(command: KeysCommand) -> Result<(), String> {
                     .valid_until
                     .map_or_else(|| "never".to_owned(), |t| t.to_string());
                 println!(
-                    "{:<64}  {:<20}  {:<7}  {:<5}  {:<20}  {}",
+                    "{:<64}  {:<20}  {:<7}  {:<5}  {:<20}  {:<10}  {}",
                     key.hash.as_str(),
                     key.created_at,
                     status,
                     key.scope.as_str(),
                     expires,
+                    key.last_used_on.as_deref().unwrap_or("never"),
                     key.label
                 );
             }
@@ -438,8 +472,14 @@ async fn keys(command: KeysCommand) -> Result<(), String> {
                     ));
                 }
             };
+            // The operator may revoke an account's last admin key: `keys create` makes another.
             store
-                .revoke_api_key(&account, &key.hash)
+                .revoke_api_key(
+                    &account,
+                    KeyTarget::Hash(&key.hash),
+                    LastAdmin::MayRevoke,
+                    &Actor::operator(),
+                )
                 .await
                 .map_err(describe)?;
             println!("revoked {}", key.hash.as_str());
@@ -450,21 +490,28 @@ async fn keys(command: KeysCommand) -> Result<(), String> {
 
 /// The store an admin command works on.
 async fn connect(target: &Target) -> Result<Store, String> {
-    let client = if target.aws {
-        client_from_env(ClientSettings::default()).await
+    Ok(connect_saying_where(target).await?.0)
+}
+
+/// [`connect`], and where that is in words, for a command that says what it read or wrote.
+async fn connect_saying_where(target: &Target) -> Result<(Store, String), String> {
+    let (client, place) = if target.aws {
+        let place = "the AWS environment's DynamoDB".to_owned();
+        (client_from_env(ClientSettings::default()).await, place)
     } else {
-        let endpoint = match &target.dynamodb_endpoint {
-            Some(endpoint) => endpoint.clone(),
+        let (endpoint, place) = match &target.dynamodb_endpoint {
+            Some(endpoint) => (endpoint.clone(), format!("DynamoDB at {endpoint}")),
             None => local_endpoint(target).await?,
         };
-        local_client(&endpoint, ClientSettings::default())
+        (local_client(&endpoint, ClientSettings::default()), place)
     };
-    Ok(Store::new(client, target.table.clone()))
+    let place = format!("table {} of {place}", target.table);
+    Ok((Store::new(client, target.table.clone()), place))
 }
 
 /// The running `serve`'s embedded DynamoDB if one answers, else its data dir opened here: never
 /// made here, since an empty one would answer every question with nothing.
-async fn local_endpoint(target: &Target) -> Result<String, String> {
+async fn local_endpoint(target: &Target) -> Result<(String, String), String> {
     let running = SocketAddr::from((Ipv4Addr::LOCALHOST, target.dynamodb_port));
     let probe = tokio::time::timeout(
         Duration::from_millis(300),
@@ -472,13 +519,21 @@ async fn local_endpoint(target: &Target) -> Result<String, String> {
     )
     .await;
     if matches!(probe, Ok(Ok(_))) {
-        return Ok(format!("http://{running}"));
+        let endpoint = format!("http://{running}");
+        let place = format!("the running serve's embedded DynamoDB at {endpoint}");
+        return Ok((endpoint, place));
     }
     let db = embedded::open_existing(&target.data_dir)?;
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
-    embedded::spawn(listener, db)
+    let place = format!(
+        "the embedded DynamoDB of data directory {}",
+        std::path::absolute(&target.data_dir)
+            .unwrap_or_else(|_| target.data_dir.clone())
+            .display()
+    );
+    Ok((embedded::spawn(listener, db)?, place))
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
@@ -656,7 +711,8 @@ mod tests {
     fn a_scope_is_read_or_write() {
         assert_eq!(parse_scope("read"), Ok(KeyScope::Read));
         assert_eq!(parse_scope("write"), Ok(KeyScope::Write));
-        assert!(parse_scope("admin").is_err());
+        assert_eq!(parse_scope("admin"), Ok(KeyScope::Admin));
+        assert!(parse_scope("owner").is_err());
     }
 
     proptest::proptest! {

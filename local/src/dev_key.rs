@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use shared::domain::{AccountId, ApiKey, Timestamp};
+use shared::domain::{AccountId, Actor, ApiKey, KeyScope, Timestamp};
 use shared::store::{KeyGrant, Store, StoreError};
 
 pub const DEV_ACCOUNT: &str = "dev";
@@ -26,15 +26,18 @@ pub async fn ensure_dev_key(store: &Store, data_dir: &Path) -> Result<ApiKey, St
             return Ok(existing);
         }
     }
+    // An admin key (docs/SPEC.md §26): the dev account's only key manages the others.
     let key = ApiKey::generate();
     store
-        .put_api_key(
+        .create_api_key(
             &account,
             &key.hash(),
             &KeyGrant {
                 label: "dev (created by image-sources serve)".to_owned(),
-                ..KeyGrant::default()
+                scope: KeyScope::Admin,
+                valid_until: None,
             },
+            &Actor::operator(),
         )
         .await
         .map_err(describe)?;

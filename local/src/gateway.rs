@@ -140,12 +140,12 @@ async fn route_request(
         Err(AuthorizerError::Unauthorized) => return rejected(ApiError::Unauthorized),
         Err(AuthorizerError::Store(err)) => return rejected(ApiError::from(err)),
     };
-    // What API Gateway does with the authorizer's policy: a method outside the key's scope never
+    // What API Gateway does with the authorizer's policy: a route outside the key's scope never
     // reaches a function.
-    if !caller.scope.allows(&parts.method) {
+    let endpoint = route.endpoint;
+    if !caller.scope.covers(endpoint.scope()) {
         return rejected(ApiError::Forbidden);
     }
-    let endpoint = route.endpoint;
     let request = proxy_request(parts, bytes, route, &caller, &request_id);
     let response = dispatch(state, endpoint, request).await;
     into_axum(within_lambda_limit(response, &request_id))

@@ -80,22 +80,42 @@ fn create_list_revoke() {
         "table image-sources already exists"
     );
 
-    let created = stdout(&run(
+    let output = run(
         &data_dir,
         port,
         &["keys", "create", "--account", "acme", "--label", "ci"],
-    ));
+    );
+    let created = stdout(&output);
     let lines: Vec<&str> = created.lines().collect();
     assert_eq!(lines.len(), 1, "the key alone on stdout: {created:?}");
     let key = lines[0];
     assert!(key.starts_with("isk_") && key.len() == 68);
     let key_id = sha256_hex(key);
+    // What was made, on stderr, for the person: never the key (docs/SPEC.md §26).
+    let said = String::from_utf8_lossy(&output.stderr);
+    let data_dir_shown = std::path::absolute(&data_dir).unwrap();
+    assert_eq!(
+        said.trim(),
+        format!(
+            "Made an admin key {} for account acme, labelled \"ci\", that works until revoked, \
+             in table image-sources of the embedded DynamoDB of data directory {}.",
+            &key_id[..16],
+            data_dir_shown.display()
+        )
+    );
+    assert!(!said.contains(key));
 
-    let listed = stdout(&run(
-        &data_dir,
-        port,
-        &["keys", "list", "--account", "acme"],
-    ));
+    let output = run(&data_dir, port, &["keys", "list", "--account", "acme"]);
+    let listed = stdout(&output);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr).trim(),
+        format!(
+            "Keys of account acme in table image-sources of the embedded DynamoDB of data \
+             directory {}:",
+            data_dir_shown.display()
+        ),
+        "which table and data directory it read"
+    );
     assert!(
         listed.contains(&key_id) && listed.contains("active") && listed.contains("ci"),
         "{listed}"
@@ -180,10 +200,24 @@ fn keys_are_created_with_a_scope_and_an_expiry_and_listed_with_them() {
             "12h",
         ],
     ));
-    let write_key = stdout(&run(
+    let admin_key = stdout(&run(
         &data_dir,
         port,
         &["keys", "create", "--account", "acme", "--label", "apply"],
+    ));
+    let write_key = stdout(&run(
+        &data_dir,
+        port,
+        &[
+            "keys",
+            "create",
+            "--account",
+            "acme",
+            "--label",
+            "deploy",
+            "--scope",
+            "write",
+        ],
     ));
     let listed = stdout(&run(
         &data_dir,
@@ -209,11 +243,19 @@ fn keys_are_created_with_a_scope_and_an_expiry_and_listed_with_them() {
     );
     let write_line = line_of(&write_key);
     let fields: Vec<&str> = write_line.split_whitespace().collect();
-    assert_eq!(fields[2..5], ["active", "write", "never"], "{write_line}");
+    assert_eq!(
+        fields[2..6],
+        ["active", "write", "never", "never"],
+        "{write_line}"
+    );
+    // Without `--scope`, an admin key (docs/SPEC.md §26).
+    let admin_line = line_of(&admin_key);
+    let fields: Vec<&str> = admin_line.split_whitespace().collect();
+    assert_eq!(fields[2..5], ["active", "admin", "never"], "{admin_line}");
 
     let long_label = "x".repeat(5_000);
     for bad in [
-        &["--scope", "admin"][..],
+        &["--scope", "owner"][..],
         &["--expires-in", "0d"],
         &["--expires-in", "12"],
         &["--expires-in", "1y"],
@@ -237,8 +279,8 @@ fn keys_are_created_with_a_scope_and_an_expiry_and_listed_with_them() {
     ));
     assert_eq!(
         listed.lines().count(),
-        3,
-        "the header and the two keys: {listed}"
+        4,
+        "the header and the three keys: {listed}"
     );
     let at_limit = stdout(&run(
         &data_dir,

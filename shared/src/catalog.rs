@@ -10,6 +10,7 @@
 
 use lambda_http::http::Method;
 
+use crate::domain::KeyScope;
 use crate::store::table::{DUE_INDEX, NAME_INDEX, SOURCE_EVENTS_INDEX};
 
 /// What a route does; its function, method and path are its row's in this catalog.
@@ -29,10 +30,14 @@ pub enum Endpoint {
     VerifySource,
     /// The calling key (docs/SPEC.md §19).
     GetApiKey,
+    /// The account's keys (docs/SPEC.md §26).
+    ListApiKeys,
+    CreateApiKey,
+    RevokeApiKey,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 10] = [
+    pub const ALL: [Endpoint; 13] = [
         Endpoint::ListSources,
         Endpoint::GetSource,
         Endpoint::CreateSource,
@@ -43,6 +48,9 @@ impl Endpoint {
         Endpoint::ListEvents,
         Endpoint::VerifySource,
         Endpoint::GetApiKey,
+        Endpoint::ListApiKeys,
+        Endpoint::CreateApiKey,
+        Endpoint::RevokeApiKey,
     ];
 
     /// The endpoints `function` serves (one function may serve several routes).
@@ -85,6 +93,11 @@ impl Endpoint {
     pub fn resource(&self) -> &'static str {
         route_of(*self).resource
     }
+
+    /// The least scope of key that may call it ([`Route::scope`]).
+    pub fn scope(&self) -> KeyScope {
+        route_of(*self).scope
+    }
 }
 
 /// One Lambda function.
@@ -126,12 +139,15 @@ pub enum Trigger {
 /// §20), in AWS as locally, instead of API Gateway answering without them.
 pub const PUBLIC_METHOD: &str = "ANY";
 
-/// A route of the API: `method` on `resource` (API Gateway's `{param}` syntax) under each prefix.
+/// A route of the API: `method` on `resource` (API Gateway's `{param}` syntax) under each prefix,
+/// for keys of `scope` and above (docs/SPEC.md §16, §26): the authorizer's policy allows a key
+/// exactly the routes its scope covers, and the local gateway refuses the others the same way.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Route {
     pub endpoint: Endpoint,
     pub method: Verb,
     pub resource: &'static str,
+    pub scope: KeyScope,
 }
 
 /// The HTTP methods the API's routes take.
@@ -235,6 +251,7 @@ pub const LIST_SOURCES: Function = Function {
         endpoint: Endpoint::ListSources,
         method: Verb::Get,
         resource: "/sources",
+        scope: KeyScope::Read,
     }]),
     // GetItem: the `custom_domain` filter reads the domain's claim and the source.
     dynamodb_actions: &["dynamodb:GetItem", "dynamodb:Query"],
@@ -250,6 +267,7 @@ pub const GET_SOURCE: Function = Function {
         endpoint: Endpoint::GetSource,
         method: Verb::Get,
         resource: "/sources/{id}",
+        scope: KeyScope::Read,
     }]),
     dynamodb_actions: &["dynamodb:GetItem"],
     dynamodb_indexes: &[],
@@ -264,6 +282,7 @@ pub const CREATE_SOURCE: Function = Function {
         endpoint: Endpoint::CreateSource,
         method: Verb::Post,
         resource: "/sources",
+        scope: KeyScope::Write,
     }]),
     // GetItem: the name check on the error path. UpdateItem: the verification rate counter of
     // `?verify=true`.
@@ -290,6 +309,7 @@ pub const UPDATE_SOURCE: Function = Function {
         endpoint: Endpoint::UpdateSource,
         method: Verb::Patch,
         resource: "/sources/{id}",
+        scope: KeyScope::Write,
     }]),
     // DeleteItem: a rename releases the old name claim.
     dynamodb_actions: &[
@@ -315,6 +335,7 @@ pub const DELETE_SOURCE: Function = Function {
         endpoint: Endpoint::DeleteSource,
         method: Verb::Delete,
         resource: "/sources/{id}",
+        scope: KeyScope::Write,
     }]),
     // PutItem: the audit event, in the delete's transaction.
     dynamodb_actions: &[
@@ -334,6 +355,7 @@ pub const ROTATE_SECRET_TOKEN: Function = Function {
         endpoint: Endpoint::RotateSecretToken,
         method: Verb::Post,
         resource: "/sources/{id}/rotate_secret_token",
+        scope: KeyScope::Write,
     }]),
     // One read, one write conditional on the version read.
     dynamodb_actions: &["dynamodb:GetItem", "dynamodb:PutItem"],
@@ -353,11 +375,13 @@ pub const LIST_EVENTS: Function = Function {
             endpoint: Endpoint::ListSourceEvents,
             method: Verb::Get,
             resource: "/sources/{id}/events",
+            scope: KeyScope::Read,
         },
         Route {
             endpoint: Endpoint::ListEvents,
             method: Verb::Get,
             resource: "/events",
+            scope: KeyScope::Read,
         },
     ]),
     // GetItem tells a source without events from an unknown one.
@@ -374,6 +398,7 @@ pub const VERIFY_SOURCE: Function = Function {
         endpoint: Endpoint::VerifySource,
         method: Verb::Post,
         resource: "/sources/{id}/verify",
+        scope: KeyScope::Write,
     }]),
     // The source, then the account's rate counter, then the source's health (an update, with
     // its `health_changed` event put in the same transaction).
@@ -396,6 +421,7 @@ pub const GET_API_KEY: Function = Function {
         endpoint: Endpoint::GetApiKey,
         method: Verb::Get,
         resource: "/api_key",
+        scope: KeyScope::Read,
     }]),
     // Everything it answers is in the authorizer's context (docs/SPEC.md §19).
     dynamodb_actions: &[],
@@ -405,11 +431,63 @@ pub const GET_API_KEY: Function = Function {
     memory_mb: DEFAULT_MEMORY_MB,
 };
 
+/// The account's keys, newest first (docs/SPEC.md §26): any scope may list.
+pub const LIST_API_KEYS: Function = Function {
+    name: "list-api-keys",
+    trigger: Trigger::Api(&[Route {
+        endpoint: Endpoint::ListApiKeys,
+        method: Verb::Get,
+        resource: "/api_keys",
+        scope: KeyScope::Read,
+    }]),
+    // The account's copies of its keys: one Query.
+    dynamodb_actions: &["dynamodb:Query"],
+    dynamodb_indexes: &[],
+    key_use: KeyUse::NONE,
+    timeout_seconds: DEFAULT_TIMEOUT_SECONDS,
+    memory_mb: DEFAULT_MEMORY_MB,
+};
+
+pub const CREATE_API_KEY: Function = Function {
+    name: "create-api-key",
+    trigger: Trigger::Api(&[Route {
+        endpoint: Endpoint::CreateApiKey,
+        method: Verb::Post,
+        resource: "/api_keys",
+        scope: KeyScope::Admin,
+    }]),
+    // The account's keys (Query), then one transaction: the key's two items and its event
+    // (PutItem), the account's key ledger (UpdateItem), which orders concurrent key writes.
+    dynamodb_actions: &["dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+    dynamodb_indexes: &[],
+    key_use: KeyUse::NONE,
+    timeout_seconds: DEFAULT_TIMEOUT_SECONDS,
+    memory_mb: DEFAULT_MEMORY_MB,
+};
+
+pub const REVOKE_API_KEY: Function = Function {
+    name: "revoke-api-key",
+    trigger: Trigger::Api(&[Route {
+        endpoint: Endpoint::RevokeApiKey,
+        method: Verb::Delete,
+        resource: "/api_keys/{id}",
+        scope: KeyScope::Admin,
+    }]),
+    // The account's keys (Query), then one transaction: the key's two items and the ledger
+    // (UpdateItem), the event (PutItem).
+    dynamodb_actions: &["dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+    dynamodb_indexes: &[],
+    key_use: KeyUse::NONE,
+    timeout_seconds: DEFAULT_TIMEOUT_SECONDS,
+    memory_mb: DEFAULT_MEMORY_MB,
+};
+
 pub const AUTHORIZER: Function = Function {
     name: "authorizer",
     trigger: Trigger::Authorizer,
-    // The key's record, by its hash.
-    dynamodb_actions: &["dynamodb:GetItem"],
+    // The key's record, by its hash; once a day per key, the day it was last used on its two
+    // items (docs/SPEC.md §26), a conditional update.
+    dynamodb_actions: &["dynamodb:GetItem", "dynamodb:UpdateItem"],
     dynamodb_indexes: &[],
     key_use: KeyUse::NONE,
     timeout_seconds: DEFAULT_TIMEOUT_SECONDS,
@@ -446,7 +524,7 @@ pub const CHECK_SOURCES: Function = Function {
 };
 
 /// Every function, in the order the template, the OpenAPI document and the benchmark show them.
-pub const CATALOG: [Function; 12] = [
+pub const CATALOG: [Function; 15] = [
     LIST_SOURCES,
     GET_SOURCE,
     CREATE_SOURCE,
@@ -456,6 +534,9 @@ pub const CATALOG: [Function; 12] = [
     LIST_EVENTS,
     VERIFY_SOURCE,
     GET_API_KEY,
+    LIST_API_KEYS,
+    CREATE_API_KEY,
+    REVOKE_API_KEY,
     AUTHORIZER,
     CONSOLE,
     CHECK_SOURCES,
@@ -555,6 +636,23 @@ mod tests {
             assert!(function.routes().contains(route_of(endpoint)));
             assert_eq!(route_of(endpoint).endpoint, endpoint);
         }
+    }
+
+    /// A `read` key reads (RFC 9110's safe methods); everything else needs `write` at least.
+    #[test]
+    fn reading_routes_need_read_and_the_others_more() {
+        for endpoint in Endpoint::ALL {
+            assert_eq!(
+                endpoint.scope() == KeyScope::Read,
+                endpoint.method().is_safe(),
+                "{endpoint:?}"
+            );
+        }
+        let admin: Vec<Endpoint> = Endpoint::ALL
+            .into_iter()
+            .filter(|e| e.scope() == KeyScope::Admin)
+            .collect();
+        assert_eq!(admin, [Endpoint::CreateApiKey, Endpoint::RevokeApiKey]);
     }
 
     #[test]

@@ -137,8 +137,15 @@ mod tests {
     }
 
     #[test]
-    fn twenty_routes() {
-        assert_eq!(all_routes().len(), 20);
+    fn twenty_six_routes() {
+        // 13 endpoints under 2 prefixes.
+        assert_eq!(all_routes().len(), 26);
+        let key = resolve(&Method::DELETE, "/api/v1/api_keys/0123456789abcdef").unwrap();
+        assert_eq!(key.endpoint, Endpoint::RevokeApiKey);
+        let keys = resolve(&Method::POST, "/v1/api_keys").unwrap();
+        assert_eq!(keys.endpoint, Endpoint::CreateApiKey);
+        let calling = resolve(&Method::GET, "/v1/api_key").unwrap();
+        assert_eq!(calling.endpoint, Endpoint::GetApiKey);
     }
 
     #[test]

@@ -733,7 +733,12 @@ async fn failures_are_said_in_words() {
     let hash = shared::domain::ApiKey::from_header(&key).unwrap().hash();
     app.db
         .store
-        .revoke_api_key(&shared::domain::AccountId::parse("acme").unwrap(), &hash)
+        .revoke_api_key(
+            &shared::domain::AccountId::parse("acme").unwrap(),
+            shared::store::KeyTarget::Hash(&hash),
+            shared::store::LastAdmin::MayRevoke,
+            &shared::domain::Actor::operator(),
+        )
         .await
         .unwrap();
     browser.press_control("Sources").await;

@@ -407,7 +407,12 @@ async fn auth_failures_are_401_with_one_body() {
         .hash();
     app.db
         .store
-        .revoke_api_key(&shared::domain::AccountId::parse("acme").unwrap(), &hash)
+        .revoke_api_key(
+            &shared::domain::AccountId::parse("acme").unwrap(),
+            shared::store::KeyTarget::Hash(&hash),
+            shared::store::LastAdmin::MayRevoke,
+            &shared::domain::Actor::operator(),
+        )
         .await
         .unwrap();
     let no_key = app.send(app.http.get(app.url("/v1/sources"))).await;

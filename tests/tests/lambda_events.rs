@@ -271,12 +271,19 @@ async fn the_authorizer_event_allows_a_known_key_and_refuses_others() {
         response["policyDocument"]["Statement"][0]["Effect"],
         "Allow"
     );
+    // A write key (the kit's): every route but managing keys (docs/SPEC.md §26).
+    let resources: Vec<String> =
+        serde_json::from_value(response["policyDocument"]["Statement"][0]["Resource"].clone())
+            .unwrap();
     assert_eq!(
-        response["policyDocument"]["Statement"][0]["Resource"],
-        serde_json::json!(
-            ["GET", "POST", "PATCH", "DELETE"].map(|method| format!("{STAGE_ARN}/{method}/*"))
+        resources,
+        shared::functions::authorizer::allowed_resources(
+            shared::domain::KeyScope::Write,
+            STAGE_ARN
         )
     );
+    assert!(resources.contains(&format!("{STAGE_ARN}/DELETE/v1/sources/*")));
+    assert!(!resources.iter().any(|r| r.contains("POST/v1/api_keys")));
 
     // The file's own key is a placeholder nobody holds.
     let unknown: ApiGatewayCustomAuthorizerRequestTypeRequest =
@@ -301,10 +308,15 @@ async fn the_authorizer_allows_a_read_key_get_only() {
         )
         .await;
     let response = authorizer_answer(&db, &key).await;
-    assert_eq!(
-        response["policyDocument"]["Statement"],
-        serde_json::json!([{"Action": ["execute-api:Invoke"], "Effect": "Allow",
-            "Resource": [format!("{STAGE_ARN}/GET/*")]}])
+    let statement = &response["policyDocument"]["Statement"][0];
+    assert_eq!(statement["Effect"], "Allow");
+    let resources: Vec<String> = serde_json::from_value(statement["Resource"].clone()).unwrap();
+    assert!(resources.contains(&format!("{STAGE_ARN}/GET/v1/sources/*")));
+    assert!(
+        resources
+            .iter()
+            .all(|r| r.starts_with(&format!("{STAGE_ARN}/GET/"))),
+        "{resources:?}"
     );
 }
 
@@ -492,4 +504,32 @@ async fn the_schedule_event_starts_one_sweep() {
         .await
         .unwrap();
     assert_eq!(events.events[0].actor.request_id, EVENT_REQUEST_ID);
+}
+
+/// `events/list-api-keys.json`, `create-api-key.json` and `revoke-api-key.json` (docs/SPEC.md
+/// §26) through `lambda_http`: the listing, a key made and shown once, its revocation (204), and
+/// the file's own id, which no key has (404).
+#[tokio::test]
+async fn the_key_events_run_through_lambda_http() {
+    let db = TestDb::start().await;
+    let state = integration_tests::app_state(db.store.clone()).await;
+    let (status, created) = invoke(&state, Endpoint::CreateApiKey, &event("create-api-key")).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["scope"], "read");
+    assert!(created["key"].as_str().unwrap().starts_with("isk_"));
+    let (status, listed) = invoke(&state, Endpoint::ListApiKeys, &event("list-api-keys")).await;
+    assert_eq!(status, 200);
+    assert_eq!(listed[0]["id"], created["id"]);
+    assert!(listed[0].get("key").is_none(), "never the key again");
+    let (status, missing) = invoke(&state, Endpoint::RevokeApiKey, &event("revoke-api-key")).await;
+    assert_eq!(
+        (status, missing),
+        (404, serde_json::json!({"errors": ["API key not found"]}))
+    );
+    let id = created["id"].as_str().unwrap();
+    let request = lambda_http::request::from_str(&with_id(event("revoke-api-key"), id).to_string())
+        .expect("lambda_http accepts the event");
+    let response = dispatch(&state, Endpoint::RevokeApiKey, request).await;
+    assert_eq!(response.status().as_u16(), 204);
+    assert!(matches!(response.body(), Body::Empty));
 }

@@ -479,7 +479,10 @@ async fn pages_stay_under_lambdas_response_limit_however_large_the_sources() {
         .iter()
         .map(|s| {
             payload_bytes(
-                &serde_json::to_string(&s.public(&shared::domain::CdnSettings::default())).unwrap(),
+                &serde_json::to_string(&s.public(shared::domain::SourceView::full(
+                    &shared::domain::CdnSettings::default(),
+                )))
+                .unwrap(),
             )
         })
         .sum();

@@ -3,6 +3,7 @@
 //! `cargo test -p integration-tests --test integration <module>::`.
 
 mod after_suite;
+mod api_keys;
 mod audit;
 mod console;
 mod contract;

@@ -3,7 +3,7 @@
 
 use integration_tests::fixtures::{API_KEY_HEADER, credential_patch, source_body};
 use integration_tests::{TestApp, spawn_app};
-use serde_json::json;
+use serde_json::{Value, json};
 use shared::domain::{AccountId, KeyScope, SourceType, Timestamp};
 use shared::functions::authorizer::policy_for;
 use shared::http::Endpoint;
@@ -39,19 +39,58 @@ async fn app_with_keys() -> (TestApp, String, String, String) {
     (app, write, read, path)
 }
 
+/// A read key reads everything a write key does, but the signing tokens (docs/SPEC.md §26): a
+/// key that inspects must not be able to sign URLs.
 #[tokio::test]
-async fn a_read_key_reads_everything() {
+async fn a_read_key_reads_everything_but_the_signing_tokens() {
     let (app, write, read, path) = app_with_keys().await;
+    // A rotation, so that the previous token is shown too.
+    let rotated = app
+        .post(&format!("{path}/rotate_secret_token"), &write, &json!({}))
+        .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.text);
+    let tokens = rotated.json()["credentials"].clone();
+    let (current, previous) = (
+        tokens["secret_token"].as_str().unwrap().to_owned(),
+        tokens["previous_secret_token"].as_str().unwrap().to_owned(),
+    );
+    let masked = |mut source: Value| {
+        source["credentials"]["secret_token"] = json!("****");
+        source["credentials"]["previous_secret_token"] = json!("****");
+        source
+    };
     for prefix in ["/v1", "/api/v1"] {
         let list = app.get(&format!("{prefix}/sources?sort=name"), &read).await;
         assert_eq!(list.status, 200);
-        assert_eq!(
-            list.json(),
-            app.get("/v1/sources?sort=name", &write).await.json()
-        );
+        let as_written: Vec<Value> = app
+            .get("/v1/sources?sort=name", &write)
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .cloned()
+            .map(masked)
+            .collect();
+        assert_eq!(list.json(), Value::Array(as_written));
         let one = app.get(&path.replacen("/v1", prefix, 1), &read).await;
         assert_eq!(one.status, 200);
+        assert_eq!(one.json(), masked(app.get(&path, &write).await.json()));
+        for text in [&list.text, &one.text] {
+            assert!(!text.contains(&current) && !text.contains(&previous));
+        }
     }
+    // Nor do its events, nor the account's (they never show a token to anyone).
+    for events in [format!("{path}/events"), "/v1/events".to_owned()] {
+        let answer = app.get(&events, &read).await;
+        assert_eq!(answer.status, 200);
+        assert!(!answer.text.contains(&current) && !answer.text.contains(&previous));
+    }
+    // And the key says it is a read key.
+    assert_eq!(
+        app.get("/v1/api_key", &read).await.json()["api_key"]["scope"],
+        "read"
+    );
 }
 
 #[tokio::test]

@@ -596,14 +596,35 @@ async fn request_budget_per_operation() {
 
     let key = ApiKey::generate();
     db.store
-        .put_api_key(&acme, &key.hash(), &grant("k"))
+        .create_api_key(
+            &acme,
+            &key.hash(),
+            &grant("k"),
+            &shared::domain::Actor::operator(),
+        )
         .await
         .unwrap();
     count(&db);
+    // The key's first use of the day notes the day on its two items (docs/SPEC.md §26); every
+    // other use that day is the one read.
     shared::http::caller::caller_for_key(&db.store, Some(key.reveal()))
         .await
         .unwrap();
-    assert_eq!(count(&db), [("GetItem".to_owned(), 1)].into());
+    assert_eq!(
+        count(&db),
+        [("GetItem".to_owned(), 1), ("UpdateItem".to_owned(), 2)].into()
+    );
+    for _ in 0..3 {
+        shared::http::caller::caller_for_key(&db.store, Some(key.reveal()))
+            .await
+            .unwrap();
+        assert_eq!(count(&db), [("GetItem".to_owned(), 1)].into());
+    }
+    let listed = db.store.list_api_keys(&acme).await.unwrap();
+    assert_eq!(
+        listed[0].last_used_on.as_deref(),
+        Some(shared::domain::Timestamp::now().date().as_str())
+    );
 }
 
 #[tokio::test]
@@ -612,12 +633,22 @@ async fn api_keys_resolve_list_and_revoke() {
     let acme = account("acme");
     let key = ApiKey::generate();
     db.store
-        .put_api_key(&acme, &key.hash(), &grant("ci"))
+        .create_api_key(
+            &acme,
+            &key.hash(),
+            &grant("ci"),
+            &shared::domain::Actor::operator(),
+        )
         .await
         .unwrap();
     let other = ApiKey::generate();
     db.store
-        .put_api_key(&account("other"), &other.hash(), &grant(""))
+        .create_api_key(
+            &account("other"),
+            &other.hash(),
+            &grant(""),
+            &shared::domain::Actor::operator(),
+        )
         .await
         .unwrap();
 
@@ -635,11 +666,24 @@ async fn api_keys_resolve_list_and_revoke() {
     // Only the owner can revoke.
     assert!(matches!(
         db.store
-            .revoke_api_key(&account("other"), &key.hash())
+            .revoke_api_key(
+                &account("other"),
+                shared::store::KeyTarget::Hash(&key.hash()),
+                shared::store::LastAdmin::MayRevoke,
+                &shared::domain::Actor::operator(),
+            )
             .await,
         Err(StoreError::NotFound)
     ));
-    db.store.revoke_api_key(&acme, &key.hash()).await.unwrap();
+    db.store
+        .revoke_api_key(
+            &acme,
+            shared::store::KeyTarget::Hash(&key.hash()),
+            shared::store::LastAdmin::MayRevoke,
+            &shared::domain::Actor::operator(),
+        )
+        .await
+        .unwrap();
     assert!(
         shared::http::caller::caller_for_key(&db.store, Some(key.reveal()))
             .await

@@ -279,9 +279,10 @@ fn functions_run_as_the_spec_says() {
         authorizer["Identity"]["Headers"][0].as_str(),
         Some(API_KEY_HEADER)
     );
+    // A revoked key stops working within a minute (docs/SPEC.md §26).
     assert_eq!(
         authorizer["Identity"]["ReauthorizeEvery"].as_u64(),
-        Some(300)
+        Some(60)
     );
     assert_eq!(
         tagged(&authorizer["FunctionArn"]).1,
@@ -1141,8 +1142,64 @@ async fn the_code_calls_exactly_the_declared_actions() {
     let events_indexes = db.counter.indexes();
     assert_eq!(events_indexes, declared_indexes("list-events"));
 
+    // The account's keys (docs/SPEC.md §26): listed, one made (and one refused), one revoked
+    // (and one not found).
     operations.extend(db.counter.snapshot().into_keys());
     db.counter.reset();
+    assert_eq!(run(Endpoint::ListApiKeys, None, None).await, 200);
+    let list_keys_actions = db.counter.iam_actions();
+    operations.extend(db.counter.snapshot().into_keys());
+    db.counter.reset();
+    assert_eq!(
+        run(
+            Endpoint::CreateApiKey,
+            None,
+            Some(serde_json::json!({"label": "made", "scope": "read"}))
+        )
+        .await,
+        201
+    );
+    assert_eq!(
+        run(Endpoint::CreateApiKey, None, Some(serde_json::json!({}))).await,
+        422
+    );
+    let create_key_actions = db.counter.iam_actions();
+    operations.extend(db.counter.snapshot().into_keys());
+    let made = db
+        .store
+        .list_api_keys(&shared::domain::AccountId::parse("acme").unwrap())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|k| k.label == "made")
+        .unwrap();
+    db.counter.reset();
+    let made_id = made.hash.key_id().to_owned();
+    assert_eq!(
+        run(Endpoint::RevokeApiKey, Some(made_id.clone()), None).await,
+        204
+    );
+    assert_eq!(run(Endpoint::RevokeApiKey, Some(made_id), None).await, 404);
+    let revoke_key_actions = db.counter.iam_actions();
+
+    // The authorizer: a key's first use of the day, then another use.
+    operations.extend(db.counter.snapshot().into_keys());
+    let fresh = shared::domain::ApiKey::generate();
+    db.store
+        .create_api_key(
+            &shared::domain::AccountId::parse("acme").unwrap(),
+            &fresh.hash(),
+            &shared::store::KeyGrant::default(),
+            &shared::domain::Actor::operator(),
+        )
+        .await
+        .unwrap();
+    db.counter.reset();
+    for _ in 0..2 {
+        shared::http::caller::caller_for_key(&db.store, Some(fresh.reveal()))
+            .await
+            .unwrap();
+    }
     shared::http::caller::caller_for_key(&db.store, Some(&key))
         .await
         .unwrap();
@@ -1159,6 +1216,9 @@ async fn the_code_calls_exactly_the_declared_actions() {
         ("rotate-secret-token", rotate_actions),
         ("verify-source", verify_actions),
         (CHECK_SOURCES.name, sweep_actions),
+        ("list-api-keys", list_keys_actions),
+        ("create-api-key", create_key_actions),
+        ("revoke-api-key", revoke_key_actions),
         (shared::catalog::AUTHORIZER.name, authorizer_actions),
     ] {
         assert_eq!(observed, declared_actions(binary), "{binary}");

@@ -19,12 +19,16 @@ mod schemas;
 use std::sync::OnceLock;
 
 use serde_json::{Map, Value, json};
+use shared::domain::api_key::{
+    MAX_KEY_LIFETIME_SECONDS, MAX_LABEL_CHARS, MIN_KEY_LIFETIME_SECONDS,
+};
 use shared::domain::health::HealthStatus;
 use shared::domain::idempotency::{IDEMPOTENCY_TTL_SECONDS, MAX_IDEMPOTENCY_KEY_CHARS};
 use shared::domain::list_query::{MAX_CURSOR_CHARS, MAX_PAGE_LIMIT, names};
 use shared::domain::rotation::{DEFAULT_GRACE_PERIOD_SECONDS, MAX_GRACE_PERIOD_SECONDS};
 use shared::domain::{
-    MAX_NAME_CHARS, MAX_VALUE_CHARS, SECRET_PLACEHOLDER, SortOrder, fields, object_path,
+    KeyScope, MAX_NAME_CHARS, MAX_VALUE_CHARS, SECRET_PLACEHOLDER, SortOrder, fields, key_request,
+    object_path,
 };
 use shared::http::error::MAX_BODY_BYTES;
 use shared::http::request::VERIFY_PARAMETER;
@@ -171,6 +175,19 @@ fn operation(endpoint: Endpoint, prefix: &str) -> Value {
                 "example": {fields::GRACE_PERIOD: 3600}
             }}});
         }
+        Endpoint::CreateApiKey => {
+            op["requestBody"] = json!({"required": true, "content": {"application/json": {
+                "schema": {"type": "object", "additionalProperties": false, "required": [key_request::LABEL, key_request::SCOPE],
+                    "properties": {
+                        key_request::LABEL: {"type": "string", "minLength": 1, "maxLength": MAX_LABEL_CHARS,
+                            "description": "What the key is for: 1 to 64 characters, no control characters, no white space at either end."},
+                        key_request::SCOPE: {"type": "string", "enum": KeyScope::ALL.iter().map(KeyScope::as_str).collect::<Vec<_>>()},
+                        key_request::EXPIRES_IN: {"type": ["integer", "null"], "minimum": MIN_KEY_LIFETIME_SECONDS, "maximum": MAX_KEY_LIFETIME_SECONDS,
+                            "description": "Seconds the key works for; absent or null: until revoked."}
+                    }},
+                "example": {key_request::LABEL: "CI", key_request::SCOPE: "read", key_request::EXPIRES_IN: 7_776_000}
+            }}});
+        }
         Endpoint::VerifySource => {
             op["requestBody"] = json!({"required": false, "content": {"application/json": {
                 "schema": {"type": "object", "additionalProperties": false, "properties": {
@@ -295,6 +312,25 @@ fn texts(endpoint: Endpoint) -> (&'static str, &'static str) {
              public are refused at connect time, redirects too (at most 3); at most 5 s and \
              64 KiB in all; at most 10 verifications a minute per account (then 429 with \
              `Retry-After`). The answer is 200 whatever the storage said; `status` tells.",
+        ),
+        Endpoint::ListApiKeys => (
+            "List the account's API keys",
+            "The keys of the account behind the API key, newest first, each with its scope, \
+             expiry, creation and the day it was last used on (recorded at most once a day); \
+             never a key itself. Any key may list. Revoked keys are not listed.",
+        ),
+        Endpoint::CreateApiKey => (
+            "Create an API key",
+            "A new key for the account, shown once in `key` and never again (only its SHA-256 is \
+             stored). `read` keys read, `write` keys also change sources, `admin` keys also \
+             manage keys; only an `admin` key may create one. At most 20 keys that work per \
+             account. An audit event `api_key_created` names it by id and label.",
+        ),
+        Endpoint::RevokeApiKey => (
+            "Revoke an API key",
+            "The key stops working at once locally, and in AWS within the authorizer's cache time \
+             (60 s). Only an `admin` key may revoke; the account's last admin key that works \
+             cannot be revoked (409). An audit event `api_key_revoked` names it.",
         ),
         Endpoint::GetApiKey => (
             "Describe the calling API key",

@@ -109,6 +109,31 @@ pub(super) fn responses(endpoint: Endpoint, suffix: &str) -> Value {
                         "expires_at": "2027-03-05T14:10:00Z", "account": "acme"}}}}
             }));
         }
+        Endpoint::ListApiKeys => {
+            responses.insert("200".into(), json!({
+                "description": "The account's keys that are not revoked, newest first (expired ones too: `expires_at` says so); never a key itself.",
+                "headers": common_headers(),
+                "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/AccountKey"}, "maxItems": 1000},
+                    "example": [{"id": "0123456789abcdef", "label": "CI", "scope": "read",
+                        "expires_at": "2027-03-05T14:10:00Z", "created_at": "2026-03-05T14:10:00Z", "last_used_on": "2026-03-06"}]}}
+            }));
+        }
+        Endpoint::CreateApiKey => {
+            responses.insert("201".into(), json!({
+                "description": "The new key, with the key itself in `key`: shown this once, never stored (only its SHA-256), never shown again.",
+                "headers": common_headers(),
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CreatedKey"},
+                    "example": {"id": "0123456789abcdef", "label": "CI", "scope": "read",
+                        "expires_at": null, "created_at": "2026-03-05T14:10:00Z", "last_used_on": null,
+                        "key": "isk_0000000000000000000000000000000000000000000000000000000000000000"}}}
+            }));
+        }
+        Endpoint::RevokeApiKey => {
+            responses.insert("204".into(), json!({
+                "description": "Revoked: the key stops working at once locally, and in AWS within the authorizer's cache time (60 s). No body.",
+                "headers": common_headers()
+            }));
+        }
         Endpoint::DeleteSource => {
             responses.insert("200".into(), json!({
                 "description": "Deleted: an empty object.",
@@ -122,6 +147,10 @@ pub(super) fn responses(endpoint: Endpoint, suffix: &str) -> Value {
     // The optional `{"path"}` of the object check (docs/SPEC.md §25).
     let checks_object = endpoint == Endpoint::VerifySource;
     let has_id = endpoint.resource().contains("{id}");
+    // The account's keys (docs/SPEC.md §26): an `{id}` names a key, not a source.
+    let names_key = endpoint == Endpoint::RevokeApiKey;
+    let creates_key = endpoint == Endpoint::CreateApiKey;
+    let needs_admin = endpoint.scope() == shared::domain::KeyScope::Admin;
     let pinned = matches!(
         endpoint,
         Endpoint::UpdateSource | Endpoint::DeleteSource | Endpoint::RotateSecretToken
@@ -174,21 +203,39 @@ pub(super) fn responses(endpoint: Endpoint, suffix: &str) -> Value {
         ),
         (
             "400",
-            rotates || checks_object,
+            rotates || checks_object || creates_key,
             "The body is not JSON or not a JSON object.",
             vec!["Request body must be a JSON object".to_owned()],
         ),
         (
             "403",
-            writes,
+            writes && !needs_admin,
             "The key is valid but may not do this: a `read` key only reads (SPEC §16).",
             vec![ApiError::Forbidden.to_string()],
         ),
         (
+            "403",
+            needs_admin,
+            "The key is valid but may not do this: only an `admin` key manages the account's keys (SPEC §26).",
+            vec![ApiError::Forbidden.to_string()],
+        ),
+        (
             "404",
-            has_id,
+            has_id && !names_key,
             "No such source in this account.",
             vec![ApiError::SourceNotFound.to_string()],
+        ),
+        (
+            "404",
+            names_key,
+            "No key of this account that is not revoked has this id.",
+            vec![ApiError::KeyNotFound.to_string()],
+        ),
+        (
+            "409",
+            names_key,
+            "The key is the account's last admin key that works: revoking it would lock the account out. Create another admin key first.",
+            vec![ApiError::LastAdminKey.to_string()],
         ),
         (
             "404",
@@ -204,7 +251,7 @@ pub(super) fn responses(endpoint: Endpoint, suffix: &str) -> Value {
         ),
         (
             "413",
-            has_body || rotates || checks_object,
+            has_body || rotates || checks_object || creates_key,
             "The body is over the limit.",
             vec![ApiError::PayloadTooLarge.to_string()],
         ),
@@ -215,6 +262,15 @@ pub(super) fn responses(endpoint: Endpoint, suffix: &str) -> Value {
             vec![
                 "Source has already been taken".to_owned(),
                 "Credential bucket is invalid".to_owned(),
+            ],
+        ),
+        (
+            "422",
+            creates_key,
+            "Every problem of the body (`label` 1 to 64 printable characters, `scope` one of `read`, `write`, `admin`, `expires_in` 3,600 to 63,072,000 seconds), or the account already has 20 keys that work.",
+            vec![
+                "Label can't be blank".to_owned(),
+                "Scope must be one of read, write, admin".to_owned(),
             ],
         ),
         (

@@ -73,6 +73,29 @@ pub(super) fn components() -> Value {
                     }}
             }}}
     }));
+    let account_key = json!({
+        "type": "object", "additionalProperties": false,
+        "required": ["id", "label", "scope", "expires_at", "created_at", "last_used_on"],
+        "properties": {
+            "id": {"type": "string", "pattern": format!("^[0-9a-f]{{{KEY_ID_CHARS}}}$"),
+                   "description": "The first 16 hex characters of the key's SHA-256: what `DELETE /v1/api_keys/{id}` and the audit trail name it by."},
+            "label": {"type": "string"},
+            "scope": {"type": "string", "enum": KeyScope::ALL.iter().map(KeyScope::as_str).collect::<Vec<_>>()},
+            "expires_at": {"anyOf": [{"$ref": "#/components/schemas/Timestamp"}, {"type": "null"}],
+                           "description": "When the key stops working; `null` for never."},
+            "created_at": {"$ref": "#/components/schemas/Timestamp"},
+            "last_used_on": {"type": ["string", "null"], "format": "date",
+                             "description": "The day (UTC) the key was last used on, recorded at most once a day; `null` before its first use."}
+        }
+    });
+    let mut created_key = account_key.clone();
+    if let Some(required) = created_key["required"].as_array_mut() {
+        required.push(json!("key"));
+    }
+    created_key["properties"]["key"] = json!({"type": "string", "pattern": "^isk_[0-9a-f]{64}$",
+        "description": "The key itself: shown this once, never stored, never shown again."});
+    schemas.insert("AccountKey".into(), account_key);
+    schemas.insert("CreatedKey".into(), created_key);
     schemas.insert("ApiKey".into(), json!({
         "type": "object", "additionalProperties": false, "required": ["api_key"],
         "properties": {"api_key": {

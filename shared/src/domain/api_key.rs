@@ -1,4 +1,3 @@
-use lambda_http::http;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
@@ -60,22 +59,27 @@ impl ApiKeyHash {
 /// Hex characters of a key's SHA-256 that name it in the authorizer context and the audit trail.
 pub const KEY_ID_CHARS: usize = 16;
 
-/// What a key may do (docs/SPEC.md §16): a `read` key only reads; a `write` key does everything.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+/// What a key may do (docs/SPEC.md §16, §26), each scope everything the one before may: a `read`
+/// key only reads, a `write` key also writes sources, an `admin` key also manages the account's
+/// keys. Which scope each route needs is its row's in `crate::catalog`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum KeyScope {
     Read,
-    /// The default, and what keys made before scopes existed are.
+    /// What keys made before scopes existed are.
     #[default]
     Write,
+    /// What `serve`'s key and `keys create` without `--scope` are.
+    Admin,
 }
 
 impl KeyScope {
-    pub const ALL: [KeyScope; 2] = [KeyScope::Read, KeyScope::Write];
+    pub const ALL: [KeyScope; 3] = [KeyScope::Read, KeyScope::Write, KeyScope::Admin];
 
     pub fn as_str(&self) -> &'static str {
         match self {
             KeyScope::Read => "read",
             KeyScope::Write => "write",
+            KeyScope::Admin => "admin",
         }
     }
 
@@ -83,18 +87,22 @@ impl KeyScope {
         Self::ALL.into_iter().find(|s| s.as_str() == raw)
     }
 
-    /// Whether a key of this scope may send a request with `method`: a read key the safe methods
-    /// only (RFC 9110 §9.2.1), a write key any.
-    pub fn allows(&self, method: &http::Method) -> bool {
-        match self {
-            KeyScope::Read => method.is_safe(),
-            KeyScope::Write => true,
-        }
+    /// Whether a key of this scope may do what needs `needed`.
+    pub fn covers(&self, needed: KeyScope) -> bool {
+        *self >= needed
+    }
+
+    /// Whether the key sees sources' signing tokens (docs/SPEC.md §26): a `read` key inspects, and
+    /// must not be able to sign URLs.
+    pub fn sees_signing_tokens(&self) -> bool {
+        self.covers(KeyScope::Write)
     }
 }
 
-/// The longest key label, in characters (docs/SPEC.md §26: "1–64 printable characters").
-pub const MAX_LABEL_CHARS: usize = 64;
+pub use super::limits::{MAX_KEY_LIFETIME_SECONDS, MAX_KEYS_PER_ACCOUNT, MIN_KEY_LIFETIME_SECONDS};
+pub use super::validation::LabelProblem;
+
+pub use super::limits::MAX_LABEL_CHARS;
 
 /// A key's label: 1–64 characters, none a control character, no white space at either end. It is
 /// shown in `keys list`, the console's header and every audit event the key writes, so it must
@@ -103,20 +111,37 @@ pub const MAX_LABEL_CHARS: usize = 64;
 pub struct KeyLabel(String);
 
 impl KeyLabel {
+    /// For the admin command: the label, or what is wrong with it in a sentence.
     pub fn parse(raw: &str) -> Result<Self, String> {
+        Self::check(raw).map_err(|problem| match problem {
+            LabelProblem::Blank => {
+                format!("a label is 1 to {MAX_LABEL_CHARS} characters (this one has 0)")
+            }
+            LabelProblem::TooLong { chars } => {
+                format!("a label is 1 to {MAX_LABEL_CHARS} characters (this one has {chars})")
+            }
+            LabelProblem::ControlCharacters => {
+                "a label must not contain control characters (line breaks, tabs, …)".to_owned()
+            }
+            LabelProblem::SurroundingWhiteSpace => {
+                "a label must not start or end with white space".to_owned()
+            }
+        })
+    }
+
+    pub fn check(raw: &str) -> Result<Self, LabelProblem> {
         let chars = raw.chars().count();
-        if chars == 0 || chars > MAX_LABEL_CHARS {
-            return Err(format!(
-                "a label is 1 to {MAX_LABEL_CHARS} characters (this one has {chars})"
-            ));
+        if chars == 0 {
+            return Err(LabelProblem::Blank);
+        }
+        if chars > MAX_LABEL_CHARS {
+            return Err(LabelProblem::TooLong { chars });
         }
         if raw.chars().any(char::is_control) {
-            return Err(
-                "a label must not contain control characters (line breaks, tabs, …)".to_owned(),
-            );
+            return Err(LabelProblem::ControlCharacters);
         }
         if raw.trim() != raw {
-            return Err("a label must not start or end with white space".to_owned());
+            return Err(LabelProblem::SurroundingWhiteSpace);
         }
         Ok(Self(raw.to_owned()))
     }
@@ -176,22 +201,28 @@ mod tests {
     }
 
     #[test]
-    fn a_read_key_may_only_read() {
-        for method in [http::Method::GET, http::Method::HEAD] {
-            assert!(KeyScope::Read.allows(&method));
-        }
-        for method in [
-            http::Method::POST,
-            http::Method::PATCH,
-            http::Method::DELETE,
-            http::Method::PUT,
+    fn each_scope_covers_the_ones_before_it() {
+        use KeyScope::{Admin, Read, Write};
+        for (scope, covered) in [
+            (Read, vec![Read]),
+            (Write, vec![Read, Write]),
+            (Admin, vec![Read, Write, Admin]),
         ] {
-            assert!(!KeyScope::Read.allows(&method), "{method}");
-            assert!(KeyScope::Write.allows(&method), "{method}");
+            for needed in KeyScope::ALL {
+                assert_eq!(
+                    scope.covers(needed),
+                    covered.contains(&needed),
+                    "{scope:?} {needed:?}"
+                );
+            }
         }
-        assert_eq!(KeyScope::default(), KeyScope::Write);
-        assert_eq!(KeyScope::parse("read"), Some(KeyScope::Read));
-        assert_eq!(KeyScope::parse("admin"), None);
+        assert!(!Read.sees_signing_tokens());
+        assert!(Write.sees_signing_tokens() && Admin.sees_signing_tokens());
+        assert_eq!(KeyScope::default(), Write, "what keys without a scope are");
+        for scope in KeyScope::ALL {
+            assert_eq!(KeyScope::parse(scope.as_str()), Some(scope));
+        }
+        assert_eq!(KeyScope::parse("Admin"), None);
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The audit trail (docs/SPEC.md §17): one immutable event per write that changes a source, computed here
-//! from the source before and after, so that no event can name a secret's value.
+//! The audit trail (docs/SPEC.md §17, §26): one immutable event per write that changes a source,
+//! computed here from the source before and after, so that no event can name a secret's value;
+//! and one per API key an account creates or revokes, naming the key by its id, never the key.
 
 use secrecy::ExposeSecret;
 use serde::Serialize;
@@ -8,7 +9,7 @@ use serde_json::Value;
 
 use super::delivery::{DELIVERY, Delivery};
 use super::health::{HEALTH, Health};
-use super::{CredentialValue, Source, SourceId, Timestamp, fields};
+use super::{CredentialValue, KeyScope, Source, SourceId, Timestamp, fields};
 
 /// How long events are kept (the table's TTL removes them after).
 pub const EVENT_RETENTION_SECONDS: i64 = 400 * 24 * 3600;
@@ -23,15 +24,20 @@ pub enum Action {
     /// The health checks found the source's health changed (docs/SPEC.md §22): made by the
     /// system, it changes no field a client writes and no version.
     HealthChanged,
+    /// An API key of the account was made, or revoked (docs/SPEC.md §26): no source's.
+    ApiKeyCreated,
+    ApiKeyRevoked,
 }
 
 impl Action {
-    pub const ALL: [Action; 5] = [
+    pub const ALL: [Action; 7] = [
         Action::Created,
         Action::Updated,
         Action::Deleted,
         Action::SecretTokenRotated,
         Action::HealthChanged,
+        Action::ApiKeyCreated,
+        Action::ApiKeyRevoked,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -41,6 +47,8 @@ impl Action {
             Action::Deleted => "deleted",
             Action::SecretTokenRotated => "secret_token_rotated",
             Action::HealthChanged => "health_changed",
+            Action::ApiKeyCreated => "api_key_created",
+            Action::ApiKeyRevoked => "api_key_revoked",
         }
     }
 
@@ -70,7 +78,20 @@ pub struct Actor {
 /// `api_key_id` is `null`.
 pub const SYSTEM_LABEL: &str = "system";
 
+/// The label of the operator's writes through the admin command (`image-sources keys`): no API
+/// key made them either.
+pub const OPERATOR_LABEL: &str = "image-sources keys";
+
 impl Actor {
+    /// The operator, through the admin command: a key made or revoked from a shell.
+    pub fn operator() -> Self {
+        Self {
+            api_key_id: None,
+            api_key_label: Some(OPERATOR_LABEL.to_owned()),
+            request_id: format!("admin-{}", uuid::Uuid::new_v4()),
+        }
+    }
+
     /// The system itself: the scheduled health checks, in the run `request_id` names.
     pub fn system(request_id: impl Into<String>) -> Self {
         Self {
@@ -142,26 +163,42 @@ impl EventPosition {
         match scope {
             EventScope::Account => EventPosition::Event(event.id.clone()),
             EventScope::Source(_) => EventPosition::Version {
-                version: event.version,
+                version: event.source.as_ref().map_or(0, |s| s.version),
                 observed: event.observed_id().cloned(),
             },
         }
     }
 }
 
-/// One write to one source.
+/// One write to one source, or to one of the account's API keys.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
     pub id: EventId,
-    pub source_id: SourceId,
-    /// The source's name at the time.
-    pub source_name: String,
+    /// The source written; `None` for an API key's event.
+    pub source: Option<EventSource>,
     pub action: Action,
     pub changes: Vec<Change>,
     pub actor: Actor,
     pub at: Timestamp,
+}
+
+/// The source an event is of.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventSource {
+    pub id: SourceId,
+    /// The source's name at the time.
+    pub name: String,
     /// The source's version this write made (for a delete: the deleted version plus one).
     pub version: u64,
+}
+
+/// What an API key's event says of it (docs/SPEC.md §26): never the key itself.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyFacts<'a> {
+    pub id: &'a str,
+    pub label: &'a str,
+    pub scope: KeyScope,
+    pub expires_at: Option<Timestamp>,
 }
 
 impl Event {
@@ -181,17 +218,49 @@ impl Event {
         let at = Timestamp::now_precise();
         Some(Self {
             id: EventId::generate(at.1),
-            source_id: source.id.clone(),
-            source_name: source.fields.name.to_string(),
+            source: Some(EventSource {
+                id: source.id.clone(),
+                name: source.fields.name.to_string(),
+                version: match after {
+                    Some(after) => after.version,
+                    None => source.version + 1,
+                },
+            }),
             action,
             changes,
             actor: actor.clone(),
             at: at.0,
-            version: match after {
-                Some(after) => after.version,
-                None => source.version + 1,
-            },
         })
+    }
+
+    /// An API key made (`ApiKeyCreated`: its facts as `to`) or revoked (`ApiKeyRevoked`: as
+    /// `from`), by `actor`, as an account event (docs/SPEC.md §26).
+    pub fn api_key(action: Action, key: &KeyFacts<'_>, actor: &Actor) -> Self {
+        let at = Timestamp::now_precise();
+        let mut facts = vec![
+            ("api_key.id", Value::from(key.id)),
+            ("api_key.label", Value::from(key.label)),
+            ("api_key.scope", Value::from(key.scope.as_str())),
+        ];
+        if let Some(expires_at) = key.expires_at {
+            facts.push(("api_key.expires_at", Value::from(expires_at.to_string())));
+        }
+        let revoked = action == Action::ApiKeyRevoked;
+        Self {
+            id: EventId::generate(at.1),
+            source: None,
+            action,
+            changes: facts
+                .into_iter()
+                .map(|(field, value)| Change {
+                    field: field.to_owned(),
+                    from: revoked.then(|| value.clone()),
+                    to: (!revoked).then_some(value),
+                })
+                .collect(),
+            actor: actor.clone(),
+            at: at.0,
+        }
     }
 
     /// A change of `source`'s health from `before` to `after`, made by `actor` (the system):
@@ -213,13 +282,15 @@ impl Event {
         }
         Self {
             id: EventId::generate(at.1),
-            source_id: source.id.clone(),
-            source_name: source.fields.name.to_string(),
+            source: Some(EventSource {
+                id: source.id.clone(),
+                name: source.fields.name.to_string(),
+                version: source.version,
+            }),
             action: Action::HealthChanged,
             changes,
             actor: actor.clone(),
             at: at.0,
-            version: source.version,
         }
     }
 
@@ -365,10 +436,11 @@ impl Serialize for PublicEvent<'_> {
         let event = self.0;
         let mut map = serializer.serialize_map(Some(10))?;
         map.serialize_entry("id", event.id.as_str())?;
-        map.serialize_entry("source_id", event.source_id.as_str())?;
-        map.serialize_entry("source", &event.source_name)?;
+        let source = event.source.as_ref();
+        map.serialize_entry("source_id", &source.map(|s| s.id.as_str()))?;
+        map.serialize_entry("source", &source.map(|s| s.name.as_str()))?;
         map.serialize_entry("action", event.action.as_str())?;
-        map.serialize_entry("version", &event.version)?;
+        map.serialize_entry("version", &source.map(|s| s.version))?;
         let changes: Vec<Value> = event
             .changes
             .iter()
@@ -479,7 +551,7 @@ mod tests {
         let json = serde_json::to_string(&event.public()).unwrap();
         assert!(!json.contains(stored.secret_token.expose()));
         assert!(!json.contains(rotated.secret_token.expose()));
-        assert_eq!(event.version, 2);
+        assert_eq!(event.source.as_ref().map(|s| s.version), Some(2));
     }
 
     #[test]

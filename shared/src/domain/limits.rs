@@ -24,3 +24,11 @@ pub const MIN_TTL_SECONDS: u64 = 1_800;
 pub const MAX_TTL_SECONDS: u64 = 31_536_000;
 pub const MIN_ERROR_TTL_SECONDS: u64 = 1;
 pub const DEFAULT_ERROR_TTL_SECONDS: u64 = 300;
+
+/// API keys (docs/SPEC.md §26): the keys an account may have working at once (imgix's cap), and
+/// how long a key made through the API may last, in seconds: an hour to two years.
+pub const MAX_KEYS_PER_ACCOUNT: usize = 20;
+/// The longest key label, in characters (docs/SPEC.md §26: "1–64 printable characters").
+pub const MAX_LABEL_CHARS: usize = 64;
+pub const MIN_KEY_LIFETIME_SECONDS: i64 = 3_600;
+pub const MAX_KEY_LIFETIME_SECONDS: i64 = 2 * 365 * 24 * 3_600;

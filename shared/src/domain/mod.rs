@@ -2,7 +2,7 @@
 
 mod account;
 pub mod address_policy;
-mod api_key;
+pub mod api_key;
 mod azure_service;
 pub(crate) mod credentials;
 mod cursor;
@@ -12,6 +12,7 @@ pub mod fields;
 pub mod health;
 pub mod idempotency;
 mod input;
+pub mod key_request;
 mod limits;
 pub mod list_query;
 pub mod object_path;
@@ -44,7 +45,7 @@ pub use list_query::{
 pub use object_path::ObjectPath;
 pub use public_url::PublicUrl;
 pub use rotation::GracePeriod;
-pub use source::{PreviousToken, PublicSource, SecretToken, Source, SourceFields};
+pub use source::{PreviousToken, PublicSource, SecretToken, Source, SourceFields, SourceView};
 pub use source_id::SourceId;
 pub use source_name::{MAX_NAME_CHARS, SourceName};
 pub use source_type::SourceType;

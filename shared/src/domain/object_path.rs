@@ -3,11 +3,10 @@
 //! source, as the CDN reads it after `/<source>/`: not percent-encoded (a `%` is a `%`), and held
 //! to what can only name an object inside the source.
 
-use std::fmt;
-
 use serde_json::{Map, Value};
 
 use super::limits::MAX_VALUE_CHARS;
+pub use super::validation::PathProblem;
 use super::validation::{Invalid, ValidationErrors, display_key};
 
 /// The body's key.
@@ -18,36 +17,6 @@ pub const PATH: &str = "path";
 /// 1,024 characters.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ObjectPath(String);
-
-/// Why a path is not one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PathProblem {
-    NotString,
-    NotAbsolute,
-    Root,
-    Url,
-    DotSegment,
-    Forbidden,
-    ControlCharacters,
-    TooLong,
-}
-
-impl fmt::Display for PathProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            PathProblem::NotString => "Path must be a string, such as /photos/cat.jpg",
-            PathProblem::NotAbsolute => "Path must start with /, such as /photos/cat.jpg",
-            PathProblem::Root => "Path must name an object, not the source's root",
-            PathProblem::Url => {
-                "Path must be a path inside the source, not a URL: /photos/cat.jpg, not https://…"
-            }
-            PathProblem::DotSegment => "Path must not contain . or .. segments",
-            PathProblem::Forbidden => "Path must not contain \\, ? or #",
-            PathProblem::ControlCharacters => "Path must not contain control characters",
-            PathProblem::TooLong => "Path is too long (maximum is 1024 characters)",
-        })
-    }
-}
 
 impl ObjectPath {
     pub fn parse(value: &str) -> Result<Self, PathProblem> {

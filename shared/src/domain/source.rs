@@ -4,6 +4,7 @@ use serde::ser::{SerializeMap, Serializer};
 
 use super::delivery::{DELIVERY, Delivery};
 use super::health::{CheckSchedule, HEALTH, Health};
+use super::limits::SECRET_PLACEHOLDER;
 use super::urls::CdnSettings;
 use super::{AccountId, Credentials, SourceId, SourceName, SourceType, Timestamp, fields};
 
@@ -144,10 +145,11 @@ impl Source {
         format!("\"{}\"", self.version)
     }
 
-    /// The public JSON of this source: storage secrets as `****`, `require_token` as a string,
-    /// `secret_token` in clear, and where the CDN serves it by `cdn` (docs/SPEC.md §25).
-    pub fn public<'a>(&'a self, cdn: &'a CdnSettings) -> PublicSource<'a> {
-        PublicSource { source: self, cdn }
+    /// The public JSON of this source as `view` shows it: storage secrets as `****`,
+    /// `require_token` as a string, the signing tokens in clear or as `****`, and where the CDN
+    /// serves it (docs/SPEC.md §25, §26).
+    pub fn public<'a>(&'a self, view: SourceView<'a>) -> PublicSource<'a> {
+        PublicSource { source: self, view }
     }
 }
 
@@ -175,10 +177,27 @@ fn schedule_for(
     }
 }
 
+/// What a source response shows its caller.
+#[derive(Clone, Copy, Debug)]
+pub struct SourceView<'a> {
+    /// Where the CDN serves sources, for `urls` (docs/SPEC.md §25).
+    pub cdn: &'a CdnSettings,
+    /// Whether the signing tokens are shown: not to a `read` key (docs/SPEC.md §26), which
+    /// inspects and must not be able to sign URLs.
+    pub tokens: bool,
+}
+
+impl<'a> SourceView<'a> {
+    /// Everything, for a key that may write.
+    pub fn full(cdn: &'a CdnSettings) -> Self {
+        Self { cdn, tokens: true }
+    }
+}
+
 /// The one way a source leaves the API (see [`Source::public`]).
 pub struct PublicSource<'a> {
     source: &'a Source,
-    cdn: &'a CdnSettings,
+    view: SourceView<'a>,
 }
 
 impl Serialize for PublicSource<'_> {
@@ -189,7 +208,13 @@ impl Serialize for PublicSource<'_> {
         map.serialize_entry(fields::SOURCE, source.fields.name.as_str())?;
         map.serialize_entry(fields::SOURCE_TYPE, source.fields.source_type.as_str())?;
         map.serialize_entry(fields::ENABLED, &source.fields.enabled)?;
-        map.serialize_entry(fields::CREDENTIALS, &PublicCredentials(source))?;
+        map.serialize_entry(
+            fields::CREDENTIALS,
+            &PublicCredentials {
+                source,
+                tokens: self.view.tokens,
+            },
+        )?;
         map.serialize_entry(DELIVERY, &source.fields.delivery.public())?;
         map.serialize_entry(fields::CREATED_AT, &source.created_at.to_string())?;
         map.serialize_entry(fields::UPDATED_AT, &source.updated_at.to_string())?;
@@ -198,16 +223,27 @@ impl Serialize for PublicSource<'_> {
             &source.secrets_updated_at.to_string(),
         )?;
         map.serialize_entry(HEALTH, &source.health.public())?;
-        map.serialize_entry(fields::URLS, &self.cdn.urls(source))?;
+        map.serialize_entry(fields::URLS, &self.view.cdn.urls(source))?;
         map.end()
     }
 }
 
-struct PublicCredentials<'a>(&'a Source);
+struct PublicCredentials<'a> {
+    source: &'a Source,
+    tokens: bool,
+}
 
 impl Serialize for PublicCredentials<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let source = self.0;
+        let source = self.source;
+        let tokens = self.tokens;
+        let token = move |token: &SecretToken| -> String {
+            if tokens {
+                token.expose().to_owned()
+            } else {
+                SECRET_PLACEHOLDER.to_owned()
+            }
+        };
         let mut map = serializer.serialize_map(None)?;
         for (key, value) in source
             .fields
@@ -222,10 +258,10 @@ impl Serialize for PublicCredentials<'_> {
             "false"
         };
         map.serialize_entry(fields::REQUIRE_TOKEN, require_token)?;
-        map.serialize_entry(fields::SECRET_TOKEN, source.secret_token.expose())?;
+        map.serialize_entry(fields::SECRET_TOKEN, &token(&source.secret_token))?;
         // Shown like the current token while it still signs, gone after (docs/SPEC.md §13).
         if let Some(previous) = source.valid_previous_token(Timestamp::now()) {
-            map.serialize_entry(fields::PREVIOUS_SECRET_TOKEN, previous.token.expose())?;
+            map.serialize_entry(fields::PREVIOUS_SECRET_TOKEN, &token(&previous.token))?;
             map.serialize_entry(
                 fields::PREVIOUS_SECRET_TOKEN_EXPIRES_AT,
                 &previous.expires_at.to_string(),
@@ -252,7 +288,8 @@ mod tests {
         let debug = format!("{source:?}");
         assert!(!debug.contains("very-secret-signature"), "{debug}");
         assert!(!debug.contains(source.secret_token.expose()), "{debug}");
-        let public = serde_json::to_value(source.public(&CdnSettings::default())).unwrap();
+        let cdn = CdnSettings::default();
+        let public = serde_json::to_value(source.public(SourceView::full(&cdn))).unwrap();
         assert_eq!(public["credentials"]["sas_token"], "****");
         assert_eq!(public["credentials"]["require_token"], "false");
         assert_eq!(
@@ -260,6 +297,13 @@ mod tests {
             source.secret_token.expose()
         );
         assert_eq!(source.etag(), "\"1\"");
+        let read = SourceView {
+            cdn: &cdn,
+            tokens: false,
+        };
+        let masked = serde_json::to_value(source.public(read)).unwrap();
+        assert_eq!(masked["credentials"]["secret_token"], "****");
+        assert!(!masked.to_string().contains(source.secret_token.expose()));
     }
 
     #[test]

@@ -27,6 +27,17 @@ impl Timestamp {
             .map(|t| Self(t.assume_utc()))
     }
 
+    /// Its day, `YYYY-MM-DD` (UTC): when a key was last used (docs/SPEC.md §26).
+    pub fn date(&self) -> String {
+        let date = self.0.date();
+        format!(
+            "{:04}-{:02}-{:02}",
+            date.year(),
+            u8::from(date.month()),
+            date.day()
+        )
+    }
+
     pub fn unix_seconds(&self) -> i64 {
         self.0.unix_timestamp()
     }

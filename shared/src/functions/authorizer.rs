@@ -1,8 +1,8 @@
-//! The API-key authorizer (docs/SPEC.md §2, §16): a REQUEST authorizer on `imageboss-api-key` that
-//! resolves the key to its account, scope and id, and answers a policy for the whole stage listing
-//! exactly the methods the key's scope allows. API Gateway caches that answer per key across
-//! routes, so it never depends on the route asked: the methods outside it API Gateway refuses
-//! itself, 403 `ACCESS_DENIED`.
+//! The API-key authorizer (docs/SPEC.md §2, §16, §26): a REQUEST authorizer on `imageboss-api-key`
+//! that resolves the key to its account, scope and id, and answers a policy for the whole stage
+//! listing exactly the routes the key's scope covers (each route's scope is its catalog row's).
+//! API Gateway caches that answer per key across routes, so it never depends on the route asked:
+//! the routes outside it API Gateway refuses itself, 403 `ACCESS_DENIED`.
 
 use std::time::Instant;
 
@@ -11,10 +11,10 @@ use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerResponse,
 };
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
-use lambda_http::http::Method;
 
+use crate::domain::KeyScope;
 use crate::http::caller::{API_KEY_HEADER, AuthorizerError, Caller, caller_for_key};
-use crate::routes::Endpoint;
+use crate::routes::{Endpoint, PREFIXES};
 use crate::store::Store;
 
 /// The authorizer Lambda's logic: the key's policy for the whole stage, with the account and the
@@ -50,20 +50,39 @@ pub async fn authorize(
     ))
 }
 
-/// The methods the API serves, each once, in the routes table's order.
-pub fn served_methods() -> Vec<Method> {
-    let mut methods: Vec<Method> = Vec::new();
-    for endpoint in Endpoint::ALL {
-        let method = endpoint.method();
-        if !methods.contains(&method) {
-            methods.push(method);
+/// The routes a key of `scope` may call, as the resources of an `execute-api` policy under
+/// `stage` (`arn:...:api-id/stage`): `<stage>/<METHOD>/<prefix><path>`, each `{param}` a `*`,
+/// under every prefix.
+pub fn allowed_resources(scope: KeyScope, stage: &str) -> Vec<String> {
+    let mut resources = Vec::new();
+    for endpoint in Endpoint::ALL
+        .into_iter()
+        .filter(|e| scope.covers(e.scope()))
+    {
+        let path: Vec<&str> = endpoint
+            .resource()
+            .split('/')
+            .map(|segment| {
+                if segment.starts_with('{') {
+                    "*"
+                } else {
+                    segment
+                }
+            })
+            .collect();
+        for prefix in PREFIXES {
+            resources.push(format!(
+                "{stage}/{}/{}{}",
+                endpoint.method(),
+                prefix.trim_start_matches('/'),
+                path.join("/")
+            ));
         }
     }
-    methods
+    resources
 }
 
-/// Allows, on every path of the stage the request came to, exactly the methods `caller`'s scope
-/// allows: `arn:...:api-id/stage/GET/*`, ...
+/// Allows, on the stage the request came to, exactly the routes `caller`'s scope covers.
 pub fn policy_for(caller: &Caller, method_arn: &str) -> ApiGatewayCustomAuthorizerResponse {
     let mut parts = method_arn.splitn(3, '/');
     let stage = match (parts.next(), parts.next()) {
@@ -73,11 +92,7 @@ pub fn policy_for(caller: &Caller, method_arn: &str) -> ApiGatewayCustomAuthoriz
     let mut statement = IamPolicyStatement::default();
     statement.action = vec!["execute-api:Invoke".to_owned()];
     statement.effect = IamPolicyEffect::Allow;
-    statement.resource = served_methods()
-        .into_iter()
-        .filter(|method| caller.scope.allows(method))
-        .map(|method| format!("{stage}/{method}/*"))
-        .collect();
+    statement.resource = allowed_resources(caller.scope, &stage);
     let mut policy = ApiGatewayCustomAuthorizerPolicy::default();
     policy.version = Some("2012-10-17".to_owned());
     policy.statement = vec![statement];
@@ -107,20 +122,45 @@ mod tests {
     const ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:abcdef123/prod/GET/v1/sources";
     const STAGE: &str = "arn:aws:execute-api:us-east-1:123456789012:abcdef123/prod";
 
-    #[test]
-    fn a_write_key_is_allowed_every_method_of_the_whole_stage() {
-        let json = serde_json::to_value(policy_for(&caller(KeyScope::Write), ARN)).unwrap();
+    fn resources(scope: KeyScope, arn: &str) -> Vec<String> {
+        let json = serde_json::to_value(policy_for(&caller(scope), arn)).unwrap();
         let statement = &json["policyDocument"]["Statement"][0];
         assert_eq!(statement["Effect"], "Allow");
-        assert_eq!(
-            statement["Resource"],
-            serde_json::json!([
-                format!("{STAGE}/GET/*"),
-                format!("{STAGE}/POST/*"),
-                format!("{STAGE}/PATCH/*"),
-                format!("{STAGE}/DELETE/*"),
-            ])
+        serde_json::from_value(statement["Resource"].clone()).unwrap()
+    }
+
+    #[test]
+    fn an_admin_key_is_allowed_every_route_of_the_whole_stage_under_both_prefixes() {
+        let all = resources(KeyScope::Admin, ARN);
+        assert_eq!(all.len(), Endpoint::ALL.len() * PREFIXES.len());
+        for resource in [
+            "GET/v1/sources",
+            "GET/api/v1/sources/*",
+            "PATCH/v1/sources/*",
+            "POST/v1/sources/*/verify",
+            "GET/v1/sources/*/events",
+            "GET/v1/api_key",
+            "GET/v1/api_keys",
+            "POST/api/v1/api_keys",
+            "DELETE/v1/api_keys/*",
+        ] {
+            assert!(all.contains(&format!("{STAGE}/{resource}")), "{resource}");
+        }
+    }
+
+    #[test]
+    fn a_write_key_is_allowed_everything_but_managing_keys() {
+        let write = resources(KeyScope::Write, ARN);
+        assert!(write.contains(&format!("{STAGE}/DELETE/v1/sources/*")));
+        assert!(write.contains(&format!("{STAGE}/GET/v1/api_keys")));
+        assert!(
+            write.iter().all(|r| !r.contains("POST/v1/api_keys")
+                && !r.contains("/DELETE/v1/api_keys")
+                && !r.contains("POST/api/v1/api_keys")
+                && !r.contains("DELETE/api/v1/api_keys")),
+            "{write:?}"
         );
+        let json = serde_json::to_value(policy_for(&caller(KeyScope::Write), ARN)).unwrap();
         assert_eq!(json["principalId"], "acct-1");
         assert_eq!(
             json["context"],
@@ -151,10 +191,11 @@ mod tests {
     #[test]
     fn a_read_key_is_allowed_get_only_whatever_route_it_came_on() {
         for arn in [ARN, &format!("{STAGE}/DELETE/v1/sources/abc")] {
-            let json = serde_json::to_value(policy_for(&caller(KeyScope::Read), arn)).unwrap();
-            assert_eq!(
-                json["policyDocument"]["Statement"][0]["Resource"],
-                serde_json::json!([format!("{STAGE}/GET/*")])
+            let read = resources(KeyScope::Read, arn);
+            assert!(!read.is_empty());
+            assert!(
+                read.iter().all(|r| r.starts_with(&format!("{STAGE}/GET/"))),
+                "{read:?}"
             );
         }
     }

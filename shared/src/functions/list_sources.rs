@@ -46,7 +46,7 @@ async fn list_sources(cx: &Context<'_>, req: Request) -> Outcome {
                 path: format!("{prefix}/sources"),
                 parameters: query.link_parameters(),
             },
-            |s| s.public(&cx.state.cdn),
+            |s| s.public(cx.view()),
         );
     }
     let page = cx
@@ -72,6 +72,6 @@ async fn list_sources(cx: &Context<'_>, req: Request) -> Outcome {
             path: format!("{prefix}/sources"),
             parameters: query.link_parameters(),
         },
-        |s| s.public(&cx.state.cdn),
+        |s| s.public(cx.view()),
     )
 }

@@ -1,5 +1,5 @@
 //! One module per Lambda function, named like its binary in `functions/` (CONTRIBUTING.md
-//! says how to add one): the ten endpoints, each with a [`Handler`] named `handle`, the authorizer,
+//! says how to add one): the thirteen endpoints, each with a [`Handler`] named `handle`, the authorizer,
 //! the console and the scheduled health checks. Their facts (routes, IAM, key use, timeout,
 //! memory) are rows of [`crate::catalog`]; their code is here. A Lambda function names its
 //! handler itself, so its binary links that module and no other; [`dispatch`] chooses by
@@ -8,12 +8,15 @@
 pub mod authorizer;
 pub mod check_sources;
 pub mod console;
+pub mod create_api_key;
 pub mod create_source;
 pub mod delete_source;
 pub mod get_api_key;
 pub mod get_source;
+pub mod list_api_keys;
 pub mod list_events;
 pub mod list_sources;
+pub mod revoke_api_key;
 pub mod rotate_secret_token;
 pub mod update_source;
 pub mod verify_source;
@@ -36,6 +39,9 @@ pub fn handler(endpoint: Endpoint) -> Handler {
         Endpoint::ListSourceEvents | Endpoint::ListEvents => list_events::handle,
         Endpoint::VerifySource => verify_source::handle,
         Endpoint::GetApiKey => get_api_key::handle,
+        Endpoint::ListApiKeys => list_api_keys::handle,
+        Endpoint::CreateApiKey => create_api_key::handle,
+        Endpoint::RevokeApiKey => revoke_api_key::handle,
     }
 }
 

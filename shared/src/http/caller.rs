@@ -81,6 +81,9 @@ impl Caller {
 }
 
 /// The caller behind `raw_key`; missing, unknown, revoked and expired keys are all `Unauthorized`.
+/// The first use of a key on a day (UTC) is noted on it (`last_used_on`, docs/SPEC.md §26): the
+/// record read says which day it names, so the other calls of that day write nothing. A failed
+/// note is logged and the request goes on: it is a convenience, not the key's validity.
 pub async fn caller_for_key(
     store: &Store,
     raw_key: Option<&str>,
@@ -88,14 +91,23 @@ pub async fn caller_for_key(
     let key = raw_key
         .and_then(ApiKey::from_header)
         .ok_or(AuthorizerError::Unauthorized)?;
+    let now = Timestamp::now();
     match store.find_api_key(&key.hash()).await? {
-        Some(record) if record.works_at(Timestamp::now()) => Ok(Caller {
-            key_id: record.hash.key_id().to_owned(),
-            account: record.account_id,
-            scope: record.scope,
-            key_label: record.label,
-            expires_at: record.valid_until,
-        }),
+        Some(record) if record.works_at(now) => {
+            let today = now.date();
+            if record.last_used_on.as_deref() != Some(today.as_str())
+                && let Err(err) = store.record_key_use(&record, &today).await
+            {
+                tracing::warn!(api_key_id = %record.hash.key_id(), error = %err, "the key's last use could not be noted");
+            }
+            Ok(Caller {
+                key_id: record.hash.key_id().to_owned(),
+                account: record.account_id,
+                scope: record.scope,
+                key_label: record.label,
+                expires_at: record.valid_until,
+            })
+        }
         _ => Err(AuthorizerError::Unauthorized),
     }
 }

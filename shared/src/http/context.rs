@@ -2,7 +2,7 @@
 //! the caller is, built once per request by [`super::respond`].
 
 use crate::AppState;
-use crate::domain::{AccountId, Action, Actor, SourceId, VersionMatch};
+use crate::domain::{AccountId, Action, Actor, KeyScope, SourceId, SourceView, VersionMatch};
 use crate::routes::Endpoint;
 use crate::store::SourceWrite;
 
@@ -15,9 +15,21 @@ pub struct Context<'a> {
     pub account: AccountId,
     /// Who sends the request, for the audit trail (docs/SPEC.md §17); it holds the request id.
     pub actor: Actor,
+    /// The calling key's scope as the authorizer said it; `read` when it did not say (an answer
+    /// cached before scopes existed), so that nothing is shown that a read key may not see.
+    pub scope: KeyScope,
 }
 
 impl Context<'_> {
+    /// What a source response shows the caller (docs/SPEC.md §25, §26): where the CDN serves it,
+    /// and its signing tokens unless the key is a `read` key.
+    pub fn view(&self) -> SourceView<'_> {
+        SourceView {
+            cdn: &self.state.cdn,
+            tokens: self.scope.sees_signing_tokens(),
+        }
+    }
+
     /// The id every response and log line of this request carries.
     pub fn request_id(&self) -> &str {
         &self.actor.request_id

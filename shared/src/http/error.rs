@@ -32,6 +32,14 @@ pub enum ApiError {
     Forbidden,
     #[error("Source not found")]
     SourceNotFound,
+    /// No working key of the account has this id (docs/SPEC.md §26).
+    #[error("API key not found")]
+    KeyNotFound,
+    /// Revoking it would lock the account out (docs/SPEC.md §26).
+    #[error(
+        "This is the account's last working admin key: create another admin key before revoking it"
+    )]
+    LastAdminKey,
     #[error("Route not found")]
     RouteNotFound,
     #[error("Method not allowed")]
@@ -98,6 +106,10 @@ impl From<StoreError> for ApiError {
                     ServedName::Subdomain(label) => Invalid::SubdomainTaken(label.to_string()),
                 }]))
             }
+            StoreError::TooManyKeys => {
+                ApiError::Validation(ValidationErrors(vec![Invalid::TooManyKeys]))
+            }
+            StoreError::LastAdminKey => ApiError::LastAdminKey,
             StoreError::VersionMismatch => ApiError::PreconditionFailed,
             StoreError::Contention | StoreError::Unavailable(_) => {
                 ApiError::Unavailable(Some(Cause::Store(err)))
@@ -115,7 +127,10 @@ impl ApiError {
             ApiError::BadRequest(_) | ApiError::InvalidParameter(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
-            ApiError::SourceNotFound | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
+            ApiError::SourceNotFound | ApiError::KeyNotFound | ApiError::RouteNotFound => {
+                StatusCode::NOT_FOUND
+            }
+            ApiError::LastAdminKey => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

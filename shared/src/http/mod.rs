@@ -58,6 +58,7 @@ pub async fn respond(
                 endpoint,
                 account,
                 actor,
+                scope: request::scope(&req),
             };
             handler(&context, req).await
         }

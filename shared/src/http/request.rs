@@ -12,10 +12,12 @@ use super::error::{ApiError, MAX_BODY_BYTES};
 use super::strict_json::{self, StrictJsonError};
 use crate::domain::idempotency::{IDEMPOTENCY_KEY_HEADER, MAX_IDEMPOTENCY_KEY_CHARS};
 use crate::domain::{
-    AccountId, Actor, Cursors, EventQuery, IdempotencyKey, ListQuery, ParameterError, SourceId,
-    VersionMatch, fields,
+    AccountId, Actor, Cursors, EventQuery, IdempotencyKey, KEY_ID_CHARS, KeyScope, ListQuery,
+    ParameterError, SourceId, VersionMatch, fields,
 };
-use crate::http::caller::{ACCOUNT_CONTEXT_KEY, Caller, KEY_ID_CONTEXT_KEY, KEY_LABEL_CONTEXT_KEY};
+use crate::http::caller::{
+    ACCOUNT_CONTEXT_KEY, Caller, KEY_ID_CONTEXT_KEY, KEY_LABEL_CONTEXT_KEY, KEY_SCOPE_CONTEXT_KEY,
+};
 use crate::routes::{Endpoint, PREFIXES, resolve};
 
 /// `?verify=true|false` of a create or update (absent: false); anything else, or twice, is 400.
@@ -126,6 +128,33 @@ pub fn actor(req: &Request, request_id: &str) -> Actor {
         api_key_label: context_text(KEY_LABEL_CONTEXT_KEY),
         request_id: request_id.to_owned(),
     }
+}
+
+/// The calling key's scope from the authorizer context; `read` when the context names none or
+/// another (docs/SPEC.md §26: the least a key may see).
+pub fn scope(req: &Request) -> KeyScope {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(context)) => context
+            .authorizer
+            .fields
+            .get(KEY_SCOPE_CONTEXT_KEY)
+            .and_then(Value::as_str)
+            .and_then(KeyScope::parse)
+            .unwrap_or(KeyScope::Read),
+        _ => KeyScope::Read,
+    }
+}
+
+/// The `{id}` of `DELETE /v1/api_keys/{id}`: a key's public id (16 lowercase hex characters);
+/// anything else names no key (404).
+pub fn key_id(req: &Request) -> Result<String, ApiError> {
+    req.path_parameters_ref()
+        .and_then(|params| params.first("id"))
+        .filter(|id| {
+            id.len() == KEY_ID_CHARS && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        })
+        .map(str::to_owned)
+        .ok_or(ApiError::KeyNotFound)
 }
 
 /// The calling key as the authorizer described it (docs/SPEC.md §19): 401 when the context does not

@@ -8,8 +8,9 @@ use lambda_http::{Body, Response};
 use super::error::{ApiError, RETRY_AFTER_SECONDS};
 use super::{Context, Outcome};
 use crate::domain::list_query::names;
-use crate::domain::{Cursors, Source};
+use crate::domain::{ApiKey, Cursors, Source};
 use crate::http::caller::Caller;
+use crate::store::ApiKeyRecord;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -98,7 +99,7 @@ pub fn error(err: ApiError, request_id: &str) -> Response<Body> {
 
 /// A source as clients see it, with its `ETag`.
 pub fn source(cx: &Context<'_>, status: StatusCode, source: &Source) -> Response<Body> {
-    let mut response = json_response(status, &source.public(&cx.state.cdn), cx.request_id());
+    let mut response = json_response(status, &source.public(cx.view()), cx.request_id());
     if let Ok(etag) = HeaderValue::from_str(&source.etag()) {
         response.headers_mut().insert(header::ETAG, etag);
     }
@@ -111,6 +112,41 @@ pub fn created(cx: &Context<'_>, source: &Source, prefix: &str) -> Response<Body
     let location = format!("{prefix}/sources/{}", source.id);
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// The account's keys (docs/SPEC.md §26): those not revoked, newest first, never the key.
+pub fn api_keys(keys: &[ApiKeyRecord], request_id: &str) -> Response<Body> {
+    let listed: Vec<serde_json::Value> = keys.iter().filter(|k| !k.revoked).map(key_json).collect();
+    json_response(StatusCode::OK, &listed, request_id)
+}
+
+/// A key just made: 201, the key itself in `key`, this once (docs/SPEC.md §26).
+pub fn created_api_key(record: &ApiKeyRecord, key: &ApiKey, request_id: &str) -> Response<Body> {
+    let mut body = key_json(record);
+    body["key"] = serde_json::Value::from(key.reveal());
+    json_response(StatusCode::CREATED, &body, request_id)
+}
+
+/// A key as the listing shows it.
+fn key_json(record: &ApiKeyRecord) -> serde_json::Value {
+    serde_json::json!({
+        "id": record.hash.key_id(),
+        "label": record.label,
+        "scope": record.scope.as_str(),
+        "expires_at": record.valid_until.map(|t| t.to_string()),
+        "created_at": record.created_at,
+        "last_used_on": record.last_used_on,
+    })
+}
+
+/// 204 without a body: what a key's revocation answers (docs/SPEC.md §26).
+pub fn no_content(request_id: &str) -> Response<Body> {
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
     response
 }

@@ -15,6 +15,12 @@ pub enum StoreError {
     /// A custom domain or subdomain of the write is another source's (docs/SPEC.md §23, §25).
     #[error("a host name is claimed by another source")]
     ServedNameTaken(crate::domain::delivery::ServedName),
+    /// The account already has as many working keys as it may (docs/SPEC.md §26).
+    #[error("the account has as many API keys as it may")]
+    TooManyKeys,
+    /// The revocation would take the account's last working admin key (docs/SPEC.md §26).
+    #[error("the key is the account's last working admin key")]
+    LastAdminKey,
     /// The caller pinned a version (If-Match) and the stored one differs.
     #[error("the stored version is not the expected one")]
     VersionMismatch,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::domain::event::EVENT_RETENTION_SECONDS;
+use crate::domain::event::EventSource;
 use crate::domain::{
     AccountId, Action, Actor, Change, Event, EventId, EventPosition, EventScope, SourceId,
     Timestamp,
@@ -45,11 +46,15 @@ struct EventItem {
     pk: String,
     #[serde(rename = "SK")]
     sk: String,
-    /// The `by_source` index's sort key (`table::SOURCE_EVENTS_INDEX_KEY`).
-    source_event: String,
+    /// The `by_source` index's sort key (`table::SOURCE_EVENTS_INDEX_KEY`); absent on an API
+    /// key's event, which is then in no source's listing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source_event: Option<String>,
     id: String,
-    source_id: String,
-    source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source: Option<String>,
     action: String,
     changes: Vec<ChangeItem>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -58,7 +63,8 @@ struct EventItem {
     api_key_label: Option<String>,
     request_id: String,
     at: String,
-    version: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    version: Option<u64>,
     /// The table's TTL attribute: 400 days after `at`.
     expires_at: i64,
 }
@@ -68,10 +74,13 @@ impl EventItem {
         Self {
             pk: account_pk(account),
             sk: format!("{EVENT_SK_PREFIX}{}", event.id.as_str()),
-            source_event: source_event_key(&event.source_id, event.version, event.observed_id()),
+            source_event: event
+                .source
+                .as_ref()
+                .map(|s| source_event_key(&s.id, s.version, event.observed_id())),
             id: event.id.as_str().to_owned(),
-            source_id: event.source_id.to_string(),
-            source: event.source_name.clone(),
+            source_id: event.source.as_ref().map(|s| s.id.to_string()),
+            source: event.source.as_ref().map(|s| s.name.clone()),
             action: event.action.as_str().to_owned(),
             changes: event
                 .changes
@@ -86,17 +95,25 @@ impl EventItem {
             api_key_label: event.actor.api_key_label.clone(),
             request_id: event.actor.request_id.clone(),
             at: event.at.to_string(),
-            version: event.version,
+            version: event.source.as_ref().map(|s| s.version),
             expires_at: event.at.unix_seconds() + EVENT_RETENTION_SECONDS,
         }
     }
 
     fn into_event(self) -> Result<Event, StoreError> {
         let corrupt = |what: &str| StoreError::unexpected(format!("stored event: {what}"));
+        let source = match (self.source_id, self.source, self.version) {
+            (Some(id), Some(name), Some(version)) => Some(EventSource {
+                id: SourceId::parse(&id).ok_or_else(|| corrupt("source id"))?,
+                name,
+                version,
+            }),
+            (None, None, None) => None,
+            _ => return Err(corrupt("source")),
+        };
         Ok(Event {
             id: EventId::parse(&self.id).ok_or_else(|| corrupt("id"))?,
-            source_id: SourceId::parse(&self.source_id).ok_or_else(|| corrupt("source id"))?,
-            source_name: self.source,
+            source,
             action: Action::parse(&self.action).ok_or_else(|| corrupt("action"))?,
             changes: self
                 .changes
@@ -113,7 +130,6 @@ impl EventItem {
                 request_id: self.request_id,
             },
             at: Timestamp::parse(&self.at).ok_or_else(|| corrupt("at"))?,
-            version: self.version,
         })
     }
 }

@@ -15,7 +15,7 @@ pub mod table;
 mod transaction;
 mod verify_rate;
 
-pub use api_keys::{ApiKeyRecord, KeyGrant};
+pub use api_keys::{ApiKeyRecord, KeyGrant, KeyTarget, LastAdmin};
 pub use client::{
     client_from_env, function_client, local_client, local_config, unreachable_client,
 };

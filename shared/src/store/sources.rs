@@ -1,8 +1,6 @@
 //! Source operations. Round trips without contention (docs/SPEC.md §9): get 1, list 1 per page, create 1,
 //! update 2, delete 2.
 
-use std::time::Duration;
-
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 
 use crate::domain::list_query::MAX_PAGE_LIMIT;
@@ -17,7 +15,7 @@ use super::items::{
     ClaimItem, NAME_SK, SourceItem, account_pk, key, name_pk, served_name_key, source_sk, to_item,
 };
 use super::list::PageRequest;
-use super::transaction::{Commit, Role, Transaction};
+use super::transaction::{Commit, Role, Transaction, backoff};
 use super::{Store, StoreError};
 use crate::domain::delivery::ServedName;
 
@@ -503,12 +501,4 @@ fn taken_served_name(failed: &[Role], names: &[ServedName]) -> Option<StoreError
 /// Releases `source`'s name claim.
 fn release_claim(table: &str, source: &Source) -> Result<TransactWriteItem, StoreError> {
     release(table, &ClaimItem::name(source))
-}
-
-/// A short random pause that grows with the attempt, so that racing writers spread out.
-async fn backoff(attempt: u32) {
-    let cap_ms = u64::from(attempt.min(20)) * 5;
-    let [a, b] = crate::domain::random_bytes::<2>();
-    let jitter = u64::from(u16::from_le_bytes([a, b])) * cap_ms / u64::from(u16::MAX);
-    tokio::time::sleep(Duration::from_millis(jitter)).await;
 }

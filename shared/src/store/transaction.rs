@@ -2,6 +2,8 @@
 //! read as "the name claim's condition failed", never as "the third item's": adding an item to a
 //! transaction cannot make another one's failure read as something else.
 
+use std::time::Duration;
+
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::TransactWriteItem;
@@ -27,6 +29,10 @@ pub(crate) enum Role {
     ServedNameClaim(usize),
     /// A host name's claim a write gives up.
     ReleasedServedName,
+    /// An API key's two items (by hash, and in its account's partition: docs/SPEC.md §26).
+    ApiKey,
+    /// The account's key ledger, whose revision orders concurrent key writes.
+    KeyLedger,
 }
 
 impl Role {
@@ -40,6 +46,8 @@ impl Role {
             Role::Event => "event",
             Role::ServedNameClaim(_) => "served_name_claim",
             Role::ReleasedServedName => "released_served_name_claim",
+            Role::ApiKey => "api_key",
+            Role::KeyLedger => "key_ledger",
         }
     }
 }
@@ -142,4 +150,12 @@ impl Transaction {
                 .collect(),
         ))
     }
+}
+
+/// A short random pause that grows with the attempt, so that racing writers spread out.
+pub(crate) async fn backoff(attempt: u32) {
+    let cap_ms = u64::from(attempt.min(20)) * 5;
+    let [a, b] = crate::domain::random_bytes::<2>();
+    let jitter = u64::from(u16::from_le_bytes([a, b])) * cap_ms / u64::from(u16::MAX);
+    tokio::time::sleep(Duration::from_millis(jitter)).await;
 }
