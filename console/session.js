@@ -13,3 +13,16 @@ export const session = {
     sessionStorage.removeItem(KEY);
   },
 };
+
+/** Whether the signed-in key may change sources: `write` and `admin` keys (docs/SPEC.md §26). */
+export function mayWrite(caller) {
+  return caller?.scope === "write" || caller?.scope === "admin";
+}
+
+/** What the key may do, in a word a person reads in the header. */
+export function scopeWords(caller) {
+  return (
+    { read: "read-only", write: "read and write", admin: "administrator" }[caller?.scope] ??
+    "read-only"
+  );
+}

@@ -7,6 +7,7 @@ import { fill, h, problem, route } from "../dom.js";
 import { typeName } from "../fields.js";
 import { setPath } from "../form.js";
 import { contract, sourceTypes } from "../schema.js";
+import { mayWrite } from "../session.js";
 import { sourceFields } from "../sourceform.js";
 import { describe } from "../words.js";
 
@@ -22,7 +23,7 @@ function newKey() {
 let draft = null;
 
 export async function createView(main, { caller }) {
-  if (caller.scope !== "write") {
+  if (!mayWrite(caller)) {
     fill(
       main,
       h("h1", { tabindex: "-1" }, "New source"),

@@ -6,6 +6,7 @@ import { announce, fill, h, problem, route } from "../dom.js";
 import { typeName } from "../fields.js";
 import { setPath } from "../form.js";
 import { contract } from "../schema.js";
+import { mayWrite } from "../session.js";
 import { sourceFields } from "../sourceform.js";
 import { describe } from "../words.js";
 
@@ -25,7 +26,7 @@ function canon(value) {
 const same = (a, b) => JSON.stringify(canon(a)) === JSON.stringify(canon(b));
 
 export async function editView(main, { caller, id, navigate }) {
-  if (caller.scope !== "write") {
+  if (!mayWrite(caller)) {
     fill(
       main,
       h("h1", { tabindex: "-1" }, "Edit source"),

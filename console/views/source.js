@@ -5,6 +5,7 @@ import { api } from "../api.js";
 import { announce, fill, h, problem, route, uniqueId } from "../dom.js";
 import { pagedEvents } from "../events.js";
 import { flatten, SOURCE_FIELDS, TOKEN_KEYS, valueText } from "../fields.js";
+import { mayWrite } from "../session.js";
 import { describe, label } from "../words.js";
 
 const GRACE = [
@@ -28,7 +29,7 @@ export async function sourceView(main, { caller, id, navigate }) {
     );
     return;
   }
-  const writes = caller.scope === "write";
+  const writes = mayWrite(caller);
   const actions = h("div", { class: "actions-result", "aria-live": "polite" });
 
   function render() {

@@ -4,6 +4,7 @@ import { api } from "../api.js";
 import { fill, h, problem, route, uniqueId } from "../dom.js";
 import { LIST_COLUMNS, typeName } from "../fields.js";
 import { contract, healthStatuses, sourceTypes } from "../schema.js";
+import { mayWrite } from "../session.js";
 import { describe } from "../words.js";
 
 const PAGE = 50;
@@ -128,9 +129,7 @@ export async function sourcesView(main, { caller }) {
       "div",
       { class: "title" },
       h("h1", { tabindex: "-1" }, "Sources"),
-      caller.scope === "write"
-        ? h("a", { class: "button", href: route("new") }, "New source")
-        : null,
+      mayWrite(caller) ? h("a", { class: "button", href: route("new") }, "New source") : null,
     ),
     h(
       "form",
@@ -162,7 +161,7 @@ function table(sources, caller) {
         {},
         "A source tells the CDN where your master images are: a bucket, a container or a web folder.",
       ),
-      caller.scope === "write"
+      mayWrite(caller)
         ? h("a", { class: "button", href: route("new") }, "Create your first source")
         : h("p", {}, "This key is read-only: a write key can create one."),
     );

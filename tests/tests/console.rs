@@ -199,6 +199,8 @@ async fn sign_in_shows_the_key_and_sign_out_forgets_it() {
             "acme",
             KeyGrant {
                 label: label.to_owned(),
+                // As `serve`'s dev key is (docs/SPEC.md §26): an admin key also writes.
+                scope: shared::domain::KeyScope::Admin,
                 ..Default::default()
             },
         )
@@ -220,8 +222,13 @@ async fn sign_in_shows_the_key_and_sign_out_forgets_it() {
     let header = browser.text(&browser.find(".key").await).await;
     assert!(header.contains(label), "{header}");
     assert!(
-        header.contains("write") && header.contains("never expires") && header.contains("acme")
+        header.contains("administrator")
+            && header.contains("never expires")
+            && header.contains("acme"),
+        "{header}"
     );
+    let nav = browser.text(&browser.find("nav").await).await;
+    assert!(nav.contains("New source"), "an admin key writes: {nav}");
     assert!(
         browser.find_all("header img, .key img").await.is_empty(),
         "the label is text, not an element"
