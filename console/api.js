@@ -85,7 +85,13 @@ export const api = {
       body: { grace_period: gracePeriod },
       headers: etag ? { "if-match": etag } : {},
     }),
-  verifySource: (id) => call("POST", `${source(id)}/verify`),
+  /** The storage check (§14), and with `path` the object check (§25). */
+  verifySource: (id, path) =>
+    call("POST", `${source(id)}/verify`, { body: path ? { path } : undefined }),
+  /** The account's keys (§26): listed by any key, made and revoked by an administrator key. */
+  listKeys: () => call("GET", "v1/api_keys"),
+  createKey: (body) => call("POST", "v1/api_keys", { body }),
+  revokeKey: (id) => call("DELETE", `v1/api_keys/${encodeURIComponent(id)}`),
   /** The account's events, or one source's (§17), newest first. */
   listEvents: (query) => call("GET", "v1/events", { query }),
   sourceEvents: (id, query) => call("GET", `${source(id)}/events`, { query }),

@@ -7,6 +7,7 @@ import { activityView } from "./views/activity.js";
 import { createView } from "./views/create.js";
 import { editView } from "./views/edit.js";
 import { renderHeader } from "./views/header.js";
+import { keysView } from "./views/keys.js";
 import { signInView } from "./views/signin.js";
 import { sourceView } from "./views/source.js";
 import { sourcesView } from "./views/sources.js";
@@ -74,6 +75,7 @@ async function render() {
   const [first, id, action] = parts;
   if (first === "new") await createView(main, context);
   else if (first === "activity") activityView(main, context);
+  else if (first === "keys") await keysView(main, context);
   else if (first === "sources" && id && action === "edit") await editView(main, { ...context, id });
   else if (first === "sources" && id) await sourceView(main, { ...context, id });
   else await sourcesView(main, context);

@@ -57,3 +57,17 @@ export function when(timestamp) {
   const shown = Number.isNaN(date.getTime()) ? timestamp : date.toLocaleString();
   return h("time", { datetime: timestamp, title: timestamp }, shown);
 }
+
+/** A button that copies `value`, saying whether it could. */
+export function copyButton(value, text) {
+  const button = h("button", { type: "button", class: "secondary" }, text);
+  button.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(value);
+      announce("Copied.");
+    } catch {
+      announce("The browser did not allow copying: select the text and copy it by hand.");
+    }
+  });
+  return button;
+}

@@ -19,6 +19,11 @@ export function mayWrite(caller) {
   return caller?.scope === "write" || caller?.scope === "admin";
 }
 
+/** Whether the signed-in key may create and revoke keys: an `admin` key (docs/SPEC.md §26). */
+export function mayManageKeys(caller) {
+  return caller?.scope === "admin";
+}
+
 /** What the key may do, in a word a person reads in the header. */
 export function scopeWords(caller) {
   return (

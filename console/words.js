@@ -14,9 +14,11 @@ export function describe(error) {
     case status === 401:
       return "The API key was refused: it is unknown, revoked or expired. Sign in again with a valid key.";
     case status === 403:
-      return "This API key may not do this: it is a read-only key. Ask for a write key.";
+      return "This API key may not do this. Ask for a key that may: read-and-write for sources, administrator for keys.";
     case status === 404:
       return "Not found: it was deleted, or does not exist in this account.";
+    case status === 409:
+      return said || "It conflicts with the account as it is now.";
     case status === 412:
       return "The source changed since you opened it, so nothing was saved. Reload it to see the changes; what you typed is kept.";
     case status === 413:

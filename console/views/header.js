@@ -19,6 +19,7 @@ export function renderHeader(caller, { onSignOut }) {
       h("a", { href: route("sources") }, "Sources"),
       writes ? h("a", { href: route("new") }, "New source") : null,
       h("a", { href: route("activity") }, "Activity"),
+      h("a", { href: route("keys") }, "API keys"),
     ),
     h(
       "div",

@@ -2,7 +2,7 @@
 // token masked with reveal and copy, the enabled toggle, health, the audit trail, and the actions
 // verify, rotate, edit and delete. A read-only key sees the facts and no write control.
 import { api } from "../api.js";
-import { announce, fill, h, problem, route, uniqueId } from "../dom.js";
+import { announce, copyButton, fill, h, problem, route, uniqueId } from "../dom.js";
 import { pagedEvents } from "../events.js";
 import { flatten, SOURCE_FIELDS, TOKEN_KEYS, valueText } from "../fields.js";
 import { mayWrite } from "../session.js";
@@ -290,17 +290,4 @@ export function verification(result) {
     ),
     result.error ? h("p", {}, `${result.error.message} (${result.error.code})`) : null,
   );
-}
-
-export function copyButton(value, text) {
-  const button = h("button", { type: "button", class: "secondary" }, text);
-  button.addEventListener("click", async () => {
-    try {
-      await navigator.clipboard.writeText(value);
-      announce("Copied.");
-    } catch {
-      announce("The browser did not allow copying: reveal the token and copy it by hand.");
-    }
-  });
-  return button;
 }

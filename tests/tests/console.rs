@@ -752,3 +752,105 @@ async fn failures_are_said_in_words() {
     browser.wait_for_text("The API key was refused").await;
     browser.quit().await;
 }
+
+/// The account's keys (docs/SPEC.md §26, §27): an administrator makes a read key by keyboard
+/// (its steps counted), sees it once with a way to copy it, and revokes it after being asked; a
+/// read key sees the list and what it may not do.
+#[tokio::test]
+async fn keys_are_made_by_keyboard_shown_once_and_revoked_after_asking() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let admin = app
+        .db
+        .api_key_with(
+            "acme",
+            KeyGrant {
+                label: "owner".to_owned(),
+                scope: shared::domain::KeyScope::Admin,
+                ..Default::default()
+            },
+        )
+        .await;
+    sign_in(&browser, &app, &admin).await;
+    browser.press_control("API keys").await;
+    browser.find("#main h1").await;
+    browser.wait_for_text("New key").await;
+    screen(&browser, "keys").await;
+
+    // From the page's title, which has the focus: Tab to the name, type it, Tab past what it may
+    // do ("Read only", the least, is chosen first), Tab to how long it works and choose
+    // "90 days" by its first character, Tab to the button and Enter.
+    let mut steps = 0;
+    for (keys, typed) in [
+        ("\u{E004}", false),
+        ("CI plan", true),
+        ("\u{E004}", false),
+        ("\u{E004}", false),
+        ("9", false),
+        ("\u{E004}", false),
+        ("\u{E007}", false),
+    ] {
+        browser.press(keys).await;
+        steps += if typed { 1 } else { keys.chars().count() };
+    }
+    browser.wait_for_text("Copy it now").await;
+    assert_eq!(steps, 7, "making a key takes 7 steps");
+    let made = browser.text(&browser.find(".new-key").await).await;
+    assert!(made.starts_with("isk_"), "{made}");
+    assert!(browser.has_control("Copy the key").await);
+    let shown = app.get("/v1/api_key", &made).await.json();
+    assert_eq!(shown["api_key"]["scope"], "read");
+    assert_eq!(shown["api_key"]["label"], "CI plan");
+    assert!(shown["api_key"]["expires_at"].is_string(), "90 days");
+    screen(&browser, "key-made").await;
+    // Shown once: coming back lists it without the key.
+    browser.press_control("Sources").await;
+    browser.press_control("API keys").await;
+    browser.wait_for_text("CI plan").await;
+    assert!(!browser.body_text().await.contains(&made));
+
+    // Revoking asks first; "Keep it" keeps it, then the revocation takes: 2 steps each.
+    let revoke = browser.find("button[aria-label='Revoke CI plan']").await;
+    browser.click(&revoke).await;
+    browser.press_control("Keep it").await;
+    assert_eq!(app.get("/v1/sources", &made).await.status, 200);
+    let revoke = browser.find("button[aria-label='Revoke CI plan']").await;
+    browser.click(&revoke).await;
+    browser.wait_for_text("It stops working at once").await;
+    screen(&browser, "key-revoke").await;
+    browser.press("\u{E007}").await;
+    browser.wait_for_text("Revoked the key CI plan").await;
+    assert_eq!(app.get("/v1/sources", &made).await.status, 401);
+
+    // The last administrator key cannot be revoked: said in words.
+    let own = browser.find("button[aria-label='Revoke owner']").await;
+    browser.click(&own).await;
+    browser.press("\u{E007}").await;
+    browser.wait_for_text("last working admin key").await;
+    assert_eq!(app.get("/v1/sources", &admin).await.status, 200);
+
+    // A read key sees the keys and what it may not do.
+    let read = app
+        .db
+        .api_key_with(
+            "acme",
+            KeyGrant {
+                label: "viewer".to_owned(),
+                scope: shared::domain::KeyScope::Read,
+                ..Default::default()
+            },
+        )
+        .await;
+    browser.press_control("Sign out").await;
+    sign_in(&browser, &app, &read).await;
+    browser.press_control("API keys").await;
+    browser
+        .wait_for_text("Only an administrator key can create or revoke keys")
+        .await;
+    assert!(browser.find_all("form").await.is_empty());
+    assert!(!browser.has_control("Revoke").await);
+    screen(&browser, "keys-read-only").await;
+    browser.quit().await;
+}

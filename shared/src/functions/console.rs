@@ -71,6 +71,7 @@ pub static FILES: &[ConsoleFile] = console_files![
     ("views/create.js", JS),
     ("views/edit.js", JS),
     ("views/activity.js", JS),
+    ("views/keys.js", JS),
 ];
 
 /// The OpenAPI document, as one more file of the console's.
