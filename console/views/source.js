@@ -6,6 +6,7 @@ import { announce, copyButton, fill, h, problem, route, uniqueId } from "../dom.
 import { pagedEvents } from "../events.js";
 import { flatten, SOURCE_FIELDS, TOKEN_KEYS, valueText } from "../fields.js";
 import { mayWrite } from "../session.js";
+import { usePanel } from "../usepanel.js";
 import { describe, label } from "../words.js";
 
 const GRACE = [
@@ -56,17 +57,22 @@ export async function sourceView(main, { caller, id, navigate }) {
         SOURCE_FIELDS.map(([name, show]) => [h("dt", {}, name), h("dd", {}, show(s))]),
       ),
       writes ? enabledToggle() : null,
+      usePanel(s, { tokens: writes }),
       h("h2", {}, "Credentials"),
       settings(Object.entries(s.credentials).filter(([k]) => !TOKEN_KEYS.includes(k))),
       h("h2", {}, "Signing token"),
-      token("Current token", s.credentials.secret_token),
-      s.credentials.previous_secret_token
-        ? token(
-            "Previous token",
-            s.credentials.previous_secret_token,
-            s.credentials.previous_secret_token_expires_at,
-          )
-        : h("p", {}, "No previous token is signing URLs."),
+      writes
+        ? [
+            token("Current token", s.credentials.secret_token),
+            s.credentials.previous_secret_token
+              ? token(
+                  "Previous token",
+                  s.credentials.previous_secret_token,
+                  s.credentials.previous_secret_token_expires_at,
+                )
+              : h("p", {}, "No previous token is signing URLs."),
+          ]
+        : h("p", {}, "A read-only key does not see signing tokens: it cannot sign addresses."),
       h("h2", {}, "Delivery settings"),
       settings(flatten(s.delivery ?? {})),
       writes ? h("h2", {}, "Actions") : null,

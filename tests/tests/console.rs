@@ -854,3 +854,126 @@ async fn keys_are_made_by_keyboard_shown_once_and_revoked_after_asking() {
     screen(&browser, "keys-read-only").await;
     browser.quit().await;
 }
+
+/// "Use this source" (docs/SPEC.md §25, §27): where its images are served, a signed example made
+/// in the browser that the CDN's own check accepts, and the object check, found and not found; a
+/// read key is told it cannot sign.
+#[tokio::test]
+async fn a_source_says_where_its_images_are_signs_an_example_and_checks_an_image() {
+    use integration_tests::storage::{Reply, WebServer};
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let web = WebServer::start(vec![
+        ("/base/", Reply::Status(200)),
+        (
+            "/base/photos/cat.jpg",
+            Reply::Body("image/jpeg", vec![b'x'; 100_000]),
+        ),
+    ])
+    .await;
+    let network = TestNetwork::start().await;
+    network.answer("images.test", &["127.0.0.1"]);
+    let cdn = shared::domain::CdnSettings::new(
+        Some("https://img.example.com/"),
+        Some("imgcdn.example.com"),
+        Some("cdn.example.net"),
+    )
+    .unwrap();
+    let app = TestApp::builder()
+        .verifying(network.verifier(true, &[]))
+        .cdn(cdn)
+        .spawn()
+        .await;
+    let key = app.db.api_key("acme").await;
+    let url = format!("http://images.test:{}/base/", web.address.port());
+    let mut body = integration_tests::fixtures::source_with(
+        "my-images",
+        SourceType::Url,
+        json!({"url": url, "require_token": "true"})
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
+    body["source"]["delivery"] =
+        json!({"custom_domains": ["images.acme.com"], "subdomains": ["my-images"]});
+    let created = app.post("/v1/sources", &key, &body).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let created = created.json();
+    let id = created["id"].as_str().unwrap();
+    sign_in(&browser, &app, &key).await;
+    browser.goto_hash(&format!("sources/{id}")).await;
+    browser.wait_for_text("Use this source").await;
+    let text = browser.body_text().await;
+    for served in [
+        "https://img.example.com/my-images/<image path>",
+        "https://my-images.imgcdn.example.com/<image path>",
+        "https://images.acme.com/<image path>",
+        "Point each custom domain at cdn.example.net with a CNAME record.",
+    ] {
+        assert!(text.contains(served), "{served} in {text}");
+    }
+    // The example the browser signed is one the CDN's own check accepts.
+    browser.wait_for_text("?bossToken=").await;
+    let example = browser.text(&browser.find(".signed code").await).await;
+    let (address, signed) = example.split_once("?bossToken=").unwrap();
+    assert_eq!(address, "https://img.example.com/my-images/photos/cat.jpg");
+    let stored = app
+        .db
+        .store
+        .get_source(
+            &shared::domain::AccountId::parse("acme").unwrap(),
+            &shared::domain::SourceId::parse(id).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(shared::domain::signing::verify_boss_token(
+        &stored,
+        "/my-images/photos/cat.jpg",
+        signed,
+        Timestamp::now()
+    ));
+    let signed = signed.to_owned();
+    screen(&browser, "use-source").await;
+
+    // The object check: found, then not found, each result taking the focus.
+    browser
+        .fill("input[placeholder='photos/cat.jpg']", "photos/cat.jpg")
+        .await;
+    browser.press_control("Check the image").await;
+    browser
+        .wait_for_text("Found: image/jpeg, 100,000 bytes.")
+        .await;
+    let focused = browser
+        .execute("return document.activeElement.textContent", json!([]))
+        .await;
+    assert_eq!(focused, "Found: image/jpeg, 100,000 bytes.");
+    browser
+        .fill("input[placeholder='photos/cat.jpg']", "photos/dog.jpg")
+        .await;
+    browser.press_control("Check the image").await;
+    browser
+        .wait_for_text("Not found: The storage has no object at this path (HTTP 404)")
+        .await;
+
+    // A read key sees where, not how to sign.
+    let read = app
+        .db
+        .api_key_with(
+            "acme",
+            KeyGrant {
+                label: "viewer".to_owned(),
+                scope: shared::domain::KeyScope::Read,
+                ..Default::default()
+            },
+        )
+        .await;
+    browser.press_control("Sign out").await;
+    sign_in(&browser, &app, &read).await;
+    browser.goto_hash(&format!("sources/{id}")).await;
+    browser
+        .wait_for_text("This key cannot see the signing token, so it cannot show a signed example.")
+        .await;
+    assert!(!browser.body_text().await.contains(&signed));
+    browser.quit().await;
+}

@@ -64,6 +64,7 @@ pub static FILES: &[ConsoleFile] = console_files![
     ("fields.js", JS),
     ("events.js", JS),
     ("sourceform.js", JS),
+    ("usepanel.js", JS),
     ("views/signin.js", JS),
     ("views/header.js", JS),
     ("views/sources.js", JS),
