@@ -50,6 +50,19 @@ export function problem(text) {
   return h("div", { class: "problem", role: "alert" }, text);
 }
 
+/**
+ * Shows `children` in `place` and moves the focus there (docs/SPEC.md §27): what the person must
+ * read next appears where they are looking, and a screen reader reads it.
+ */
+export function showHere(place, ...children) {
+  fill(place, ...children);
+  const shown = place.firstElementChild;
+  if (shown) {
+    shown.setAttribute("tabindex", "-1");
+    shown.focus();
+  }
+}
+
 /** "2026-03-05T14:10:00Z" as the reader's local date and time, the exact value in the title. */
 export function when(timestamp) {
   if (!timestamp) return h("span", {}, "—");

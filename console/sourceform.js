@@ -52,7 +52,11 @@ export function sourceFields(doc, type, { editing = false } = {}) {
     delivery,
     name,
     enabled,
-    /** Each message beside its field; the rest, and a count, above the form. */
+    /**
+     * Each message beside its field; all of them, and a count, above the form. Answers the
+     * messages no field took (a refused verification), for the caller to show where the person
+     * is looking.
+     */
     showErrors(messages) {
       const left = placeErrors(controls, messages);
       fill(
@@ -74,8 +78,7 @@ export function sourceFields(doc, type, { editing = false } = {}) {
             )
           : "",
       );
-      if (left.length && !messages.some((m) => !left.includes(m)))
-        summary.querySelector(".problem")?.focus?.();
+      return left;
     },
     clearErrors() {
       placeErrors(controls, []);

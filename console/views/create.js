@@ -3,7 +3,7 @@
 // click or a retry never creates twice. What the person typed stays while they go back and forth
 // and through every error.
 import { api } from "../api.js";
-import { fill, h, problem, route } from "../dom.js";
+import { fill, h, problem, route, showHere } from "../dom.js";
 import { typeName } from "../fields.js";
 import { setPath } from "../form.js";
 import { contract, sourceTypes } from "../schema.js";
@@ -137,8 +137,15 @@ export async function createView(main, { caller }) {
         draft = { step: 3, created: created.data };
         render();
       } catch (error) {
-        fill(message, error.status === 422 ? "" : problem(describe(error)));
-        if (error.status === 422) fields.showErrors(error.messages);
+        if (error.status !== 422) {
+          showHere(message, problem(describe(error)));
+        } else {
+          fill(message);
+          // What no field took (a verification the storage refused) is said beside the button
+          // the person just pressed, and takes the focus; the rest is beside its fields.
+          const left = fields.showErrors(error.messages);
+          if (left.length) showHere(message, problem(left.join(" ")));
+        }
       } finally {
         submit.disabled = false;
       }

@@ -2,7 +2,7 @@
 // only what changed (an untouched secret is kept) with `If-Match`. A 412 says the source changed
 // meanwhile and offers to reload it; the reload keeps what the person changed.
 import { api } from "../api.js";
-import { announce, fill, h, problem, route } from "../dom.js";
+import { announce, fill, h, problem, route, showHere } from "../dom.js";
 import { typeName } from "../fields.js";
 import { setPath } from "../form.js";
 import { contract } from "../schema.js";
@@ -126,7 +126,8 @@ export async function editView(main, { caller, id, navigate }) {
       } catch (error) {
         if (error.status === 422) {
           fill(message);
-          fields.showErrors(error.messages);
+          const left = fields.showErrors(error.messages);
+          if (left.length) showHere(message, problem(left.join(" ")));
         } else {
           const reload = h("button", { type: "button" }, "Reload the source, keeping my changes");
           reload.addEventListener("click", async () => {

@@ -120,17 +120,16 @@ export async function sourceView(main, { caller, id, navigate }) {
     );
   }
 
+  // Enabling takes at once; disabling asks first, since the CDN stops serving the images
+  // (docs/SPEC.md §27).
   function enabledToggle() {
     const id = uniqueId("enabled");
     const box = h("input", { id, type: "checkbox", role: "switch", checked: current.data.enabled });
-    box.addEventListener("change", async () => {
+    const ask = h("div", { class: "confirm" });
+    async function save(enabled) {
       box.disabled = true;
       try {
-        current = await api.updateSource(
-          current.data.id,
-          { enabled: box.checked },
-          { etag: current.etag },
-        );
+        current = await api.updateSource(current.data.id, { enabled }, { etag: current.etag });
         announce(
           current.data.enabled
             ? "Enabled: the CDN serves the source."
@@ -138,16 +137,37 @@ export async function sourceView(main, { caller, id, navigate }) {
         );
         render();
       } catch (error) {
-        box.checked = !box.checked;
+        box.checked = !enabled;
         box.disabled = false;
         fill(actions, problem(describe(error)), error.status === 412 ? reloadButton() : null);
       }
+    }
+    box.addEventListener("change", () => {
+      if (box.checked) {
+        save(true);
+        return;
+      }
+      box.checked = true;
+      const yes = h("button", { type: "button", class: "danger" }, "Disable the source");
+      const no = h("button", { type: "button", class: "secondary" }, "Keep it enabled");
+      yes.addEventListener("click", () => save(false));
+      no.addEventListener("click", () => {
+        fill(ask);
+        box.focus();
+      });
+      fill(ask, h("p", {}, "Disable it? The CDN stops serving its images at once."), yes, " ", no);
+      yes.focus();
     });
     return h(
       "div",
-      { class: "field check" },
-      box,
-      h("label", { for: id }, "Enabled: the CDN serves this source"),
+      {},
+      h(
+        "div",
+        { class: "field check" },
+        box,
+        h("label", { for: id }, "Enabled: the CDN serves this source"),
+      ),
+      ask,
     );
   }
 

@@ -412,6 +412,24 @@ async fn create_each_type_verify_before_saving_and_the_errors_beside_their_field
     browser
         .wait_for_text("Credentials could not be verified")
         .await;
+    // Said beside the button just pressed, with the focus on it (docs/SPEC.md §27).
+    let focused = browser
+        .execute(
+            "const a = document.activeElement; \
+             return {alert: a.getAttribute('role'), text: a.textContent, \
+                     beforeButtons: a.parentElement.nextElementSibling?.className}",
+            json!([]),
+        )
+        .await;
+    assert_eq!(focused["alert"], "alert", "{focused}");
+    assert!(
+        focused["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Credentials could not be verified"),
+        "{focused}"
+    );
+    assert_eq!(focused["beforeButtons"], "buttons", "{focused}");
     let checked = app.get("/v1/sources?q=checked", &key).await.json();
     assert!(checked.as_array().unwrap().is_empty(), "nothing saved");
 
@@ -478,8 +496,15 @@ async fn a_source_toggled_rotated_edited_through_a_412_and_deleted() {
         .wait_for_text(created["credentials"]["secret_token"].as_str().unwrap())
         .await;
 
-    // Disable with the toggle.
+    // Disable with the toggle: it asks first, and keeping it changes nothing.
     browser.click_on("input[role='switch']").await;
+    browser
+        .wait_for_text("The CDN stops serving its images at once")
+        .await;
+    browser.press_control("Keep it enabled").await;
+    assert_eq!(app.get(&path, &key).await.json()["enabled"], true);
+    browser.click_on("input[role='switch']").await;
+    browser.press_control("Disable the source").await;
     browser
         .wait_for_text("Disabled: the CDN does not serve")
         .await;
