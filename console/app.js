@@ -36,11 +36,11 @@ function signOut() {
 async function render() {
   if (!keepStatus) announce("");
   keepStatus = false;
-  const parts = location.hash
-    .replace(/^#\/?/, "")
-    .split("/")
-    .filter(Boolean)
-    .map(decodeURIComponent);
+  // `#/sources?sort=name&q=my`: the route, then what the view keeps in the address (a list's
+  // filters and page, docs/SPEC.md §27).
+  const [path, search] = location.hash.replace(/^#\/?/, "").split("?");
+  const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+  const query = Object.fromEntries(new URLSearchParams(search ?? ""));
   if (!session.key) {
     caller = null;
     renderHeader(null, {});
@@ -71,7 +71,7 @@ async function render() {
     }
   }
   renderHeader(caller, { onSignOut: signOut });
-  const context = { caller, navigate };
+  const context = { caller, navigate, query };
   const [first, id, action] = parts;
   if (first === "new") await createView(main, context);
   else if (first === "activity") activityView(main, context);

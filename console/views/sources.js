@@ -1,5 +1,6 @@
-// The sources list (docs/SPEC.md §11, §20): paged through `Link` both ways, sorted, filtered by
-// type, enabled and health, searched by name prefix.
+// The sources list (docs/SPEC.md §11, §20, §27): paged through `Link` both ways, sorted, filtered
+// by type, enabled and health, searched by name prefix; the filters and the page are kept in the
+// address, so a reload, Back from a source and a shared link show the same page.
 import { api } from "../api.js";
 import { fill, h, problem, route, uniqueId } from "../dom.js";
 import { LIST_COLUMNS, typeName } from "../fields.js";
@@ -17,6 +18,42 @@ const SORTS = [
 
 // What the person chose, kept while they move between views (a filter, the page they were on).
 const state = { filters: { sort: "created_at" }, pages: [{}] };
+const FILTERS = ["q", "source_type", "enabled", "health", "sort"];
+
+/** The state the address names: its filters, and its page (the cursor of a later page, and its
+ * number). The pages seen before it are known only if this tab saw them. */
+function fromAddress(query) {
+  if (!query || !Object.keys(query).length) return;
+  const filters = { sort: "created_at" };
+  for (const name of FILTERS) if (query[name]) filters[name] = query[name];
+  const known = state.pages[state.pages.length - 1]?.cursor === query.cursor;
+  const sameFilters = JSON.stringify(filters) === JSON.stringify(state.filters);
+  if (!(known && sameFilters)) {
+    // The pages between the first and this one are unknown here (null): "Previous" then goes
+    // back to the first.
+    const number = query.cursor ? Math.max(2, Math.min(Number(query.page) || 2, 10_000)) : 1;
+    state.pages = query.cursor
+      ? [{}, ...Array(number - 2).fill(null), { cursor: query.cursor }]
+      : [{}];
+  }
+  state.filters = filters;
+}
+
+/** Puts the state in the address without a new history entry or a new render. */
+function remember() {
+  const query = new URLSearchParams();
+  for (const name of FILTERS) {
+    const value = state.filters[name];
+    if (value && !(name === "sort" && value === "created_at")) query.set(name, value);
+  }
+  const cursor = state.pages[state.pages.length - 1]?.cursor;
+  if (cursor) {
+    query.set("cursor", cursor);
+    query.set("page", String(state.pages.length));
+  }
+  const text = query.toString();
+  history.replaceState(null, "", `${route("sources")}${text ? `?${text}` : ""}`);
+}
 
 function select(labelText, name, options, value) {
   const id = uniqueId(name);
@@ -31,7 +68,8 @@ function select(labelText, name, options, value) {
   };
 }
 
-export async function sourcesView(main, { caller }) {
+export async function sourcesView(main, { caller, query }) {
+  fromAddress(query);
   // The choices come from the API's description; without it, the list still works unfiltered.
   let types = [];
   let statuses = [];
@@ -89,8 +127,11 @@ export async function sourcesView(main, { caller }) {
         ...state.pages[state.pages.length - 1],
       });
       nextQuery = page.next;
+      remember();
       fill(results, table(page.data, caller));
       fill(where, `Page ${state.pages.length}`);
+      previous.textContent =
+        state.pages[state.pages.length - 2] === null ? "First page" : "Previous page";
       next.disabled = !nextQuery;
     } catch (error) {
       fill(results, problem(describe(error)));
@@ -116,6 +157,7 @@ export async function sourcesView(main, { caller }) {
     control.input.addEventListener("change", apply);
   previous.addEventListener("click", () => {
     state.pages.pop();
+    if (state.pages[state.pages.length - 1] === null) state.pages = [{}];
     show().then(() => results.querySelector("a")?.focus());
   });
   next.addEventListener("click", () => {
