@@ -46,6 +46,10 @@ struct ApiKeyItem {
     account_id: String,
     label: String,
     created_at: String,
+    /// Unix milliseconds of `created_at`, which orders keys made within one second; absent on
+    /// keys made before it existed (their second stands in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    created_ms: Option<i64>,
     revoked: bool,
     /// `read`, `write` or `admin`; keys made before scopes existed have none and are `write` keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -78,6 +82,8 @@ pub struct ApiKeyRecord {
     pub account_id: AccountId,
     pub label: String,
     pub created_at: String,
+    /// When it was made, in Unix milliseconds: the listing's order.
+    pub created_ms: i64,
     pub revoked: bool,
     pub scope: KeyScope,
     pub valid_until: Option<Timestamp>,
@@ -129,6 +135,14 @@ pub enum LastAdmin {
 
 impl ApiKeyItem {
     fn into_record(self) -> Result<ApiKeyRecord, StoreError> {
+        let created_ms = match self.created_ms {
+            Some(ms) => ms,
+            None => Timestamp::parse(&self.created_at)
+                .map(|t| t.unix_seconds() * 1000)
+                .ok_or_else(|| {
+                    StoreError::unexpected("stored API key has a malformed created_at")
+                })?,
+        };
         Ok(ApiKeyRecord {
             hash: ApiKeyHash::parse(&self.key_hash)
                 .ok_or_else(|| StoreError::unexpected("stored API key has a malformed hash"))?,
@@ -136,6 +150,7 @@ impl ApiKeyItem {
                 .map_err(|_| StoreError::unexpected("stored API key has a malformed account id"))?,
             label: self.label,
             created_at: self.created_at,
+            created_ms,
             revoked: self.revoked,
             scope: match self.scope.as_deref() {
                 None => KeyScope::Write,
@@ -179,11 +194,13 @@ impl Store {
         grant: &KeyGrant,
         actor: &Actor,
     ) -> Result<ApiKeyRecord, StoreError> {
+        let (created, created_ms) = Timestamp::now_precise();
         let record = ApiKeyRecord {
             hash: hash.clone(),
             account_id: account.clone(),
             label: grant.label.clone(),
-            created_at: Timestamp::now().to_string(),
+            created_at: created.to_string(),
+            created_ms: i64::try_from(created_ms).unwrap_or(i64::MAX),
             revoked: false,
             scope: grant.scope,
             valid_until: grant.valid_until,
@@ -197,6 +214,7 @@ impl Store {
             account_id: account.to_string(),
             label: record.label.clone(),
             created_at: record.created_at.clone(),
+            created_ms: Some(record.created_ms),
             revoked: false,
             scope: Some(grant.scope.as_str().to_owned()),
             valid_until,
@@ -379,10 +397,8 @@ impl Store {
                 keys.push(from_item::<ApiKeyItem>(item)?.into_record()?);
             }
         }
-        // RFC 3339 to the second sorts as time; the hash breaks ties, so the order is stable.
-        keys.sort_by(|a, b| {
-            (b.created_at.as_str(), b.hash.as_str()).cmp(&(a.created_at.as_str(), a.hash.as_str()))
-        });
+        // Newest first, to the millisecond; the hash breaks ties, so the order is stable.
+        keys.sort_by(|a, b| (b.created_ms, b.hash.as_str()).cmp(&(a.created_ms, a.hash.as_str())));
         Ok(KeyLedger { keys, revision })
     }
 
