@@ -1,8 +1,61 @@
-// The audit trail's events as a person reads them (docs/SPEC.md §17): one event as a list item,
-// and a list paged through `Link`. Shown by the Activity view and by a source's view.
+// The audit trail's events as a person reads them (docs/SPEC.md §17, §27): one event as a list
+// item, each change a sentence ("Bucket: photos-old → photos"), and a list paged through `Link`,
+// optionally keeping only some events. Shown by the Activity view and by a source's view.
 import { fill, h, problem, route, when } from "./dom.js";
-import { valueText } from "./fields.js";
-import { describe } from "./words.js";
+import { describe, label } from "./words.js";
+
+// What a change's field is called on screen; any other is its last part in words.
+const FIELD_WORDS = {
+  source: "Name",
+  source_type: "Storage type",
+  enabled: "Enabled",
+  secrets_updated_at: "Secrets last changed",
+  "health.status": "Health",
+  "health.error.code": "Health problem",
+  "credentials.require_token": "Signed addresses required",
+  "credentials.secret_token": "Signing token",
+  "credentials.previous_secret_token": "Previous signing token",
+  "delivery.custom_domains": "Custom domains",
+  "delivery.subdomains": "Subdomains",
+  "delivery.default_params": "Default image settings",
+  "delivery.cache": "Cache",
+  "delivery.fallback_images": "Fallback images",
+  "delivery.crossdomain_xml": "Flash cross-domain file",
+  "api_key.id": "Key ID",
+  "api_key.label": "Key name",
+  "api_key.scope": "Access",
+  "api_key.expires_at": "Stops working",
+};
+
+function fieldWords(field) {
+  return FIELD_WORDS[field] ?? label(String(field).split(".").pop());
+}
+
+/** A value in words: lists joined, settings as "name: value", yes and no, nothing as "none". */
+function valueWords(value) {
+  if (value === null || value === undefined) return "none";
+  if (value === true) return "yes";
+  if (value === false) return "no";
+  if (Array.isArray(value)) return value.length ? value.map(valueWords).join(", ") : "none";
+  if (typeof value === "object") {
+    const entries = Object.entries(value);
+    return entries.length
+      ? entries.map(([k, v]) => `${label(k)}: ${valueWords(v)}`).join("; ")
+      : "none";
+  }
+  return String(value);
+}
+
+/** One change as a sentence. */
+export function changeSentence(change) {
+  const name = fieldWords(change.field);
+  const from = "from" in change;
+  const to = "to" in change;
+  if (!from && !to) return `${name} changed (a secret: its value is never shown)`;
+  if (!from) return `${name}: ${valueWords(change.to)}`;
+  if (!to) return `${name}: ${valueWords(change.from)} (removed)`;
+  return `${name}: ${valueWords(change.from)} → ${valueWords(change.to)}`;
+}
 
 const ACTIONS = {
   created: "created",
@@ -46,26 +99,22 @@ export function eventItem(event, { linked }) {
       ? h(
           "ul",
           { class: "changes" },
-          event.changes.map((c) =>
-            h(
-              "li",
-              {},
-              h("code", {}, c.field),
-              "from" in c || "to" in c
-                ? `: ${valueText(c.from)} → ${valueText(c.to)}`
-                : " changed (a secret: not shown)",
-            ),
-          ),
+          event.changes.map((c) => h("li", {}, changeSentence(c))),
         )
       : null,
   );
 }
 
+// How many pages of the API one page of a filtered list may read, so that a rare action costs
+// a bounded wait.
+const MAX_READS = 8;
+
 /**
  * A paged event list: `load(query)` answers one page. Next follows `Link`; Previous goes back
- * through the pages already seen.
+ * through the pages already seen. With `keep`, only the events it keeps are shown: pages are read
+ * until 25 are found, the end, or a few reads.
  */
-export function pagedEvents(load, { linked, empty }) {
+export function pagedEvents(load, { linked, empty, keep = () => true }) {
   const list = h("ol", { class: "events" });
   const status = h("div");
   const previous = h(
@@ -79,10 +128,19 @@ export function pagedEvents(load, { linked, empty }) {
   async function show() {
     previous.disabled = next.disabled = true;
     try {
-      const page = await load({ limit: 25, ...seen[seen.length - 1] });
-      nextQuery = page.next;
-      fill(list, ...page.data.map((e) => eventItem(e, { linked })));
-      fill(status, page.data.length || seen.length > 1 ? "" : empty);
+      let query = seen[seen.length - 1];
+      const shown = [];
+      let next = null;
+      for (let reads = 0; reads < MAX_READS; reads += 1) {
+        const page = await load({ limit: 25, ...query });
+        shown.push(...page.data.filter(keep));
+        next = page.next;
+        if (shown.length >= 25 || !next) break;
+        query = next;
+      }
+      nextQuery = next;
+      fill(list, ...shown.map((e) => eventItem(e, { linked })));
+      fill(status, shown.length || seen.length > 1 ? "" : empty);
       previous.disabled = seen.length === 1;
       next.disabled = !nextQuery;
     } catch (error) {

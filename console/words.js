@@ -36,8 +36,14 @@ export function describe(error) {
   }
 }
 
-/** Field names for people: `access_key_id` → "Access key id". */
+// Words people write in capitals.
+const CAPITALS = { id: "ID", url: "URL", sas: "SAS", ttl: "lifetime", xml: "XML", cname: "CNAME" };
+
+/** Field names for people: `access_key_id` → "Access key ID". */
 export function label(key) {
-  const text = String(key).replaceAll("_", " ");
+  const text = String(key)
+    .split("_")
+    .map((word) => CAPITALS[word] ?? word)
+    .join(" ");
   return text.charAt(0).toUpperCase() + text.slice(1);
 }

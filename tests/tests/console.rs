@@ -582,7 +582,29 @@ async fn a_source_toggled_rotated_edited_through_a_412_and_deleted() {
     assert_eq!(app.get(&path, &key).await.status, 404);
     browser.goto_hash("activity").await;
     browser.wait_for_text("deleted").await;
+    // Each change a sentence in words (docs/SPEC.md §27), never a field's path.
+    browser
+        .wait_for_text("Bucket: their-bucket (removed)")
+        .await;
+    browser.wait_for_text("Enabled: yes → no").await;
+    browser
+        .wait_for_text("Secret access key changed (a secret: its value is never shown)")
+        .await;
+    let text = browser.body_text().await;
+    assert!(
+        !text.contains("credentials.") && !text.contains("delivery."),
+        "{text}"
+    );
     screen(&browser, "activity").await;
+    // Only the rotations; then only the deleted photos' deletion, found by its name.
+    browser.choose("#main select", "secret_token_rotated").await;
+    browser.wait_for_text("rotated the signing token of").await;
+    browser.wait_for_count("ol.events > li", 1).await;
+    browser.choose("#main select", "deleted").await;
+    browser.wait_for_count("ol.events > li", 1).await;
+    browser.fill("input[type='search']", "nobody").await;
+    browser.press_control("Show").await;
+    browser.wait_for_text("No source is named nobody.").await;
     browser.quit().await;
 }
 
