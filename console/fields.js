@@ -29,7 +29,11 @@ export const LIST_COLUMNS = [
   ["Enabled", (s) => (s.enabled ? "Yes" : "No")],
   [
     "Health",
-    (s) => h("span", { class: `health health-${s.health?.status}` }, s.health?.status ?? "unknown"),
+    // The status, and why when the last check did not pass (docs/SPEC.md §27).
+    (s) => [
+      h("span", { class: `health health-${s.health?.status}` }, s.health?.status ?? "unknown"),
+      s.health?.error ? h("span", { class: "why" }, `: ${s.health.error.message}`) : null,
+    ],
   ],
   ["Created", (s) => when(s.created_at)],
 ];

@@ -1055,3 +1055,37 @@ async fn a_source_says_where_its_images_are_signs_an_example_and_checks_an_image
     assert!(!browser.body_text().await.contains(&signed));
     browser.quit().await;
 }
+
+/// The list says why a source failed its last check (docs/SPEC.md §27), not only that it did.
+#[tokio::test]
+async fn the_list_says_why_a_source_failed() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let key = app.db.api_key("acme").await;
+    let created = app
+        .post(
+            "/v1/sources",
+            &key,
+            &source_body("unreachable", SourceType::Url),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    // The kit's network resolves no name: the check fails, and that is the source's health.
+    let verified = app
+        .send(
+            app.http
+                .post(app.url(&format!("/v1/sources/{id}/verify")))
+                .header("imageboss-api-key", &key),
+        )
+        .await;
+    let message = verified.json()["verification"]["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    sign_in(&browser, &app, &key).await;
+    browser.wait_for_text(&format!("failed: {message}")).await;
+    browser.quit().await;
+}
