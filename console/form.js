@@ -2,14 +2,14 @@
 // typed, so every type's fields, the delivery settings included, come out of one function.
 import { h, uniqueId } from "./dom.js";
 import { unwrap } from "./schema.js";
-import { label } from "./words.js";
+import { label, valueWords } from "./words.js";
 
 /**
  * A control for the value at `path` (`credential_attributes.bucket`, `delivery.cache.ttl`):
  * `{path, element, read(), write(v), showErrors(list)}`. `read()` is `undefined` for "not given".
  */
 export function control(doc, path, rawSchema, { required = false, secret = false, title } = {}) {
-  const { schema } = unwrap(doc, rawSchema);
+  const { schema, nullable } = unwrap(doc, rawSchema);
   const id = uniqueId("field");
   const help = schema.description
     ? h("p", { class: "help", id: `${id}-help` }, schema.description)
@@ -27,19 +27,36 @@ export function control(doc, path, rawSchema, { required = false, secret = false
     const children = Object.entries(schema.properties).map(([key, child]) =>
       control(doc, `${path}.${key}`, child, { required: (schema.required ?? []).includes(key) }),
     );
+    // A setting that may be absent as a whole (a fallback image) has its own switch: off, its
+    // fields are hidden and nothing of them is sent (docs/SPEC.md §27).
+    const on = nullable ? h("input", { type: "checkbox", id: `${id}-on` }) : null;
+    const inner = h(
+      "div",
+      { class: "group-fields" },
+      children.map((c) => c.element),
+    );
+    const sync = () => {
+      if (on) inner.hidden = !on.checked;
+    };
+    on?.addEventListener("change", sync);
+    sync();
     const element = h(
       "fieldset",
       { class: "group" },
       h("legend", {}, name),
       help,
+      on
+        ? h("div", { class: "field check" }, on, h("label", { for: `${id}-on` }, `Use: ${name}`))
+        : null,
       error,
-      children.map((c) => c.element),
+      inner,
     );
     return {
       path,
       element,
       children,
       read() {
+        if (on && !on.checked) return undefined;
         const value = {};
         for (const child of children) {
           const v = child.read();
@@ -48,6 +65,10 @@ export function control(doc, path, rawSchema, { required = false, secret = false
         return Object.keys(value).length ? value : undefined;
       },
       write(value) {
+        if (on) {
+          on.checked = value !== null && value !== undefined;
+          sync();
+        }
         for (const child of children) child.write(value?.[child.path.split(".").pop()]);
       },
       showErrors(list) {
@@ -62,7 +83,7 @@ export function control(doc, path, rawSchema, { required = false, secret = false
       "select",
       { id, name: path, "aria-describedby": describedBy },
       required ? null : h("option", { value: "" }, "(not set)"),
-      strings.map((v) => h("option", { value: v }, v)),
+      strings.map((v) => h("option", { value: v }, valueWords(v))),
     );
     read = () => input.value || undefined;
     write = (v) => {
@@ -76,6 +97,25 @@ export function control(doc, path, rawSchema, { required = false, secret = false
       input.checked = v ?? schema.default ?? false;
     };
     write(undefined);
+  } else if (schema.type === "integer" && schema["x-duration"] === "seconds") {
+    // A lifetime as a choice of durations within its bounds: what cannot be sent is not offered.
+    const choices = DURATIONS.filter(
+      ([seconds]) =>
+        seconds >= (schema.minimum ?? 0) && seconds <= (schema.maximum ?? Number.MAX_VALUE),
+    );
+    input = h(
+      "select",
+      { id, name: path, "aria-describedby": describedBy },
+      h("option", { value: "" }, `The default (${durationWords(schema.default)})`),
+      choices.map(([seconds, words]) => h("option", { value: String(seconds) }, words)),
+    );
+    read = () => (input.value === "" ? undefined : Number(input.value));
+    write = (v) => {
+      const known = choices.some(([seconds]) => seconds === v);
+      if (v !== undefined && v !== null && !known)
+        input.append(h("option", { value: String(v) }, durationWords(v)));
+      input.value = v === undefined || v === null ? "" : String(v);
+    };
   } else if (schema.type === "integer") {
     input = h("input", {
       id,
@@ -92,47 +132,9 @@ export function control(doc, path, rawSchema, { required = false, secret = false
       input.value = v ?? "";
     };
   } else if (schema.type === "array") {
-    input = h("textarea", {
-      id,
-      name: path,
-      rows: 3,
-      "aria-describedby": describedBy,
-      placeholder: "One per line",
-    });
-    read = () => {
-      const lines = input.value
-        .split("\n")
-        .map((l) => l.trim())
-        .filter(Boolean);
-      return lines.length ? lines : undefined;
-    };
-    write = (v) => {
-      input.value = (v ?? []).join("\n");
-    };
+    return listControl({ path, name, help, error, describedBy, max: schema.maxItems });
   } else if (schema.type === "object") {
-    input = h("textarea", {
-      id,
-      name: path,
-      rows: 3,
-      "aria-describedby": describedBy,
-      placeholder: "name=value, one per line",
-    });
-    read = () => {
-      const entries = input.value
-        .split("\n")
-        .map((l) => l.trim())
-        .filter(Boolean)
-        .map((l) => {
-          const at = l.indexOf("=");
-          return at < 0 ? [l, ""] : [l.slice(0, at).trim(), l.slice(at + 1).trim()];
-        });
-      return entries.length ? Object.fromEntries(entries) : undefined;
-    };
-    write = (v) => {
-      input.value = Object.entries(v ?? {})
-        .map(([k, x]) => `${k}=${x}`)
-        .join("\n");
-    };
+    return rowsControl({ path, name, help, error, max: schema.maxProperties });
   } else {
     const type = secret ? "password" : schema.format === "uri" ? "url" : "text";
     input = h("input", {
@@ -168,6 +170,128 @@ export function control(doc, path, rawSchema, { required = false, secret = false
       showMessages(error, list);
       if (list.length) input.setAttribute("aria-invalid", "true");
       else input.removeAttribute("aria-invalid");
+    },
+  };
+}
+
+const DURATIONS = [
+  [1, "1 second"],
+  [60, "1 minute"],
+  [300, "5 minutes"],
+  [1800, "30 minutes"],
+  [3600, "1 hour"],
+  [21600, "6 hours"],
+  [86400, "1 day"],
+  [604800, "1 week"],
+  [2592000, "30 days"],
+  [31536000, "1 year"],
+];
+
+function durationWords(seconds) {
+  return DURATIONS.find(([s]) => s === seconds)?.[1] ?? `${seconds} seconds`;
+}
+
+/** A list of texts (custom domains, subdomains): one field per entry, added and removed. */
+function listControl({ path, name, help, error, max }) {
+  const rows = h("ul", { class: "list-edit" });
+  const add = h("button", { type: "button", class: "secondary" }, `Add to ${name.toLowerCase()}`);
+  const inputs = () => [...rows.querySelectorAll("input")];
+  function addRow(value = "") {
+    const input = h("input", {
+      type: "text",
+      value,
+      name: path,
+      autocomplete: "off",
+      spellcheck: "false",
+      "aria-label": `${name}: entry ${inputs().length + 1}`,
+    });
+    const remove = h("button", { type: "button", class: "secondary" }, "Remove");
+    const row = h("li", {}, input, " ", remove);
+    remove.addEventListener("click", () => {
+      row.remove();
+      add.disabled = false;
+      add.focus();
+    });
+    rows.append(row);
+    add.disabled = max !== undefined && inputs().length >= max;
+    return input;
+  }
+  add.addEventListener("click", () => addRow().focus());
+  const element = h("fieldset", { class: "group" }, h("legend", {}, name), help, rows, add, error);
+  return {
+    path,
+    element,
+    input: add,
+    read() {
+      const values = inputs()
+        .map((i) => i.value.trim())
+        .filter(Boolean);
+      return values.length ? values : undefined;
+    },
+    write(value) {
+      rows.replaceChildren();
+      for (const item of value ?? []) addRow(item);
+      add.disabled = max !== undefined && inputs().length >= max;
+    },
+    showErrors(list) {
+      showMessages(error, list);
+    },
+  };
+}
+
+/** Named values (default image settings): a row per name and value, added and removed. */
+function rowsControl({ path, name, help, error, max }) {
+  const rows = h("ul", { class: "list-edit" });
+  const add = h(
+    "button",
+    { type: "button", class: "secondary" },
+    `Add a row to ${name.toLowerCase()}`,
+  );
+  function addRow(key = "", value = "") {
+    const n = rows.children.length + 1;
+    const keyInput = h("input", {
+      type: "text",
+      value: key,
+      autocomplete: "off",
+      spellcheck: "false",
+      "aria-label": `${name}: name ${n}`,
+    });
+    const valueInput = h("input", {
+      type: "text",
+      value,
+      autocomplete: "off",
+      spellcheck: "false",
+      "aria-label": `${name}: value ${n}`,
+    });
+    const remove = h("button", { type: "button", class: "secondary" }, "Remove");
+    const row = h("li", {}, keyInput, " = ", valueInput, " ", remove);
+    remove.addEventListener("click", () => {
+      row.remove();
+      add.disabled = false;
+      add.focus();
+    });
+    rows.append(row);
+    add.disabled = max !== undefined && rows.children.length >= max;
+    return keyInput;
+  }
+  add.addEventListener("click", () => addRow().focus());
+  const element = h("fieldset", { class: "group" }, h("legend", {}, name), help, rows, add, error);
+  return {
+    path,
+    element,
+    input: add,
+    read() {
+      const entries = [...rows.children]
+        .map((row) => [...row.querySelectorAll("input")].map((i) => i.value.trim()))
+        .filter(([key]) => key);
+      return entries.length ? Object.fromEntries(entries) : undefined;
+    },
+    write(value) {
+      rows.replaceChildren();
+      for (const [key, v] of Object.entries(value ?? {})) addRow(key, v);
+    },
+    showErrors(list) {
+      showMessages(error, list);
     },
   };
 }

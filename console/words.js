@@ -47,3 +47,17 @@ export function label(key) {
     .join(" ");
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
+
+// A setting's value as a person says it, where the API's word is not one.
+const VALUE_WORDS = {
+  respect_origin: "Follow the origin's cache headers",
+  override_origin: "Use these lifetimes, whatever the origin says",
+  enforce_minimum: "Use these lifetimes at least",
+  true: "Yes",
+  false: "No",
+};
+
+/** An enumerated value in words; one without its words shows as it is. */
+export function valueWords(value) {
+  return VALUE_WORDS[value] ?? String(value);
+}

@@ -1089,3 +1089,99 @@ async fn the_list_says_why_a_source_failed() {
     browser.wait_for_text(&format!("failed: {message}")).await;
     browser.quit().await;
 }
+
+/// The delivery settings as a form made for them (docs/SPEC.md §27): a custom domain added in a
+/// counted number of steps, lifetimes chosen as durations within their bounds, default image
+/// settings as rows, a fallback image behind its own switch, behaviours in words.
+#[tokio::test]
+async fn delivery_settings_are_edited_as_lists_rows_durations_and_switches() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let key = app.db.api_key("acme").await;
+    let created = app
+        .post(
+            "/v1/sources",
+            &key,
+            &source_body("delivered", SourceType::Url),
+        )
+        .await;
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/sources/{id}");
+    sign_in(&browser, &app, &key).await;
+    browser.goto_hash(&format!("sources/{id}")).await;
+    browser.wait_for_text("Use this source").await;
+
+    // Add a custom domain: Edit, Add, type it (the new field has the focus), Save: 4 steps.
+    let mut steps = 0;
+    browser.press_control("Edit").await;
+    steps += 1;
+    browser.press_control("Add to custom domains").await;
+    steps += 1;
+    browser.press("images.acme.com").await;
+    steps += 1;
+    browser.press_control("Save changes").await;
+    steps += 1;
+    browser.wait_for_text("Saved delivered").await;
+    assert_eq!(steps, 4);
+    let stored = app.get(&path, &key).await.json();
+    assert_eq!(
+        stored["delivery"]["custom_domains"],
+        json!(["images.acme.com"])
+    );
+
+    // The rest of the editor: durations offered only within bounds, rows, a switch.
+    browser.press_control("Edit").await;
+    let ttl = "[name='delivery.cache.ttl']";
+    let offered = browser
+        .execute(
+            "return [...document.querySelector(arguments[0]).options].map(o => o.textContent)",
+            json!([ttl]),
+        )
+        .await;
+    assert_eq!(
+        offered,
+        json!([
+            "The default (1 year)",
+            "30 minutes",
+            "1 hour",
+            "6 hours",
+            "1 day",
+            "1 week",
+            "30 days",
+            "1 year"
+        ]),
+        "nothing under the 30 minutes the API allows"
+    );
+    browser.choose(ttl, "86400").await;
+    let behaviors = browser
+        .execute(
+            "return [...document.querySelector(\"[name='delivery.cache.behavior']\").options].map(o => o.textContent)",
+            json!([]),
+        )
+        .await;
+    assert!(
+        behaviors
+            .to_string()
+            .contains("Follow the origin's cache headers"),
+        "{behaviors}"
+    );
+    browser.press_control("Add a row to default params").await;
+    browser.press("q").await;
+    browser.press("\u{E004}").await;
+    browser.press("75").await;
+    screen(&browser, "edit-delivery").await;
+    browser.press_control("Save changes").await;
+    browser.wait_for_text("Saved delivered").await;
+    let stored = app.get(&path, &key).await.json();
+    assert_eq!(stored["delivery"]["cache"]["ttl"], 86400);
+    assert_eq!(stored["delivery"]["default_params"], json!({"q": "75"}));
+    assert_eq!(
+        stored["delivery"]["custom_domains"],
+        json!(["images.acme.com"]),
+        "kept"
+    );
+    assert_eq!(stored["delivery"]["fallback_images"]["error"], Value::Null);
+    browser.quit().await;
+}

@@ -496,8 +496,8 @@ pub(super) fn delivery_schema(input: bool) -> Value {
         "type": "object", "additionalProperties": false,
         "properties": {
             "behavior": nullable(json!({"type": "string", "enum": behaviors, "default": "respect_origin"})),
-            "ttl": nullable(json!({"type": "integer", "minimum": MIN_TTL_SECONDS, "maximum": MAX_TTL_SECONDS, "default": MAX_TTL_SECONDS})),
-            "error_ttl": nullable(json!({"type": "integer", "minimum": MIN_ERROR_TTL_SECONDS, "maximum": MAX_TTL_SECONDS, "default": 300}))
+            "ttl": nullable(json!({"type": "integer", "minimum": MIN_TTL_SECONDS, "maximum": MAX_TTL_SECONDS, "default": MAX_TTL_SECONDS, "x-duration": "seconds"})),
+            "error_ttl": nullable(json!({"type": "integer", "minimum": MIN_ERROR_TTL_SECONDS, "maximum": MAX_TTL_SECONDS, "default": 300, "x-duration": "seconds"}))
         }
     });
     let mut fallbacks = json!({
