@@ -39,8 +39,23 @@ export function describe(error) {
 // Words people write in capitals.
 const CAPITALS = { id: "ID", url: "URL", sas: "SAS", ttl: "lifetime", xml: "XML", cname: "CNAME" };
 
+// Names a person knows, where the API's key is not one (docs/SPEC.md §27).
+const NAMES = {
+  require_token: "Require signed addresses",
+  default_params: "Default image settings",
+  crossdomain_xml: "Flash cross-domain file",
+  append_query: "Pass the request's query on",
+  behavior: "Cache behaviour",
+  ttl: "Cache lifetime",
+  error_ttl: "Lifetime of an error",
+  error: "When the origin fails",
+  missing: "When the image is missing",
+  source: "Name",
+};
+
 /** Field names for people: `access_key_id` → "Access key ID". */
 export function label(key) {
+  if (NAMES[key]) return NAMES[key];
   const text = String(key)
     .split("_")
     .map((word) => CAPITALS[word] ?? word)

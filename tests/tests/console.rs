@@ -1134,6 +1134,7 @@ async fn delivery_settings_are_edited_as_lists_rows_durations_and_switches() {
     // The rest of the editor: durations offered only within bounds, rows, a switch.
     browser.press_control("Edit").await;
     let ttl = "[name='delivery.cache.ttl']";
+    browser.find(ttl).await;
     let offered = browser
         .execute(
             "return [...document.querySelector(arguments[0]).options].map(o => o.textContent)",
@@ -1167,7 +1168,7 @@ async fn delivery_settings_are_edited_as_lists_rows_durations_and_switches() {
             .contains("Follow the origin's cache headers"),
         "{behaviors}"
     );
-    browser.press_control("Add a row to default params").await;
+    browser.press_control("Add a row to default image settings").await;
     browser.press("q").await;
     browser.press("\u{E004}").await;
     browser.press("75").await;

@@ -245,11 +245,11 @@ pub(super) fn secret_keys() -> Vec<String> {
 pub(super) fn value_schema(key: &CredentialKey) -> Value {
     let mut schema = json!({
         "type": "string", "minLength": 1, "maxLength": MAX_VALUE_CHARS,
-        "description": "No control characters, no white space at either end."
+        "description": "No line breaks or tabs, and no spaces at either end."
     });
     if key.secret {
         schema["description"] = json!(format!(
-            "A storage secret: write-only. `{SECRET_PLACEHOLDER}` keeps the stored secret on update, and is no secret on create."
+            "A secret: once saved it is never shown again, only {SECRET_PLACEHOLDER} in its place; sending {SECRET_PLACEHOLDER} back keeps the saved one."
         ));
         // JSON Schema's own word for it: the console makes it a password field.
         schema["writeOnly"] = json!(true);
@@ -275,7 +275,7 @@ pub(super) fn value_schema(key: &CredentialKey) -> Value {
 
 pub(super) fn require_token_input() -> Value {
     json!({"type": ["string", "boolean", "null"], "enum": ["true", "false", true, false, null],
-           "description": "Whether the CDN requires signed URLs: \"false\" when absent on create; `null` resets it to \"false\"."})
+           "description": "Whether image addresses must be signed. Off unless turned on."})
 }
 
 /// The credentials as responses show them: storage secrets as `****`.
@@ -388,7 +388,7 @@ pub(super) fn credential_attributes(source_type: SourceType) -> Value {
         properties.insert(
             fields::REQUIRE_TOKEN.into(),
             json!({"type": ["string", "boolean"], "enum": ["true", true],
-                "description": "Required, and true: an unsigned proxy would fetch any URL for anyone (422 otherwise)."}),
+                "description": "Always on: a proxy whose addresses need no signature would fetch any address for anyone."}),
         );
         required.push(fields::REQUIRE_TOKEN);
     } else {
@@ -397,12 +397,12 @@ pub(super) fn credential_attributes(source_type: SourceType) -> Value {
     let mut schema = json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false});
     if source_type == SourceType::Proxy {
         schema["description"] = json!(
-            "A web proxy: each image path after `/<source>/` is a whole public URL (percent-encoded or not), which the CDN fetches after checking it against the public-URL rule. No storage location; the optional keys authenticate to the origins it fetches from."
+            "A web proxy: each image address names a whole public web address, which the CDN fetches once it has checked that it is public. It has no storage of its own; the optional fields sign in to the sites it fetches from."
         );
     }
     if source_type == SourceType::Azure {
         schema["description"] = json!(
-            "`container_name` is required with `service_type` `blob`, `share_name` with `file-share`."
+            "Blob storage needs its container's name; a file share needs the share's name."
         );
         let services: Vec<&str> = AzureService::ALL.iter().map(AzureService::as_str).collect();
         schema["properties"]["service_type"]["enum"] = json!(services);
@@ -488,7 +488,7 @@ pub(super) fn delivery_schema(input: bool) -> Value {
         "type": "object", "additionalProperties": false, "required": ["url"],
         "properties": {
             "url": {"type": "string", "format": "uri", "pattern": "^https?://",
-                "description": "A public http(s) URL in canonical form, as `url` credentials (docs/SPEC.md §4); stored byte for byte."},
+                "description": "The image's public address (http or https), written exactly as it should be fetched."},
             "append_query": {"type": "boolean", "default": false}
         }
     });
@@ -503,8 +503,8 @@ pub(super) fn delivery_schema(input: bool) -> Value {
     let mut fallbacks = json!({
         "type": "object", "additionalProperties": false,
         "properties": {
-            "error": {"anyOf": [fallback.clone(), {"type": "null"}], "description": "The image answered when the origin fails; null: the CDN's own error."},
-            "missing": {"anyOf": [fallback, {"type": "null"}], "description": "The image answered when the origin has none; null: the CDN's own 404."}
+            "error": {"anyOf": [fallback.clone(), {"type": "null"}], "description": "An image shown when the origin fails; without one, the CDN shows its own error."},
+            "missing": {"anyOf": [fallback, {"type": "null"}], "description": "An image shown when the origin has no image at that address; without one, the CDN says it was not found."}
         }
     });
     let mut schema = json!({
@@ -514,12 +514,12 @@ pub(super) fn delivery_schema(input: bool) -> Value {
             "custom_domains": nullable(json!({
                 "type": "array", "maxItems": MAX_CUSTOM_DOMAINS, "uniqueItems": true,
                 "items": {"type": "string", "maxLength": 253, "pattern": domain_pattern},
-                "description": "Public DNS names through which the CDN serves this source, unique across all sources of all accounts (case-insensitively); 422 `Custom domain <name> has already been taken`."
+                "description": "Host names (such as images.example.com) on which the CDN also serves this source. Each belongs to one source only, across all accounts."
             })),
             "subdomains": nullable(json!({
                 "type": "array", "maxItems": MAX_SUBDOMAINS, "uniqueItems": true,
                 "items": {"type": "string", "minLength": 1, "maxLength": 63, "pattern": "^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"},
-                "description": "DNS labels under which the CDN serves this source as `<label>.<the operator's subdomain zone>` (see `urls`), held lowercase and unique across all sources of all accounts (case-insensitively); 422 `Subdomain <label> has already been taken`."
+                "description": "Names (such as my-images) under which the CDN also serves this source, on the CDN's own domain. Each belongs to one source only, across all accounts."
             })),
             "default_params": nullable(json!({
                 "type": "object", "maxProperties": MAX_DEFAULT_PARAMS,

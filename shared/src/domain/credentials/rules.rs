@@ -44,12 +44,12 @@ impl KeyRule {
     pub fn form(&self) -> Option<&'static str> {
         match self.kind {
             Kind::BasicUser => {
-                Some("The origin's Basic authentication user id, given with `password`; no `:`.")
+                Some("The user name the origin asks for, given with the password; no colon.")
             }
             Kind::BasicPassword => {
-                Some("The origin's Basic authentication password, given with `username`; no `:`.")
+                Some("The password the origin asks for, given with the user name; no colon.")
             }
-            Kind::Latin1Key32 => Some("Exactly 32 Latin-1 characters."),
+            Kind::Latin1Key32 => Some("Exactly 32 characters (Latin letters, digits and signs)."),
             _ => None,
         }
     }
