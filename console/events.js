@@ -2,60 +2,7 @@
 // item, each change a sentence ("Bucket: photos-old → photos"), and a list paged through `Link`,
 // optionally keeping only some events. Shown by the Activity view and by a source's view.
 import { fill, h, problem, route, when } from "./dom.js";
-import { describe, label } from "./words.js";
-
-// What a change's field is called on screen; any other is its last part in words.
-const FIELD_WORDS = {
-  source: "Name",
-  source_type: "Storage type",
-  enabled: "Enabled",
-  secrets_updated_at: "Secrets last changed",
-  "health.status": "Health",
-  "health.error.code": "Health problem",
-  "credentials.require_token": "Signed addresses required",
-  "credentials.secret_token": "Signing token",
-  "credentials.previous_secret_token": "Previous signing token",
-  "delivery.custom_domains": "Custom domains",
-  "delivery.subdomains": "Subdomains",
-  "delivery.default_params": "Default image settings",
-  "delivery.cache": "Cache",
-  "delivery.fallback_images": "Fallback images",
-  "delivery.crossdomain_xml": "Flash cross-domain file",
-  "api_key.id": "Key ID",
-  "api_key.label": "Key name",
-  "api_key.scope": "Access",
-  "api_key.expires_at": "Stops working",
-};
-
-function fieldWords(field) {
-  return FIELD_WORDS[field] ?? label(String(field).split(".").pop());
-}
-
-/** A value in words: lists joined, settings as "name: value", yes and no, nothing as "none". */
-function valueWords(value) {
-  if (value === null || value === undefined) return "none";
-  if (value === true) return "yes";
-  if (value === false) return "no";
-  if (Array.isArray(value)) return value.length ? value.map(valueWords).join(", ") : "none";
-  if (typeof value === "object") {
-    const entries = Object.entries(value);
-    return entries.length
-      ? entries.map(([k, v]) => `${label(k)}: ${valueWords(v)}`).join("; ")
-      : "none";
-  }
-  return String(value);
-}
-
-/** One change as a sentence. */
-export function changeSentence(change) {
-  const name = fieldWords(change.field);
-  const from = "from" in change;
-  const to = "to" in change;
-  if (!from && !to) return `${name} changed (a secret: its value is never shown)`;
-  if (!from) return `${name}: ${valueWords(change.to)}`;
-  if (!to) return `${name}: ${valueWords(change.from)} (removed)`;
-  return `${name}: ${valueWords(change.from)} → ${valueWords(change.to)}`;
-}
+import { describe, fieldWords, valueWords } from "./words.js";
 
 const ACTIONS = {
   created: "created",
@@ -67,11 +14,27 @@ const ACTIONS = {
   api_key_revoked: "revoked the API key",
 };
 
+/** One change as a sentence; the values, the person's own data, marked as such. */
+export function changeSentence(change) {
+  const name = fieldWords(change.field);
+  const data = (value) => h("span", { class: "data" }, valueWords(value));
+  const from = "from" in change;
+  const to = "to" in change;
+  if (!from && !to) return `${name} changed (a secret: its value is never shown)`;
+  if (!from) return [`${name}: `, data(change.to)];
+  if (!to) return [`${name}: `, data(change.from), " (removed)"];
+  return [`${name}: `, data(change.from), " → ", data(change.to)];
+}
+
 /** An API key's event names the key by its label, and its id (docs/SPEC.md §26). */
 function keyName(event) {
   const field = (name) => event.changes?.find((c) => c.field === name);
   const fact = (name) => field(name)?.to ?? field(name)?.from;
-  return h("strong", {}, `${fact("api_key.label") || "without a label"} (${fact("api_key.id")})`);
+  return h(
+    "strong",
+    { class: "data" },
+    `${fact("api_key.label") || "without a label"} (${fact("api_key.id")})`,
+  );
 }
 
 /** One event as a list item; `linked` links the source's name to it. */
@@ -130,15 +93,15 @@ export function pagedEvents(load, { linked, empty, keep = () => true }) {
     try {
       let query = seen[seen.length - 1];
       const shown = [];
-      let next = null;
+      let following = null;
       for (let reads = 0; reads < MAX_READS; reads += 1) {
         const page = await load({ limit: 25, ...query });
         shown.push(...page.data.filter(keep));
-        next = page.next;
-        if (shown.length >= 25 || !next) break;
-        query = next;
+        following = page.next;
+        if (shown.length >= 25 || !following) break;
+        query = following;
       }
-      nextQuery = next;
+      nextQuery = following;
       fill(list, ...shown.map((e) => eventItem(e, { linked })));
       fill(status, shown.length || seen.length > 1 ? "" : empty);
       previous.disabled = seen.length === 1;

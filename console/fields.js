@@ -1,6 +1,7 @@
 // What the console shows of a source, in one place (docs/SPEC.md §20): a field the API adds to a
 // source (§21's secrets_updated_at, §22's health, §23's delivery) shows once it has a line here.
 import { h, route, when } from "./dom.js";
+import { apiWords } from "./words.js";
 
 /** The signing token and its predecessor are shown masked, with reveal and copy. */
 export const TOKEN_KEYS = [
@@ -64,21 +65,5 @@ export function healthText(health) {
       failed: "Failed",
       inconclusive: "Inconclusive",
     }[status] ?? status;
-  return health?.error ? `${words}: ${health.error.message} (${health.error.code})` : words;
-}
-
-/** `{a: {b: 1}}` as `[["a.b", 1]]`: the nested settings as rows. */
-export function flatten(value, prefix = "") {
-  if (value && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length) {
-    return Object.entries(value).flatMap(([k, v]) => flatten(v, prefix ? `${prefix}.${k}` : k));
-  }
-  return [[prefix, value]];
-}
-
-/** A setting's value as text: lists and maps as JSON, nothing as a dash. */
-export function valueText(value) {
-  if (value === null || value === undefined) return "—";
-  if (typeof value === "object")
-    return Array.isArray(value) && !value.length ? "—" : JSON.stringify(value);
-  return String(value);
+  return health?.error ? `${words}: ${apiWords(health.error.message)}` : words;
 }

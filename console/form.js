@@ -2,7 +2,7 @@
 // typed, so every type's fields, the delivery settings included, come out of one function.
 import { h, uniqueId } from "./dom.js";
 import { unwrap } from "./schema.js";
-import { label, valueWords } from "./words.js";
+import { apiWords, DURATIONS, durationWords, label, valueWords } from "./words.js";
 
 /**
  * A control for the value at `path` (`credential_attributes.bucket`, `delivery.cache.ttl`):
@@ -174,23 +174,6 @@ export function control(doc, path, rawSchema, { required = false, secret = false
   };
 }
 
-const DURATIONS = [
-  [1, "1 second"],
-  [60, "1 minute"],
-  [300, "5 minutes"],
-  [1800, "30 minutes"],
-  [3600, "1 hour"],
-  [21600, "6 hours"],
-  [86400, "1 day"],
-  [604800, "1 week"],
-  [2592000, "30 days"],
-  [31536000, "1 year"],
-];
-
-function durationWords(seconds) {
-  return DURATIONS.find(([s]) => s === seconds)?.[1] ?? `${seconds} seconds`;
-}
-
 /** A list of texts (custom domains, subdomains): one field per entry, added and removed. */
 function listControl({ path, name, help, error, max }) {
   const rows = h("ul", { class: "list-edit" });
@@ -297,7 +280,7 @@ function rowsControl({ path, name, help, error, max }) {
 }
 
 function showMessages(error, list) {
-  error.replaceChildren(list.join(" "));
+  error.replaceChildren(list.map(apiWords).join(" "));
   error.hidden = list.length === 0;
 }
 

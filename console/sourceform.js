@@ -4,6 +4,7 @@
 import { fill, h } from "./dom.js";
 import { control, placeErrors } from "./form.js";
 import { credentialKeys, deliverySchema, topFields } from "./schema.js";
+import { apiWords } from "./words.js";
 
 /** `{element, controls, credentials, delivery, name, enabled, showErrors(messages)}`. */
 export function sourceFields(doc, type, { editing = false } = {}) {
@@ -73,7 +74,7 @@ export function sourceFields(doc, type, { editing = false } = {}) {
               h(
                 "ul",
                 {},
-                messages.map((m) => h("li", {}, m)),
+                messages.map((m) => h("li", {}, apiWords(m))),
               ),
             )
           : "",

@@ -3,7 +3,7 @@
 // path, see whether the CDN would find it.
 import { api } from "./api.js";
 import { copyButton, fill, h, problem, uniqueId } from "./dom.js";
-import { describe } from "./words.js";
+import { apiWords, describe } from "./words.js";
 
 /** The panel for `source` (as the API answered it); `tokens` when the key sees signing tokens. */
 export function usePanel(source, { tokens }) {
@@ -132,7 +132,11 @@ function objectCheck(source) {
 
 function objectResult(check, verification) {
   if (!check) {
-    return problem(verification.error?.message ?? "The storage could not be asked for the image.");
+    return problem(
+      verification.error?.message
+        ? apiWords(verification.error.message)
+        : "The storage could not be asked for the image.",
+    );
   }
   if (check.result === "ok") {
     const size = check.content_length?.toLocaleString();
@@ -145,5 +149,7 @@ function objectResult(check, verification) {
       ".",
     );
   }
-  return problem(`Not found: ${check.message ?? "the storage did not give it"}`);
+  return problem(
+    `Not found: ${check.message ? apiWords(check.message) : "the storage did not give it"}`,
+  );
 }

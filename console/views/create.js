@@ -9,7 +9,7 @@ import { setPath } from "../form.js";
 import { contract, sourceTypes } from "../schema.js";
 import { mayWrite } from "../session.js";
 import { sourceFields } from "../sourceform.js";
-import { describe } from "../words.js";
+import { apiWords, describe } from "../words.js";
 
 function newKey() {
   return crypto.randomUUID
@@ -144,7 +144,7 @@ export async function createView(main, { caller }) {
           // What no field took (a verification the storage refused) is said beside the button
           // the person just pressed, and takes the focus; the rest is beside its fields.
           const left = fields.showErrors(error.messages);
-          if (left.length) showHere(message, problem(left.join(" ")));
+          if (left.length) showHere(message, problem(left.map(apiWords).join(" ")));
         }
       } finally {
         submit.disabled = false;

@@ -8,7 +8,7 @@ import { setPath } from "../form.js";
 import { contract } from "../schema.js";
 import { mayWrite } from "../session.js";
 import { sourceFields } from "../sourceform.js";
-import { describe } from "../words.js";
+import { apiWords, describe } from "../words.js";
 
 /** A value with its empty parts (false, null, [], {}) left out, for "did it change?". */
 function canon(value) {
@@ -127,7 +127,7 @@ export async function editView(main, { caller, id, navigate }) {
         if (error.status === 422) {
           fill(message);
           const left = fields.showErrors(error.messages);
-          if (left.length) showHere(message, problem(left.join(" ")));
+          if (left.length) showHere(message, problem(left.map(apiWords).join(" ")));
         } else {
           const reload = h("button", { type: "button" }, "Reload the source, keeping my changes");
           reload.addEventListener("click", async () => {

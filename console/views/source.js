@@ -4,10 +4,10 @@
 import { api } from "../api.js";
 import { announce, copyButton, fill, h, problem, route, uniqueId } from "../dom.js";
 import { pagedEvents } from "../events.js";
-import { flatten, SOURCE_FIELDS, TOKEN_KEYS, valueText } from "../fields.js";
+import { SOURCE_FIELDS, TOKEN_KEYS } from "../fields.js";
 import { mayWrite } from "../session.js";
 import { usePanel } from "../usepanel.js";
-import { describe, label } from "../words.js";
+import { apiWords, describe, fieldWords, label, valueWords } from "../words.js";
 
 const GRACE = [
   [0, "None: the old token stops at once"],
@@ -74,7 +74,7 @@ export async function sourceView(main, { caller, id, navigate }) {
           ]
         : h("p", {}, "A read-only key does not see signing tokens: it cannot sign addresses."),
       h("h2", {}, "Delivery settings"),
-      settings(flatten(s.delivery ?? {})),
+      settings(Object.entries(s.delivery ?? {}).map(([k, v]) => [`delivery.${k}`, v])),
       writes ? h("h2", {}, "Actions") : null,
       writes ? [verifyAction(), rotateAction(), deleteAction()] : null,
       actions,
@@ -88,7 +88,10 @@ export async function sourceView(main, { caller, id, navigate }) {
     return h(
       "dl",
       { class: "facts" },
-      rows.map(([k, v]) => [h("dt", {}, label(k)), h("dd", {}, h("code", {}, valueText(v)))]),
+      rows.map(([k, v]) => [
+        h("dt", {}, fieldWords(k)),
+        h("dd", {}, h("span", { class: "data" }, valueWords(v))),
+      ]),
     );
   }
 
@@ -314,6 +317,6 @@ export function verification(result) {
       {},
       (result.checks ?? []).map((c) => h("li", {}, `${label(c.check)}: ${c.result}`)),
     ),
-    result.error ? h("p", {}, `${result.error.message} (${result.error.code})`) : null,
+    result.error ? h("p", {}, apiWords(result.error.message)) : null,
   );
 }

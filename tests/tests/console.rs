@@ -20,16 +20,79 @@ fn console_url(app: &TestApp) -> String {
     format!("{}/console/", app.base_url)
 }
 
-/// Checks the screen with axe-core (no serious or critical violation) and, when asked, keeps its
-/// picture as `docs/console/<name>.png`.
+/// Checks the screen with axe-core (no serious or critical violation) and for the contract's
+/// vocabulary in what it says to a person (docs/SPEC.md §27), and, when asked, keeps its picture
+/// as `docs/console/<name>.png`.
 async fn screen(browser: &Browser, name: &str) {
     let violations = browser.accessibility_violations().await;
     assert!(violations.is_empty(), "{name}: {violations:#?}");
+    let jargon = contract_vocabulary(browser).await;
+    assert!(
+        jargon.is_empty(),
+        "{name}: the contract's words on screen: {jargon:#?}"
+    );
     if std::env::var(SCREENSHOTS_VAR).is_ok_and(|v| v == "1") {
         let dir = format!("{}/../docs/console", env!("CARGO_MANIFEST_DIR"));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(format!("{dir}/{name}.png"), browser.screenshot().await).unwrap();
     }
+}
+
+/// What the screen says in the contract's words: section signs, `null`, JSON, status codes,
+/// snake_case names, field paths, backquotes. Read from its text, labels, help, options and
+/// accessible names, leaving out the person's own data (`code`, `.data`, what is typed).
+async fn contract_vocabulary(browser: &Browser) -> Vec<String> {
+    let text = browser
+        .execute(
+            "const skip = 'code, .data, script, style, textarea, [hidden]';
+             const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+             const texts = [];
+             for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+               if (!n.parentElement.closest(skip) && n.textContent.trim()) texts.push(n.textContent);
+             }
+             const names = [...document.querySelectorAll('[aria-label], [title], [placeholder]')]
+               .filter(e => !e.closest(skip))
+               .flatMap(e => [e.getAttribute('aria-label'), e.getAttribute('title'), e.getAttribute('placeholder')])
+               .filter(Boolean);
+             return [...texts, ...names].join(String.fromCharCode(10));",
+            json!([]),
+        )
+        .await;
+    let text = text.as_str().unwrap_or_default();
+    let mut found = Vec::new();
+    for line in text.lines() {
+        let words: Vec<&str> = line
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '§'))
+            .collect();
+        let flagged = line.contains('§')
+            || line.contains('`')
+            || words.iter().any(|w| {
+                let w = w.trim_matches('.');
+                w == "null"
+                    || w == "JSON"
+                    || [
+                        "400", "401", "403", "404", "409", "412", "413", "415", "422", "429",
+                        "500", "503",
+                    ]
+                    .contains(&w)
+                    || (w.contains('_')
+                        && w.split('_')
+                            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase())))
+                    || [
+                        "credentials.",
+                        "credential_attributes.",
+                        "delivery.",
+                        "health.",
+                        "api_key.",
+                    ]
+                    .iter()
+                    .any(|prefix| w.starts_with(prefix))
+            });
+        if flagged {
+            found.push(line.to_owned());
+        }
+    }
+    found
 }
 
 async fn sign_in(browser: &Browser, app: &TestApp, key: &str) {
@@ -390,7 +453,7 @@ async fn create_each_type_verify_before_saving_and_the_errors_beside_their_field
     assert!(
         error_beside(&browser, "credential_attributes.bucket")
             .await
-            .contains("Credential bucket is required"),
+            .contains("\"Bucket\" is required"),
     );
     screen(&browser, "create-errors").await;
     let typed = browser.value("[name='source']").await;
@@ -486,7 +549,10 @@ async fn a_source_toggled_rotated_edited_through_a_412_and_deleted() {
     browser.goto_hash(&format!("sources/{id}")).await;
     browser.wait_for_text("Signing token").await;
     let page = browser.body_text().await;
-    assert!(page.contains("****"), "secrets as the API shows them");
+    assert!(
+        page.contains("Hidden (a secret is never shown)"),
+        "secrets as the API shows them, in words"
+    );
     assert!(!page.contains(created["credentials"]["secret_token"].as_str().unwrap()));
     screen(&browser, "source").await;
 
@@ -1031,7 +1097,7 @@ async fn a_source_says_where_its_images_are_signs_an_example_and_checks_an_image
         .await;
     browser.press_control("Check the image").await;
     browser
-        .wait_for_text("Not found: The storage has no object at this path (HTTP 404)")
+        .wait_for_text("Not found: The storage has no object at this path")
         .await;
 
     // A read key sees where, not how to sign.
@@ -1168,7 +1234,9 @@ async fn delivery_settings_are_edited_as_lists_rows_durations_and_switches() {
             .contains("Follow the origin's cache headers"),
         "{behaviors}"
     );
-    browser.press_control("Add a row to default image settings").await;
+    browser
+        .press_control("Add a row to default image settings")
+        .await;
     browser.press("q").await;
     browser.press("\u{E004}").await;
     browser.press("75").await;

@@ -401,9 +401,8 @@ pub(super) fn credential_attributes(source_type: SourceType) -> Value {
         );
     }
     if source_type == SourceType::Azure {
-        schema["description"] = json!(
-            "Blob storage needs its container's name; a file share needs the share's name."
-        );
+        schema["description"] =
+            json!("Blob storage needs its container's name; a file share needs the share's name.");
         let services: Vec<&str> = AzureService::ALL.iter().map(AzureService::as_str).collect();
         schema["properties"]["service_type"]["enum"] = json!(services);
     }
