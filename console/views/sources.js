@@ -39,6 +39,12 @@ function fromAddress(query) {
   state.filters = filters;
 }
 
+/** Whether the list is still what the address shows (the person may have moved on while a page
+ * was loading: a late page must neither replace the view nor rewrite the address). */
+function stillShown() {
+  return location.hash.split("?")[0] === route("sources") || location.hash === "";
+}
+
 /** Puts the state in the address without a new history entry or a new render. */
 function remember() {
   const query = new URLSearchParams();
@@ -80,6 +86,7 @@ export async function sourcesView(main, { caller, query }) {
   } catch {
     types = [];
   }
+  if (!stillShown()) return;
   const f = state.filters;
   const search = h("input", {
     id: "search",
@@ -126,6 +133,7 @@ export async function sourcesView(main, { caller, query }) {
         ...state.filters,
         ...state.pages[state.pages.length - 1],
       });
+      if (!stillShown()) return;
       nextQuery = page.next;
       remember();
       fill(results, table(page.data, caller));
