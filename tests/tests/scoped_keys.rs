@@ -196,3 +196,47 @@ fn the_policy_matcher_matches_as_api_gateway_does() {
     assert!(!covers("a/prod/GET/*", "a/dev/GET/v1/sources"));
     assert!(covers("a/*/GET/*", "a/dev/GET/x"));
 }
+
+/// A key stored before scopes existed has no `scope`: it keeps working as a `write` key
+/// (docs/SPEC.md §26), which changes sources and manages no key.
+#[tokio::test]
+async fn a_key_stored_without_a_scope_works_as_a_write_key() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let app = spawn_app().await;
+    let key = app
+        .db
+        .api_key_with("acme", grant(KeyScope::Admin, None))
+        .await;
+    let hash = shared::domain::ApiKey::from_header(&key).unwrap().hash();
+    for (pk, sk) in [
+        (format!("APIKEY#{}", hash.as_str()), "APIKEY".to_owned()),
+        ("ACCOUNT#acme".to_owned(), format!("APIKEY#{}", hash.as_str())),
+    ] {
+        app.db
+            .store
+            .client()
+            .update_item()
+            .table_name(app.db.store.table_name())
+            .key("PK", AttributeValue::S(pk))
+            .key("SK", AttributeValue::S(sk))
+            .update_expression("REMOVE #scope")
+            .expression_attribute_names("#scope", "scope")
+            .send()
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        app.get("/v1/api_key", &key).await.json()["api_key"]["scope"],
+        "write"
+    );
+    let created = app
+        .post("/v1/sources", &key, &source_body("legacy", SourceType::Url))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let refused = app
+        .post("/v1/api_keys", &key, &json!({"label": "x", "scope": "read"}))
+        .await;
+    assert_eq!(refused.status, 403);
+    let listed = app.get("/v1/api_keys", &key).await.json();
+    assert_eq!(listed[0]["scope"], "write");
+}

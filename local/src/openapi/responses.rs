@@ -122,6 +122,11 @@ pub(super) fn responses(endpoint: Endpoint, suffix: &str) -> Value {
             responses.insert("201".into(), json!({
                 "description": "The new key, with the key itself in `key`: shown this once, never stored (only its SHA-256), never shown again.",
                 "headers": common_headers(),
+                "links": {"RevokeApiKey": {
+                    "operationId": format!("{}{suffix}", operation_id(Endpoint::RevokeApiKey)),
+                    "parameters": {"id": "$response.body#/id"},
+                    "description": "Revoke the key just made."
+                }},
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CreatedKey"},
                     "example": {"id": "0123456789abcdef", "label": "CI", "scope": "read",
                         "expires_at": null, "created_at": "2026-03-05T14:10:00Z", "last_used_on": null,

@@ -438,14 +438,16 @@ pub(super) fn event_schema() -> Value {
         "required": ["id", "source_id", "source", "action", "version", "changes", "api_key_id", "api_key_label", "request_id", "at"],
         "properties": {
             "id": {"type": "string", "pattern": "^[0-9a-f]{24}$", "description": "Sorts by time."},
-            "source_id": {"$ref": "#/components/schemas/SourceId"},
-            "source": {"$ref": "#/components/schemas/SourceName", "description": "The source's name at the time."},
+            "source_id": {"anyOf": [{"$ref": "#/components/schemas/SourceId"}, {"type": "null"}],
+                "description": "The source written; null for an API key's event (`api_key_created`, `api_key_revoked`)."},
+            "source": {"anyOf": [{"$ref": "#/components/schemas/SourceName"}, {"type": "null"}],
+                "description": "The source's name at the time; null for an API key's event."},
             "action": {"type": "string", "enum": actions},
-            "version": {"type": "integer", "minimum": 1, "description": "The source's version this write made (a delete: the deleted version plus one)."},
+            "version": {"type": ["integer", "null"], "minimum": 1, "description": "The source's version this write made (a delete: the deleted version plus one); null for an API key's event."},
             "changes": {"type": "array", "items": {
                 "type": "object", "additionalProperties": false, "required": ["field"],
                 "properties": {
-                    "field": {"type": "string", "description": "`source`, `source_type`, `enabled`, `credentials.<key>`, `delivery.<key>`, `secrets_updated_at`; for `health_changed`, `health.status` and `health.error.code`."},
+                    "field": {"type": "string", "description": "`source`, `source_type`, `enabled`, `credentials.<key>`, `delivery.<key>`, `secrets_updated_at`; for `health_changed`, `health.status` and `health.error.code`; for an API key's event, `api_key.id`, `api_key.label`, `api_key.scope` and `api_key.expires_at` (never the key)."},
                     "from": {"type": ["string", "boolean", "integer", "array", "object", "null"], "description": "Absent for a secret, and where the field did not exist; a `delivery.<key>` field shows that key's value."},
                     "to": {"type": ["string", "boolean", "integer", "array", "object", "null"], "description": "Absent for a secret, and where the field no longer exists; a `delivery.<key>` field shows that key's value."}
                 }
