@@ -48,7 +48,7 @@ struct MessageTarget {
 pub fn links_verify_check(binary: &Path) -> std::io::Result<bool> {
     let bytes = std::fs::read(binary)?;
     let marker = shared::verify::outcome::CREDENTIALS_REFUSED.as_bytes();
-    let document = shared::functions::console::OPENAPI.text.as_bytes();
+    let document = shared::functions::console::OPENAPI_DOCUMENT.as_bytes();
     let quoted = occurrences(&bytes, document) * occurrences(document, marker);
     Ok(occurrences(&bytes, marker) > quoted)
 }

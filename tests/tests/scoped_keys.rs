@@ -210,7 +210,10 @@ async fn a_key_stored_without_a_scope_works_as_a_write_key() {
     let hash = shared::domain::ApiKey::from_header(&key).unwrap().hash();
     for (pk, sk) in [
         (format!("APIKEY#{}", hash.as_str()), "APIKEY".to_owned()),
-        ("ACCOUNT#acme".to_owned(), format!("APIKEY#{}", hash.as_str())),
+        (
+            "ACCOUNT#acme".to_owned(),
+            format!("APIKEY#{}", hash.as_str()),
+        ),
     ] {
         app.db
             .store
@@ -234,7 +237,11 @@ async fn a_key_stored_without_a_scope_works_as_a_write_key() {
         .await;
     assert_eq!(created.status, 201, "{}", created.text);
     let refused = app
-        .post("/v1/api_keys", &key, &json!({"label": "x", "scope": "read"}))
+        .post(
+            "/v1/api_keys",
+            &key,
+            &json!({"label": "x", "scope": "read"}),
+        )
         .await;
     assert_eq!(refused.status, 403);
     let listed = app.get("/v1/api_keys", &key).await.json();
