@@ -34,6 +34,17 @@ export function route(...parts) {
   return `#/${parts.map(encodeURIComponent).join("/")}`;
 }
 
+/**
+ * Makes `main` the caller's: answers a check that stays true while no later view has claimed it.
+ * A view that waits before it fills `main` asks first, so that a page that arrives after the
+ * person moved on never replaces the view they moved to.
+ */
+export function claim(main) {
+  const owner = {};
+  main.owner = owner;
+  return () => main.owner === owner;
+}
+
 /** Says `text` to everyone: shown, and read by screen readers (the status region is live). */
 export function announce(text) {
   fill(document.getElementById("status"), text ? h("p", {}, text) : null);

@@ -3,7 +3,7 @@
 // click or a retry never creates twice. What the person typed stays while they go back and forth
 // and through every error.
 import { api } from "../api.js";
-import { fill, h, problem, route, showHere } from "../dom.js";
+import { claim, fill, h, problem, route, showHere } from "../dom.js";
 import { typeName } from "../fields.js";
 import { setPath } from "../form.js";
 import { contract, sourceTypes } from "../schema.js";
@@ -31,10 +31,12 @@ export async function createView(main, { caller }) {
     );
     return;
   }
+  const shown = claim(main);
   let doc;
   try {
     doc = await contract();
   } catch (error) {
+    if (!shown()) return;
     fill(
       main,
       h("h1", { tabindex: "-1" }, "New source"),
@@ -44,6 +46,7 @@ export async function createView(main, { caller }) {
     );
     return;
   }
+  if (!shown()) return;
   draft ??= { step: 1, type: null, forms: {}, idempotencyKey: newKey(), verify: true };
   const types = sourceTypes(doc).map((t) => t.type);
 

@@ -2,7 +2,7 @@
 // only what changed (an untouched secret is kept) with `If-Match`. A 412 says the source changed
 // meanwhile and offers to reload it; the reload keeps what the person changed.
 import { api } from "../api.js";
-import { announce, fill, h, problem, route, showHere } from "../dom.js";
+import { announce, claim, fill, h, problem, route, showHere } from "../dom.js";
 import { typeName } from "../fields.js";
 import { setPath } from "../form.js";
 import { contract } from "../schema.js";
@@ -34,11 +34,13 @@ export async function editView(main, { caller, id, navigate }) {
     );
     return;
   }
+  const shown = claim(main);
   let doc;
   let current;
   try {
     [doc, current] = await Promise.all([contract(), api.getSource(id)]);
   } catch (error) {
+    if (!shown()) return;
     fill(
       main,
       h("h1", { tabindex: "-1" }, "Edit source"),
@@ -46,6 +48,7 @@ export async function editView(main, { caller, id, navigate }) {
     );
     return;
   }
+  if (!shown()) return;
   let fields;
 
   /** The changes the form holds against `source`, as a PATCH body's `source`. */

@@ -2,7 +2,7 @@
 // token masked with reveal and copy, the enabled toggle, health, the audit trail, and the actions
 // verify, rotate, edit and delete. A read-only key sees the facts and no write control.
 import { api } from "../api.js";
-import { announce, copyButton, fill, h, problem, route, uniqueId } from "../dom.js";
+import { announce, claim, copyButton, fill, h, problem, route, uniqueId } from "../dom.js";
 import { pagedEvents } from "../events.js";
 import { SOURCE_FIELDS, TOKEN_KEYS } from "../fields.js";
 import { mayWrite } from "../session.js";
@@ -17,11 +17,13 @@ const GRACE = [
 ];
 
 export async function sourceView(main, { caller, id, navigate }) {
+  const shown = claim(main);
   fill(main, h("h1", { tabindex: "-1" }, "Source"), h("p", {}, "Loading…"));
   let current;
   try {
     current = await api.getSource(id);
   } catch (error) {
+    if (!shown()) return;
     fill(
       main,
       h("h1", { tabindex: "-1" }, "Source"),
@@ -30,6 +32,7 @@ export async function sourceView(main, { caller, id, navigate }) {
     );
     return;
   }
+  if (!shown()) return;
   const writes = mayWrite(caller);
   const actions = h("div", { class: "actions-result", "aria-live": "polite" });
 

@@ -2,7 +2,7 @@
 // by type, enabled and health, searched by name prefix; the filters and the page are kept in the
 // address, so a reload, Back from a source and a shared link show the same page.
 import { api } from "../api.js";
-import { fill, h, problem, route, uniqueId } from "../dom.js";
+import { claim, fill, h, problem, route, uniqueId } from "../dom.js";
 import { LIST_COLUMNS, typeName } from "../fields.js";
 import { contract, healthStatuses, sourceTypes } from "../schema.js";
 import { mayWrite } from "../session.js";
@@ -39,12 +39,6 @@ function fromAddress(query) {
   state.filters = filters;
 }
 
-/** Whether the list is still what the address shows (the person may have moved on while a page
- * was loading: a late page must neither replace the view nor rewrite the address). */
-function stillShown() {
-  return location.hash.split("?")[0] === route("sources") || location.hash === "";
-}
-
 /** Puts the state in the address without a new history entry or a new render. */
 function remember() {
   const query = new URLSearchParams();
@@ -75,6 +69,9 @@ function select(labelText, name, options, value) {
 }
 
 export async function sourcesView(main, { caller, query }) {
+  // The person may move on while a page loads: a late page then neither replaces the view they
+  // moved to nor rewrites the address.
+  const shown = claim(main);
   fromAddress(query);
   // The choices come from the API's description; without it, the list still works unfiltered.
   let types = [];
@@ -86,7 +83,7 @@ export async function sourcesView(main, { caller, query }) {
   } catch {
     types = [];
   }
-  if (!stillShown()) return;
+  if (!shown()) return;
   const f = state.filters;
   const search = h("input", {
     id: "search",
@@ -133,7 +130,7 @@ export async function sourcesView(main, { caller, query }) {
         ...state.filters,
         ...state.pages[state.pages.length - 1],
       });
-      if (!stillShown()) return;
+      if (!shown()) return;
       nextQuery = page.next;
       remember();
       fill(results, table(page.data, caller));
