@@ -29,9 +29,10 @@ pub fn round_trip_budget(function: &str) -> Option<usize> {
         "update-source" | "delete-source" | "rotate-secret-token" => Some(2),
         // The account's keys (one Query), then one transaction (docs/SPEC.md §26).
         "create-api-key" | "revoke-api-key" => Some(2),
-        // The source, then the account's rate counter; the storage's own calls are not DynamoDB's
-        // (the object check's neither).
-        "verify-source" | crate::workload::OBJECT_CHECK_SUBJECT => Some(2),
+        // The source, the account's rate counter, then the source's health (docs/SPEC.md §22: the
+        // check's result is recorded); the storage's own calls are not DynamoDB's (the object
+        // check's neither).
+        "verify-source" | crate::workload::OBJECT_CHECK_SUBJECT => Some(3),
         // Answered from the authorizer's context, and from files compiled in (§19, §20).
         "get-api-key" | "console" => Some(0),
         _ => None,
