@@ -965,6 +965,9 @@ async fn keys_are_made_by_keyboard_shown_once_and_revoked_after_asking() {
     browser.press_control("Sources").await;
     browser.press_control("API keys").await;
     browser.wait_for_text("CI plan").await;
+    browser
+        .wait_for_value("return document.activeElement.tagName", json!("H1"))
+        .await;
     assert!(!browser.body_text().await.contains(&made));
 
     // Revoking asks first; "Keep it" keeps it, then the revocation takes: 2 steps each.
@@ -1060,6 +1063,9 @@ async fn a_source_says_where_its_images_are_signs_an_example_and_checks_an_image
     sign_in(&browser, &app, &key).await;
     browser.goto_hash(&format!("sources/{id}")).await;
     browser.wait_for_text("Use this source").await;
+    browser
+        .wait_for_value("return document.activeElement.tagName", json!("H1"))
+        .await;
     let text = browser.body_text().await;
     for served in [
         "https://img.example.com/my-images/<image path>",
@@ -1264,5 +1270,109 @@ async fn delivery_settings_are_edited_as_lists_rows_durations_and_switches() {
         "kept"
     );
     assert_eq!(stored["delivery"]["fallback_images"]["error"], Value::Null);
+    browser.quit().await;
+}
+
+/// Presses Tab from where the focus is until `script` (run on the focused element) is true, at
+/// most `limit` times: how many Tabs it took.
+async fn tab_until(browser: &Browser, script: &str, limit: usize) -> usize {
+    for tabs in 1..=limit {
+        browser.press("\u{E004}").await;
+        let there = browser
+            .execute(
+                &format!("const e = document.activeElement; return Boolean({script});"),
+                json!([]),
+            )
+            .await;
+        if there == json!(true) {
+            return tabs;
+        }
+    }
+    panic!("{script}: not reached in {limit} Tabs");
+}
+
+/// Rotating a token and revoking a key by keyboard alone (docs/SPEC.md §27), each counted from
+/// the page's title, which has the focus when a page opens: Tabs to the control, then the keys
+/// that act. The counts are the layout's: a change that makes a task longer shows here.
+#[tokio::test]
+async fn rotating_a_token_and_revoking_a_key_by_keyboard_count_their_steps() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let admin = app
+        .db
+        .api_key_with(
+            "acme",
+            KeyGrant {
+                label: "owner".to_owned(),
+                scope: shared::domain::KeyScope::Admin,
+                ..Default::default()
+            },
+        )
+        .await;
+    let created = app
+        .post(
+            "/v1/sources",
+            &admin,
+            &source_body("rotated", SourceType::Url),
+        )
+        .await
+        .json();
+    let id = created["id"].as_str().unwrap().to_owned();
+    sign_in(&browser, &app, &admin).await;
+
+    // Rotate: Tab to the grace choice (a day, the default), Tab to the button, Enter.
+    browser.goto_hash(&format!("sources/{id}")).await;
+    browser.wait_for_text("Rotate token").await;
+    // Where the console puts the focus when the page is ready: its title.
+    browser
+        .wait_for_value("return document.activeElement.tagName", json!("H1"))
+        .await;
+    let to_choice = tab_until(&browser, "e.type === 'radio' && e.value === '86400'", 60).await;
+    browser.press("\u{E004}\u{E007}").await;
+    browser.wait_for_text("shown here once").await;
+    let rotate_steps = to_choice + 2;
+    let rotated = app.get(&format!("/v1/sources/{id}"), &admin).await.json();
+    assert_ne!(
+        rotated["credentials"]["secret_token"],
+        created["credentials"]["secret_token"]
+    );
+    assert_eq!(
+        rotate_steps, 10,
+        "rotating a token takes {rotate_steps} steps"
+    );
+
+    // Revoke: a key to revoke, then Tab to its Revoke, Enter, Enter on the confirmation (which
+    // has the focus).
+    let doomed = app
+        .db
+        .api_key_with(
+            "acme",
+            KeyGrant {
+                label: "doomed".to_owned(),
+                scope: shared::domain::KeyScope::Read,
+                ..Default::default()
+            },
+        )
+        .await;
+    browser.press_control("API keys").await;
+    browser.wait_for_text("doomed").await;
+    browser
+        .wait_for_value("return document.activeElement.tagName", json!("H1"))
+        .await;
+    let to_revoke = tab_until(
+        &browser,
+        "e.getAttribute('aria-label') === 'Revoke doomed'",
+        60,
+    )
+    .await;
+    browser.press("\u{E007}").await;
+    browser.wait_for_text("It stops working at once").await;
+    browser.press("\u{E007}").await;
+    browser.wait_for_text("Revoked the key doomed").await;
+    let revoke_steps = to_revoke + 2;
+    assert_eq!(app.get("/v1/sources", &doomed).await.status, 401);
+    assert_eq!(revoke_steps, 7, "revoking a key takes {revoke_steps} steps");
     browser.quit().await;
 }
