@@ -39,8 +39,14 @@ function fromAddress(query) {
   state.filters = filters;
 }
 
-/** Puts the state in the address without a new history entry or a new render. */
+/**
+ * Puts the state in the address without a new history entry or a new render; not when the
+ * address already names another screen (the person moved on, and the render for it has not run
+ * yet: rewriting the address then would take them back here).
+ */
 function remember() {
+  const path = location.hash.split("?")[0];
+  if (path !== route("sources") && path !== "" && path !== "#/") return;
   const query = new URLSearchParams();
   for (const name of FILTERS) {
     const value = state.filters[name];
