@@ -6,7 +6,7 @@
 //! and hold under concurrent writes because a write whose read is stale fails its condition and
 //! reads again. Each creation and revocation writes its audit event in the same transaction.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::api_key::MAX_KEYS_PER_ACCOUNT;
@@ -15,6 +15,7 @@ use crate::domain::{AccountId, Action, Actor, ApiKeyHash, Event, KeyScope, Times
 
 use super::events::put_event;
 use super::items::{account_pk, from_item, key, to_item};
+use super::sources::put;
 use super::transaction::{Commit, Role, Transaction, backoff};
 use super::{Store, StoreError};
 
@@ -222,14 +223,8 @@ impl Store {
             // An expiring key is listed (as expired) as long as a revoked one, then removed.
             expires_at: valid_until.map(|until| until + REVOKED_KEY_RETENTION_SECONDS),
         };
-        let put = |item: &ApiKeyItem| -> Result<TransactWriteItem, StoreError> {
-            let put = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(to_item(item)?))
-                .condition_expression("attribute_not_exists(PK)")
-                .build()?;
-            Ok(TransactWriteItem::builder().put(put).build())
-        };
+        let put_key =
+            |item: &ApiKeyItem| put(&self.table, to_item(item)?, "attribute_not_exists(PK)");
         let event = Event::api_key(Action::ApiKeyCreated, &record.facts(), actor);
         for attempt in 1..=MAX_KEY_WRITE_ATTEMPTS {
             let ledger = self.key_ledger(account).await?;
@@ -240,11 +235,11 @@ impl Store {
             let transaction = Transaction::default()
                 .with(
                     Role::ApiKey,
-                    put(&item(apikey_pk(hash), APIKEY_SK.to_owned()))?,
+                    put_key(&item(apikey_pk(hash), APIKEY_SK.to_owned()))?,
                 )
                 .with(
                     Role::ApiKey,
-                    put(&item(account_pk(account), account_copy_sk(hash)))?,
+                    put_key(&item(account_pk(account), account_copy_sk(hash)))?,
                 )
                 .with(Role::KeyLedger, self.ledger_move(account, ledger.revision)?)
                 .with(Role::Event, put_event(&self.table, account, &event)?);

@@ -14,7 +14,7 @@ use hyper::http::{HeaderMap, HeaderName, HeaderValue, Method};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::client::{Answer, Client, ReadBudget};
-use super::object::{ObjectRequest, Origin};
+use super::object::{KEY_PATH, ObjectRequest, Origin};
 use super::outcome::{CheckName, Checks, Ending, Problem};
 use crate::domain::{CredentialRole, Credentials, ObjectPath, SourceType, is_provider_region};
 
@@ -35,8 +35,6 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'.')
     .remove(b'~');
-/// In a key, `/` stays as it is.
-const KEY_PATH: &AsciiSet = &QUERY_VALUE.remove(b'/');
 
 impl Target {
     /// The endpoint of `credentials`' bucket as its provider documents it; `endpoint_override`
