@@ -1,9 +1,8 @@
 //! `image-sources keys ...` and `init` on a data dir, as an operator runs them.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Output, Stdio};
+use std::process::Output;
 
-use crate::kit::{cli, embedded_table, free_port};
+use crate::kit::{Serving, cli, embedded_table, free_port};
 
 use helpers::sha256_hex;
 
@@ -34,29 +33,8 @@ fn served_data_dir() -> (std::path::PathBuf, u16) {
         "image-sources-cli-{}",
         uuid::Uuid::new_v4().simple()
     ));
-    let mut serve = cli()
-        .args([
-            "serve",
-            "--port",
-            "0",
-            "--dynamodb-port",
-            "0",
-            "--no-health-checks",
-        ])
-        .arg("--data-dir")
-        .arg(&data_dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("image-sources serve runs");
-    // Its last line before serving comes after the table, the dev key and the sealing key.
-    let lines = BufReader::new(serve.stdout.take().unwrap()).lines();
-    let ready = lines
-        .map_while(Result::ok)
-        .any(|line| line.starts_with("Health checks off"));
-    serve.kill().unwrap();
-    serve.wait().unwrap();
-    assert!(ready, "serve did not start");
+    // Its banner's last line comes after the table, the sealing key and the dev key.
+    Serving::start(&data_dir, &["--no-health-checks"], &[]).kill();
     (data_dir, free_port())
 }
 

@@ -2,60 +2,17 @@
 //! stream of creates keeps, after a restart, every create it acknowledged, and nothing half-written.
 
 use std::path::Path;
-use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use shared::store::{ClientSettings, local_client};
 
-use crate::kit::{cli, free_port};
+use crate::kit::Serving;
 
-struct Server {
-    child: Child,
-    api: String,
-    dynamodb: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start(data_dir: &Path) -> Server {
-    let (api_port, dynamodb_port) = (free_port(), free_port());
-    let child = cli()
-        .args([
-            "serve",
-            "--port",
-            &api_port.to_string(),
-            "--dynamodb-port",
-            &dynamodb_port.to_string(),
-            // Its sources name storage off this machine: no sweep may try to reach them.
-            "--no-health-checks",
-        ])
-        .arg("--data-dir")
-        .arg(data_dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("image-sources starts");
-    let server = Server {
-        child,
-        api: format!("http://127.0.0.1:{api_port}"),
-        dynamodb: format!("http://127.0.0.1:{dynamodb_port}"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while tokio::net::TcpStream::connect(("127.0.0.1", api_port))
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "serve did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    server
+fn start(data_dir: &Path) -> Serving {
+    // Its sources name storage off this machine: no sweep may try to reach them.
+    Serving::start(data_dir, &["--no-health-checks"], &[])
 }
 
 fn body(name: &str) -> String {
@@ -70,7 +27,7 @@ async fn sigkill_mid_stream_loses_no_acknowledged_create() {
         "image-sources-durability-{}",
         uuid::Uuid::new_v4().simple()
     ));
-    let server = start(&data_dir).await;
+    let server = start(&data_dir);
     let key = std::fs::read_to_string(data_dir.join("dev-api-key"))
         .unwrap()
         .trim()
@@ -110,22 +67,19 @@ async fn sigkill_mid_stream_loses_no_acknowledged_create() {
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let mut server = server;
-    server.child.kill().unwrap(); // SIGKILL
-    server.child.wait().unwrap();
+    server.kill(); // SIGKILL
     stop.store(true, Ordering::Relaxed);
     let mut acknowledged = Vec::new();
     for writer in writers {
         acknowledged.extend(writer.await.unwrap());
     }
-    drop(server);
     assert!(
         acknowledged.len() >= 20,
         "only {} creates before the kill",
         acknowledged.len()
     );
 
-    let restarted = start(&data_dir).await;
+    let restarted = start(&data_dir);
     // Every page, following `Link` (docs/SPEC.md §11).
     let mut stored = std::collections::BTreeSet::new();
     let mut next = Some("/v1/sources".to_owned());

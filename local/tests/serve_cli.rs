@@ -1,50 +1,27 @@
 //! `serve`'s CDN flags (docs/SPEC.md §25): they become every source's `urls`, `serve` says where
 //! they point, and a malformed one stops it before it listens.
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
-
-use crate::kit::{cli, free_port};
+use crate::kit::{Serving, cli, free_port};
 
 #[tokio::test]
 async fn the_cdn_flags_become_every_sources_urls() {
     let data_dir = std::env::temp_dir().join(format!("image-sources-urls-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data_dir);
-    let port = free_port();
-    let mut child = cli()
-        .args(["serve", "--no-health-checks", "--port", &port.to_string()])
-        .args(["--dynamodb-port", &free_port().to_string()])
-        .args(["--cdn-base-url", "https://img.example.com"])
-        .args(["--cdn-subdomain-zone", "imgcdn.example.com"])
-        .arg("--data-dir")
-        .arg(&data_dir)
-        // Set by the environment, as the deployed functions' are.
-        .env("CDN_CNAME_TARGET", "cdn.example.net")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("image-sources starts");
-    let stdout = child.stdout.take().expect("stdout");
-    // `serve` prints its banner before it answers; read it on a thread, up to its last line.
-    let banner = std::thread::spawn(move || {
-        BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .take_while(|line| !line.starts_with("Health checks"))
-            .collect::<Vec<_>>()
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "serve did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let serving = Serving::start(
+        &data_dir,
+        &[
+            "--no-health-checks",
+            "--cdn-base-url",
+            "https://img.example.com",
+            "--cdn-subdomain-zone",
+            "imgcdn.example.com",
+        ],
+        // Set by the environment, as the deployed functions' is.
+        &[("CDN_CNAME_TARGET", "cdn.example.net")],
+    );
     let key = std::fs::read_to_string(data_dir.join("dev-api-key")).expect("the dev key");
     let created = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{port}/v1/sources"))
+        .post(format!("{}/v1/sources", serving.api))
         .header("imageboss-api-key", key.trim())
         .header("content-type", "application/json")
         .body(
@@ -59,8 +36,8 @@ async fn the_cdn_flags_become_every_sources_urls() {
     assert_eq!(created.status(), 201);
     let created: serde_json::Value =
         serde_json::from_str(&created.text().await.expect("a body")).expect("JSON");
-    let _ = child.kill();
-    let _ = child.wait();
+    let banner = serving.banner.join("\n");
+    drop(serving);
     let _ = std::fs::remove_dir_all(&data_dir);
     assert_eq!(
         created["urls"],
@@ -69,7 +46,6 @@ async fn the_cdn_flags_become_every_sources_urls() {
             "custom_domains": ["https://images.acme.com/"],
             "cname_target": "cdn.example.net"})
     );
-    let banner = banner.join().expect("the banner").join("\n");
     for line in [
         "Sources' urls: path-style under https://img.example.com/<source name>/",
         "Sources' urls: subdomains as https://<label>.imgcdn.example.com/",
