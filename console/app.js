@@ -82,8 +82,9 @@ async function render() {
   focusTitle();
 }
 
+// A page starts at its title, unless it marked the field the person came to fill.
 function focusTitle() {
-  main.querySelector("h1")?.focus();
+  (main.querySelector("[data-autofocus]") ?? main.querySelector("h1"))?.focus();
 }
 
 window.addEventListener("hashchange", render);

@@ -219,6 +219,8 @@ function listControl({ path, name, help, error, max }) {
     showErrors(list) {
       showMessages(error, list);
     },
+    /** A new, empty entry at the end (unless the list is full): its field, or nothing. */
+    addEntry: () => (add.disabled ? undefined : addRow()),
   };
 }
 

@@ -2,11 +2,14 @@
 // example made in the browser for keys that see the signing token, and the object check: type a
 // path, see whether the CDN would find it.
 import { api } from "./api.js";
-import { copyButton, fill, h, problem, uniqueId } from "./dom.js";
+import { copyButton, fill, h, problem, route, uniqueId } from "./dom.js";
 import { apiWords, describe } from "./words.js";
 
-/** The panel for `source` (as the API answered it); `tokens` when the key sees signing tokens. */
-export function usePanel(source, { tokens }) {
+/**
+ * The panel for `source` (as the API answered it); `tokens` when the key sees signing tokens,
+ * `writes` when it may change the source (then a custom domain is one link away).
+ */
+export function usePanel(source, { tokens, writes }) {
   const urls = source.urls ?? {};
   const bases = [urls.path, ...(urls.subdomains ?? []), ...(urls.custom_domains ?? [])].filter(
     Boolean,
@@ -26,6 +29,17 @@ export function usePanel(source, { tokens }) {
           ),
         ]
       : h("p", {}, "This server does not say where its CDN serves images."),
+    writes
+      ? h(
+          "p",
+          {},
+          h(
+            "a",
+            { href: `${route("sources", source.id, "edit")}?add=custom_domains` },
+            "Add a custom domain",
+          ),
+        )
+      : null,
     urls.custom_domains?.length && urls.cname_target
       ? h(
           "p",

@@ -25,7 +25,7 @@ function canon(value) {
 }
 const same = (a, b) => JSON.stringify(canon(a)) === JSON.stringify(canon(b));
 
-export async function editView(main, { caller, id, navigate }) {
+export async function editView(main, { caller, id, navigate, query }) {
   if (!mayWrite(caller)) {
     fill(
       main,
@@ -154,4 +154,12 @@ export async function editView(main, { caller, id, navigate }) {
     main.querySelector("h1")?.focus();
   }
   render();
+  // "Add a custom domain" on the source's page opens the form with a new, empty entry in that
+  // list, which takes the focus: the person types the domain and presses Enter.
+  const adding = fields.delivery.children.find((c) => c.path === `delivery.${query.add}`);
+  const entry = adding?.addEntry?.();
+  if (entry) {
+    entry.dataset.autofocus = "";
+    entry.focus();
+  }
 }

@@ -60,7 +60,7 @@ export async function sourceView(main, { caller, id, navigate }) {
         SOURCE_FIELDS.map(([name, show]) => [h("dt", {}, name), h("dd", {}, show(s))]),
       ),
       writes ? enabledToggle() : null,
-      usePanel(s, { tokens: writes }),
+      usePanel(s, { tokens: writes, writes }),
       h("h2", {}, "Credentials"),
       settings(Object.entries(s.credentials).filter(([k]) => !TOKEN_KEYS.includes(k))),
       h("h2", {}, "Signing token"),
