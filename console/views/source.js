@@ -251,7 +251,7 @@ export async function sourceView(main, { caller, id, navigate }) {
             h(
               "p",
               {},
-              "The token was rotated. The new token, shown here once: copy it to where URLs are signed.",
+              "The token was rotated. Copy the new token to where your image addresses are signed (it stays under Signing token on this page):",
             ),
             h(
               "p",

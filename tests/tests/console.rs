@@ -616,7 +616,7 @@ async fn a_source_toggled_rotated_edited_through_a_412_and_deleted() {
         )
         .await;
     browser.press_control("Rotate token").await;
-    browser.wait_for_text("shown here once").await;
+    browser.wait_for_text("The token was rotated").await;
     let rotated = app.get(&path, &key).await.json();
     let fresh = rotated["credentials"]["secret_token"].as_str().unwrap();
     let shown = browser.text(&browser.find(".new-token").await).await;
@@ -1359,7 +1359,7 @@ async fn rotating_a_token_and_revoking_a_key_by_keyboard_count_their_steps() {
         .await;
     let to_choice = tab_until(&browser, "e.type === 'radio' && e.value === '86400'", 60).await;
     browser.press("\u{E004}\u{E007}").await;
-    browser.wait_for_text("shown here once").await;
+    browser.wait_for_text("The token was rotated").await;
     let rotate_steps = to_choice + 2;
     let rotated = app.get(&format!("/v1/sources/{id}"), &admin).await.json();
     assert_ne!(
