@@ -51,7 +51,13 @@ export function usePanel(source, { tokens, writes }) {
       : null,
     signs
       ? tokens
-        ? signedExample(source, urls.path)
+        ? source.delivery?.url_signature === "imgix"
+          ? h(
+              "p",
+              {},
+              "Image addresses must be signed as imgix signs them: use imgix's libraries with the signing token below.",
+            )
+          : signedExample(source, urls.path)
         : h(
             "p",
             {},

@@ -55,6 +55,8 @@ const NAMES = {
   error: "When the origin fails",
   missing: "When the image is missing",
   source: "Name",
+  url_signature: "Signature of image addresses",
+  annotation: "Note",
 };
 
 /** Field names for people: `access_key_id` → "Access key ID". */
@@ -84,6 +86,8 @@ const FIELD_WORDS = {
   "delivery.cache": "Cache",
   "delivery.fallback_images": "Fallback images",
   "delivery.crossdomain_xml": "Flash cross-domain file",
+  "delivery.url_signature": "Signature of image addresses",
+  "delivery.annotation": "Note",
   "api_key.id": "Key ID",
   "api_key.label": "Key name",
   "api_key.scope": "Access",
@@ -100,6 +104,8 @@ const VALUE_WORDS = {
   respect_origin: "Follow the origin's cache headers",
   override_origin: "Use these lifetimes, whatever the origin says",
   enforce_minimum: "Use these lifetimes at least",
+  imageboss: "ImageBoss's (a bossToken parameter)",
+  imgix: "imgix's (an s parameter, as imgix's libraries sign)",
   true: "Yes",
   false: "No",
   "****": "Hidden (a secret is never shown)",

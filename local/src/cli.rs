@@ -7,7 +7,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use shared::AppState;
 use shared::domain::{
-    AccountId, Actor, ApiKey, CdnSettings, KeyLabel, KeyScope, SourceName, Timestamp, signing,
+    AccountId, Actor, ApiKey, CdnSettings, KeyLabel, KeyScope, SourceName, Timestamp,
+    delivery::UrlSignature, signing,
 };
 use shared::functions::check_sources;
 use shared::store::{
@@ -41,8 +42,10 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
-    /// Print PATH signed with the source's current token (`PATH?bossToken=...`), as the CDN
-    /// checks it. PATH is the image URL's path, starting with `/<source>/`.
+    /// Print PATH signed with the source's current token as the CDN checks it: `PATH?bossToken=...`,
+    /// or `PATH?s=...` for a source whose `delivery.url_signature` is `imgix`. PATH is the image
+    /// URL's path, without a query: starting with `/<source>/` for `bossToken`; for `imgix`, the
+    /// path on the host that serves it (a subdomain's has no `/<source>/`).
     Sign {
         /// The source's name (case-insensitive).
         #[arg(long)]
@@ -266,17 +269,30 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 Err(StoreError::NotFound) => return Err(format!("no source is called {source}")),
                 other => other.map_err(describe)?,
             };
+            let signature = stored.fields.delivery.url_signature;
             let under_source = path
                 .strip_prefix('/')
                 .and_then(|rest| rest.split_once('/'))
                 .is_some_and(|(first, _)| first.eq_ignore_ascii_case(stored.fields.name.as_str()));
-            if !under_source || path.contains(['?', '#']) {
-                return Err(format!(
-                    "{path:?}: expected a URL path under /{}/, without a query",
-                    stored.fields.name
-                ));
+            let fits = match signature {
+                UrlSignature::ImageBoss => under_source,
+                UrlSignature::Imgix => path.starts_with('/'),
+            };
+            if !fits || path.contains(['?', '#']) {
+                return Err(match signature {
+                    UrlSignature::ImageBoss => format!(
+                        "{path:?}: expected a URL path under /{}/, without a query",
+                        stored.fields.name
+                    ),
+                    UrlSignature::Imgix => {
+                        format!("{path:?}: expected a URL path starting with /, without a query")
+                    }
+                });
             }
-            println!("{}", signing::signed_path(&stored.secret_token, &path));
+            println!(
+                "{}",
+                signing::signed_path(&stored.secret_token, signature, &path)
+            );
             Ok(())
         }
         Command::Openapi => {

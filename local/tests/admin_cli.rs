@@ -278,6 +278,7 @@ fn keys_are_created_with_a_scope_and_an_expiry_and_listed_with_them() {
 
 #[tokio::test]
 async fn sign_prints_the_path_signed_with_the_sources_current_token() {
+    use shared::domain::delivery::UrlSignature;
     use shared::domain::{AccountId, Source, SourceInput, Timestamp, signing};
 
     let (endpoint, store) = embedded_table("signing").await;
@@ -313,7 +314,7 @@ async fn sign_prints_the_path_signed_with_the_sources_current_token() {
     let signed = stdout(&sign("my-images", path).await.unwrap());
     assert_eq!(
         signed.trim(),
-        signing::signed_path(&source.secret_token, path)
+        signing::signed_path(&source.secret_token, UrlSignature::ImageBoss, path)
     );
     let token = signed.trim().rsplit_once("bossToken=").unwrap().1;
     assert!(signing::verify_boss_token(
@@ -332,6 +333,31 @@ async fn sign_prints_the_path_signed_with_the_sources_current_token() {
         let refused = sign(name, path).await.unwrap();
         assert!(!refused.status.success(), "{name} {path}");
     }
+
+    // A source that signs as imgix (docs/SPEC.md §24) gets `s`, over the path on its host.
+    let body = serde_json::json!({"source": "from-imgix", "source_type": "url",
+        "credential_attributes": {"url": "https://example.com/", "require_token": true},
+        "delivery": {"url_signature": "imgix"}});
+    let fields = SourceInput::from_json(body.as_object().unwrap())
+        .into_new_fields()
+        .unwrap();
+    let imgix = Source::new(AccountId::parse("acme").unwrap(), fields);
+    store
+        .create_source(&imgix, None, &shared::domain::Actor::default())
+        .await
+        .unwrap();
+    let signed = stdout(&sign("from-imgix", "/w_300/photo.jpg").await.unwrap());
+    let (path, query) = signed.trim().split_once('?').unwrap();
+    assert_eq!(path, "/w_300/photo.jpg");
+    assert!(query.starts_with("s="), "{signed}");
+    assert!(signing::verify_signed_request(
+        &imgix,
+        path,
+        query,
+        Timestamp::now()
+    ));
+    let refused = sign("from-imgix", "/w_300/photo.jpg?w=1").await.unwrap();
+    assert!(!refused.status.success());
 }
 
 /// Admin commands never make a data directory or a sealing key (only `serve` does): without the

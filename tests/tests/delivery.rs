@@ -81,7 +81,8 @@ async fn delivery_is_shown_with_defaults_and_set_on_create_and_patch() {
         plain["delivery"],
         json!({"custom_domains": [], "subdomains": [], "default_params": {},
             "cache": {"behavior": "respect_origin", "ttl": 31536000, "error_ttl": 300},
-            "fallback_images": {"error": null, "missing": null}, "crossdomain_xml": false})
+            "fallback_images": {"error": null, "missing": null}, "crossdomain_xml": false,
+            "url_signature": "imageboss", "annotation": null})
     );
     let created = app
         .post(

@@ -465,8 +465,9 @@ pub(super) fn event_schema() -> Value {
 /// replaces the keys it names).
 pub(super) fn delivery_schema(input: bool) -> Value {
     use shared::domain::delivery::{
-        CacheBehavior, MAX_CUSTOM_DOMAINS, MAX_DEFAULT_PARAMS, MAX_PARAM_VALUE_CHARS,
-        MAX_SUBDOMAINS, MAX_TTL_SECONDS, MIN_ERROR_TTL_SECONDS, MIN_TTL_SECONDS,
+        CacheBehavior, MAX_ANNOTATION_CHARS, MAX_CUSTOM_DOMAINS, MAX_DEFAULT_PARAMS,
+        MAX_PARAM_VALUE_CHARS, MAX_SUBDOMAINS, MAX_TTL_SECONDS, MIN_ERROR_TTL_SECONDS,
+        MIN_TTL_SECONDS, UrlSignature,
     };
     let nullable = |schema: Value| {
         if input {
@@ -485,6 +486,7 @@ pub(super) fn delivery_schema(input: bool) -> Value {
         .iter()
         .map(CacheBehavior::as_str)
         .collect();
+    let signatures: Vec<&str> = UrlSignature::ALL.iter().map(UrlSignature::as_str).collect();
     let fallback = json!({
         "type": "object", "additionalProperties": false, "required": ["url"],
         "properties": {
@@ -530,7 +532,18 @@ pub(super) fn delivery_schema(input: bool) -> Value {
             })),
             "cache": nullable(cache.clone()),
             "fallback_images": nullable(fallbacks.clone()),
-            "crossdomain_xml": nullable(json!({"type": "boolean", "default": false}))
+            "crossdomain_xml": nullable(json!({"type": "boolean", "default": false})),
+            "url_signature": nullable(json!({
+                "type": "string", "enum": signatures, "default": "imageboss",
+                "description": "How signed image addresses carry their signature: ImageBoss's bossToken, or imgix's s (for addresses made by imgix's libraries)."
+            })),
+            "annotation": {
+                "anyOf": [
+                    {"type": "string", "maxLength": MAX_ANNOTATION_CHARS, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"},
+                    {"type": "null"}
+                ],
+                "description": "A note on these settings, kept with the source and shown in its history."
+            }
         }
     });
     if !input {

@@ -1,5 +1,6 @@
 //! How the CDN delivers a source's images (docs/SPEC.md §23): custom domains, default rendering
-//! parameters, the cache policy, fallback images and the cross-domain policy file. Every value
+//! parameters, the cache policy, fallback images and the cross-domain policy file; the subdomains
+//! (§25), how its URLs are signed and a note on the settings (§24). Every value
 //! is held in a type that cannot hold what §23 refuses; a request's `delivery` object is read by
 //! [`Delivery::read`], which reports every problem at once, each naming its key as
 //! `delivery.<key>`.
@@ -18,8 +19,9 @@ use super::validation::{Invalid, UrlProblem, display_key};
 /// The request and response key.
 pub const DELIVERY: &str = "delivery";
 pub use super::limits::{
-    DEFAULT_ERROR_TTL_SECONDS, MAX_CUSTOM_DOMAINS, MAX_DEFAULT_PARAMS, MAX_PARAM_NAME_CHARS,
-    MAX_PARAM_VALUE_CHARS, MAX_SUBDOMAINS, MAX_TTL_SECONDS, MIN_ERROR_TTL_SECONDS, MIN_TTL_SECONDS,
+    DEFAULT_ERROR_TTL_SECONDS, MAX_ANNOTATION_CHARS, MAX_CUSTOM_DOMAINS, MAX_DEFAULT_PARAMS,
+    MAX_PARAM_NAME_CHARS, MAX_PARAM_VALUE_CHARS, MAX_SUBDOMAINS, MAX_TTL_SECONDS,
+    MIN_ERROR_TTL_SECONDS, MIN_TTL_SECONDS,
 };
 const MAX_DOMAIN_CHARS: usize = 253;
 
@@ -30,13 +32,17 @@ const DEFAULT_PARAMS: &str = "default_params";
 const CACHE: &str = "cache";
 const FALLBACK_IMAGES: &str = "fallback_images";
 const CROSSDOMAIN_XML: &str = "crossdomain_xml";
-pub const KEYS: [&str; 6] = [
+const URL_SIGNATURE: &str = "url_signature";
+const ANNOTATION: &str = "annotation";
+pub const KEYS: [&str; 8] = [
     CUSTOM_DOMAINS,
     SUBDOMAINS,
     DEFAULT_PARAMS,
     CACHE,
     FALLBACK_IMAGES,
     CROSSDOMAIN_XML,
+    URL_SIGNATURE,
+    ANNOTATION,
 ];
 
 /// A public DNS name the CDN serves a source through: LDH labels of 1-63 characters, at least
@@ -141,6 +147,30 @@ pub enum ServedName {
     Subdomain(Subdomain),
 }
 
+/// How the CDN checks a signed URL of the source (docs/SPEC.md §13, §24): ImageBoss's
+/// `bossToken`, or imgix's `s`. Sources made through the imgix dialect sign as imgix does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UrlSignature {
+    #[default]
+    ImageBoss,
+    Imgix,
+}
+
+impl UrlSignature {
+    pub const ALL: [UrlSignature; 2] = [UrlSignature::ImageBoss, UrlSignature::Imgix];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            UrlSignature::ImageBoss => "imageboss",
+            UrlSignature::Imgix => "imgix",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+}
+
 /// What the CDN does with the origin's cache headers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum CacheBehavior {
@@ -224,6 +254,10 @@ pub struct Delivery {
     pub cache: CachePolicy,
     pub fallback_images: FallbackImages,
     pub crossdomain_xml: bool,
+    pub url_signature: UrlSignature,
+    /// A note on the settings, as imgix's deployment annotation: 1 to 1,024 characters without
+    /// control characters; an empty one is none.
+    pub annotation: Option<String>,
 }
 
 /// Collects the problems of one `delivery` object, each under its full key.
@@ -284,6 +318,19 @@ impl Delivery {
                     delivery.crossdomain_xml =
                         read_or_default(value, |v| read_bool(v, CROSSDOMAIN_XML, &mut problems))
                 }
+                URL_SIGNATURE => {
+                    delivery.url_signature = read_or_default(value, |v| {
+                        let read = v.as_str().and_then(UrlSignature::parse);
+                        if read.is_none() {
+                            problems.push(URL_SIGNATURE, DeliveryProblem::SignatureNotIncluded);
+                        }
+                        read
+                    })
+                }
+                ANNOTATION => {
+                    delivery.annotation =
+                        read_or_default(value, |v| read_annotation(v, &mut problems))
+                }
                 other => problems.push(&display_key(other), DeliveryProblem::NotSupported),
             }
         }
@@ -310,8 +357,26 @@ impl Delivery {
                 "missing": fallback(&self.fallback_images.missing),
             },
             CROSSDOMAIN_XML: self.crossdomain_xml,
+            URL_SIGNATURE: self.url_signature.as_str(),
+            ANNOTATION: self.annotation,
         })
     }
+}
+
+/// An annotation: `Some(None)` for an empty one.
+fn read_annotation(value: &Value, problems: &mut Problems<'_>) -> Option<Option<String>> {
+    let problem = match value {
+        Value::String(text) if text.chars().count() > MAX_ANNOTATION_CHARS => {
+            DeliveryProblem::AnnotationTooLong
+        }
+        Value::String(text) if text.chars().any(char::is_control) => {
+            DeliveryProblem::ControlCharacters
+        }
+        Value::String(text) => return Some((!text.is_empty()).then(|| text.clone())),
+        _ => DeliveryProblem::NotString,
+    };
+    problems.push(ANNOTATION, problem);
+    None
 }
 
 /// `null` is the default; anything else is read (a value with problems leaves the default in
@@ -625,7 +690,9 @@ mod tests {
             "cache": {"behavior": "respect_origin", "ttl": 31536000, "error_ttl": 300},
             "fallback_images": {"error": {"url": "https://www.example.com/error.png", "append_query": false},
                                 "missing": null},
-            "crossdomain_xml": false
+            "crossdomain_xml": false,
+            "url_signature": "imgix",
+            "annotation": "Moved from imgix"
         });
         let delivery = read(example.clone()).unwrap();
         assert_eq!(delivery.public(), example);
@@ -637,9 +704,38 @@ mod tests {
             Delivery::default().public(),
             json!({"custom_domains": [], "subdomains": [], "default_params": {},
                 "cache": {"behavior": "respect_origin", "ttl": 31536000, "error_ttl": 300},
-                "fallback_images": {"error": null, "missing": null}, "crossdomain_xml": false})
+                "fallback_images": {"error": null, "missing": null}, "crossdomain_xml": false,
+                "url_signature": "imageboss", "annotation": null})
         );
         assert_eq!(read(json!({})).unwrap(), Delivery::default());
+        assert_eq!(
+            read(json!({"url_signature": null, "annotation": ""})).unwrap(),
+            Delivery::default()
+        );
+    }
+
+    #[test]
+    fn the_signature_is_one_of_two_and_an_annotation_a_short_line() {
+        assert_eq!(
+            read(json!({"url_signature": "md5", "annotation": "x".repeat(1_025)})).unwrap_err(),
+            [
+                "delivery.annotation is too long (maximum is 1024 characters)",
+                "delivery.url_signature must be imageboss or imgix"
+            ]
+        );
+        assert_eq!(
+            read(json!({"url_signature": true, "annotation": "a\u{7}b"})).unwrap_err(),
+            [
+                "delivery.annotation must not contain control characters",
+                "delivery.url_signature must be imageboss or imgix"
+            ]
+        );
+        assert_eq!(
+            read(json!({"annotation": 3})).unwrap_err(),
+            ["delivery.annotation must be a string"]
+        );
+        let read = read(json!({"annotation": "é".repeat(1_024)})).unwrap();
+        assert_eq!(read.annotation.map(|a| a.chars().count()), Some(1_024));
     }
 
     #[test]

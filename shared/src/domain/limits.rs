@@ -20,6 +20,8 @@ pub const MAX_SUBDOMAINS: usize = 10;
 pub const MAX_PARAM_NAME_CHARS: usize = 32;
 pub const MAX_PARAM_VALUE_CHARS: usize = 1_024;
 /// The cache lifetimes, in seconds: `ttl` from half an hour to a year, `error_ttl` from a second.
+/// A delivery annotation, as imgix's (docs/SPEC.md §24).
+pub const MAX_ANNOTATION_CHARS: usize = 1_024;
 pub const MIN_TTL_SECONDS: u64 = 1_800;
 pub const MAX_TTL_SECONDS: u64 = 31_536_000;
 pub const MIN_ERROR_TTL_SECONDS: u64 = 1;

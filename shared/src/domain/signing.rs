@@ -1,10 +1,18 @@
-//! The URL signature the CDN edge checks (docs/SPEC.md §3, §13), here so that the edge and the API agree:
-//! `bossToken = hex(HMAC-SHA256(secret_token, path))`, the key being the token's 64 hex characters
-//! as text and `path` the URL path from `/<source>/` on, without the query.
+//! The URL signatures the CDN edge checks (docs/SPEC.md §3, §13, §24), here so that the edge and
+//! the API agree. ImageBoss's: `bossToken = hex(HMAC-SHA256(secret_token, path))`, the key being
+//! the token's 64 hex characters as text and `path` the URL path from `/<source>/` on, without the
+//! query. imgix's, for sources whose `delivery.url_signature` is `imgix`: `s = hex(MD5(token +
+//! path + "?" + query))`, the query as sent without `s` (and no `?` when there is none), as imgix's
+//! URL builders make it. MD5 is there for compatibility with those builders only: it is not a MAC,
+//! and a token + message hash is open to length extension (a signed URL can be extended with more
+//! query parameters without the token), which the HMAC of ImageBoss's signature is not.
 
 use hmac::{Hmac, KeyInit, Mac};
+use md5::{Digest, Md5};
 use sha2::Sha256;
+use subtle::ConstantTimeEq;
 
+use super::delivery::UrlSignature;
 use super::{PublicUrl, SecretToken, Source, Timestamp, UrlProblem};
 
 /// The query parameter that carries the signature.
@@ -74,9 +82,80 @@ pub fn proxied_url(source: &Source, path: &str) -> Result<PublicUrl, UrlProblem>
     PublicUrl::parse(decoded.into_owned())
 }
 
-/// `path` with its `bossToken` appended as the query.
-pub fn signed_path(token: &SecretToken, path: &str) -> String {
-    format!("{path}?{BOSS_TOKEN_PARAMETER}={}", boss_token(token, path))
+/// The query parameter of imgix's signature.
+pub const IMGIX_SIGNATURE_PARAMETER: &str = "s";
+
+/// imgix's `s` for `path` and `query` (as sent, without `?` and without `s`; empty for none): 32
+/// lowercase hex characters.
+pub fn imgix_signature(token: &SecretToken, path: &str, query: &str) -> String {
+    let mut md5 = Md5::new();
+    md5.update(token.expose().as_bytes());
+    md5.update(path.as_bytes());
+    if !query.is_empty() {
+        md5.update(b"?");
+        md5.update(query.as_bytes());
+    }
+    hex::encode(md5.finalize())
+}
+
+/// Whether a request for `path` with `query` (both as the CDN received them: percent-encoded as
+/// sent, the query without `?`) is signed for `source` at `now`, by the signature its
+/// `delivery.url_signature` names: `bossToken` ([`verify_boss_token`]), or imgix's `s`, which must
+/// be the query's last parameter, once, and may be under the current token or, before its expiry,
+/// the previous one. imgix signs the path on whichever host serves the source (a subdomain's path
+/// has no `/<source>/`), so its check does not look for the name.
+pub fn verify_signed_request(source: &Source, path: &str, query: &str, now: Timestamp) -> bool {
+    match source.fields.delivery.url_signature {
+        UrlSignature::ImageBoss => {
+            let mut tokens = url::form_urlencoded::parse(query.as_bytes())
+                .filter(|(name, _)| name == BOSS_TOKEN_PARAMETER)
+                .map(|(_, value)| value);
+            match (tokens.next(), tokens.next()) {
+                (Some(token), None) => verify_boss_token(source, path, &token, now),
+                _ => false,
+            }
+        }
+        UrlSignature::Imgix => {
+            let (rest, signature) = match query.rsplit_once('&') {
+                Some((rest, last)) => (rest, last),
+                None => ("", query),
+            };
+            let Some(signature) = signature.strip_prefix("s=") else {
+                return false;
+            };
+            let signed_twice = rest.split('&').any(|p| p.starts_with("s=") || p == "s");
+            if signed_twice || signature.len() != 32 {
+                return false;
+            }
+            let matches = |token: &SecretToken| {
+                bool::from(
+                    imgix_signature(token, path, rest)
+                        .as_bytes()
+                        .ct_eq(signature.as_bytes()),
+                )
+            };
+            let current = matches(&source.secret_token);
+            let previous = source
+                .previous_token
+                .as_ref()
+                .filter(|previous| previous.valid_at(now))
+                .is_some_and(|previous| matches(&previous.token));
+            current | previous
+        }
+    }
+}
+
+/// `path` with the signature `signature` names appended as its query.
+pub fn signed_path(token: &SecretToken, signature: UrlSignature, path: &str) -> String {
+    match signature {
+        UrlSignature::ImageBoss => {
+            format!("{path}?{BOSS_TOKEN_PARAMETER}={}", boss_token(token, path))
+        }
+        UrlSignature::Imgix => format!(
+            "{path}?{IMGIX_SIGNATURE_PARAMETER}={}",
+            imgix_signature(token, path, "")
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -95,9 +174,76 @@ mod tests {
         let token = SecretToken::from_stored(TOKEN.to_owned());
         assert_eq!(boss_token(&token, PATH), EXPECTED);
         assert_eq!(
-            signed_path(&token, PATH),
+            signed_path(&token, UrlSignature::ImageBoss, PATH),
             format!("{PATH}?bossToken={EXPECTED}")
         );
+    }
+
+    /// Computed independently with coreutils:
+    /// `printf '%s' "${TOKEN}/w_300/photo.jpg?w=300&ixlib=js-3.8.0" | md5sum`, and without the query.
+    #[test]
+    fn imgix_signatures_of_a_known_token_are_md5sums() {
+        let token = SecretToken::from_stored(TOKEN.to_owned());
+        let with_query = "ac0f71a1deab0b50e8eaea307ebc15af";
+        let without = "1a1ed078d4fdc4a684c2a2878af75981";
+        assert_eq!(
+            imgix_signature(&token, "/w_300/photo.jpg", "w=300&ixlib=js-3.8.0"),
+            with_query
+        );
+        assert_eq!(imgix_signature(&token, "/w_300/photo.jpg", ""), without);
+        assert_eq!(
+            signed_path(&token, UrlSignature::Imgix, "/w_300/photo.jpg"),
+            format!("/w_300/photo.jpg?s={without}")
+        );
+    }
+
+    fn imgix_signed_source() -> Source {
+        let body = serde_json::json!({"source": "my-images", "source_type": "url",
+            "credential_attributes": {"url": "https://images.example.com/", "require_token": "true"},
+            "delivery": {"url_signature": "imgix"}});
+        let fields = crate::domain::SourceInput::from_json(body.as_object().unwrap())
+            .into_new_fields()
+            .unwrap();
+        Source::new(crate::domain::AccountId::parse("acme").unwrap(), fields)
+    }
+
+    #[test]
+    fn a_source_signed_as_imgix_accepts_s_last_and_nothing_else() {
+        let source = imgix_signed_source();
+        let now = Timestamp::now();
+        let path = "/photos/cat%20dog.jpg";
+        let s = imgix_signature(&source.secret_token, path, "w=300&ixlib=js-3.8.0");
+        let good = format!("w=300&ixlib=js-3.8.0&s={s}");
+        assert!(verify_signed_request(&source, path, &good, now));
+        let bare = imgix_signature(&source.secret_token, path, "");
+        assert!(verify_signed_request(
+            &source,
+            path,
+            &format!("s={bare}"),
+            now
+        ));
+        for (path, query) in [
+            (path, format!("w=301&ixlib=js-3.8.0&s={s}")),
+            ("/photos/cat.jpg", good.clone()),
+            (path, format!("s={s}&w=300&ixlib=js-3.8.0")),
+            (path, format!("w=300&ixlib=js-3.8.0&s={s}&s={s}")),
+            (path, format!("w=300&ixlib=js-3.8.0&s={}", s.to_uppercase())),
+            (path, "w=300&ixlib=js-3.8.0".to_owned()),
+            (path, format!("w=300&ixlib=js-3.8.0&bossToken={s}")),
+        ] {
+            assert!(
+                !verify_signed_request(&source, path, &query, now),
+                "{path}?{query}"
+            );
+        }
+        // A bossToken does not sign a source that signs as imgix.
+        let boss = signed_path(
+            &source.secret_token,
+            UrlSignature::ImageBoss,
+            "/my-images/a.jpg",
+        );
+        let (path, query) = boss.split_once('?').unwrap();
+        assert!(!verify_signed_request(&source, path, query, now));
     }
 
     fn proxy() -> Source {

@@ -362,6 +362,9 @@ pub enum DeliveryProblem {
     },
     ObjectOrNull,
     Url(UrlProblem),
+    /// `url_signature` other than `imageboss` or `imgix` (docs/SPEC.md §24).
+    SignatureNotIncluded,
+    AnnotationTooLong,
 }
 
 impl fmt::Display for DeliveryProblem {
@@ -412,6 +415,12 @@ impl fmt::Display for DeliveryProblem {
             ),
             DeliveryProblem::ObjectOrNull => f.write_str("must be an object or null"),
             DeliveryProblem::Url(problem) => problem.fmt(f),
+            DeliveryProblem::SignatureNotIncluded => f.write_str("must be imageboss or imgix"),
+            DeliveryProblem::AnnotationTooLong => write!(
+                f,
+                "is too long (maximum is {} characters)",
+                super::limits::MAX_ANNOTATION_CHARS
+            ),
         }
     }
 }
