@@ -11,6 +11,7 @@ pub mod event;
 pub mod fields;
 pub mod health;
 pub mod idempotency;
+pub mod imgix;
 mod input;
 pub mod key_request;
 mod limits;
