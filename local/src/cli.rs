@@ -11,6 +11,7 @@ use shared::domain::{
     delivery::UrlSignature, signing,
 };
 use shared::functions::check_sources;
+use shared::http::Dialect;
 use shared::store::{
     ApiKeyRecord, ClientSettings, KeyGrant, KeyTarget, LastAdmin, Store, StoreError,
     client_from_env, local_client, table,
@@ -55,7 +56,11 @@ pub enum Command {
         target: Target,
     },
     /// Print the API's OpenAPI 3.1 document (what `serve` publishes at /openapi.json).
-    Openapi,
+    Openapi {
+        /// The imgix dialect's document instead (what the imgix port publishes at /openapi.json).
+        #[arg(long)]
+        imgix: bool,
+    },
     /// Seal every storage secret still stored in clear (written before sealing existed), in place,
     /// and put every enabled source stored before health checks existed in the due index:
     /// idempotent, resumable, safe beside live traffic. With --aws, the stack's KMS key
@@ -82,6 +87,10 @@ pub struct ServeArgs {
     /// Port of the API.
     #[arg(long, default_value_t = 3000)]
     pub port: u16,
+    /// Port of the imgix dialect (docs/SPEC.md §24): imgix's Management API paths, with
+    /// `Authorization: Bearer <key>`, for clients written for imgix.
+    #[arg(long, default_value_t = 3001)]
+    pub imgix_port: u16,
     /// Port of the embedded DynamoDB (for the AWS CLI, boto3, or `keys` while serving).
     #[arg(long, default_value_t = 8000)]
     pub dynamodb_port: u16,
@@ -295,8 +304,15 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
-        Command::Openapi => {
-            print!("{}", crate::openapi::document_text());
+        Command::Openapi { imgix } => {
+            print!(
+                "{}",
+                if imgix {
+                    crate::openapi::imgix_document_text()
+                } else {
+                    crate::openapi::document_text()
+                }
+            );
             Ok(())
         }
         Command::CheckSources { target, keys } => {
@@ -581,8 +597,20 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
+    let imgix_listener = TcpListener::bind((Ipv4Addr::LOCALHOST, args.imgix_port))
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot listen on 127.0.0.1:{} for the imgix dialect: {e}",
+                args.imgix_port
+            )
+        })?;
+    let imgix_address = imgix_listener.local_addr().map_err(|e| e.to_string())?;
 
     println!("Image Sources API on http://{address}/v1/sources (and /api/v1/sources)");
+    println!(
+        "imgix dialect on http://{imgix_address}/api/v1/sources (Authorization: Bearer <key>; --imgix-port)"
+    );
     println!("Console on http://{address}/console/ (sign in with the key below)");
     println!(
         "DynamoDB ({}) on {endpoint}, table {}",
@@ -626,9 +654,30 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         );
         tokio::spawn(sweep_every_minute(state.clone()));
     }
-    gateway::serve(listener, state, shutdown_signal())
-        .await
-        .map_err(|e| format!("server failed: {e}"))
+    // One Ctrl-C or SIGTERM stops both gateways.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    };
+    let (native, imgix) = tokio::join!(
+        gateway::serve(
+            listener,
+            state.clone(),
+            Dialect::Native,
+            until_stopped(stopped.clone())
+        ),
+        gateway::serve(
+            imgix_listener,
+            state,
+            Dialect::Imgix,
+            until_stopped(stopped)
+        ),
+    );
+    native.and(imgix).map_err(|e| format!("server failed: {e}"))
 }
 
 /// Where sources' `urls` point (docs/SPEC.md §25), or that they point nowhere.

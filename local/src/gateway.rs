@@ -13,8 +13,9 @@ use lambda_http::{Body, RequestExt};
 use shared::AppState;
 use shared::functions::console::ConsolePath;
 use shared::functions::dispatch;
-use shared::http::caller::{API_KEY_HEADER, AuthorizerError, Caller, caller_for_key};
-use shared::http::{ApiError, Endpoint, RouteError, RouteMatch, resolve, response};
+use shared::http::caller::{API_KEY_HEADER, AuthorizerError, Caller, bearer_key, caller_for_key};
+use shared::http::dialect::{DIALECT_STAGE_VARIABLE, IMGIX_DIALECT};
+use shared::http::{ApiError, Dialect, Endpoint, RouteError, RouteMatch, imgix, resolve, response};
 use tokio::net::TcpListener;
 
 use crate::connection::READ_TIMEOUT;
@@ -33,37 +34,43 @@ struct Gateway {
     state: AppState,
     /// How long a client may take to send a body.
     read_timeout: Duration,
+    /// The API this gateway stands in for: the native one, or the imgix dialect's own API
+    /// (docs/SPEC.md §24), whose stage variable it sets on every request.
+    dialect: Dialect,
 }
 
 /// The gateway as an axum router: every request goes through [`route_request`].
-pub fn router(state: AppState, read_timeout: Duration) -> Router {
+pub fn router(state: AppState, read_timeout: Duration, dialect: Dialect) -> Router {
     Router::new()
         .fallback(route_request)
         .with_state(Arc::new(Gateway {
             state,
             read_timeout,
+            dialect,
         }))
 }
 
-/// Serves the gateway on `listener` until `shutdown` resolves.
+/// Serves the gateway of `dialect` on `listener` until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
+    dialect: Dialect,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_with(listener, state, READ_TIMEOUT, shutdown).await
+    serve_with(listener, state, dialect, READ_TIMEOUT, shutdown).await
 }
 
 /// [`serve`] with another time limit for reading a request's head or body (tests use a short one).
 pub async fn serve_with(
     listener: TcpListener,
     state: AppState,
+    dialect: Dialect,
     read_timeout: Duration,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     crate::connection::serve(
         listener,
-        router(state, read_timeout),
+        router(state, read_timeout, dialect),
         read_timeout,
         shutdown,
     )
@@ -77,8 +84,10 @@ async fn route_request(
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4().to_string();
     let (parts, body) = req.into_parts();
+    let dialect = gateway.dialect;
     let rejected = |err: ApiError| {
-        let response = response::error(err, &request_id);
+        // API Gateway's gateway responses, in the dialect's shape (template.yaml sets them).
+        let response = response::dialect_error(dialect, err, &request_id, None);
         tracing::info!(
             method = %parts.method,
             route = "-",
@@ -93,11 +102,13 @@ async fn route_request(
 
     // The published contract, without a key (the deployed API does not serve it).
     if parts.uri.path() == DOCUMENT_PATH && parts.method == axum::http::Method::GET {
-        return openapi_response(&request_id);
+        return openapi_response(dialect, &request_id);
     }
     // The console's files (docs/SPEC.md §20): no key, as the `console` function's routes have no
     // authorizer.
-    if let Some(path) = ConsolePath::of_local(parts.uri.path()) {
+    if dialect == Dialect::Native
+        && let Some(path) = ConsolePath::of_local(parts.uri.path())
+    {
         let response = shared::functions::console::respond(&parts.method, path, &request_id);
         tracing::info!(
             method = %parts.method,
@@ -111,7 +122,11 @@ async fn route_request(
         return into_axum(response);
     }
     // API Gateway's order: the route, then the authorizer, then the function.
-    let route = match resolve(&parts.method, parts.uri.path()) {
+    let resolved = match dialect {
+        Dialect::Native => resolve(&parts.method, parts.uri.path()),
+        Dialect::Imgix => imgix::resolve(&parts.method, parts.uri.path()),
+    };
+    let route = match resolved {
         Ok(route) => route,
         Err(RouteError::NotFound) => return rejected(ApiError::RouteNotFound),
         Err(RouteError::MethodNotAllowed(allowed)) => {
@@ -131,10 +146,18 @@ async fn route_request(
         Ok(Err(_)) => return rejected(ApiError::PayloadTooLarge),
         Err(_) => return rejected(ApiError::RequestTimeout),
     };
-    let key = parts
-        .headers
-        .get(API_KEY_HEADER)
-        .and_then(|v| v.to_str().ok());
+    let key = match dialect {
+        Dialect::Native => parts
+            .headers
+            .get(API_KEY_HEADER)
+            .and_then(|v| v.to_str().ok()),
+        Dialect::Imgix => bearer_key(
+            parts
+                .headers
+                .get(axum::http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok()),
+        ),
+    };
     let caller = match caller_for_key(&state.store, key).await {
         Ok(caller) => caller,
         Err(AuthorizerError::Unauthorized) => return rejected(ApiError::Unauthorized),
@@ -146,15 +169,16 @@ async fn route_request(
     if !caller.scope.covers(endpoint.scope()) {
         return rejected(ApiError::Forbidden);
     }
-    let request = proxy_request(parts, bytes, route, &caller, &request_id);
+    let request = proxy_request(parts, bytes, route, &caller, &request_id, dialect);
     let response = dispatch(state, endpoint, request).await;
-    into_axum(within_lambda_limit(response, &request_id))
+    into_axum(within_lambda_limit(response, &request_id, dialect))
 }
 
 /// `response`, or the 502 API Gateway answers in its place when it is over Lambda's limit.
 pub fn within_lambda_limit(
     response: lambda_http::Response<Body>,
     request_id: &str,
+    dialect: Dialect,
 ) -> lambda_http::Response<Body> {
     let payload = response_payload_bytes(&response);
     if payload <= LAMBDA_MAX_RESPONSE_BYTES {
@@ -166,7 +190,7 @@ pub fn within_lambda_limit(
         limit_bytes = LAMBDA_MAX_RESPONSE_BYTES,
         "the function's response is over Lambda's payload limit; API Gateway answers 502"
     );
-    response::error(ApiError::ResponseTooLarge, request_id)
+    response::dialect_error(dialect, ApiError::ResponseTooLarge, request_id, None)
 }
 
 /// The size of the payload Lambda would receive for `response`: the REST proxy response as
@@ -183,10 +207,14 @@ pub fn response_payload_bytes(response: &lambda_http::Response<Body>) -> usize {
     serde_json::to_vec(&payload).map_or(usize::MAX, |bytes| bytes.len())
 }
 
-fn openapi_response(request_id: &str) -> axum::response::Response {
+fn openapi_response(dialect: Dialect, request_id: &str) -> axum::response::Response {
+    let text = match dialect {
+        Dialect::Native => document_text(),
+        Dialect::Imgix => crate::openapi::imgix_document_text(),
+    };
     into_axum(response::json_text(
         lambda_http::http::StatusCode::OK,
-        document_text().to_owned(),
+        text.to_owned(),
         request_id,
     ))
 }
@@ -198,6 +226,7 @@ fn proxy_request(
     route: RouteMatch,
     caller: &Caller,
     request_id: &str,
+    dialect: Dialect,
 ) -> lambda_http::Request {
     let mut context = ApiGatewayProxyRequestContext::default();
     context.request_id = Some(request_id.to_owned());
@@ -225,10 +254,18 @@ fn proxy_request(
         .into_iter()
         .collect();
     let query = query_parameters(parts.uri.query());
+    // The stage variables of the API the request came through.
+    let stage_variables: HashMap<String, String> = match dialect {
+        Dialect::Native => HashMap::new(),
+        Dialect::Imgix => {
+            HashMap::from([(DIALECT_STAGE_VARIABLE.to_owned(), IMGIX_DIALECT.to_owned())])
+        }
+    };
     lambda_http::Request::from_parts(parts, body)
         .with_request_context(RequestContext::ApiGatewayV1(context))
         .with_path_parameters(path_parameters)
         .with_query_string_parameters(query)
+        .with_stage_variables(stage_variables)
 }
 
 /// The query string as API Gateway hands it to the function: every value of each parameter,
@@ -302,10 +339,13 @@ mod tests {
         let envelope = response_payload_bytes(&text_response(String::new()));
         let at_limit = text_response("a".repeat(LAMBDA_MAX_RESPONSE_BYTES - envelope));
         assert_eq!(response_payload_bytes(&at_limit), LAMBDA_MAX_RESPONSE_BYTES);
-        assert_eq!(within_lambda_limit(at_limit, "r").status(), 200);
+        assert_eq!(
+            within_lambda_limit(at_limit, "r", Dialect::Native).status(),
+            200
+        );
 
         let over = text_response("a".repeat(LAMBDA_MAX_RESPONSE_BYTES - envelope + 1));
-        let answer = within_lambda_limit(over, "r");
+        let answer = within_lambda_limit(over, "r", Dialect::Native);
         assert_eq!(answer.status(), 502);
         let expected = json_response(
             lambda_http::http::StatusCode::BAD_GATEWAY,

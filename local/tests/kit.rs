@@ -67,7 +67,16 @@ impl Serving {
     /// what it wrote on stderr.
     pub fn start(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Serving {
         let mut child = cli()
-            .args(["serve", "--port", "0", "--dynamodb-port", "0", "--data-dir"])
+            .args([
+                "serve",
+                "--port",
+                "0",
+                "--imgix-port",
+                "0",
+                "--dynamodb-port",
+                "0",
+            ])
+            .arg("--data-dir")
             .arg(data_dir)
             .args(args)
             .envs(env.iter().copied())

@@ -21,6 +21,7 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use shared::AppState;
 use shared::domain::{AccountId, ApiKey};
+use shared::http::Dialect;
 use shared::sealing::{Keys, KmsKeys, LocalKeys};
 use shared::store::{ClientSettings, Store, local_config, table};
 use tokio::net::TcpListener;
@@ -518,6 +519,8 @@ pub fn lambda_request_with_query(
 /// The whole API (embedded DynamoDB, authorizer, gateway, endpoints) on 127.0.0.1 port 0.
 pub struct TestApp {
     pub base_url: String,
+    /// The imgix dialect's gateway over the same state (docs/SPEC.md §24).
+    pub imgix_url: String,
     pub db: TestDb,
     pub http: reqwest::Client,
 }
@@ -626,9 +629,11 @@ impl AppBuilder {
         let read_timeout = self
             .read_timeout
             .unwrap_or(image_sources::connection::READ_TIMEOUT);
-        let base_url = serve_state(state.clone(), read_timeout).await;
+        let base_url = serve_state(state.clone(), read_timeout, Dialect::Native).await;
+        let imgix_url = serve_state(state.clone(), read_timeout, Dialect::Imgix).await;
         let app = TestApp {
             base_url,
+            imgix_url,
             db,
             http: http_client(),
         };
@@ -643,12 +648,13 @@ pub async fn spawn_gateway(store: Store) -> String {
     serve_state(
         app_state(store).await.with_verifier(verifier),
         image_sources::connection::READ_TIMEOUT,
+        Dialect::Native,
     )
     .await
 }
 
-/// The local gateway over `state`, on 127.0.0.1 port 0; returns its base URL.
-async fn serve_state(state: AppState, read_timeout: Duration) -> String {
+/// The local gateway of `dialect` over `state`, on 127.0.0.1 port 0; returns its base URL.
+async fn serve_state(state: AppState, read_timeout: Duration, dialect: Dialect) -> String {
     capture_logs();
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .await
@@ -657,6 +663,7 @@ async fn serve_state(state: AppState, read_timeout: Duration) -> String {
     tokio::spawn(image_sources::gateway::serve_with(
         listener,
         state,
+        dialect,
         read_timeout,
         std::future::pending(),
     ));
@@ -802,6 +809,28 @@ impl TestApp {
         };
         record_body(&response.text);
         response
+    }
+
+    /// A request to the imgix dialect (docs/SPEC.md §24) with `Authorization: Bearer <key>` and,
+    /// with a body, JSON:API's media type.
+    pub async fn imgix(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: &str,
+        body: Option<&serde_json::Value>,
+    ) -> TestResponse {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.imgix_url))
+            .header("authorization", format!("Bearer {key}"));
+        if let Some(body) = body {
+            register_secrets_in(body);
+            request = request
+                .header("content-type", "application/vnd.api+json")
+                .body(body.to_string());
+        }
+        self.send(request).await
     }
 
     pub async fn get(&self, path: &str, key: &str) -> TestResponse {

@@ -12,6 +12,7 @@ mod health;
 mod hostile_input;
 mod http_api;
 mod idempotency;
+mod imgix;
 mod kit;
 mod lambda_events;
 mod listing;

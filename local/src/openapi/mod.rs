@@ -13,6 +13,7 @@
 //! validates real responses against its schemas (`tests/tests/openapi.rs`).
 
 mod console;
+mod imgix;
 mod responses;
 mod schemas;
 
@@ -47,6 +48,16 @@ pub fn document_text() -> &'static str {
     static TEXT: OnceLock<String> = OnceLock::new();
     TEXT.get_or_init(|| {
         let mut text = serde_json::to_string_pretty(&document()).unwrap_or_default();
+        text.push('\n');
+        text
+    })
+}
+
+/// The imgix dialect's document (docs/SPEC.md §24), as published: `docs/openapi-imgix.json`.
+pub fn imgix_document_text() -> &'static str {
+    static TEXT: OnceLock<String> = OnceLock::new();
+    TEXT.get_or_init(|| {
+        let mut text = serde_json::to_string_pretty(&imgix::document()).unwrap_or_default();
         text.push('\n');
         text
     })
@@ -365,6 +376,17 @@ mod tests {
         assert!(
             committed == document_text(),
             "docs/openapi.json is stale: regenerate it with `{REGENERATE}`"
+        );
+    }
+
+    #[test]
+    fn the_committed_imgix_document_is_the_one_the_code_generates() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi-imgix.json");
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == imgix_document_text(),
+            "docs/openapi-imgix.json is stale: regenerate it with \
+             `cargo run -q --bin image-sources -- openapi --imgix > docs/openapi-imgix.json`"
         );
     }
 

@@ -119,6 +119,44 @@ fn credential_names(source_type: SourceType) -> &'static [(&'static str, &'stati
     }
 }
 
+/// imgix's storage fields of `source_type` (with `storage_provider` for the S3-compatible ones),
+/// for those who describe the dialect: (name, required on a create, a write-only secret).
+pub fn storage_fields(source_type: SourceType) -> Vec<(&'static str, bool, bool)> {
+    let names = credential_names(source_type);
+    let mut described: Vec<(&'static str, bool, bool)> =
+        super::credentials::credential_keys(source_type)
+            .filter_map(|key| {
+                names
+                    .iter()
+                    .find(|(_, ours)| *ours == key.key)
+                    .map(|(theirs, _)| (*theirs, key.required, key.secret))
+            })
+            .collect();
+    match source_type {
+        SourceType::Azure => {
+            described.push((AZURE_BUCKET, true, false));
+            described.push((AZURE_SERVICE_TYPE, true, false));
+        }
+        SourceType::Dos | SourceType::Wasabi | SourceType::R2 => {
+            described.push((ENDPOINT_URL, false, false));
+            if source_type == SourceType::R2 {
+                described.push((REGION, false, false));
+            }
+        }
+        SourceType::Akamai => described.push((REGION, false, false)),
+        _ => {}
+    }
+    if imgix_type(source_type).1.is_some() {
+        described.push((STORAGE_PROVIDER, true, false));
+    }
+    described
+}
+
+/// imgix's names of the delivery settings, in imgix's order.
+pub fn delivery_fields() -> impl Iterator<Item = &'static str> {
+    DELIVERY_NAMES.iter().map(|(theirs, _)| *theirs)
+}
+
 /// The delivery settings: imgix's name, and our path under `delivery`.
 const DELIVERY_NAMES: [(&str, &str); 13] = [
     ("custom_domains", "custom_domains"),

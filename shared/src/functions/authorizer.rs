@@ -1,4 +1,5 @@
-//! The API-key authorizer (docs/SPEC.md §2, §16, §26): a REQUEST authorizer on `imageboss-api-key`
+//! The API-key authorizer (docs/SPEC.md §2, §16, §24, §26): a REQUEST authorizer on `imageboss-api-key`
+//! (on `Authorization: Bearer` on the imgix API, whose stage says so)
 //! that resolves the key to its account, scope and id, and answers a policy for the whole stage
 //! listing exactly the routes the key's scope covers (each route's scope is its catalog row's).
 //! API Gateway caches that answer per key across routes, so it never depends on the route asked:
@@ -13,9 +14,11 @@ use aws_lambda_events::apigw::{
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 
 use crate::domain::KeyScope;
-use crate::http::caller::{API_KEY_HEADER, AuthorizerError, Caller, caller_for_key};
+use crate::http::caller::{API_KEY_HEADER, AuthorizerError, Caller, bearer_key, caller_for_key};
+use crate::http::dialect::{DIALECT_STAGE_VARIABLE, Dialect};
 use crate::routes::{Endpoint, PREFIXES};
 use crate::store::Store;
+use lambda_http::http::header;
 
 /// The authorizer Lambda's logic: the key's policy for the whole stage, with the account and the
 /// key's id, label, scope and expiry in the context.
@@ -24,10 +27,22 @@ pub async fn authorize(
     event: ApiGatewayCustomAuthorizerRequestTypeRequest,
 ) -> Result<ApiGatewayCustomAuthorizerResponse, AuthorizerError> {
     let started = Instant::now();
-    let raw_key = event
-        .headers
-        .get(API_KEY_HEADER)
-        .and_then(|value| value.to_str().ok());
+    // The imgix API's stage says so (docs/SPEC.md §24): its clients send `Authorization: Bearer`.
+    let dialect = Dialect::of_stage_variable(
+        event
+            .stage_variables
+            .get(DIALECT_STAGE_VARIABLE)
+            .map(String::as_str),
+    );
+    let raw_key = match dialect {
+        Dialect::Native => event.headers.get(API_KEY_HEADER),
+        Dialect::Imgix => event.headers.get(header::AUTHORIZATION),
+    }
+    .and_then(|value| value.to_str().ok());
+    let raw_key = match dialect {
+        Dialect::Native => raw_key,
+        Dialect::Imgix => bearer_key(raw_key),
+    };
     let request_id = event.request_context.request_id.clone().unwrap_or_default();
     let outcome = caller_for_key(store, raw_key).await;
     let decision = match &outcome {

@@ -1,7 +1,8 @@
 //! `POST /v1/sources`: validates everything, then creates the source and claims its name in one
 //! transaction with its audit event (and the idempotency record, when the request has a key:
 //! docs/SPEC.md §15); with `?verify=true`, checks the credentials first (§14), unless the key
-//! says this is a repeat (one read of its record, only with both).
+//! says this is a repeat (one read of its record, only with both). Through the imgix API the body
+//! is imgix's document, mapped to the native one first (§24).
 
 use lambda_http::Request;
 use lambda_http::http::HeaderValue;
@@ -12,7 +13,7 @@ use crate::domain::idempotency::IDEMPOTENT_REPLAYED_HEADER;
 use crate::domain::{Fingerprint, Invalid, Source, SourceId, SourceInput, ValidationErrors};
 use crate::http::sources::{sealed_source, sealing, with_name_check};
 use crate::http::verification;
-use crate::http::{ApiError, Context, HandlerFuture, Outcome, request, response};
+use crate::http::{ApiError, Context, Dialect, HandlerFuture, Outcome, imgix, request, response};
 use crate::sealing::SealError;
 use crate::store::{Creation, IdempotencyRecord, StoreError};
 
@@ -23,7 +24,14 @@ pub fn handle<'a>(cx: &'a Context<'a>, req: Request) -> HandlerFuture<'a> {
 async fn create_source(cx: &Context<'_>, req: Request) -> Outcome {
     let idempotency_key = request::idempotency_key(&req)?;
     let verify = request::verify_flag(&req)?;
-    let body = request::source_object(&req)?;
+    let body = match cx.dialect {
+        Dialect::Native => request::source_object(&req)?,
+        // imgix's document, as the native object it maps to (docs/SPEC.md §24).
+        Dialect::Imgix => imgix::native_body(&imgix::attributes(&req, None)?, None)?,
+    };
+    if let Some(source_type) = imgix::requested_type(&body) {
+        cx.note_type(source_type);
+    }
     let prefix = request::route_prefix(&req);
 
     let input = SourceInput::from_json(&body);

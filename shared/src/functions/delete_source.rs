@@ -17,5 +17,5 @@ async fn delete_source(cx: &Context<'_>, req: Request) -> Outcome {
         .store
         .delete_source(&cx.write(&id, &expected, Action::Deleted))
         .await?;
-    Ok(response::empty_object(cx.request_id()))
+    Ok(response::deleted(cx))
 }

@@ -6,7 +6,7 @@ use lambda_http::Request;
 use crate::domain::list_query::ClaimLookup;
 use crate::domain::{CursorScope, Position, Source};
 use crate::http::response::{self, Page};
-use crate::http::{Context, HandlerFuture, Outcome, request};
+use crate::http::{Context, Dialect, HandlerFuture, Outcome, imgix, request};
 use crate::store::PageRequest;
 
 pub fn handle<'a>(cx: &'a Context<'a>, req: Request) -> HandlerFuture<'a> {
@@ -14,6 +14,13 @@ pub fn handle<'a>(cx: &'a Context<'a>, req: Request) -> HandlerFuture<'a> {
 }
 
 async fn list_sources(cx: &Context<'_>, req: Request) -> Outcome {
+    if cx.dialect == Dialect::Imgix {
+        // imgix's offset paging (docs/SPEC.md §24): the account's sources, read in full (its
+        // size, never the table's), filtered, sorted and counted here.
+        let query = imgix::ListQuery::of(&req)?;
+        let sources = cx.state.store.list_sources(&cx.account).await?;
+        return Ok(imgix::list(&sources, &query, cx.view(), cx.request_id()));
+    }
     let query = request::list_query(&req)?;
     let prefix = request::route_prefix(&req);
     let cursors = CursorScope {

@@ -1,16 +1,22 @@
 //! `PATCH /v1/sources/{id}`: merges, validates the whole result, writes only if something changed
 //! (docs/SPEC.md §5, §7); with `?verify=true`, checks the resulting credentials before the write
 //! is attempted (§14). Secrets the body sets are sealed before the write; kept ones keep their
-//! ciphertext (§21).
+//! ciphertext (§21). Through the imgix API the body is imgix's document, mapped against the
+//! stored source on each attempt (§24).
+
+use std::borrow::Cow;
 
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use serde_json::{Map, Value};
 
-use crate::domain::{Action, Source, SourceFields, SourceInput, ValidationErrors};
+use crate::domain::imgix as imgix_mapping;
+use crate::domain::{
+    Action, Source, SourceFields, SourceInput, SourceName, ValidationErrors, fields,
+};
 use crate::http::sources::{sealed_source, sealing, with_name_check};
 use crate::http::verification;
-use crate::http::{ApiError, Context, HandlerFuture, Outcome, request, response};
+use crate::http::{ApiError, Context, Dialect, HandlerFuture, Outcome, imgix, request, response};
 use crate::sealing::SealError;
 use crate::store::{SourceWrite, StoreError, Updated};
 
@@ -27,17 +33,49 @@ async fn update_source(cx: &Context<'_>, req: Request) -> Outcome {
     let id = request::source_id(&req)?;
     let verify = request::verify_flag(&req)?;
     let expected = request::if_match(&req);
-    let body = request::source_object(&req)?;
+    let body = match cx.dialect {
+        Dialect::Native => Body::Native(request::source_object(&req)?),
+        Dialect::Imgix => Body::Imgix(imgix::attributes(&req, Some(&id))?),
+    };
     let write = cx.write(&id, &expected, Action::Updated);
     match merged_update(cx, &write, &body, verify).await {
         Ok(updated) => Ok(response::source(cx, StatusCode::OK, &updated.source)),
         Err(Refusal::Invalid(errors)) => {
-            let requested_name = SourceInput::from_json(&body).requested_name();
-            Err(with_name_check(cx, errors, requested_name, Some(&id)).await)
+            Err(with_name_check(cx, errors, body.requested_name(), Some(&id)).await)
         }
         Err(Refusal::Api(err)) => Err(err),
         Err(Refusal::Store(err)) => Err(err.into()),
         Err(Refusal::CredentialsChanged) => Err(StoreError::Contention.into()),
+    }
+}
+
+/// An update's body: the native `source` object, or imgix's attributes (docs/SPEC.md §24), which
+/// map to a native object only against the stored source (imgix merges `deployment` key by
+/// key; ours replaces the objects it groups those keys in).
+enum Body {
+    Native(Map<String, Value>),
+    Imgix(Map<String, Value>),
+}
+
+impl Body {
+    /// The native `source` object this body sets on `stored`.
+    fn native_for(&self, stored: &SourceFields) -> Result<Cow<'_, Map<String, Value>>, Refusal> {
+        match self {
+            Body::Native(body) => Ok(Cow::Borrowed(body)),
+            Body::Imgix(attributes) => imgix::native_body(attributes, Some(stored))
+                .map(Cow::Owned)
+                .map_err(Refusal::Api),
+        }
+    }
+
+    /// The name the body asks for, for the name check of a 422.
+    fn requested_name(&self) -> Option<SourceName> {
+        let name = match self {
+            Body::Native(body) => body.get(fields::SOURCE),
+            Body::Imgix(attributes) => attributes.get(imgix_mapping::NAME),
+        };
+        name.and_then(Value::as_str)
+            .and_then(|n| SourceName::parse(n).ok())
     }
 }
 
@@ -66,8 +104,8 @@ impl From<SealError> for Refusal {
 }
 
 /// The stored fields with the body merged in, the whole result validated.
-fn merged(body: &Map<String, Value>, stored: &Source) -> Result<SourceFields, Refusal> {
-    SourceInput::from_json(body)
+fn merged(body: &Body, stored: &Source) -> Result<SourceFields, Refusal> {
+    SourceInput::from_json(&*body.native_for(&stored.fields)?)
         .apply_to(&stored.fields)
         .map_err(Refusal::Invalid)
 }
@@ -80,11 +118,15 @@ fn merged(body: &Map<String, Value>, stored: &Source) -> Result<SourceFields, Re
 async fn merged_update(
     cx: &Context<'_>,
     write: &SourceWrite<'_>,
-    body: &Map<String, Value>,
+    body: &Body,
     verify: bool,
 ) -> Result<Updated, Refusal> {
     for _ in 0..MAX_MERGE_ATTEMPTS {
         let stored = cx.state.store.get_source(write.account, write.id).await?;
+        // A problem is named for the type the result has (the body's, else the stored one).
+        let native = body.native_for(&stored.fields);
+        let requested = native.as_deref().ok().and_then(imgix::requested_type);
+        cx.note_type(requested.unwrap_or(stored.fields.source_type));
         if !write.expected.allows(stored.version) {
             return Err(StoreError::VersionMismatch.into());
         }

@@ -9,6 +9,15 @@ use crate::domain::{AccountId, ApiKey, KeyScope, Timestamp};
 use crate::store::{Store, StoreError};
 
 pub const API_KEY_HEADER: &str = "imageboss-api-key";
+
+/// The key of an `Authorization: Bearer <key>` field (the imgix dialect's, docs/SPEC.md §24): the
+/// scheme in any letter case, one space or more; `None` for another scheme or none.
+pub fn bearer_key(authorization: Option<&str>) -> Option<&str> {
+    let (scheme, key) = authorization?.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| key.trim_start_matches(' '))
+}
 /// The authorizer context key the endpoint functions read the account from.
 pub const ACCOUNT_CONTEXT_KEY: &str = "accountId";
 /// The key's id (the first 16 hex characters of its SHA-256), for the audit trail (docs/SPEC.md §17).

@@ -1,8 +1,13 @@
 //! What every endpoint is given besides its request: the clients, the caller's account and who
 //! the caller is, built once per request by [`super::respond`].
 
+use std::sync::OnceLock;
+
+use super::Dialect;
 use crate::AppState;
-use crate::domain::{AccountId, Action, Actor, KeyScope, SourceId, SourceView, VersionMatch};
+use crate::domain::{
+    AccountId, Action, Actor, KeyScope, SourceId, SourceType, SourceView, VersionMatch,
+};
 use crate::routes::Endpoint;
 use crate::store::SourceWrite;
 
@@ -18,6 +23,11 @@ pub struct Context<'a> {
     /// The calling key's scope as the authorizer said it; `read` when it did not say (an answer
     /// cached before scopes existed), so that nothing is shown that a read key may not see.
     pub scope: KeyScope,
+    /// The wire format the request is answered in (docs/SPEC.md §24).
+    pub dialect: Dialect,
+    /// The type of the source the request writes, once the endpoint knows it: the imgix dialect
+    /// names a storage field by its type (`s3_bucket`, `gcs_bucket`) in an error.
+    pub subject_type: OnceLock<SourceType>,
 }
 
 impl Context<'_> {
@@ -28,6 +38,11 @@ impl Context<'_> {
             cdn: &self.state.cdn,
             tokens: self.scope.sees_signing_tokens(),
         }
+    }
+
+    /// Notes the type of the source the request writes (the first noted stays).
+    pub fn note_type(&self, source_type: SourceType) {
+        let _ = self.subject_type.set(source_type);
     }
 
     /// The id every response and log line of this request carries.

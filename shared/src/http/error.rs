@@ -70,6 +70,24 @@ pub enum ApiError {
     /// local gateway enforces it too): its DEFAULT_5XX body, status 502.
     #[error("Internal server error")]
     ResponseTooLarge,
+    /// A JSON:API document for another resource type, or another id than the path's (the imgix
+    /// dialect, docs/SPEC.md §24).
+    #[error("{0}")]
+    Conflict(String),
+    /// A request body in a media type the imgix dialect does not read.
+    #[error(
+        "Content-Type must be application/vnd.api+json (without media type parameters other than ext and profile) or application/json"
+    )]
+    UnsupportedMediaType,
+    /// A create that names its own id: JSON:API's 403 for a server that makes ids.
+    #[error("Client-generated ids are not supported: leave data.id out")]
+    ClientGeneratedId,
+    /// What the imgix dialect's mapping refused, each at its field.
+    #[error("validation failed")]
+    ImgixInvalid(Vec<crate::domain::imgix::Problem>),
+    /// An imgix list parameter with a bad value.
+    #[error("{detail}")]
+    ImgixParameter { parameter: String, detail: String },
 }
 
 /// What a server-side failure came from: logged, never shown.
@@ -124,7 +142,13 @@ impl From<StoreError> for ApiError {
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest(_) | ApiError::InvalidParameter(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_)
+            | ApiError::InvalidParameter(_)
+            | ApiError::ImgixInvalid(_)
+            | ApiError::ImgixParameter { .. } => StatusCode::BAD_REQUEST,
+            ApiError::ClientGeneratedId => StatusCode::FORBIDDEN,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::SourceNotFound | ApiError::KeyNotFound | ApiError::RouteNotFound => {
@@ -148,6 +172,7 @@ impl ApiError {
     pub fn messages(&self) -> Vec<String> {
         match self {
             ApiError::Validation(errors) => errors.messages(),
+            ApiError::ImgixInvalid(problems) => problems.iter().map(|p| p.detail.clone()).collect(),
             other => vec![other.to_string()],
         }
     }

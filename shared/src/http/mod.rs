@@ -3,7 +3,9 @@
 
 pub mod caller;
 mod context;
+pub mod dialect;
 pub mod error;
+pub mod imgix;
 pub mod request;
 pub mod response;
 pub(crate) mod sources;
@@ -18,6 +20,7 @@ use lambda_http::{Body, Request, Response};
 
 pub use crate::routes::{Endpoint, RouteError, RouteMatch, resolve};
 pub use context::Context;
+pub use dialect::Dialect;
 pub use error::ApiError;
 pub use response::{REQUEST_ID_HEADER, json_response};
 
@@ -49,8 +52,9 @@ pub async fn respond(
     let account = request::account_id(&req);
     let account_for_log = account.as_ref().map(|a| a.to_string()).unwrap_or_default();
 
-    let outcome = match account {
-        Err(err) => Err(err),
+    let dialect = Dialect::of(&req);
+    let (outcome, subject_type) = match account {
+        Err(err) => (Err(err), None),
         Ok(account) => {
             let actor = request::actor(&req, &request_id);
             let context = Context {
@@ -59,13 +63,22 @@ pub async fn respond(
                 account,
                 actor,
                 scope: request::scope(&req),
+                dialect,
+                subject_type: std::sync::OnceLock::new(),
             };
-            handler(&context, req).await
+            let outcome = match dialect {
+                Dialect::Imgix => match imgix::check_media_type(&req) {
+                    Ok(()) => handler(&context, req).await,
+                    Err(err) => Err(err),
+                },
+                Dialect::Native => handler(&context, req).await,
+            };
+            (outcome, context.subject_type.get().copied())
         }
     };
     let response = outcome.unwrap_or_else(|err| {
         log_failure(&err, &request_id);
-        response::error(err, &request_id)
+        response::dialect_error(dialect, err, &request_id, subject_type)
     });
     tracing::info!(
         method = %method,

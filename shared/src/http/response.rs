@@ -6,7 +6,7 @@ use lambda_http::http::{HeaderValue, Method, StatusCode, header};
 use lambda_http::{Body, Response};
 
 use super::error::{ApiError, RETRY_AFTER_SECONDS};
-use super::{Context, Outcome};
+use super::{Context, Dialect, Outcome};
 use crate::domain::list_query::names;
 use crate::domain::{ApiKey, Cursors, Source};
 use crate::http::caller::Caller;
@@ -72,8 +72,14 @@ pub fn error(err: ApiError, request_id: &str) -> Response<Body> {
         &serde_json::json!({ "errors": err.messages() }),
         request_id,
     );
-    let headers = response.headers_mut();
-    match &err {
+    error_headers(&err, response.headers_mut());
+    response
+}
+
+/// The headers an error's answer carries in either dialect: `Retry-After` of a 503 or 429,
+/// `Allow` of a 405.
+pub(crate) fn error_headers(err: &ApiError, headers: &mut lambda_http::http::HeaderMap) {
+    match err {
         ApiError::Unavailable(_) => {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
         }
@@ -94,11 +100,13 @@ pub fn error(err: ApiError, request_id: &str) -> Response<Body> {
         }
         _ => {}
     }
-    response
 }
 
-/// A source as clients see it, with its `ETag`.
+/// A source as clients see it, with its `ETag`; in the imgix dialect its JSON:API document.
 pub fn source(cx: &Context<'_>, status: StatusCode, source: &Source) -> Response<Body> {
+    if cx.dialect == Dialect::Imgix {
+        return super::imgix::source(status, source, cx.view(), cx.request_id());
+    }
     let mut response = json_response(status, &source.public(cx.view()), cx.request_id());
     if let Ok(etag) = HeaderValue::from_str(&source.etag()) {
         response.headers_mut().insert(header::ETAG, etag);
@@ -106,9 +114,13 @@ pub fn source(cx: &Context<'_>, status: StatusCode, source: &Source) -> Response
     response
 }
 
-/// A created source: 201, its `ETag`, and `Location` under the prefix the request came in on.
+/// A created source: 201, its `ETag`, and `Location` under the prefix the request came in on
+/// (imgix's path in its dialect).
 pub fn created(cx: &Context<'_>, source: &Source, prefix: &str) -> Response<Body> {
     let mut response = self::source(cx, StatusCode::CREATED, source);
+    if cx.dialect == Dialect::Imgix {
+        return response;
+    }
     let location = format!("{prefix}/sources/{}", source.id);
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);
@@ -151,9 +163,26 @@ pub fn no_content(request_id: &str) -> Response<Body> {
     response
 }
 
-/// `{}`: what a delete answers.
-pub fn empty_object(request_id: &str) -> Response<Body> {
-    json_response(StatusCode::OK, &serde_json::json!({}), request_id)
+/// What a delete answers: `{}`, or in the imgix dialect 204.
+pub fn deleted(cx: &Context<'_>) -> Response<Body> {
+    match cx.dialect {
+        Dialect::Native => json_response(StatusCode::OK, &serde_json::json!({}), cx.request_id()),
+        Dialect::Imgix => no_content(cx.request_id()),
+    }
+}
+
+/// An error as the dialect answers it (`source_type`: that of the source the request writes,
+/// when known, for the imgix dialect's field names).
+pub fn dialect_error(
+    dialect: Dialect,
+    err: ApiError,
+    request_id: &str,
+    source_type: Option<crate::domain::SourceType>,
+) -> Response<Body> {
+    match dialect {
+        Dialect::Native => error(err, request_id),
+        Dialect::Imgix => super::imgix::error(&err, request_id, source_type),
+    }
 }
 
 /// One page of a listing as the store read it, and how to link to the next.
@@ -219,6 +248,6 @@ pub fn page<'a, C: Cursors, T, V: serde::Serialize>(
 }
 
 /// The bytes `json` takes inside the Lambda response payload, where it is a JSON string.
-fn payload_len(json: &str) -> usize {
+pub(crate) fn payload_len(json: &str) -> usize {
     json.len() + json.bytes().filter(|b| matches!(b, b'"' | b'\\')).count()
 }
