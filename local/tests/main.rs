@@ -7,5 +7,6 @@
 mod admin_cli;
 mod durability;
 mod health_cli;
+mod imgix_clients;
 mod kit;
 mod serve_cli;

@@ -14,7 +14,9 @@ use shared::domain::imgix::{self as mapping, imgix_type, storage_fields};
 use shared::domain::{MAX_NAME_CHARS, MAX_VALUE_CHARS, SourceType};
 use shared::http::REQUEST_ID_HEADER;
 use shared::http::error::MAX_BODY_BYTES;
-use shared::http::imgix::{DEFAULT_PAGE_SIZE, LIST_PATH, MAX_PAGE_SIZE, MEDIA_TYPE};
+use shared::http::imgix::{
+    DEFAULT_PAGE_SIZE, LIST_PATH, MAX_PAGE_NUMBER, MAX_PAGE_SIZE, MEDIA_TYPE,
+};
 
 /// imgix's types, in the order of its documentation.
 fn types() -> Vec<&'static str> {
@@ -173,8 +175,10 @@ fn attributes_input() -> Value {
     })
 }
 
-fn resource() -> Value {
-    json!({
+/// A source as a response shows it; in a list (`sparse`), `fields[sources]` may have kept only
+/// some of its attributes.
+fn resource(sparse: bool) -> Value {
+    let mut resource = json!({
         "type": "object",
         "required": ["type", "id", "attributes", "meta"],
         "properties": {
@@ -206,7 +210,13 @@ fn resource() -> Value {
                 }
             }
         }
-    })
+    });
+    if sparse {
+        resource["properties"]["attributes"]["required"] = json!([]);
+        resource["properties"]["attributes"]["properties"]["deployment"] = json!({"type": "object",
+            "description": "Every field of Deployment, or those fields[sources] names."});
+    }
+    resource
 }
 
 fn envelope(data: Value, meta: Value) -> Value {
@@ -321,7 +331,7 @@ fn one_source(status: &str, description: &str, location: bool) -> Map<String, Va
 
 fn list_parameters() -> Vec<Value> {
     let mut parameters = vec![
-        json!({"name": "page[number]", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 1_000_000, "default": 0}}),
+        json!({"name": "page[number]", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_PAGE_NUMBER, "default": 0}}),
         json!({"name": "page[size]", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE}}),
         json!({"name": "sort", "in": "query", "schema": {"type": "string",
             "pattern": "^-?(name|date_deployed|enabled)(,-?(name|date_deployed|enabled))*$"},
@@ -406,10 +416,15 @@ pub fn document() -> Value {
             "schemas": {
                 "DeploymentInput": deployment(true),
                 "Deployment": deployment(false),
-                "Source": resource(),
+                "Source": resource(false),
+                "ListedSource": resource(true),
                 "SourceDocument": envelope(json!({"$ref": "#/components/schemas/Source"}), json!({"type": "object"})),
-                "SourceList": envelope(json!({"type": "array", "items": {"$ref": "#/components/schemas/Source"}}), pagination()),
-                "CreateDocument": {"type": "object", "required": ["data"], "properties": {
+                "SourceList": envelope(json!({"type": "array", "items": {"$ref": "#/components/schemas/ListedSource"}}), pagination()),
+                "CreateDocument": {"type": "object", "required": ["data"],
+                    "example": {"data": {"type": "sources", "attributes": {"name": "my-web-folder",
+                        "deployment": {"type": "webfolder", "webfolder_base_url": "https://my-domain.com/images/",
+                            "imgix_subdomains": ["my-web-folder"]}}}, "jsonapi": {"version": "1.0"}},
+                    "properties": {
                     "data": {"type": "object", "required": ["type", "attributes"], "properties": {
                         "type": {"const": "sources"},
                         "attributes": attributes_input()

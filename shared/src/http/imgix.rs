@@ -25,6 +25,8 @@ pub const LIST_PATH: &str = "/api/v1/sources";
 /// A page's size when the request names none, and the most it may name.
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 pub const MAX_PAGE_SIZE: usize = 1_000;
+/// The deepest page a list may ask for (far past any account: a page past the last is empty).
+pub const MAX_PAGE_NUMBER: usize = 1_000_000;
 
 /// The dialect's routes: the native sources' two resources, under imgix's `/api/v1` only.
 pub const RESOURCES: [&str; 2] = ["/sources", "/sources/{id}"];
@@ -288,7 +290,7 @@ impl ListQuery {
                 }
             };
         let mut query = ListQuery {
-            page_number: number("page[number]", 0, usize::MAX / MAX_PAGE_SIZE, 0)?,
+            page_number: number("page[number]", 0, MAX_PAGE_NUMBER, 0)?,
             page_size: number("page[size]", 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)?,
             ..ListQuery::default()
         };
