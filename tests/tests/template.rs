@@ -63,6 +63,7 @@ fn tagged(value: &Value) -> (String, String) {
 fn template_routes_equal_the_local_gateways() {
     let template = template();
     let mut in_template = BTreeSet::new();
+    let mut imgix_in_template = BTreeSet::new();
     for (name, binary, function) in functions(&template) {
         let row = row(&binary);
         for (_, event) in function["Properties"]["Events"]
@@ -85,16 +86,17 @@ fn template_routes_equal_the_local_gateways() {
                 assert!(matches!(row.trigger, Trigger::Api(_)), "{name}");
                 assert_eq!(authorizer, "null", "{name}: the default authorizer");
             }
-            assert_eq!(
-                tagged(&event["Properties"]["RestApiId"]),
-                ("!Ref".to_owned(), "SourcesApi".to_owned())
-            );
             let method = event["Properties"]["Method"]
                 .as_str()
                 .unwrap()
                 .to_uppercase();
             let path = event["Properties"]["Path"].as_str().unwrap().to_owned();
-            in_template.insert((method, path, binary.clone()));
+            // The native API, or the imgix dialect's own (docs/SPEC.md §24).
+            match tagged(&event["Properties"]["RestApiId"]).1.as_str() {
+                "SourcesApi" => in_template.insert((method, path, binary.clone())),
+                "ImgixApi" => imgix_in_template.insert((method, path, binary.clone())),
+                other => panic!("{name}: an event on {other}"),
+            };
         }
     }
     let in_code: BTreeSet<(String, String, String)> = image_sources::gateway::routes()
@@ -102,6 +104,116 @@ fn template_routes_equal_the_local_gateways() {
         .map(|(method, path, function)| (method, path, function.to_owned()))
         .collect();
     assert_eq!(in_template, in_code);
+    let imgix_in_code: BTreeSet<(String, String, String)> = shared::http::imgix::endpoints()
+        .map(|endpoint| {
+            (
+                endpoint.method().to_string(),
+                format!("/api/v1{}", endpoint.resource()),
+                endpoint.function_name().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(imgix_in_template, imgix_in_code);
+}
+
+/// The imgix dialect's API (docs/SPEC.md §24): its stage names the dialect as the functions read
+/// it, its authorizer is the same function on `Authorization` with the same cache time, its
+/// gateway responses are the JSON:API error documents the local gateway answers, and it has its
+/// own access logs, alarms and outputs.
+#[test]
+fn the_imgix_api_is_told_apart_by_its_stage_and_answers_in_its_shape() {
+    use shared::http::ApiError;
+    use shared::http::dialect::{DIALECT_STAGE_VARIABLE, IMGIX_DIALECT};
+
+    let template = template();
+    let api = &template["Resources"]["ImgixApi"]["Properties"];
+    assert_eq!(
+        api["Variables"][DIALECT_STAGE_VARIABLE].as_str(),
+        Some(IMGIX_DIALECT)
+    );
+    assert!(
+        template["Resources"]["SourcesApi"]["Properties"]["Variables"].is_null(),
+        "the native API names no dialect"
+    );
+    let auth = &api["Auth"];
+    let authorizer = &auth["Authorizers"][auth["DefaultAuthorizer"].as_str().unwrap()];
+    assert_eq!(authorizer["FunctionPayloadType"].as_str(), Some("REQUEST"));
+    assert_eq!(
+        authorizer["Identity"]["Headers"][0].as_str(),
+        Some("Authorization")
+    );
+    assert_eq!(
+        authorizer["Identity"]["ReauthorizeEvery"].as_u64(),
+        Some(60)
+    );
+    assert_eq!(
+        tagged(&authorizer["FunctionArn"]).1,
+        "AuthorizerFunction.Arn"
+    );
+    assert_eq!(render(&api["Name"]), "!Sub ${AWS::StackName}-imgix");
+    assert_eq!(
+        render(&api["AccessLogSetting"]["DestinationArn"]),
+        "!GetAtt ImgixApiAccessLogs.Arn"
+    );
+    for alarm in ["ImgixApi5xxRateAlarm", "ImgixApiLatencyP99Alarm"] {
+        let (_, _, dimensions) = alarm_metric(&template["Resources"][alarm]);
+        assert_eq!(dimensions[0], "!Sub ${AWS::StackName}-imgix", "{alarm}");
+    }
+    assert_eq!(
+        render(&template["Resources"]["ImgixAuthorizerFailureMetric"]["Properties"]["LogGroupName"]),
+        "!Ref ImgixApiAccessLogs"
+    );
+    for output in ["ImgixApiUrl", "ImgixCustomDomainUrl", "ImgixCustomDomainTarget"] {
+        assert!(!template["Outputs"][output].is_null(), "{output}");
+    }
+
+    let responses = api["GatewayResponses"].as_mapping().unwrap();
+    let body = |name: &str| -> Json {
+        let template = responses[name]["ResponseTemplates"]["application/json"]
+            .as_str()
+            .unwrap();
+        serde_json::from_str(&template.replace("$context.error.messageString", "\"m\""))
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    for (name, response) in responses {
+        let headers = &response["ResponseParameters"]["Headers"];
+        assert_eq!(headers["x-request-id"].as_str(), Some("context.requestId"));
+        assert_eq!(
+            headers["Content-Type"].as_str(),
+            Some("'application/vnd.api+json'"),
+            "{name:?}"
+        );
+        let name = name.as_str().unwrap();
+        let document = body(name);
+        assert_eq!(document["errors"][0]["id"], "$context.requestId", "{name}");
+        assert_eq!(
+            document["errors"][0]["status"].as_str(),
+            response["StatusCode"].as_str(),
+            "{name}"
+        );
+    }
+    // What the local gateway answers for the same refusal, with API Gateway's request id.
+    for (name, err) in [
+        ("UNAUTHORIZED", ApiError::Unauthorized),
+        ("ACCESS_DENIED", ApiError::Forbidden),
+        ("MISSING_AUTHENTICATION_TOKEN", ApiError::RouteNotFound),
+        ("RESOURCE_NOT_FOUND", ApiError::RouteNotFound),
+        ("REQUEST_TOO_LARGE", ApiError::PayloadTooLarge),
+        ("UNSUPPORTED_MEDIA_TYPE", ApiError::UnsupportedMediaType),
+        ("DEFAULT_5XX", ApiError::ResponseTooLarge),
+    ] {
+        let local = shared::http::imgix::error(&err, "$context.requestId", None);
+        assert_eq!(
+            responses[name]["StatusCode"].as_str(),
+            Some(local.status().as_str()),
+            "{name}"
+        );
+        let local: Json = match local.body() {
+            lambda_http::Body::Text(text) => serde_json::from_str(text).unwrap(),
+            _ => panic!("{name}: no body"),
+        };
+        assert_eq!(body(name), local, "{name}");
+    }
 }
 
 #[test]
@@ -664,8 +776,8 @@ fn the_table_the_logs_and_the_topic_are_encrypted_with_the_key() {
         .collect();
     assert_eq!(
         log_groups.len(),
-        functions(&template).len() + 1,
-        "one per function, the access log"
+        functions(&template).len() + 2,
+        "one per function, the access log of each API"
     );
     for (name, group) in log_groups {
         assert_eq!(
