@@ -533,3 +533,64 @@ async fn the_key_events_run_through_lambda_http() {
     assert_eq!(response.status().as_u16(), 204);
     assert!(matches!(response.body(), Body::Empty));
 }
+
+/// The imgix dialect through Lambda (docs/SPEC.md §24): `events/create-source-imgix.json` and
+/// `events/list-sources-imgix.json` come from the imgix API, whose stage variable names the
+/// dialect; the same functions answer them in JSON:API. `events/authorizer-imgix.json` carries the
+/// key as `Authorization: Bearer` on that stage, where the native header means nothing.
+#[tokio::test]
+async fn the_imgix_apis_events_are_answered_in_its_dialect() {
+    let db = TestDb::start().await;
+    let state = integration_tests::app_state(db.store.clone()).await;
+    let (status, created) = invoke(
+        &state,
+        Endpoint::CreateSource,
+        &event("create-source-imgix"),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["data"]["type"], "sources");
+    let attributes = &created["data"]["attributes"];
+    assert_eq!(attributes["deployment"]["type"], "webfolder");
+    assert_eq!(attributes["deployment"]["url_signature"], "imgix");
+    assert!(attributes["secure_url_token"].is_string());
+
+    let request = lambda_http::request::from_str(&event("list-sources-imgix").to_string()).unwrap();
+    let response = dispatch(&state, Endpoint::ListSources, request).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/vnd.api+json"
+    );
+    let body: Value = match response.body() {
+        Body::Text(text) => serde_json::from_str(text).unwrap(),
+        other => panic!("unexpected body {other:?}"),
+    };
+    assert_eq!(body["data"][0]["id"], created["data"]["id"]);
+    assert_eq!(body["meta"]["pagination"]["totalRecords"], 1);
+
+    // The same event without the stage variable is the native API's: its body is not a source.
+    let mut native = event("create-source-imgix");
+    native["stageVariables"] = Value::Null;
+    let (status, refused) = invoke(&state, Endpoint::CreateSource, &native).await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused["errors"][0].is_string());
+
+    let key = db.api_key("acme").await;
+    let mut known = event("authorizer-imgix");
+    known["headers"]["Authorization"] = Value::from(format!("Bearer {key}"));
+    known["multiValueHeaders"]["Authorization"] = serde_json::json!([format!("Bearer {key}")]);
+    let request: ApiGatewayCustomAuthorizerRequestTypeRequest =
+        serde_json::from_value(known).unwrap();
+    let answer = serde_json::to_value(authorize(&db.store, request).await.unwrap()).unwrap();
+    assert_eq!(answer["context"]["accountId"], "acme");
+    let mut native_header = event("authorizer-imgix");
+    native_header["headers"]["imageboss-api-key"] = Value::from(key.clone());
+    native_header["multiValueHeaders"]["imageboss-api-key"] = serde_json::json!([key]);
+    let request: ApiGatewayCustomAuthorizerRequestTypeRequest =
+        serde_json::from_value(native_header).unwrap();
+    assert!(matches!(
+        authorize(&db.store, request).await,
+        Err(AuthorizerError::Unauthorized)
+    ));
+}

@@ -160,10 +160,16 @@ fn the_imgix_api_is_told_apart_by_its_stage_and_answers_in_its_shape() {
         assert_eq!(dimensions[0], "!Sub ${AWS::StackName}-imgix", "{alarm}");
     }
     assert_eq!(
-        render(&template["Resources"]["ImgixAuthorizerFailureMetric"]["Properties"]["LogGroupName"]),
+        render(
+            &template["Resources"]["ImgixAuthorizerFailureMetric"]["Properties"]["LogGroupName"]
+        ),
         "!Ref ImgixApiAccessLogs"
     );
-    for output in ["ImgixApiUrl", "ImgixCustomDomainUrl", "ImgixCustomDomainTarget"] {
+    for output in [
+        "ImgixApiUrl",
+        "ImgixCustomDomainUrl",
+        "ImgixCustomDomainTarget",
+    ] {
         assert!(!template["Outputs"][output].is_null(), "{output}");
     }
 
