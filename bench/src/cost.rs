@@ -195,6 +195,8 @@ struct Measured {
     source: fn(usize) -> Option<usize>,
     body: fn(usize) -> Option<Value>,
     prepare: Option<fn() -> (usize, Value)>,
+    /// Through the imgix dialect (docs/SPEC.md §24): the same function, the imgix API's event.
+    imgix: bool,
 }
 
 fn no_source(_: usize) -> Option<usize> {
@@ -207,7 +209,7 @@ fn no_body(_: usize) -> Option<Value> {
 
 /// Every endpoint's typical calls, in the order the report shows them (the authorizer and the
 /// health checks, which are not requests to an endpoint, follow).
-const MEASURED: [Measured; 14] = [
+const MEASURED: [Measured; 18] = [
     Measured {
         endpoint: Endpoint::GetSource,
         call: "one source",
@@ -215,6 +217,7 @@ const MEASURED: [Measured; 14] = [
         source: |_| Some(0),
         body: no_body,
         prepare: None,
+        imgix: false,
     },
     Measured {
         endpoint: Endpoint::ListSources,
@@ -223,6 +226,7 @@ const MEASURED: [Measured; 14] = [
         source: no_source,
         body: no_body,
         prepare: None,
+        imgix: false,
     },
     Measured {
         endpoint: Endpoint::CreateSource,
@@ -231,6 +235,7 @@ const MEASURED: [Measured; 14] = [
         source: no_source,
         body: |n| Some(cost_source(100 + n)),
         prepare: None,
+        imgix: false,
     },
     // docs/SPEC.md §23: each custom domain is a claim item in the create's transaction.
     Measured {
@@ -245,6 +250,7 @@ const MEASURED: [Measured; 14] = [
             Some(body)
         },
         prepare: None,
+        imgix: false,
     },
     // docs/SPEC.md §25: a subdomain is a claim item too.
     Measured {
@@ -259,6 +265,7 @@ const MEASURED: [Measured; 14] = [
             Some(body)
         },
         prepare: None,
+        imgix: false,
     },
     Measured {
         endpoint: Endpoint::UpdateSource,
@@ -270,6 +277,7 @@ const MEASURED: [Measured; 14] = [
             Some(json!({"source": {"credential_attributes": {"require_token": flag}}}))
         },
         prepare: None,
+        imgix: false,
     },
     // Two domains claimed and two released in the PATCH's transaction (the first two set
     // before, outside the measure).
@@ -282,6 +290,7 @@ const MEASURED: [Measured; 14] = [
             Some(json!({"source": {"delivery": {"custom_domains":
                 [format!("u{n}-a.example.com"), format!("u{n}-b.example.com")]}}}))
         },
+        imgix: false,
         prepare: Some(|| {
             (
                 15,
@@ -302,6 +311,7 @@ const MEASURED: [Measured; 14] = [
             Some(json!({"source": {"source": format!("worst-{n}"),
                 "delivery": {"custom_domains": domains, "subdomains": labels}}}))
         },
+        imgix: false,
         prepare: Some(|| {
             let domains: Vec<String> = (0..25).map(|d| format!("w-{d}.example.com")).collect();
             let labels: Vec<String> = (0..10).map(|d| format!("w-{d}")).collect();
@@ -318,6 +328,7 @@ const MEASURED: [Measured; 14] = [
         source: |_| Some(2),
         body: |_| Some(json!({"grace_period": 60})),
         prepare: None,
+        imgix: false,
     },
     Measured {
         endpoint: Endpoint::ListSourceEvents,
@@ -326,6 +337,7 @@ const MEASURED: [Measured; 14] = [
         source: |_| Some(1),
         body: no_body,
         prepare: None,
+        imgix: false,
     },
     Measured {
         endpoint: Endpoint::VerifySource,
@@ -334,6 +346,7 @@ const MEASURED: [Measured; 14] = [
         source: |n| Some(3 + n),
         body: no_body,
         prepare: None,
+        imgix: false,
     },
     // docs/SPEC.md §26: the account's keys, and a key made (its two items, the ledger, its
     // event, after the Query that counts the account's keys).
@@ -344,6 +357,7 @@ const MEASURED: [Measured; 14] = [
         source: no_source,
         body: no_body,
         prepare: None,
+        imgix: false,
     },
     Measured {
         endpoint: Endpoint::CreateApiKey,
@@ -352,6 +366,52 @@ const MEASURED: [Measured; 14] = [
         source: no_source,
         body: |n| Some(json!({"label": format!("cost {n}"), "scope": "read"})),
         prepare: None,
+        imgix: false,
+    },
+    // docs/SPEC.md §24: the same calls through the imgix dialect. Its list reads the whole
+    // account (here 20 sources and the ones made above) to count, filter and sort it.
+    Measured {
+        endpoint: Endpoint::GetSource,
+        call: "one source, as imgix's document",
+        expected: 200,
+        source: |_| Some(0),
+        body: no_body,
+        prepare: None,
+        imgix: true,
+    },
+    Measured {
+        endpoint: Endpoint::ListSources,
+        call: "a page of 20, the whole account read (imgix's offset paging)",
+        expected: 200,
+        source: no_source,
+        body: no_body,
+        prepare: None,
+        imgix: true,
+    },
+    Measured {
+        endpoint: Endpoint::CreateSource,
+        call: "a web folder with one subdomain (imgix requires one)",
+        expected: 201,
+        source: no_source,
+        body: |n| {
+            Some(crate::workload::imgix_create_body(&format!(
+                "imgix-cost-{n}"
+            )))
+        },
+        prepare: None,
+        imgix: true,
+    },
+    Measured {
+        endpoint: Endpoint::UpdateSource,
+        call: "cache_ttl_value changed (deployment merged)",
+        expected: 200,
+        source: |_| Some(4),
+        body: |n| {
+            Some(json!({"data": {"type": "sources", "attributes":
+            {"deployment": {"cache_ttl_value": 3600 + n}}}}))
+        },
+        prepare: None,
+        imgix: true,
     },
     Measured {
         endpoint: Endpoint::DeleteSource,
@@ -360,6 +420,7 @@ const MEASURED: [Measured; 14] = [
         source: |n| Some(10 + n),
         body: no_body,
         prepare: None,
+        imgix: false,
     },
 ];
 
@@ -390,14 +451,28 @@ pub async fn capacity(endpoint: &str) -> Result<Vec<CapacityResult>, CostError> 
     let state = shared::AppState::new(store.clone())
         .with_keys(keys.clone())
         .with_verifier(verifier);
-    let run = |endpoint: Endpoint, id: Option<String>, body: Option<serde_json::Value>| {
+    let run_in = |endpoint: Endpoint,
+                  id: Option<String>,
+                  mut body: Option<serde_json::Value>,
+                  imgix: bool| {
         let state = state.clone();
         async move {
-            let request = integration_tests::lambda_request(
+            // An update's document names the source it changes (JSON:API).
+            if let (true, Some(id), Some(body)) = (imgix, &id, body.as_mut()) {
+                body["data"]["id"] = Value::from(id.as_str());
+            }
+            let mut request = integration_tests::lambda_request(
                 endpoint,
                 id.as_deref(),
                 body.map(|b| b.to_string().into_bytes()),
             );
+            if imgix {
+                use lambda_http::RequestExt;
+                request = request.with_stage_variables(std::collections::HashMap::from([(
+                    shared::http::dialect::DIALECT_STAGE_VARIABLE.to_owned(),
+                    shared::http::dialect::IMGIX_DIALECT.to_owned(),
+                )]));
+            }
             let response = dispatch(&state, endpoint, request).await;
             let status = response.status().as_u16();
             let body: serde_json::Value = match response.body() {
@@ -406,6 +481,9 @@ pub async fn capacity(endpoint: &str) -> Result<Vec<CapacityResult>, CostError> 
             };
             (status, body)
         }
+    };
+    let run = |endpoint: Endpoint, id: Option<String>, body: Option<serde_json::Value>| {
+        run_in(endpoint, id, body, false)
     };
     let mut ids = Vec::new();
     for n in 0..20 {
@@ -478,14 +556,18 @@ pub async fn capacity(endpoint: &str) -> Result<Vec<CapacityResult>, CostError> 
         let mut outcomes = Vec::new();
         for n in 0..CALLS {
             let id = (case.source)(n).map(|i| ids[i].clone());
-            outcomes.push(run(case.endpoint, id, (case.body)(n)).await.0);
+            outcomes.push(
+                run_in(case.endpoint, id, (case.body)(n), case.imgix)
+                    .await
+                    .0,
+            );
         }
-        measure(
-            case.endpoint.function_name(),
-            case.call,
-            case.expected,
-            outcomes,
-        )?;
+        let function = if case.imgix {
+            format!("{} (imgix)", case.endpoint.function_name())
+        } else {
+            case.endpoint.function_name().to_owned()
+        };
+        measure(&function, case.call, case.expected, outcomes)?;
     }
     // A key's revocation: the keys the create row made, one each.
     let made: Vec<String> = store

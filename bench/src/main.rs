@@ -9,8 +9,8 @@ use bench::lambda::{Case, EventSource};
 use bench::process::{Backend, KmsBackend, Subject};
 use bench::report::{Results, Settings, Size};
 use bench::workload::{
-    Events, FUNCTIONS, OBJECT_CHECK_SUBJECT, OBJECT_KEY, events_dir, seed_sources, source_body,
-    verifiable_body,
+    Events, FUNCTIONS, IMGIX_SUBJECTS, OBJECT_CHECK_SUBJECT, OBJECT_KEY, events_dir,
+    imgix_create_body, seed_sources, source_body, verifiable_body,
 };
 use bench::{artifacts, chart, gateway, lambda, machine, paging, python, report};
 use clap::Parser;
@@ -354,6 +354,9 @@ fn cases<'a>(workload: &Workload<'a>) -> Result<Vec<Case<'a>>, BoxError> {
     let mut object_checks = 0usize;
     let mut key_creates = 0usize;
     let mut key_revokes = 0usize;
+    let mut imgix_creates = 0usize;
+    let mut imgix_patches = 0usize;
+    let imgix_patch_id = acme_ids[3].clone();
     // The object the object check finds (docs/SPEC.md §25): 200 KB, of which it reads 64 KiB.
     s3.put_object(OBJECT_KEY, &vec![b'x'; 200_000]);
     let cases: Vec<Case> = vec![
@@ -536,6 +539,54 @@ fn cases<'a>(workload: &Workload<'a>) -> Result<Vec<Case<'a>>, BoxError> {
         Case {
             subject: subject(shared::catalog::CONSOLE.name),
             events: fixed(events.console()?),
+        },
+        // The imgix dialect beside the native calls (docs/SPEC.md §24).
+        Case {
+            subject: Subject {
+                name: IMGIX_SUBJECTS[0].0.to_owned(),
+                ..subject(IMGIX_SUBJECTS[0].1)
+            },
+            events: fixed(events.imgix_endpoint("get-source", "acme", Some(&acme_ids[0]), None)?),
+        },
+        Case {
+            subject: Subject {
+                name: IMGIX_SUBJECTS[1].0.to_owned(),
+                ..subject(IMGIX_SUBJECTS[1].1)
+            },
+            events: fixed(events.imgix_endpoint("list-sources", "acme", None, None)?),
+        },
+        Case {
+            subject: Subject {
+                name: IMGIX_SUBJECTS[2].0.to_owned(),
+                ..subject(IMGIX_SUBJECTS[2].1)
+            },
+            events: Box::new(move || {
+                imgix_creates += 1;
+                let body = imgix_create_body(&format!("imgix-created-{imgix_creates}"));
+                Box::pin(async move {
+                    events.imgix_endpoint("create-source", "bench-create", None, Some(&body))
+                })
+            }),
+        },
+        Case {
+            subject: Subject {
+                name: IMGIX_SUBJECTS[3].0.to_owned(),
+                ..subject(IMGIX_SUBJECTS[3].1)
+            },
+            events: Box::new(move || {
+                imgix_patches += 1;
+                let id = imgix_patch_id.clone();
+                let ttl = if imgix_patches.is_multiple_of(2) {
+                    3600
+                } else {
+                    7200
+                };
+                let body = json!({"data": {"type": "sources", "id": id,
+                    "attributes": {"deployment": {"cache_ttl_value": ttl}}}});
+                Box::pin(async move {
+                    events.imgix_endpoint("update-source", "acme", Some(&id), Some(&body))
+                })
+            }),
         },
         Case {
             subject: subject(artifacts::HELLO_WORLD),

@@ -52,6 +52,22 @@ pub fn source_body(name: &str) -> Value {
 pub const OBJECT_KEY: &str = "photos/cat.jpg";
 pub const OBJECT_CHECK_SUBJECT: &str = "verify-source (object check)";
 
+/// The imgix dialect's calls (docs/SPEC.md §24), measured beside the native ones: the same
+/// functions, an event from the imgix API.
+pub const IMGIX_SUBJECTS: [(&str, &str); 4] = [
+    ("get-source (imgix)", "get-source"),
+    ("list-sources (imgix)", "list-sources"),
+    ("create-source (imgix)", "create-source"),
+    ("update-source (imgix)", "update-source"),
+];
+
+/// A create through the imgix dialect: a web folder under a subdomain of its own.
+pub fn imgix_create_body(name: &str) -> Value {
+    json!({"data": {"type": "sources", "attributes": {"name": name, "deployment": {
+        "type": "webfolder", "webfolder_base_url": "https://images.example.com/",
+        "imgix_subdomains": [name]}}}})
+}
+
 /// A body for an S3 source whose keys and bucket the test kit's S3 server (s3s-fs) accepts: a
 /// verification of it lists the bucket for real, SigV4 checked.
 pub fn verifiable_body(name: &str) -> Value {
@@ -152,6 +168,35 @@ impl Events {
         }
         if let Some(body) = body {
             event["body"] = Value::from(body.to_string());
+        }
+        Ok(Bytes::from(event.to_string()))
+    }
+
+    /// [`Events::endpoint`] as the imgix API sends it (docs/SPEC.md §24): its stage variable, the
+    /// route under imgix's `/api/v1`, a JSON:API body.
+    pub fn imgix_endpoint(
+        &self,
+        function: &str,
+        account: &str,
+        id: Option<&str>,
+        body: Option<&Value>,
+    ) -> Result<Bytes, WorkloadError> {
+        let native = self.endpoint(function, account, id, body)?;
+        let mut event: Value =
+            serde_json::from_slice(&native).map_err(|e| WorkloadError::Event {
+                path: function.to_owned(),
+                message: e.to_string(),
+            })?;
+        event["stageVariables"] = json!({
+            shared::http::dialect::DIALECT_STAGE_VARIABLE: shared::http::dialect::IMGIX_DIALECT
+        });
+        for key in ["resource", "path"] {
+            if let Some(path) = event[key].as_str().and_then(|p| p.strip_prefix("/v1/")) {
+                event[key] = Value::from(format!("/api/v1/{path}"));
+            }
+        }
+        if let Some(path) = event["resource"].as_str().map(str::to_owned) {
+            event["requestContext"]["resourcePath"] = Value::from(path);
         }
         Ok(Bytes::from(event.to_string()))
     }
