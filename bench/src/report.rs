@@ -529,8 +529,8 @@ impl Results {
              ${} per million write request units; KMS at ${} per 10,000 requests, counted per \
              call by the keys the functions seal and open with (docs/SPEC.md §21: a write that \
              sets a secret makes one, a check that opens one makes one). Not included: the \
-             authorizer (API Gateway caches its answer 300 s per key, so it runs once per key per \
-             5 minutes: its own row), CloudWatch Logs ingestion, X-Ray, the table key's KMS \
+             authorizer (API Gateway caches its answer 60 s per key, so it runs once per key per \
+             minute: its own row), CloudWatch Logs ingestion, X-Ray, the table key's KMS \
              requests (DynamoDB caches it), create-source's one GenerateMac per execution \
              environment, data transfer, free tiers.\n\n\
              | function | call | read units | write units | KMS requests | billed ms | Lambda | API Gateway | DynamoDB | KMS | total |\n\

@@ -508,3 +508,72 @@ async fn lists_page_by_offset_sort_filter_and_keep_fields() {
         );
     }
 }
+
+/// A read key sees `****` for the signing token through the dialect too (docs/SPEC.md §24, §26);
+/// a write key sees the token, only while the source requires signed URLs.
+#[tokio::test]
+async fn the_signing_token_shows_only_when_signing_and_never_to_a_read_key() {
+    let app = spawn_app().await;
+    let key = app.db.api_key("acme").await;
+    let reader = app
+        .db
+        .api_key_with(
+            "acme",
+            KeyGrant {
+                scope: shared::domain::KeyScope::Read,
+                ..Default::default()
+            },
+        )
+        .await;
+    let mut signing = webfolder("signing", "signing");
+    signing["data"]["attributes"]["deployment"]["secure_url_enabled"] = json!(true);
+    signing["data"]["attributes"]["deployment"]["url_signature"] = json!("imageboss");
+    let created = app
+        .imgix(Method::POST, "/api/v1/sources", &key, Some(&signing))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let created = created.json();
+    let token = created["data"]["attributes"]["secure_url_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(token.len(), 64);
+    // The signature it asked for is kept (the dialect's default is imgix's).
+    assert_eq!(
+        created["data"]["attributes"]["deployment"]["url_signature"],
+        "imageboss"
+    );
+    let path = format!(
+        "/api/v1/sources/{}",
+        created["data"]["id"].as_str().unwrap()
+    );
+    let read = app.imgix(Method::GET, &path, &reader, None).await.json();
+    assert_eq!(read["data"]["attributes"]["secure_url_token"], "****");
+    let listed = app
+        .imgix(Method::GET, "/api/v1/sources", &reader, None)
+        .await
+        .json();
+    assert_eq!(listed["data"][0]["attributes"]["secure_url_token"], "****");
+    assert!(!listed.to_string().contains(&token));
+    // No longer signing: no token shown at all.
+    let id = created["data"]["id"].as_str().unwrap();
+    let unsigned = app
+        .imgix(
+            Method::PATCH,
+            &path,
+            &key,
+            Some(&json!({"data": {"type": "sources", "id": id,
+                "attributes": {"deployment": {"secure_url_enabled": false}}}})),
+        )
+        .await
+        .json();
+    assert!(
+        unsigned["data"]["attributes"]
+            .get("secure_url_token")
+            .is_none()
+    );
+    assert_eq!(
+        unsigned["data"]["attributes"]["deployment"]["secure_url_enabled"],
+        false
+    );
+}

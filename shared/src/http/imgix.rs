@@ -399,28 +399,27 @@ pub fn list(
         .map(|s| (resource(s, view), s))
         .filter(|(r, _)| query.admits(&r["attributes"]))
         .collect();
-    resources.sort_by(|(a, sa), (b, sb)| {
+    let keys = if query.sort.is_empty() {
+        vec![(SortKey::Name, false)]
+    } else {
+        query.sort.clone()
+    };
+    resources.sort_by(|(_, a), (_, b)| {
         let mut order = Ordering::Equal;
-        let keys = if query.sort.is_empty() {
-            vec![(SortKey::Name, false)]
-        } else {
-            query.sort.clone()
-        };
-        for (key, descending) in keys {
+        for (key, descending) in &keys {
             let by = match key {
-                SortKey::Name => sa
+                SortKey::Name => a
                     .fields
                     .name
                     .as_str()
                     .to_lowercase()
-                    .cmp(&sb.fields.name.as_str().to_lowercase()),
-                SortKey::DateDeployed => sa.updated_at.cmp(&sb.updated_at),
-                SortKey::Enabled => sa.fields.enabled.cmp(&sb.fields.enabled),
+                    .cmp(&b.fields.name.as_str().to_lowercase()),
+                SortKey::DateDeployed => a.updated_at.cmp(&b.updated_at),
+                SortKey::Enabled => a.fields.enabled.cmp(&b.fields.enabled),
             };
-            order = order.then(if descending { by.reverse() } else { by });
+            order = order.then(if *descending { by.reverse() } else { by });
         }
-        let _ = (a, b);
-        order.then_with(|| sa.id.as_str().cmp(sb.id.as_str()))
+        order.then_with(|| a.id.as_str().cmp(b.id.as_str()))
     });
     let total = resources.len();
     let total_pages = total.div_ceil(query.page_size);
