@@ -510,6 +510,55 @@ async fn pages_stay_under_lambdas_response_limit_however_large_the_sources() {
         expected.sort();
         assert_eq!(seen, expected, "{path}");
     }
+
+    // The imgix dialect's offset paging cannot resume inside a page (docs/SPEC.md §24): a page
+    // over the budget is a 400 that says which size fits, and pages of that size hold every
+    // source once, each under the limit.
+    let too_large = app
+        .imgix(
+            reqwest::Method::GET,
+            "/api/v1/sources?page[size]=1000",
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(too_large.status, 400, "{}", too_large.text);
+    let error = &too_large.json()["errors"][0];
+    assert_eq!(error["source"]["parameter"], "page[size]");
+    let fits: usize = error["detail"]
+        .as_str()
+        .and_then(|d| d.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("the size that fits");
+    assert!((1..900).contains(&fits), "{fits}");
+    let mut seen = Vec::new();
+    for number in 0.. {
+        let page = app
+            .imgix(
+                reqwest::Method::GET,
+                &format!("/api/v1/sources?page[size]={fits}&page[number]={number}"),
+                &key,
+                None,
+            )
+            .await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        assert!(payload_bytes(&page.text) <= MAX_PAGE_PAYLOAD_BYTES);
+        let document = page.json();
+        seen.extend(
+            document["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["id"].as_str().unwrap().to_owned()),
+        );
+        if document["meta"]["pagination"]["hasNextPage"] != true {
+            break;
+        }
+    }
+    seen.sort();
+    let mut expected: Vec<String> = sources.iter().map(|s| s.id.to_string()).collect();
+    expected.sort();
+    assert_eq!(seen, expected, "the imgix dialect's pages");
 }
 
 /// `?name=` finds the account's source with exactly that name, in any letter case, through the

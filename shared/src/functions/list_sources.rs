@@ -19,7 +19,7 @@ async fn list_sources(cx: &Context<'_>, req: Request) -> Outcome {
         // size, never the table's), filtered, sorted and counted here.
         let query = imgix::ListQuery::of(&req)?;
         let sources = cx.state.store.list_sources(&cx.account).await?;
-        return Ok(imgix::list(&sources, &query, cx.view(), cx.request_id()));
+        return imgix::list(&sources, &query, cx.view(), cx.request_id());
     }
     let query = request::list_query(&req)?;
     let prefix = request::route_prefix(&req);

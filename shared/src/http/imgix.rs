@@ -25,6 +25,8 @@ pub const LIST_PATH: &str = "/api/v1/sources";
 /// A page's size when the request names none, and the most it may name.
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 pub const MAX_PAGE_SIZE: usize = 1_000;
+/// What a list document holds besides its sources, at most, in payload bytes.
+const ENVELOPE_BYTES: usize = 1_024;
 /// The deepest page a list may ask for (far past any account: a page past the last is empty).
 pub const MAX_PAGE_NUMBER: usize = 1_000_000;
 
@@ -88,17 +90,11 @@ pub fn attributes(
     req: &Request,
     path_id: Option<&SourceId>,
 ) -> Result<Map<String, Value>, ApiError> {
-    let Some(mut body) = request::json_object(req)? else {
-        return Err(invalid(
-            "/data",
-            "Request body must be a JSON:API document with a data object",
-        ));
-    };
-    let Some(Value::Object(mut data)) = body.remove("data") else {
-        return Err(invalid(
-            "/data",
-            "Request body must be a JSON:API document with a data object",
-        ));
+    const NOT_A_DOCUMENT: &str = "Request body must be a JSON:API document with a data object";
+    let Some(Value::Object(mut data)) =
+        request::json_object(req)?.and_then(|mut b| b.remove("data"))
+    else {
+        return Err(invalid("/data", NOT_A_DOCUMENT));
     };
     if data.get("type").and_then(Value::as_str) != Some(SOURCES) {
         return Err(ApiError::Conflict(
@@ -387,13 +383,13 @@ fn sparse(attributes: &Value, fields: &[String]) -> Value {
 
 /// One page of `sources` (all of the account's, as read) under `query`, with imgix's pagination:
 /// filtered, sorted (by name by default, then by id, so that pages never overlap), counted, and
-/// cut at the page; the page also stops before Lambda's payload limit, which `pageSize` then says.
+/// cut at the page; a page that would pass Lambda's payload limit is a 400 naming `page[size]`.
 pub fn list(
     sources: &[Source],
     query: &ListQuery,
     view: SourceView<'_>,
     request_id: &str,
-) -> Response<Body> {
+) -> Result<Response<Body>, ApiError> {
     let mut resources: Vec<(Value, &Source)> = sources
         .iter()
         .map(|s| (resource(s, view), s))
@@ -425,7 +421,8 @@ pub fn list(
     let total_pages = total.div_ceil(query.page_size);
     let start = query.page_number.saturating_mul(query.page_size);
     let mut page = Vec::new();
-    let mut payload = 0;
+    // The document around the page (`included`, `jsonapi`, the pagination) counts too.
+    let mut payload = ENVELOPE_BYTES;
     for (resource, _) in resources.iter().skip(start).take(query.page_size) {
         let resource = match &query.fields {
             Some(fields) => {
@@ -437,7 +434,16 @@ pub fn list(
         };
         let cost = serde_json::to_string(&resource).map_or(0, |t| payload_len(&t) + 1);
         if !page.is_empty() && payload + cost > MAX_PAGE_PAYLOAD_BYTES {
-            break;
+            // Offset paging cannot resume inside a page: a shorter page would make the next
+            // page's offset skip sources. The client asks for smaller pages instead.
+            return Err(parameter_error(
+                "page[size]",
+                format!(
+                    "page[size] is too large for these sources: the page would pass the response \
+                     size limit; ask for at most {}",
+                    page.len()
+                ),
+            ));
         }
         payload += cost;
         page.push(resource);
@@ -455,11 +461,11 @@ pub fn list(
         "nextPage": if has_next { Value::from(current + 1) } else { Value::Null },
         "previousPage": if has_previous { Value::from(current - 1) } else { Value::Null },
     }});
-    answer(
+    Ok(answer(
         StatusCode::OK,
         &document(Value::Array(page), meta),
         request_id,
-    )
+    ))
 }
 
 /// imgix's title of a status: its reason phrase in CamelCase (`BadRequest`, `NotFound`).
