@@ -81,8 +81,14 @@ proptest! {
     ) {
         let source_type = SourceType::ALL[type_index];
         let native = native_source(source_type, &seed, flags);
-        // The body is one the native rules accept.
+        // The body is one the native rules accept, and it sets every delivery key there is: a
+        // key added to delivery without its imgix name fails here.
         prop_assert!(SourceInput::from_json(&native).into_new_fields().is_ok(), "{native:?}");
+        let mut keys: Vec<&str> = native["delivery"].as_object().unwrap().keys().map(String::as_str).collect();
+        let mut all = crate::domain::delivery::KEYS.to_vec();
+        keys.sort_unstable();
+        all.sort_unstable();
+        prop_assert_eq!(keys, all);
         let imgix = to_imgix(&native);
         prop_assert_eq!(to_native(&imgix, None), Ok(native));
     }
