@@ -112,9 +112,11 @@ export async function keysView(main, { caller }) {
         confirm.disabled = true;
         try {
           await api.revokeKey(key.id);
-          announce(`Revoked the key ${key.label}.`);
           fill(result);
+          // Said once the list shows it gone: what the person (or a test) does next acts on
+          // the list as it is now, never on rows about to be replaced.
           await showList();
+          announce(`Revoked the key ${key.label}.`);
           main.querySelector("h2")?.focus();
         } catch (error) {
           fill(result, problem(describe(error)));
@@ -172,6 +174,8 @@ export async function keysView(main, { caller }) {
         const { data } = await api.createKey(body);
         label.value = "";
         const shown = h("code", { class: "token new-key" }, data.key);
+        // The list first, then the key: once the key shows, the list already holds it.
+        await showList();
         fill(
           result,
           h(
@@ -186,7 +190,6 @@ export async function keysView(main, { caller }) {
           ),
         );
         result.firstChild.focus();
-        await showList();
       } catch (error) {
         fill(result, problem(describe(error)));
         label.focus();
