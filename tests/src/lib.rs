@@ -1060,6 +1060,19 @@ pub fn registered_storage_secrets() -> Vec<String> {
 /// Registers the storage secrets in a request body: the values of every key the rules hold to
 /// be secret, whatever the body's type.
 pub fn register_secrets_in(body: &serde_json::Value) {
+    // An imgix dialect document's storage secrets, by their imgix names (docs/SPEC.md §24).
+    if let Some(deployment) = body["data"]["attributes"]["deployment"].as_object() {
+        for (key, value) in deployment {
+            let secret = shared::domain::SourceType::ALL.into_iter().any(|t| {
+                shared::domain::imgix::storage_fields(t)
+                    .into_iter()
+                    .any(|(name, _, secret)| secret && name == key.as_str())
+            });
+            if let (true, Some(value)) = (secret, value.as_str()) {
+                register_storage_secret(value);
+            }
+        }
+    }
     if let Some(attributes) = body["source"]["credential_attributes"].as_object() {
         for (key, value) in attributes {
             let secret = shared::domain::SourceType::ALL.into_iter().any(|t| {
