@@ -224,7 +224,8 @@ fn problem(path: &[&str], detail: impl Into<String>) -> Problem {
 /// imgix's attributes of a create (`stored` is `None`) or an update (the source as stored) as the
 /// native `source` object that create or update reads. On a create, `imgix_subdomains` must hold
 /// at least one subdomain, as imgix requires; the URL signature is imgix's unless the request
-/// names one, and an S3 source without `s3_region` is in `us-east-1`.
+/// names one. A source that becomes S3 (on a create or by a change of type) without `s3_region`
+/// is in `us-east-1`.
 pub fn to_native(
     attributes: &Map<String, Value>,
     stored: Option<&SourceFields>,
@@ -278,8 +279,8 @@ pub fn to_native(
             );
         }
         let credentials = credentials(source_type, deployment, stored, &mut problems);
-        if stored.is_none() && source_type == SourceType::S3 && !credentials.contains_key("region")
-        {
+        // A source that becomes S3 (made so, or converted) without `s3_region` is in us-east-1.
+        if changes_type && source_type == SourceType::S3 && !credentials.contains_key("region") {
             let mut credentials = credentials;
             credentials.insert("region".to_owned(), Value::from(DEFAULT_S3_REGION));
             native.insert(

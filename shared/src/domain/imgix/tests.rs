@@ -134,6 +134,21 @@ fn imgix_documents_read_as_the_native_ones() {
     let native = to_native(s3.as_object().unwrap(), None).unwrap();
     assert_eq!(native["credential_attributes"]["region"], "us-east-1");
     assert_eq!(native["delivery"]["url_signature"], "imageboss");
+    // A web folder converted to S3 without a region: us-east-1 too.
+    let stored = SourceInput::from_json(
+        json!({"source": "w", "source_type": "url", "credential_attributes": {"url": "https://a.example.com/"}})
+            .as_object()
+            .unwrap(),
+    )
+    .into_new_fields()
+    .unwrap();
+    let converted = json!({"deployment": {"type": "s3", "s3_bucket": "my-bucket",
+        "s3_access_key": "AKIAIOSFODNN7EXAMPLE", "s3_secret_key": "a-secret"}});
+    let native = to_native(converted.as_object().unwrap(), Some(&stored)).unwrap();
+    assert_eq!(native["source_type"], "s3");
+    assert_eq!(native["credential_attributes"]["region"], "us-east-1");
+    let result = SourceInput::from_json(&native).apply_to(&stored);
+    assert!(result.is_ok(), "{result:?}");
     let dos = json!({"name": "d", "deployment": {"type": "s3_compatible", "storage_provider": "DigitalOcean",
         "bucket_name": "b", "access_key_id": "k", "secret_key": "s", "region": "nyc3",
         "endpoint_url": "https://nyc3.digitaloceanspaces.com", "imgix_subdomains": ["d"]}});
