@@ -418,6 +418,18 @@ impl TestDb {
         .await
     }
 
+    /// Creates a `read` API key for `account` (docs/SPEC.md §26) and returns it.
+    pub async fn read_key(&self, account: &str) -> String {
+        self.api_key_with(
+            account,
+            shared::store::KeyGrant {
+                scope: shared::domain::KeyScope::Read,
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
     /// Creates an API key for `account` with this scope, label and expiry, and returns it.
     pub async fn api_key_with(&self, account: &str, grant: shared::store::KeyGrant) -> String {
         let account = AccountId::parse(account).expect("account id");

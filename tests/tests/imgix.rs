@@ -7,7 +7,6 @@ use integration_tests::spawn_app;
 use reqwest::Method;
 use serde_json::{Value, json};
 use shared::domain::SourceType;
-use shared::store::KeyGrant;
 
 const MEDIA_TYPE: &str = "application/vnd.api+json";
 
@@ -240,16 +239,7 @@ async fn an_update_merges_the_deployment_and_may_change_a_disabled_source() {
 async fn errors_are_json_api_error_objects_with_imgix_names() {
     let app = spawn_app().await;
     let key = app.db.api_key("acme").await;
-    let reader = app
-        .db
-        .api_key_with(
-            "acme",
-            KeyGrant {
-                scope: shared::domain::KeyScope::Read,
-                ..Default::default()
-            },
-        )
-        .await;
+    let reader = app.db.read_key("acme").await;
 
     // 401, the same body whatever was wrong with the key.
     for authorization in [
@@ -531,16 +521,7 @@ async fn lists_page_by_offset_sort_filter_and_keep_fields() {
 async fn the_signing_token_shows_only_when_signing_and_never_to_a_read_key() {
     let app = spawn_app().await;
     let key = app.db.api_key("acme").await;
-    let reader = app
-        .db
-        .api_key_with(
-            "acme",
-            KeyGrant {
-                scope: shared::domain::KeyScope::Read,
-                ..Default::default()
-            },
-        )
-        .await;
+    let reader = app.db.read_key("acme").await;
     let mut signing = webfolder("signing", "signing");
     signing["data"]["attributes"]["deployment"]["secure_url_enabled"] = json!(true);
     signing["data"]["attributes"]["deployment"]["url_signature"] = json!("imageboss");
