@@ -420,10 +420,22 @@ impl TestDb {
 
     /// Creates a `read` API key for `account` (docs/SPEC.md §26) and returns it.
     pub async fn read_key(&self, account: &str) -> String {
+        self.scoped_key(account, "test", shared::domain::KeyScope::Read)
+            .await
+    }
+
+    /// Creates an API key for `account` with this label and scope, never expiring, and returns it.
+    pub async fn scoped_key(
+        &self,
+        account: &str,
+        label: &str,
+        scope: shared::domain::KeyScope,
+    ) -> String {
         self.api_key_with(
             account,
             shared::store::KeyGrant {
-                scope: shared::domain::KeyScope::Read,
+                label: label.to_owned(),
+                scope,
                 ..Default::default()
             },
         )

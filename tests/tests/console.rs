@@ -814,14 +814,7 @@ async fn paging_both_ways_search_filters_and_a_read_only_key() {
     // A read-only key sees the sources and no write control.
     let reader = app
         .db
-        .api_key_with(
-            "acme",
-            KeyGrant {
-                label: "dashboard".to_owned(),
-                scope: shared::domain::KeyScope::Read,
-                ..Default::default()
-            },
-        )
+        .scoped_key("acme", "dashboard", shared::domain::KeyScope::Read)
         .await;
     browser.press_control("Sign out").await;
     sign_in(&browser, &app, &reader).await;
@@ -940,14 +933,7 @@ async fn keys_are_made_by_keyboard_shown_once_and_revoked_after_asking() {
     let app = spawn_app().await;
     let admin = app
         .db
-        .api_key_with(
-            "acme",
-            KeyGrant {
-                label: "owner".to_owned(),
-                scope: shared::domain::KeyScope::Admin,
-                ..Default::default()
-            },
-        )
+        .scoped_key("acme", "owner", shared::domain::KeyScope::Admin)
         .await;
     sign_in(&browser, &app, &admin).await;
     browser.press_control("API keys").await;
@@ -1013,14 +999,7 @@ async fn keys_are_made_by_keyboard_shown_once_and_revoked_after_asking() {
     // A read key sees the keys and what it may not do.
     let read = app
         .db
-        .api_key_with(
-            "acme",
-            KeyGrant {
-                label: "viewer".to_owned(),
-                scope: shared::domain::KeyScope::Read,
-                ..Default::default()
-            },
-        )
+        .scoped_key("acme", "viewer", shared::domain::KeyScope::Read)
         .await;
     browser.press_control("Sign out").await;
     sign_in(&browser, &app, &read).await;
@@ -1141,14 +1120,7 @@ async fn a_source_says_where_its_images_are_signs_an_example_and_checks_an_image
     // A read key sees where, not how to sign.
     let read = app
         .db
-        .api_key_with(
-            "acme",
-            KeyGrant {
-                label: "viewer".to_owned(),
-                scope: shared::domain::KeyScope::Read,
-                ..Default::default()
-            },
-        )
+        .scoped_key("acme", "viewer", shared::domain::KeyScope::Read)
         .await;
     browser.press_control("Sign out").await;
     sign_in(&browser, &app, &read).await;
@@ -1330,14 +1302,7 @@ async fn rotating_a_token_and_revoking_a_key_by_keyboard_count_their_steps() {
     let app = spawn_app().await;
     let admin = app
         .db
-        .api_key_with(
-            "acme",
-            KeyGrant {
-                label: "owner".to_owned(),
-                scope: shared::domain::KeyScope::Admin,
-                ..Default::default()
-            },
-        )
+        .scoped_key("acme", "owner", shared::domain::KeyScope::Admin)
         .await;
     let created = app
         .post(
@@ -1375,14 +1340,7 @@ async fn rotating_a_token_and_revoking_a_key_by_keyboard_count_their_steps() {
     // has the focus).
     let doomed = app
         .db
-        .api_key_with(
-            "acme",
-            KeyGrant {
-                label: "doomed".to_owned(),
-                scope: shared::domain::KeyScope::Read,
-                ..Default::default()
-            },
-        )
+        .scoped_key("acme", "doomed", shared::domain::KeyScope::Read)
         .await;
     browser.press_control("API keys").await;
     browser.wait_for_text("doomed").await;

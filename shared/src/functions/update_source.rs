@@ -105,7 +105,12 @@ impl From<SealError> for Refusal {
 
 /// The stored fields with the body merged in, the whole result validated.
 fn merged(body: &Body, stored: &Source) -> Result<SourceFields, Refusal> {
-    SourceInput::from_json(&*body.native_for(&stored.fields)?)
+    merged_native(&*body.native_for(&stored.fields)?, stored)
+}
+
+/// [`merged`] for a body already mapped to the native object it sets on `stored`.
+fn merged_native(native: &Map<String, Value>, stored: &Source) -> Result<SourceFields, Refusal> {
+    SourceInput::from_json(native)
         .apply_to(&stored.fields)
         .map_err(Refusal::Invalid)
 }
@@ -123,14 +128,13 @@ async fn merged_update(
 ) -> Result<Updated, Refusal> {
     for _ in 0..MAX_MERGE_ATTEMPTS {
         let stored = cx.state.store.get_source(write.account, write.id).await?;
-        // A problem is named for the type the result has (the body's, else the stored one).
-        let native = body.native_for(&stored.fields);
-        let requested = native.as_deref().ok().and_then(imgix::requested_type);
-        cx.note_type(requested.unwrap_or(stored.fields.source_type));
         if !write.expected.allows(stored.version) {
             return Err(StoreError::VersionMismatch.into());
         }
-        let checked = merged(body, &stored)?;
+        let native = body.native_for(&stored.fields)?;
+        // A problem is named for the type the result has (the body's, else the stored one).
+        cx.note_type(imgix::requested_type(&native).unwrap_or(stored.fields.source_type));
+        let checked = merged_native(&native, &stored)?;
         if verify {
             verification::verified(cx, Some(write.id), &checked)
                 .await

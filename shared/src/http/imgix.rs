@@ -202,11 +202,6 @@ pub fn source(
     response
 }
 
-/// 204: a delete (imgix has none: docs/SPEC.md §24).
-pub fn no_content(request_id: &str) -> Response<Body> {
-    super::response::no_content(request_id)
-}
-
 /// A list request's parameters (docs/SPEC.md §24).
 #[derive(Debug, Default)]
 pub struct ListQuery {
