@@ -36,6 +36,11 @@ pub mod table_scan;
 /// against it instead of the embedded server.
 pub const ENDPOINT_VAR: &str = "DYNAMODB_TEST_ENDPOINT";
 
+/// The DynamoDB-compatible server the suite runs on, if one is set (else the embedded one).
+pub fn dynamodb_endpoint() -> Option<String> {
+    std::env::var(ENDPOINT_VAR).ok().filter(|e| !e.is_empty())
+}
+
 /// Set to a KMS-compatible server (`.ci/run` starts moto's on loopback) to seal every test's
 /// secrets with it instead of a local key (docs/SPEC.md §21).
 pub const KMS_ENDPOINT_VAR: &str = "KMS_TEST_ENDPOINT";
@@ -261,9 +266,9 @@ impl TestDb {
     }
 
     pub async fn start_with(settings: ClientSettings) -> Self {
-        let endpoint = match std::env::var(ENDPOINT_VAR) {
-            Ok(endpoint) if !endpoint.is_empty() => endpoint,
-            _ => start_embedded_dynamodb().await,
+        let endpoint = match dynamodb_endpoint() {
+            Some(endpoint) => endpoint,
+            None => start_embedded_dynamodb().await,
         };
         Self::start_at(endpoint, settings).await
     }

@@ -6,13 +6,13 @@
 
 use aws_sdk_dynamodb::Client;
 use integration_tests::table_scan::{dump_table, find_secret};
-use integration_tests::{ENDPOINT_VAR, LEAK_SCAN_SECRETS_VAR};
+use integration_tests::{LEAK_SCAN_SECRETS_VAR, dynamodb_endpoint};
 use shared::store::{ClientSettings, local_client};
 
 #[tokio::test]
 #[ignore = "run by .ci/run after the suite, on the DynamoDB Local the suite used"]
 async fn no_table_the_suite_left_holds_a_secret() {
-    let endpoint = std::env::var(ENDPOINT_VAR).expect("the DynamoDB the suite ran on");
+    let endpoint = dynamodb_endpoint().expect("the DynamoDB the suite ran on");
     let path = std::env::var(LEAK_SCAN_SECRETS_VAR).expect("the suite's secrets file");
     let secrets: Vec<String> = std::fs::read_to_string(&path)
         .expect("the suite's secrets")
